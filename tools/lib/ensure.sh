@@ -1,0 +1,31 @@
+# Installs what tools/test and tools/demo need and a fresh machine lacks.
+# Sourced, not run: each function is idempotent and quiet when nothing is missing.
+
+apt_updated=0
+apt_install() {
+  if [ "$apt_updated" = 0 ]; then apt-get update -qq >/dev/null; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+ensure_system_packages() {
+  # rpmbuild and rpm judge the packager's output; procps gives pgrep/ps for the process tests.
+  command -v rpmbuild >/dev/null 2>&1 || { echo "installing rpm (rpmbuild) ..."; apt_install rpm; }
+  command -v ps >/dev/null 2>&1 || apt_install procps
+}
+
+ensure_postgres() {
+  # Spacewalk's production database; this machine kind runs it, but it may have been stopped.
+  if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+    echo "starting PostgreSQL ..."
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
+    for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+  fi
+}
+
+ensure_node_modules() {
+  # npm ci only when the installed tree does not match the lock file.
+  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    echo "installing npm packages (npm ci) ..."
+    npm ci --no-audit --no-fund
+  fi
+}
