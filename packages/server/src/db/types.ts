@@ -1,0 +1,88 @@
+/**
+ * Public types of the database layer: the subset of Spacewalk's schema osad2
+ * reads and writes, seen through one store interface that works the same on
+ * PostgreSQL (a real Spacewalk database) and SQLite (standalone trials).
+ */
+
+/** Which engine a store talks to. */
+export type DatabaseKind = "sqlite" | "postgres";
+
+/** One rhnServerAction row that is due, joined to the system's push client. */
+export interface DueAction {
+  readonly serverId: number;
+  readonly actionId: number;
+  readonly clientName: string;
+  readonly status: 0 | 1;
+  readonly earliestAction: Date;
+  readonly actionType: string;
+}
+
+/** rhnPushClientState labels, as Spacewalk spells them. */
+export type PushClientState = "online" | "offline";
+
+/** One rhnPushClient row. */
+export interface PushClient {
+  readonly id: number;
+  readonly name: string;
+  readonly serverId: number;
+  readonly state: PushClientState;
+  readonly lastMessageTime: Date | null;
+  readonly lastPingTime: Date | null;
+  readonly nextActionTime: Date | null;
+}
+
+/** The rhnServer columns osad2 needs. */
+export interface SpacewalkSystem {
+  readonly id: number;
+  readonly digitalServerId: string;
+  readonly name: string;
+  readonly secret: string;
+}
+
+/** Options of {@link openStore}. */
+export interface StoreOptions {
+  /** PostgreSQL search_path (schema holding the Spacewalk tables). Default: the server's default. */
+  readonly schema?: string;
+  /** Maximum pooled connections. Default: 4 on PostgreSQL, 1 on SQLite. */
+  readonly poolMax?: number;
+}
+
+/** Options of {@link SpacewalkStore.prepare}. */
+export interface PrepareOptions {
+  /** Opt-in PostgreSQL trigger that NOTIFYs {@link NOTIFY_CHANNEL} on rhnServerAction insert/update. Default false. */
+  readonly notifyTrigger?: boolean;
+}
+
+/** Everything the server does with the database. */
+export interface SpacewalkStore {
+  readonly kind: DatabaseKind;
+  /** Creates the Spacewalk subset (knex migrations) when no Spacewalk tables exist; never alters existing ones. */
+  prepare(options?: PrepareOptions): Promise<{ readonly schema: "created" | "existing" }>;
+  /** Osa-dispatcher rules: status 0 (and 1 when includePickedUp), earliest_action <= now, prerequisite
+   *  completed (status 2) for that server, joined to rhnPushClient; skips servers with a reboot.reboot
+   *  action at status 1. Ordered by earliest_action, then server id, then action id. */
+  dueActions(now: Date, options: { readonly includePickedUp: boolean }): Promise<DueAction[]>;
+  /** The next earliest_action strictly after now among queued actions of push-client systems, or null. */
+  nextEarliestAction(now: Date): Promise<Date | null>;
+  findClient(name: string): Promise<PushClient | undefined>;
+  /** state online, last_message_time = at, last_ping_time and next_action_time cleared. Returns true when it was offline before. */
+  markOnline(name: string, at: Date): Promise<boolean>;
+  markOffline(names: readonly string[]): Promise<void>;
+  onlineClientNames(): Promise<string[]>;
+  /** Web UI "ping system": online clients with last_ping_time set and next_action_time null. */
+  requestedPings(): Promise<string[]>;
+  setPingDeadline(name: string, deadline: Date): Promise<void>;
+  /** Clients with last_ping_time set and next_action_time < now (missed the UI ping deadline). */
+  expiredPingDeadlines(now: Date): Promise<string[]>;
+  findSystemByDigitalId(digitalServerId: string): Promise<SpacewalkSystem | undefined>;
+  /** register_osad: insert or update the system's rhnPushClient in one transaction (offline, times cleared). */
+  registerPushClient(serverId: number, client: { readonly name: string; readonly sharedKey: string }): Promise<void>;
+  /** PostgreSQL LISTEN on NOTIFY_CHANNEL ("osad2_actions"); reconnects by itself; SQLite: returns a no-op. */
+  listen(onNotify: () => void): Promise<() => Promise<void>>;
+  /** A cheap query; rejects with DatabaseUnavailableError when the database cannot be reached. */
+  healthCheck(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** PostgreSQL NOTIFY channel of the opt-in rhnServerAction trigger. */
+export const NOTIFY_CHANNEL = "osad2_actions";
