@@ -43,7 +43,10 @@ export function splitTopic(text: string): { topic: string; payload: string } {
 export function textFrame(text: string): Buffer {
   const frame = Buffer.from(text, "utf8");
   if (frame.byteLength > MAX_MESSAGE_BYTES) {
-    throw new ProtocolError("too-large", `message of ${frame.byteLength} bytes exceeds ${MAX_MESSAGE_BYTES}`);
+    throw new ProtocolError(
+      "too-large",
+      `message of ${frame.byteLength} bytes exceeds ${MAX_MESSAGE_BYTES}`,
+    );
   }
   return frame;
 }

@@ -67,11 +67,18 @@ function parseHello(payload: string): ClientHello {
   }
   const b = body as Record<string, unknown>;
   if (b.v !== PROTOCOL_VERSION) {
-    throw new ProtocolError("unsupported-version", `hello version ${String(b.v)} is not ${PROTOCOL_VERSION}`);
+    throw new ProtocolError(
+      "unsupported-version",
+      `hello version ${String(b.v)} is not ${PROTOCOL_VERSION}`,
+    );
   }
-  if (typeof b.name !== "string") throw new ProtocolError("bad-hello", "hello.name must be a string");
+  if (typeof b.name !== "string")
+    throw new ProtocolError("bad-hello", "hello.name must be a string");
   if (typeof b.software !== "string" || b.software.length > 64) {
-    throw new ProtocolError("bad-hello", "hello.software must be a string of at most 64 characters");
+    throw new ProtocolError(
+      "bad-hello",
+      "hello.software must be a string of at most 64 characters",
+    );
   }
   return {
     version: PROTOCOL_VERSION,

@@ -42,7 +42,10 @@ export function decodePublisherMessage(frames: Frames): PublisherMessage {
   if (topic.startsWith(TOPIC_SYSTEM_PREFIX)) {
     const clientName = assertClientName(topic.slice(TOPIC_SYSTEM_PREFIX.length));
     if (payload !== COMMAND_CHECKIN) {
-      throw new ProtocolError("unknown-command", `unknown command ${JSON.stringify(payload.slice(0, 80))}`);
+      throw new ProtocolError(
+        "unknown-command",
+        `unknown command ${JSON.stringify(payload.slice(0, 80))}`,
+      );
     }
     return { kind: "checkin", clientName };
   }

@@ -1,0 +1,71 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  ProtocolError,
+  decodeListenerMessage,
+  decodePublisherMessage,
+  encodeCheckin,
+  encodePing,
+} from "../src/index.js";
+
+// Either a decoded message or a ProtocolError: any other exception is a bug.
+function onlyProtocolErrors(
+  decode: (frames: Uint8Array[]) => unknown,
+  frames: Uint8Array[],
+): boolean {
+  try {
+    decode(frames);
+    return true;
+  } catch (error) {
+    if (error instanceof ProtocolError) return true;
+    throw error;
+  }
+}
+
+const frameLike = fc.oneof(
+  fc.uint8Array({ maxLength: 200 }),
+  fc.string({ maxLength: 120 }).map((s) => Buffer.from(s, "utf8")),
+  fc
+    .tuple(
+      fc.constantFrom("ping", "system:", "hello", "system:ab", "pong", ""),
+      fc.constantFrom(" ", "  ", "", "\n"),
+      fc.oneof(fc.string({ maxLength: 80 }), fc.json({ maxDepth: 2 })),
+    )
+    .map(([a, b, c]) => Buffer.from(a + b + c, "utf8")),
+);
+const framesArb = fc.array(frameLike, { minLength: 0, maxLength: 3 });
+
+describe("decoders never throw anything but ProtocolError", () => {
+  it("publisher decoder, 60,000 random inputs", () => {
+    fc.assert(
+      fc.property(framesArb, (f) => onlyProtocolErrors(decodePublisherMessage, f)),
+      {
+        numRuns: 60_000,
+      },
+    );
+  });
+
+  it("listener decoder, 60,000 random inputs", () => {
+    fc.assert(
+      fc.property(framesArb, (f) => onlyProtocolErrors(decodeListenerMessage, f)),
+      {
+        numRuns: 60_000,
+      },
+    );
+  });
+
+  it("every valid name and token round-trips", () => {
+    const name = fc.stringMatching(/^[A-Za-z0-9._-]{1,64}$/);
+    const token = fc.stringMatching(/^[\x21-\x7e]{1,128}$/);
+    fc.assert(
+      fc.property(name, token, (n, t) => {
+        expect(decodePublisherMessage(encodeCheckin(n))).toEqual({
+          kind: "checkin",
+          clientName: n,
+        });
+        expect(decodePublisherMessage(encodePing(t))).toEqual({ kind: "ping", token: t });
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+});
