@@ -1,0 +1,321 @@
+import fs from "node:fs/promises";
+import Database from "better-sqlite3";
+import path from "node:path";
+import {
+  certificateLayout,
+  createServerKeyPair,
+  generateKeyPair,
+  KeyStore,
+  readPublicKey,
+  writeCertificate,
+  type KeyPair,
+} from "@osad2/keys";
+import { createSystem, openStore, scheduleAction, type SpacewalkStore } from "@osad2/server";
+import { iniSection } from "./ini.js";
+import { freePorts } from "./ports.js";
+import { createTestSchema, type TestSchema } from "./postgres.js";
+import { type ManagedProcess, run, startCli, cliPath } from "./process.js";
+import { readRuns, writeRecorderScript, type RecordedRun } from "./recorder.js";
+import { tempDir } from "./tempdir.js";
+import { waitFor } from "./wait.js";
+
+export interface PushClientRow extends Record<string, unknown> {
+  readonly name: string;
+  readonly state: string;
+}
+
+export type DatabaseChoice = "sqlite" | "postgres";
+
+export interface DeploymentOptions {
+  readonly database: DatabaseChoice;
+  /** Seconds between presence pings (fractions allowed); short in tests. */
+  readonly pingInterval?: number;
+  /** More `[main]` keys for the server config. */
+  readonly serverConfig?: Record<string, string | number | boolean | undefined>;
+  /** Paths of installed CLIs (the "installed as users install it" test); default: the workspace builds. */
+  readonly bins?: { readonly server?: string; readonly client?: string };
+  /** Echo process output to stderr. */
+  readonly echo?: boolean;
+  /** Keep the directory after dispose() (demo). */
+  readonly dir?: string;
+}
+
+export interface SystemHandle {
+  readonly label: string;
+  readonly serverId: number;
+  readonly dir: string;
+  readonly configPath: string;
+  readonly keyPair: KeyPair;
+}
+
+/**
+ * One osad2 installation on this machine: a server (as its CLI, a real process), its
+ * database (a SQLite file or a PostgreSQL schema of its own), certificates, and any
+ * number of systems each with its own key pair, systemid and client config.
+ */
+export class Deployment {
+  readonly dir: string;
+  readonly certificates: string;
+  readonly serverConfigPath: string;
+  readonly runLog: string;
+  server: ManagedProcess | undefined;
+  readonly clients = new Map<string, ManagedProcess>();
+  readonly systems = new Map<string, SystemHandle>();
+  private storeHandle: SpacewalkStore | undefined;
+  private recorder = "";
+
+  private constructor(
+    readonly options: DeploymentOptions,
+    readonly ports: { publisher: number; listener: number; xmlrpc: number; metrics: number },
+    readonly databaseUrl: string,
+    readonly pg: TestSchema | undefined,
+    private readonly removeDir: (() => Promise<void>) | undefined,
+    dir: string,
+  ) {
+    this.dir = dir;
+    this.certificates = path.join(dir, "server", "certs");
+    this.serverConfigPath = path.join(dir, "server", "osad_server.cfg");
+    this.runLog = path.join(dir, "runs.log");
+  }
+
+  static async create(options: DeploymentOptions): Promise<Deployment> {
+    let dir: string;
+    let remove: (() => Promise<void>) | undefined;
+    if (options.dir) {
+      dir = options.dir;
+      await fs.mkdir(dir, { recursive: true });
+    } else {
+      const tmp = await tempDir("osad2-deploy-");
+      dir = tmp.path;
+      remove = tmp.remove;
+    }
+    const [publisher, listener, xmlrpc, metrics] = (await freePorts(4)) as [
+      number,
+      number,
+      number,
+      number,
+    ];
+    let pg: TestSchema | undefined;
+    let databaseUrl: string;
+    if (options.database === "postgres") {
+      pg = await createTestSchema();
+      databaseUrl = pg.url;
+    } else {
+      databaseUrl = `sqlite:${path.join(dir, "server", "osad2.db")}`;
+    }
+    const d = new Deployment(
+      options,
+      { publisher, listener, xmlrpc, metrics },
+      databaseUrl,
+      pg,
+      remove,
+      dir,
+    );
+    await fs.mkdir(path.join(dir, "server"), { recursive: true });
+    await createServerKeyPair(d.certificates);
+    await d.writeServerConfig();
+    d.recorder = await writeRecorderScript(dir, d.runLog);
+    return d;
+  }
+
+  get registrationUrl(): string {
+    return `http://127.0.0.1:${this.ports.xmlrpc}/XMLRPC`;
+  }
+
+  async writeServerConfig(
+    extra: Record<string, string | number | boolean | undefined> = {},
+  ): Promise<void> {
+    const body = iniSection("main", {
+      database: this.databaseUrl,
+      database_schema: this.pg?.schema,
+      certificates: this.certificates,
+      bind: "127.0.0.1",
+      public_host: "127.0.0.1",
+      publisher_port: this.ports.publisher,
+      listener_port: this.ports.listener,
+      xmlrpc_port: this.ports.xmlrpc,
+      metrics_port: this.ports.metrics,
+      metrics_bind: "127.0.0.1",
+      ping_interval: this.options.pingInterval ?? 1,
+      action_poll_interval: 1,
+      checkin_count: 0,
+      debug: 1,
+      ...this.options.serverConfig,
+      ...extra,
+    });
+    await fs.writeFile(this.serverConfigPath, body);
+  }
+
+  /** A store of the deployment's database, for the test's own writes (systems, actions). */
+  async store(): Promise<SpacewalkStore> {
+    this.storeHandle ??= await openStore(this.databaseUrl, { schema: this.pg?.schema });
+    return this.storeHandle;
+  }
+
+  /** `osad2-server init`: migrates the standalone schema (keys already exist). */
+  async init(): Promise<void> {
+    const bin = this.options.bins?.server;
+    const result = bin
+      ? await run(bin, ["init", "--config", this.serverConfigPath])
+      : await run(process.execPath, [cliPath("server"), "init", "--config", this.serverConfigPath]);
+    if (result.code !== 0) {
+      throw new Error(
+        `osad2-server init failed (${result.code}):\n${result.stdout}\n${result.stderr}`,
+      );
+    }
+  }
+
+  /** Starts `osad2-server run` and waits until /healthz answers 200. */
+  async startServer(): Promise<ManagedProcess> {
+    const server = startCli("server", ["run", "--config", this.serverConfigPath], {
+      name: "server",
+      echo: this.options.echo,
+      binPath: this.options.bins?.server,
+    });
+    this.server = server;
+    await waitFor(
+      "osad2-server /healthz 200",
+      async () => {
+        if (server.child.exitCode !== null) {
+          throw new Error(`osad2-server exited: ${server.lines.slice(-10).join("\n")}`);
+        }
+        const res = await fetch(`http://127.0.0.1:${this.ports.metrics}/healthz`);
+        return res.status === 200;
+      },
+      { timeoutMs: 20_000, everyMs: 100 },
+    );
+    return server;
+  }
+
+  async stopServer(signal: NodeJS.Signals = "SIGTERM"): Promise<number | string | undefined> {
+    const server = this.server;
+    this.server = undefined;
+    return server?.kill(signal);
+  }
+
+  /** A Spacewalk system (rhnServer row, signed systemid) with its own client key pair and config. */
+  async addSystem(
+    label: string,
+    clientConfig: Record<string, string | number | boolean | undefined> = {},
+  ): Promise<SystemHandle> {
+    const store = await this.store();
+    const { system, systemIdXml } = await createSystem(store, { name: label });
+    const dir = path.join(this.dir, "clients", label);
+    const certs = path.join(dir, "certs");
+    await fs.mkdir(certs, { recursive: true, mode: 0o700 });
+    const keyPair = generateKeyPair();
+    await writeCertificate(path.join(certs, "client.key_secret"), keyPair);
+    const serverPublic = await readPublicKey(certificateLayout(this.certificates).serverPublicPath);
+    await writeCertificate(path.join(certs, "server.key"), { publicKey: serverPublic });
+    const keys = await KeyStore.open(this.certificates);
+    try {
+      await keys.add(label, keyPair.publicKey);
+    } finally {
+      await keys.close();
+    }
+    const systemidPath = path.join(dir, "systemid");
+    await fs.writeFile(systemidPath, systemIdXml);
+    const configPath = path.join(dir, "osad_client.cfg");
+    await fs.writeFile(
+      configPath,
+      iniSection("osad", {
+        systemid: systemidPath,
+        server_url: this.registrationUrl,
+        certificates: certs,
+        server_public_key: path.join(certs, "server.key"),
+        client_secret_key: path.join(certs, "client.key_secret"),
+        rhn_check_command: `${this.recorder} ${label}`,
+        registry_interval: 1,
+        run_at_start: 0,
+        jitter: 0,
+        state_file: path.join(dir, "state.json"),
+        debug_level: 1,
+        ...clientConfig,
+      }),
+    );
+    const handle = { label, serverId: system.id, dir, configPath, keyPair };
+    this.systems.set(label, handle);
+    return handle;
+  }
+
+  startClient(label: string): ManagedProcess {
+    const system = this.systems.get(label);
+    if (!system) throw new Error(`no system ${label}`);
+    const client = startCli("client", ["run", "--config", system.configPath], {
+      name: `client-${label}`,
+      echo: this.options.echo,
+      binPath: this.options.bins?.client,
+    });
+    this.clients.set(label, client);
+    return client;
+  }
+
+  async stopClient(label: string, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+    await this.clients.get(label)?.kill(signal);
+    this.clients.delete(label);
+  }
+
+  /** The system's rhnPushClient row with its state label, read straight from the database. */
+  async pushClient(label: string): Promise<PushClientRow | undefined> {
+    const system = this.systems.get(label);
+    if (!system) throw new Error(`no system ${label}`);
+    const rows = await this.sql<PushClientRow>(
+      `SELECT pc.name AS name, s.label AS state FROM rhnpushclient pc
+         JOIN rhnpushclientstate s ON s.id = pc.state_id WHERE pc.server_id = ${Number(system.serverId)}`,
+    );
+    return rows[0];
+  }
+
+  /** Read-only SQL against the deployment's database (SQLite and PostgreSQL both fold unquoted names). */
+  async sql<R extends Record<string, unknown>>(query: string): Promise<R[]> {
+    if (this.pg) return this.pg.query<R>(query);
+    const db = new Database(this.databaseUrl.slice("sqlite:".length), {
+      readonly: true,
+      fileMustExist: true,
+    });
+    try {
+      return db.prepare(query).all() as R[];
+    } finally {
+      db.close();
+    }
+  }
+
+  async waitOnline(label: string, timeoutMs = 15_000): Promise<string> {
+    const found = await waitFor(
+      `system ${label} online in rhnPushClient`,
+      async () => {
+        const pc = await this.pushClient(label);
+        return pc?.state === "online" ? pc.name : undefined;
+      },
+      { timeoutMs, everyMs: 100 },
+    );
+    return found;
+  }
+
+  async schedule(
+    labels: readonly string[],
+    options: { earliest?: Date; type?: string; prerequisite?: number } = {},
+  ): Promise<number> {
+    const store = await this.store();
+    const serverIds = labels.map((l) => {
+      const s = this.systems.get(l);
+      if (!s) throw new Error(`no system ${l}`);
+      return s.serverId;
+    });
+    return scheduleAction(store, { serverIds, ...options });
+  }
+
+  runs(): Promise<RecordedRun[]> {
+    return readRuns(this.runLog);
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all([...this.clients.values()].map((c) => c.kill("SIGKILL")));
+    this.clients.clear();
+    await this.server?.kill("SIGKILL");
+    this.server = undefined;
+    await this.storeHandle?.close();
+    await this.pg?.drop();
+    await this.removeDir?.();
+  }
+}
