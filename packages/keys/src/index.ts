@@ -1,1 +1,51 @@
-export {};
+export {
+  KeyError,
+  Z85Error,
+  KeyFileError,
+  KeyPermissionError,
+  KeyExistsError,
+  KeyNotFoundError,
+  KeyRevokedError,
+  InvalidKeyNameError,
+  CertificateSyntaxError,
+} from "./errors.js";
+export {
+  Z85_ALPHABET,
+  CURVE_KEY_Z85_LENGTH,
+  CURVE_KEY_BYTES,
+  z85Encode,
+  z85Decode,
+  isCurveKey,
+} from "./z85.js";
+export { generateKeyPair, publicKeyFromSecret } from "./keypair.js";
+export { isValidKeyName, assertKeyName } from "./names.js";
+export { formatCertificate, parseCertificate } from "./certificate-format.js";
+export {
+  PUBLIC_CERT_SUFFIX,
+  SECRET_CERT_SUFFIX,
+  PUBLIC_FILE_MODE,
+  SECRET_FILE_MODE,
+  writeCertificate,
+  writeCertificatePair,
+  readCertificate,
+  readPublicKey,
+  readKeyPair,
+} from "./certificate-file.js";
+export {
+  SERVER_CERT_NAME,
+  PRIVATE_DIR_MODE,
+  PUBLIC_DIR_MODE,
+  certificateLayout,
+  createServerKeyPair,
+} from "./layout.js";
+export { KeyStore, DEFAULT_POLL_INTERVAL_MS, DEFAULT_DEBOUNCE_MS } from "./key-store.js";
+
+export type { Z85ErrorReason } from "./errors.js";
+export type { KeyPair } from "./keypair.js";
+export type { Certificate, CertificateInput } from "./certificate-format.js";
+export type {
+  CertificateLayout,
+  CreateServerKeyPairOptions,
+  CreateServerKeyPairResult,
+} from "./layout.js";
+export type { StoredKey, KeyStoreChange, KeyStoreOptions, AddKeyOptions } from "./key-store.js";
