@@ -73,6 +73,8 @@ try {
     names.set(name, label);
     say(`osad2-client ${label} registered as "${name}" and is online in rhnPushClient`);
   }
+  // Spacewalk's part: a finished rhn_check marks the system's actions completed.
+  deployment.emulateSpacewalk();
   await sleep(500);
 
   let seen = 0;

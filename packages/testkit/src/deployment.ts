@@ -45,6 +45,7 @@ export interface SystemHandle {
   readonly serverId: number;
   readonly dir: string;
   readonly configPath: string;
+  readonly systemidPath: string;
   readonly keyPair: KeyPair;
 }
 
@@ -63,6 +64,7 @@ export class Deployment {
   readonly systems = new Map<string, SystemHandle>();
   private storeHandle: SpacewalkStore | undefined;
   private recorder = "";
+  private readonly stoppers: Array<() => void> = [];
 
   private constructor(
     readonly options: DeploymentOptions,
@@ -233,7 +235,7 @@ export class Deployment {
         ...clientConfig,
       }),
     );
-    const handle = { label, serverId: system.id, dir, configPath, keyPair };
+    const handle = { label, serverId: system.id, dir, configPath, systemidPath, keyPair };
     this.systems.set(label, handle);
     return handle;
   }
@@ -310,6 +312,7 @@ export class Deployment {
   }
 
   async dispose(): Promise<void> {
+    for (const stop of this.stoppers.splice(0)) stop();
     await Promise.all([...this.clients.values()].map((c) => c.kill("SIGKILL")));
     this.clients.clear();
     await this.server?.kill("SIGKILL");

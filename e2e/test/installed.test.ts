@@ -1,0 +1,89 @@
+// Installed as users install it: npm pack every package, install the tarballs with
+// `npm install -g --prefix <tmp>` outside the workspace (nothing hoisted from the monorepo can
+// hide a missing dependency), then createserver → init → run → client → rhn_check.
+import fs from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Deployment, run, tempDir, waitFor } from "@osad2/testkit";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const packages = ["protocol", "keys", "server", "client", "packager"];
+
+let tmp: { path: string; remove(): Promise<void> };
+let prefix: string;
+let d: Deployment | undefined;
+
+beforeAll(async () => {
+  tmp = await tempDir("osad2-installed-");
+  const tarballs = path.join(tmp.path, "tarballs");
+  await fs.mkdir(tarballs);
+  for (const pkg of packages) {
+    const packed = await run("npm", ["pack", "--pack-destination", tarballs, "--ignore-scripts"], {
+      cwd: path.join(root, "packages", pkg),
+    });
+    expect(packed.code, packed.stderr).toBe(0);
+  }
+  prefix = path.join(tmp.path, "prefix");
+  const files = (await fs.readdir(tarballs)).map((f) => path.join(tarballs, f));
+  // zeromq ships its native addon; better-sqlite3 builds or fetches its own: both need their install scripts.
+  const install = await run(
+    "npm",
+    [
+      "install",
+      "-g",
+      "--prefix",
+      prefix,
+      "--no-audit",
+      "--no-fund",
+      "--allow-scripts=zeromq,better-sqlite3",
+      ...files,
+    ],
+    { cwd: tmp.path, timeoutMs: 600_000 },
+  );
+  expect(install.code, install.stdout + install.stderr).toBe(0);
+}, 660_000);
+
+afterAll(async () => {
+  await d?.dispose();
+  await tmp?.remove();
+});
+
+describe("installed from the packed tarballs", () => {
+  it("every CLI answers --help from the install prefix", async () => {
+    for (const bin of ["osad2-server", "osad2-client", "osad2-packager"]) {
+      const help = await run(path.join(prefix, "bin", bin), ["--help"], { cwd: tmp.path });
+      expect(help.code, `${bin}: ${help.stderr}`).toBe(0);
+      expect(help.stdout).toMatch(/Usage/i);
+    }
+  });
+
+  it("createserver, init, run and a client: one full notify → rhn_check round trip", async () => {
+    d = await Deployment.create({
+      database: "sqlite",
+      bins: {
+        server: path.join(prefix, "bin", "osad2-server"),
+        client: path.join(prefix, "bin", "osad2-client"),
+      },
+    });
+    // The installed packager makes the server keys (Deployment made a pair already: replace it).
+    const created = await run(path.join(prefix, "bin", "osad2-packager"), [
+      "createserver",
+      "--certificates",
+      d.certificates,
+      "--config",
+      path.join(d.dir, "packager-default.cfg"),
+      "--force",
+    ]);
+    expect(created.code, created.stderr).toBe(0);
+    await d.init();
+    await d.addSystem("installed");
+    await d.startServer();
+    d.startClient("installed");
+    await d.waitOnline("installed", 30_000);
+    const scheduled = Date.now();
+    await d.schedule(["installed"]);
+    const runAt = await waitFor("the installed client's run", async () => (await d!.runs())[0]?.at);
+    expect(runAt - scheduled).toBeLessThan(5_000);
+  });
+});

@@ -1,0 +1,179 @@
+import * as zmq from "zeromq";
+import {
+  clientSubscriptions,
+  decodePublisherMessage,
+  encodeHello,
+  encodePong,
+  reconnectIntervalWithJitter,
+  SOCKET_DEFAULTS,
+} from "@osad2/protocol";
+import type { SimEvent } from "./events.js";
+import { SingleFlightRunner, type RunResult } from "./runner.js";
+import type { SimIdentity } from "./spec.js";
+
+/** Where and how a {@link SimClient} connects; shared by all clients of a pool. */
+export interface SimClientSetup {
+  readonly context: zmq.Context;
+  readonly publisherEndpoint: string;
+  readonly listenerEndpoint: string;
+  readonly serverPublicKey: string;
+  readonly command: readonly string[];
+  readonly software: string;
+  readonly emit: (event: SimEvent) => void;
+  /** Counts pings answered (a counter, not an event: 10,000 clients × every ping_interval). */
+  readonly onPing: () => void;
+}
+
+/**
+ * One simulated system, wired exactly like the real client: its own key pair, a CURVE SUB
+ * subscribed to `system:<name> ` and `ping `, a CURVE DEALER whose routing id is the name;
+ * answers pings, says hello on every (re)connect, runs its rhn_check stand-in per checkin.
+ */
+export class SimClient {
+  private readonly sub: zmq.Subscriber;
+  private readonly dealer: zmq.Dealer;
+  private readonly runner: SingleFlightRunner;
+  private subUp = false;
+  private dealerUp = false;
+  private connected = false;
+  private sendChain: Promise<void> = Promise.resolve();
+  private lastRun: RunResult | undefined;
+  private closed = false;
+
+  constructor(
+    readonly identity: SimIdentity,
+    private readonly setup: SimClientSetup,
+  ) {
+    const curve = {
+      context: setup.context,
+      curveServerKey: setup.serverPublicKey,
+      curvePublicKey: identity.publicKey,
+      curveSecretKey: identity.secretKey,
+      linger: SOCKET_DEFAULTS.linger,
+      heartbeatInterval: SOCKET_DEFAULTS.heartbeatInterval,
+      heartbeatTimeout: SOCKET_DEFAULTS.heartbeatTimeout,
+      heartbeatTimeToLive: SOCKET_DEFAULTS.heartbeatTimeToLive,
+      // Each client draws its own first interval, so a restarted server is not hit by all at once.
+      reconnectInterval: reconnectIntervalWithJitter(),
+      reconnectMaxInterval: SOCKET_DEFAULTS.reconnectMaxInterval,
+      maxMessageSize: SOCKET_DEFAULTS.maxMessageSize,
+    };
+    this.sub = new zmq.Subscriber({
+      ...curve,
+      receiveHighWaterMark: SOCKET_DEFAULTS.receiveHighWaterMark,
+    });
+    this.dealer = new zmq.Dealer({
+      ...curve,
+      routingId: identity.name,
+      sendHighWaterMark: SOCKET_DEFAULTS.sendHighWaterMark,
+    });
+    this.runner = new SingleFlightRunner(
+      setup.command,
+      identity.name,
+      (result) => {
+        this.lastRun = result;
+        setup.emit({ type: "run", name: identity.name, ...result });
+      },
+      (message) => setup.emit({ type: "error", name: identity.name, message, at: Date.now() }),
+    );
+  }
+
+  /** Creates the connections (they complete in the background) and starts listening. */
+  start(): void {
+    const name = this.identity.name;
+    this.watch(this.sub, (up) => (this.subUp = up));
+    this.watch(this.dealer, (up) => (this.dealerUp = up));
+    for (const topic of clientSubscriptions(name)) this.sub.subscribe(topic);
+    this.sub.connect(this.setup.publisherEndpoint);
+    this.dealer.connect(this.setup.listenerEndpoint);
+    void this.receive();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.runner.close();
+    this.sub.close();
+    this.dealer.close();
+  }
+
+  private watch(socket: zmq.Socket, set: (up: boolean) => void): void {
+    const name = this.identity.name;
+    socket.events.on("handshake", () => {
+      set(true);
+      this.update();
+    });
+    socket.events.on("disconnect", () => {
+      set(false);
+      this.update();
+    });
+    socket.events.on("handshake:error:auth", () => {
+      this.setup.emit({ type: "auth-failed", name, at: Date.now() });
+    });
+  }
+
+  /** Hello only when both connections are up: the server's catch-up checkin must find the SUB ready. */
+  private update(): void {
+    const name = this.identity.name;
+    const up = this.subUp && this.dealerUp;
+    if (up && !this.connected) {
+      this.connected = true;
+      const lastRun = this.lastRun
+        ? { at: Math.floor(this.lastRun.endedAt / 1000), exitCode: this.lastRun.exitCode }
+        : null;
+      this.send(encodeHello({ clientName: name, software: this.setup.software, lastRun }));
+      this.setup.emit({ type: "connected", name, at: Date.now() });
+    } else if (!up && this.connected) {
+      this.connected = false;
+      this.setup.emit({ type: "disconnected", name, at: Date.now() });
+    }
+  }
+
+  /** zeromq.js allows one send in flight per socket; queue behind the previous one. */
+  private send(frame: Buffer): void {
+    this.sendChain = this.sendChain
+      .then(() => this.dealer.send(frame))
+      .catch((error: unknown) => {
+        if (this.closed) return;
+        const message = error instanceof Error ? error.message : String(error);
+        this.setup.emit({
+          type: "error",
+          name: this.identity.name,
+          message: `send: ${message}`,
+          at: Date.now(),
+        });
+      });
+  }
+
+  private async receive(): Promise<void> {
+    const name = this.identity.name;
+    try {
+      for await (const frames of this.sub) {
+        const at = Date.now();
+        let message;
+        try {
+          message = decodePublisherMessage(frames);
+        } catch (error) {
+          this.setup.emit({ type: "error", name, message: (error as Error).message, at });
+          continue;
+        }
+        if (message.kind === "ping") {
+          this.setup.onPing();
+          this.send(encodePong(message.token));
+        } else if (message.clientName === name) {
+          this.setup.emit({ type: "checkin", name, at });
+          this.runner.request();
+        }
+      }
+    } catch (error) {
+      if (!this.closed) {
+        this.setup.emit({
+          type: "error",
+          name,
+          message: `receive: ${(error as Error).message}`,
+          at: Date.now(),
+        });
+      }
+    }
+  }
+}
