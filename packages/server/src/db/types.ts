@@ -4,6 +4,8 @@
  * PostgreSQL (a real Spacewalk database) and SQLite (standalone trials).
  */
 
+import type { DatabaseUnavailableError } from "./errors.js";
+
 /** Which engine a store talks to. */
 export type DatabaseKind = "sqlite" | "postgres";
 
@@ -53,11 +55,29 @@ export interface PrepareOptions {
   readonly notifyTrigger?: boolean;
 }
 
+/**
+ * What prepare() found and did. `schema`: "existing" = a Spacewalk schema osad2 did not create
+ * (never altered); "created" = the standalone schema osad2 manages (created now or by an earlier call).
+ */
+export interface PrepareResult {
+  readonly schema: "created" | "existing";
+  /** Names of the migrations this call applied (empty when already up to date or "existing"). */
+  readonly applied: readonly string[];
+  /** Whether the opt-in NOTIFY trigger is installed now (always false on SQLite). */
+  readonly notifyTrigger: boolean;
+}
+
+/** One rhnPushDispatcher row (osa-dispatcher instances; register_osad lists their jabber ids). */
+export interface PushDispatcher {
+  readonly jabberId: string;
+  readonly hostname: string;
+}
+
 /** Everything the server does with the database. */
 export interface SpacewalkStore {
   readonly kind: DatabaseKind;
   /** Creates the Spacewalk subset (knex migrations) when no Spacewalk tables exist; never alters existing ones. */
-  prepare(options?: PrepareOptions): Promise<{ readonly schema: "created" | "existing" }>;
+  prepare(options?: PrepareOptions): Promise<PrepareResult>;
   /** Osa-dispatcher rules: status 0 (and 1 when includePickedUp), earliest_action <= now, prerequisite
    *  completed (status 2) for that server, joined to rhnPushClient; skips servers with a reboot.reboot
    *  action at status 1. Ordered by earliest_action, then server id, then action id. */
@@ -77,11 +97,27 @@ export interface SpacewalkStore {
   findSystemByDigitalId(digitalServerId: string): Promise<SpacewalkSystem | undefined>;
   /** register_osad: insert or update the system's rhnPushClient in one transaction (offline, times cleared). */
   registerPushClient(serverId: number, client: { readonly name: string; readonly sharedKey: string }): Promise<void>;
+  /** register_osad_jid: records the system's jabber id (cleared on any other system holding it) and clears
+   *  next_action_time and last_ping_time, as Spacewalk does. No push client row → nothing changes. */
+  registerPushClientJid(serverId: number, jabberId: string): Promise<void>;
+  /** rhnPushDispatcher rows, oldest id first. */
+  pushDispatchers(): Promise<PushDispatcher[]>;
   /** PostgreSQL LISTEN on NOTIFY_CHANNEL ("osad2_actions"); reconnects by itself; SQLite: returns a no-op. */
-  listen(onNotify: () => void): Promise<() => Promise<void>>;
+  listen(onNotify: () => void, options?: ListenOptions): Promise<() => Promise<void>>;
   /** A cheap query; rejects with DatabaseUnavailableError when the database cannot be reached. */
   healthCheck(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** What the dedicated LISTEN connection is doing, for logs and health reports. */
+export type ListenEvent =
+  | { readonly type: "listening"; readonly reconnected: boolean }
+  | { readonly type: "disconnected"; readonly error: DatabaseUnavailableError; readonly retryInMs: number };
+
+/** Options of {@link SpacewalkStore.listen} beyond the contract's callback. */
+export interface ListenOptions {
+  /** Told about every connect and disconnect of the LISTEN connection. Default: nobody. */
+  readonly onEvent?: (event: ListenEvent) => void;
 }
 
 /** PostgreSQL NOTIFY channel of the opt-in rhnServerAction trigger. */

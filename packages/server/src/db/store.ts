@@ -1,0 +1,388 @@
+import fs from "node:fs";
+import path from "node:path";
+import type { Knex } from "knex";
+import { createKnex, pgConnectionConfig, translateError } from "./connection.js";
+import { DatabaseConfigError, DatabaseSchemaError } from "./errors.js";
+import { registerInternals, toNumber } from "./internal.js";
+import { listenForNotifications } from "./listen.js";
+import { prepareSchema } from "./schema.js";
+import { REBOOT_ACTION_LABEL, TABLES } from "./tables.js";
+import { fromDbTime, requireDbTime, toDbTime } from "./time.js";
+import type {
+  DatabaseKind,
+  DueAction,
+  ListenOptions,
+  PrepareOptions,
+  PrepareResult,
+  PushClient,
+  PushDispatcher,
+  SpacewalkStore,
+  SpacewalkSystem,
+  StoreOptions,
+} from "./types.js";
+import { parseDatabaseUrl, type DatabaseTarget } from "./url.js";
+
+/** Largest IN (…) list per statement; keeps well under SQLite's and PostgreSQL's parameter limits. */
+const IN_CHUNK = 500;
+const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
+
+/**
+ * Opens a store on `sqlite:/path`, `sqlite::memory:` or `postgres://…`. Nothing is queried yet:
+ * call prepare() (schema) or healthCheck() to find out whether the database is reachable.
+ * A bad URL or option throws DatabaseConfigError.
+ */
+export async function openStore(url: string, options: StoreOptions = {}): Promise<SpacewalkStore> {
+  const target = parseDatabaseUrl(url);
+  if (options.schema !== undefined) {
+    if (target.kind !== "postgres") {
+      throw new DatabaseConfigError("database_schema", "applies to PostgreSQL only; remove it for a sqlite: database");
+    }
+    if (!SCHEMA_NAME.test(options.schema)) {
+      throw new DatabaseConfigError(
+        "database_schema",
+        `"${options.schema}" is not a plain PostgreSQL identifier (letters, digits, _ and $, not starting with a digit)`,
+      );
+    }
+  }
+  if (options.poolMax !== undefined && (!Number.isInteger(options.poolMax) || options.poolMax < 1)) {
+    throw new DatabaseConfigError("poolMax", `must be a positive integer, got ${String(options.poolMax)}`);
+  }
+  if (target.kind === "sqlite" && target.filename !== ":memory:") {
+    // The default /var/lib/osad2/osad2.db lives in a directory a fresh install does not have yet.
+    fs.mkdirSync(path.dirname(path.resolve(target.filename)), { recursive: true, mode: 0o750 });
+  }
+  return new KnexSpacewalkStore(target, options);
+}
+
+interface StateIds {
+  readonly online: number;
+  readonly offline: number;
+}
+
+class KnexSpacewalkStore implements SpacewalkStore {
+  readonly kind: DatabaseKind;
+  private readonly knex: Knex;
+  private stateIds: Promise<StateIds> | undefined;
+  private readonly stopListeners = new Set<() => Promise<void>>();
+  private closed: Promise<void> | undefined;
+
+  constructor(
+    private readonly target: DatabaseTarget,
+    private readonly options: StoreOptions,
+  ) {
+    this.kind = target.kind;
+    this.knex = createKnex(target, options);
+    registerInternals(this, {
+      knex: this.knex,
+      kind: this.kind,
+      target,
+      guard: (fn) => this.guard(fn),
+    });
+  }
+
+  async prepare(options: PrepareOptions = {}): Promise<PrepareResult> {
+    const result = await this.guard(() =>
+      prepareSchema(this.knex, this.kind, { schema: this.options.schema, notifyTrigger: options.notifyTrigger === true }),
+    );
+    this.stateIds = undefined;
+    return result;
+  }
+
+  async dueActions(now: Date, options: { readonly includePickedUp: boolean }): Promise<DueAction[]> {
+    const statuses = options.includePickedUp ? [0, 1] : [0];
+    // osa-dispatcher's rule: blocked only while the prerequisite's row for this server is not completed.
+    const rows = await this.guard(() =>
+      this.knex
+        .select(
+          "sa.server_id",
+          "sa.action_id",
+          "sa.status",
+          "a.earliest_action",
+          "aty.label as action_type",
+          "pc.name as client_name",
+        )
+        .from({ sa: TABLES.serverAction })
+        .join({ a: TABLES.action }, "a.id", "sa.action_id")
+        .join({ aty: TABLES.actionType }, "aty.id", "a.action_type")
+        .join({ pc: TABLES.pushClient }, "pc.server_id", "sa.server_id")
+        .whereIn("sa.status", statuses)
+        .where("a.earliest_action", "<=", toDbTime(this.kind, now))
+        .whereNotExists((q) =>
+          q
+            .select(this.knex.raw("1"))
+            .from({ sap: TABLES.serverAction })
+            .whereRaw("sap.server_id = sa.server_id")
+            .whereRaw("sap.action_id = a.prerequisite")
+            .whereNot("sap.status", 2),
+        )
+        .whereNotExists((q) =>
+          q
+            .select(this.knex.raw("1"))
+            .from({ sr: TABLES.serverAction })
+            .join({ ra: TABLES.action }, "ra.id", "sr.action_id")
+            .join({ rt: TABLES.actionType }, "rt.id", "ra.action_type")
+            .whereRaw("sr.server_id = sa.server_id")
+            .where("sr.status", 1)
+            .where("rt.label", REBOOT_ACTION_LABEL),
+        )
+        .orderBy([
+          { column: "a.earliest_action" },
+          { column: "sa.server_id" },
+          { column: "sa.action_id" },
+        ]),
+    );
+    return rows.map((row: Record<string, unknown>) => {
+      const status = toNumber(row.status, "rhnserveraction.status");
+      return {
+        serverId: toNumber(row.server_id, "rhnserveraction.server_id"),
+        actionId: toNumber(row.action_id, "rhnserveraction.action_id"),
+        clientName: String(row.client_name),
+        status: status === 1 ? 1 : 0,
+        earliestAction: requireDbTime(row.earliest_action, "rhnaction.earliest_action"),
+        actionType: String(row.action_type),
+      };
+    });
+  }
+
+  async nextEarliestAction(now: Date): Promise<Date | null> {
+    const row = await this.guard(() =>
+      this.knex
+        .min({ next: "a.earliest_action" })
+        .from({ sa: TABLES.serverAction })
+        .join({ a: TABLES.action }, "a.id", "sa.action_id")
+        .join({ pc: TABLES.pushClient }, "pc.server_id", "sa.server_id")
+        .where("sa.status", 0)
+        .where("a.earliest_action", ">", toDbTime(this.kind, now))
+        .first(),
+    );
+    return fromDbTime((row as { next?: unknown } | undefined)?.next);
+  }
+
+  async findClient(name: string): Promise<PushClient | undefined> {
+    const row = await this.guard(() =>
+      this.knex
+        .select(
+          "pc.id",
+          "pc.name",
+          "pc.server_id",
+          "st.label as state",
+          "pc.last_message_time",
+          "pc.last_ping_time",
+          "pc.next_action_time",
+        )
+        .from({ pc: TABLES.pushClient })
+        .join({ st: TABLES.pushClientState }, "st.id", "pc.state_id")
+        .where("pc.name", name)
+        .first(),
+    );
+    if (row === undefined) return undefined;
+    const r = row as Record<string, unknown>;
+    return {
+      id: toNumber(r.id, "rhnpushclient.id"),
+      name: String(r.name),
+      serverId: toNumber(r.server_id, "rhnpushclient.server_id"),
+      state: r.state === "online" ? "online" : "offline",
+      lastMessageTime: fromDbTime(r.last_message_time),
+      lastPingTime: fromDbTime(r.last_ping_time),
+      nextActionTime: fromDbTime(r.next_action_time),
+    };
+  }
+
+  async markOnline(name: string, at: Date): Promise<boolean> {
+    const { online } = await this.states();
+    const values = {
+      state_id: online,
+      last_message_time: toDbTime(this.kind, at),
+      last_ping_time: null,
+      next_action_time: null,
+    };
+    return this.guard(async () => {
+      // Two single statements instead of read-then-write: each is atomic, so no transaction is held.
+      const changed = await this.knex(TABLES.pushClient).where("name", name).whereNot("state_id", online).update(values);
+      if (changed > 0) return true;
+      await this.knex(TABLES.pushClient).where("name", name).update(values);
+      return false;
+    });
+  }
+
+  async markOffline(names: readonly string[]): Promise<void> {
+    if (names.length === 0) return;
+    const { offline } = await this.states();
+    await this.guard(async () => {
+      for (let i = 0; i < names.length; i += IN_CHUNK) {
+        await this.knex(TABLES.pushClient)
+          .whereIn("name", names.slice(i, i + IN_CHUNK))
+          .whereNot("state_id", offline)
+          .update({ state_id: offline });
+      }
+    });
+  }
+
+  async onlineClientNames(): Promise<string[]> {
+    const { online } = await this.states();
+    const rows = await this.guard(() =>
+      this.knex(TABLES.pushClient).select("name").where("state_id", online).orderBy("name"),
+    );
+    return rows.map((row: { name: unknown }) => String(row.name));
+  }
+
+  async requestedPings(): Promise<string[]> {
+    const { online } = await this.states();
+    const rows = await this.guard(() =>
+      this.knex(TABLES.pushClient)
+        .select("name")
+        .where("state_id", online)
+        .whereNotNull("last_ping_time")
+        .whereNull("next_action_time")
+        .orderBy("name"),
+    );
+    return rows.map((row: { name: unknown }) => String(row.name));
+  }
+
+  async setPingDeadline(name: string, deadline: Date): Promise<void> {
+    await this.guard(() =>
+      this.knex(TABLES.pushClient).where("name", name).update({ next_action_time: toDbTime(this.kind, deadline) }),
+    );
+  }
+
+  async expiredPingDeadlines(now: Date): Promise<string[]> {
+    const { online } = await this.states();
+    // Only online clients, like osa-dispatcher's reaper: once marked offline they are not reported again.
+    const rows = await this.guard(() =>
+      this.knex(TABLES.pushClient)
+        .select("name")
+        .where("state_id", online)
+        .whereNotNull("last_ping_time")
+        .where("next_action_time", "<", toDbTime(this.kind, now))
+        .orderBy("name"),
+    );
+    return rows.map((row: { name: unknown }) => String(row.name));
+  }
+
+  async findSystemByDigitalId(digitalServerId: string): Promise<SpacewalkSystem | undefined> {
+    const row = await this.guard(() =>
+      this.knex(TABLES.server)
+        .select("id", "digital_server_id", "name", "secret")
+        .where("digital_server_id", digitalServerId)
+        .first(),
+    );
+    if (row === undefined) return undefined;
+    const r = row as Record<string, unknown>;
+    return {
+      id: toNumber(r.id, "rhnserver.id"),
+      digitalServerId: String(r.digital_server_id),
+      name: r.name === null || r.name === undefined ? "" : String(r.name),
+      secret: String(r.secret),
+    };
+  }
+
+  async registerPushClient(serverId: number, client: { readonly name: string; readonly sharedKey: string }): Promise<void> {
+    const { offline } = await this.states();
+    const attempt = () =>
+      this.knex.transaction(async (trx) => {
+        // Spacewalk's update_push_client_registration: update, insert when there was no row.
+        const updated = await trx(TABLES.pushClient).where("server_id", serverId).update({
+          name: client.name,
+          shared_key: client.sharedKey,
+          state_id: offline,
+          next_action_time: null,
+          last_ping_time: null,
+        });
+        if (updated > 0) return;
+        await trx(TABLES.pushClient).insert({
+          ...(this.kind === "postgres" ? { id: trx.raw("nextval('rhn_pclient_id_seq')") } : {}),
+          server_id: serverId,
+          name: client.name,
+          shared_key: client.sharedKey,
+          state_id: offline,
+        });
+      });
+    await this.guard(async () => {
+      try {
+        await attempt();
+      } catch (error) {
+        // Two first registrations of one system raced and the other inserted: now the update path applies.
+        if (!isUniqueViolation(error)) throw error;
+        await attempt();
+      }
+    });
+  }
+
+  async registerPushClientJid(serverId: number, jabberId: string): Promise<void> {
+    await this.guard(() =>
+      this.knex.transaction(async (trx) => {
+        await trx(TABLES.pushClient).where("jabber_id", jabberId).whereNot("server_id", serverId).update({ jabber_id: null });
+        await trx(TABLES.pushClient)
+          .where("server_id", serverId)
+          .update({ jabber_id: jabberId, next_action_time: null, last_ping_time: null });
+      }),
+    );
+  }
+
+  async pushDispatchers(): Promise<PushDispatcher[]> {
+    const rows = await this.guard(() =>
+      this.knex(TABLES.pushDispatcher).select("jabber_id", "hostname").orderBy("id"),
+    );
+    return rows.map((row: { jabber_id: unknown; hostname: unknown }) => ({
+      jabberId: String(row.jabber_id),
+      hostname: String(row.hostname),
+    }));
+  }
+
+  async listen(onNotify: () => void, options: ListenOptions = {}): Promise<() => Promise<void>> {
+    if (this.target.kind !== "postgres") return async () => undefined;
+    const stop = await listenForNotifications(this.target, pgConnectionConfig(this.target), onNotify, options);
+    const tracked = async () => {
+      this.stopListeners.delete(tracked);
+      await stop();
+    };
+    this.stopListeners.add(tracked);
+    return tracked;
+  }
+
+  async healthCheck(): Promise<void> {
+    await this.guard(() => this.knex.raw("select 1"));
+  }
+
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      await Promise.all([...this.stopListeners].map((stop) => stop()));
+      await this.knex.destroy();
+    })();
+    return this.closed;
+  }
+
+  /** rhnPushClientState ids by label, looked up once (Spacewalk assigns them from a sequence). */
+  private states(): Promise<StateIds> {
+    this.stateIds ??= this.guard(async () => {
+      const rows = await this.knex(TABLES.pushClientState).select("id", "label").whereIn("label", ["online", "offline"]);
+      const byLabel = new Map(rows.map((row: { id: unknown; label: unknown }) => [String(row.label), toNumber(row.id, "rhnpushclientstate.id")]));
+      const online = byLabel.get("online");
+      const offline = byLabel.get("offline");
+      if (online === undefined || offline === undefined) {
+        throw new DatabaseSchemaError(
+          "rhnPushClientState lacks the 'online' and 'offline' labels Spacewalk seeds; run `osad2-server init` on a standalone database",
+          [],
+        );
+      }
+      return { online, offline };
+    }).catch((error: unknown) => {
+      this.stateIds = undefined;
+      throw error;
+    });
+    return this.stateIds;
+  }
+
+  private async guard<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw translateError(error, this.target);
+    }
+  }
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === "23505" || code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY";
+}
