@@ -1,0 +1,105 @@
+import { SingleBar } from "cli-progress";
+import type { Writable } from "node:stream";
+import { createClient } from "../create-client.js";
+import { createClients, readNamesFile, type ClientOutcome } from "../create-clients.js";
+import { createServerKeys } from "../server-keys.js";
+import { parseCommandLine, type ParsedCommand } from "./parse.js";
+
+/** The streams the CLI talks to; a progress bar is drawn only when `stdout` is a TTY. */
+export interface CliStreams {
+  readonly stdout: Writable & { isTTY?: boolean };
+  readonly stderr: Writable;
+}
+
+/** Exit code of a failed command. */
+export const EXIT_FAILURE = 1;
+
+const PREFIX = "osad2-packager";
+
+/** Runs the command line; returns the exit code. Never throws for expected failures, never exits. */
+export async function main(argv: readonly string[], streams: CliStreams): Promise<number> {
+  const out = (text: string): void => void streams.stdout.write(text);
+  const err = (text: string): void => void streams.stderr.write(text);
+  const parsed = parseCommandLine(argv, { writeOut: out, writeErr: err });
+  try {
+    return await runCommand(parsed, streams);
+  } catch (error) {
+    err(`${PREFIX}: ${error instanceof Error ? error.message : String(error)}\n`);
+    return EXIT_FAILURE;
+  }
+}
+
+async function runCommand(parsed: ParsedCommand, streams: CliStreams): Promise<number> {
+  const print = (line: string): void => void streams.stdout.write(`${line}\n`);
+  switch (parsed.kind) {
+    case "exit":
+      return parsed.code;
+    case "createserver": {
+      const result = await createServerKeys(parsed.options);
+      if (result.created) {
+        print(`server key pair created: ${result.secretKeyPath} (0600), ${result.publicKeyPath}`);
+        if (result.backupPath !== undefined)
+          print(`previous server key kept as ${result.backupPath}`);
+      } else {
+        print(
+          `server key pair already exists, kept: ${result.secretKeyPath} (pass --force to replace it)`,
+        );
+      }
+      print(`server public key: ${result.publicKey}`);
+      if (result.configPath !== undefined) {
+        print(
+          result.configWritten
+            ? `server config written: ${result.configPath}`
+            : `server config exists, kept: ${result.configPath}`,
+        );
+      }
+      return 0;
+    }
+    case "createclient": {
+      const client = await createClient(parsed.options);
+      print(`built ${client.rpmPath}`);
+      print(`client ${client.name}: public key ${client.publicKey} added to ${client.keyPath}`);
+      return 0;
+    }
+    case "createclients":
+      return runBatch(parsed, streams);
+  }
+}
+
+async function runBatch(
+  parsed: Extract<ParsedCommand, { kind: "createclients" }>,
+  streams: CliStreams,
+): Promise<number> {
+  const names = await readNamesFile(parsed.namesFrom);
+  const print = (line: string): void => void streams.stdout.write(`${line}\n`);
+  const bar =
+    streams.stdout.isTTY === true
+      ? new SingleBar({
+          stream: streams.stdout,
+          format: "building {bar} {value}/{total} {name}",
+          hideCursor: true,
+        })
+      : undefined;
+  bar?.start(names.length, 0, { name: names[0] ?? "" });
+  const outcomes = await createClients({ ...parsed.options, names }, (outcome, index) => {
+    if (bar !== undefined) bar.update(index + 1, { name: names[index + 1] ?? "" });
+    else print(describeOutcome(outcome));
+  });
+  bar?.stop();
+
+  const failed = outcomes.filter((outcome) => !outcome.ok);
+  print(
+    `built ${outcomes.length - failed.length} of ${outcomes.length} client packages${failed.length > 0 ? `; ${failed.length} failed:` : ""}`,
+  );
+  for (const outcome of failed) print(`  ${describeOutcome(outcome)}`);
+  if (bar !== undefined) {
+    for (const outcome of outcomes) if (outcome.ok) print(`  ${describeOutcome(outcome)}`);
+  }
+  return failed.length > 0 ? EXIT_FAILURE : 0;
+}
+
+function describeOutcome(outcome: ClientOutcome): string {
+  return outcome.ok
+    ? `ok ${outcome.name}: ${outcome.client.rpmPath}`
+    : `FAILED ${outcome.name}: ${outcome.error.message}`;
+}

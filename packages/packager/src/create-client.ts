@@ -1,0 +1,235 @@
+import {
+  KeyExistsError,
+  KeyStore,
+  certificateLayout,
+  generateKeyPair,
+  readPublicKey,
+  writeCertificate,
+  type KeyPair,
+} from "@osad2/keys";
+import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { nodeArchFor } from "./arch.js";
+import { loadClientBundle, stageClientBundle } from "./bundle.js";
+import {
+  CLIENT_PATHS,
+  renderClientConfig,
+  renderServiceUnit,
+  renderWrapper,
+} from "./client-files.js";
+import { PACKAGER_VERSION } from "./constants.js";
+import {
+  DuplicateClientError,
+  MissingServerKeyError,
+  OutputDirError,
+  PackagerError,
+  describeSystemError,
+} from "./errors.js";
+import { directoryProblem, pathExists, publishFile } from "./fs-util.js";
+import {
+  parseClientOptions,
+  type CreateClientOptions,
+  type ResolvedClientOptions,
+} from "./options.js";
+import { resolveRpmbuild, runRpmbuild } from "./rpmbuild.js";
+import { renderSpec, rpmFileName, rpmPackageName, type SpecInput } from "./spec.js";
+
+/** What {@link createClient} made. */
+export interface ClientPackage {
+  /** The client (system) name. */
+  readonly name: string;
+  /** The client's public key (Z85), now in the server's `public_keys/<name>.key`. */
+  readonly publicKey: string;
+  /** The RPM written to the output directory. */
+  readonly rpmPath: string;
+  /** `x86_64`, `aarch64`, or `noarch` for keys-only packages. */
+  readonly arch: string;
+  readonly keysOnly: boolean;
+  /** Path of the public key file added to the allow-list. */
+  readonly keyPath: string;
+}
+
+/**
+ * Generates a client key pair, builds `osad2-client-<name>-<version>-<release>.<arch>.rpm` holding it (and,
+ * unless `keysOnly`, the client program and its service) and then adds the public key to the server's
+ * allow-list. Everything is checked before anything is written; the RPM is built in a private temporary
+ * directory, moved into place in one step, and removed again if the key cannot be added.
+ * @throws {PackagerError} subclasses for bad options and failures, {@link KeyError} from @osad2/keys for unreadable key files.
+ */
+export async function createClient(options: CreateClientOptions): Promise<ClientPackage> {
+  const opts = parseClientOptions(options);
+  const layout = certificateLayout(opts.certificates);
+  const keyPath = join(layout.publicKeysDir, `${opts.name}.key`);
+
+  const serverPublicKey = await readServerPublicKey(layout.serverPublicPath);
+  if (!opts.force && (await pathExists(keyPath)))
+    throw new DuplicateClientError(opts.name, keyPath);
+  const rpmbuild = await resolveRpmbuild(opts.rpmbuild);
+  const bundle = opts.keysOnly ? undefined : await loadClientBundle(opts.clientBundleDir);
+  const outProblem = await directoryProblem(opts.out);
+  if (outProblem !== undefined) throw new OutputDirError(opts.out, outProblem);
+
+  const version = PACKAGER_VERSION;
+  const rpmName = rpmFileName({ name: opts.name, version, release: opts.release, arch: opts.arch });
+  const rpmPath = join(opts.out, rpmName);
+  if (!opts.force && (await pathExists(rpmPath)))
+    throw new DuplicateClientError(opts.name, rpmPath);
+
+  const keyPair = generateKeyPair();
+  const spec: SpecInput = {
+    name: opts.name,
+    version,
+    release: opts.release,
+    arch: opts.arch,
+    keysOnly: opts.keysOnly,
+    serverHost: opts.serverHost,
+    created: new Date(),
+    ...(bundle === undefined ? {} : { clientVersion: bundle.info.clientVersion }),
+  };
+
+  const topdir = await makeTopdir(opts);
+  try {
+    const root = join(topdir, "SOURCES", "root");
+    await stageKeysAndConfig(root, opts, keyPair, serverPublicKey, spec.created);
+    if (bundle !== undefined && opts.arch !== "noarch") {
+      await stageClientBundle(bundle, nodeArchFor(opts.arch), join(root, CLIENT_PATHS.libDir));
+      await writeStaged(root, CLIENT_PATHS.bin, renderWrapper(), 0o755);
+      await writeStaged(root, CLIENT_PATHS.unit, renderServiceUnit(), 0o644);
+    }
+    const specPath = join(topdir, "SPECS", `${rpmPackageName(opts.name)}.spec`);
+    await writeFile(specPath, renderSpec(spec), { mode: 0o644 });
+    await runRpmbuild(rpmbuild, specPath, topdir);
+    const built = join(topdir, "RPMS", opts.arch, rpmName);
+    if (!(await pathExists(built)))
+      throw new PackagerError(`rpmbuild reported success but did not write ${built}`);
+
+    const madeDir = await publishRpm(built, rpmPath, opts);
+    try {
+      await addClientKey(opts, keyPair.publicKey);
+    } catch (error) {
+      // The RPM is useless without its key in the allow-list: take it back out.
+      await rm(rpmPath, { force: true });
+      if (madeDir !== undefined) await rm(madeDir, { recursive: true, force: true });
+      throw error;
+    }
+  } finally {
+    await rm(topdir, { recursive: true, force: true });
+  }
+  return {
+    name: opts.name,
+    publicKey: keyPair.publicKey,
+    rpmPath,
+    arch: opts.arch,
+    keysOnly: opts.keysOnly,
+    keyPath,
+  };
+}
+
+async function readServerPublicKey(path: string): Promise<string> {
+  try {
+    await stat(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const detail =
+      code === "ENOENT" || code === "ENOTDIR"
+        ? "does not exist"
+        : `cannot be read: ${describeSystemError(error)}`;
+    throw new MissingServerKeyError(path, detail, { cause: error });
+  }
+  try {
+    return await readPublicKey(path);
+  } catch (error) {
+    throw new MissingServerKeyError(path, `cannot be read (${(error as Error).message})`, {
+      cause: error,
+    });
+  }
+}
+
+async function makeTopdir(opts: ResolvedClientOptions): Promise<string> {
+  const base = opts.tmpDir ?? tmpdir();
+  try {
+    const topdir = await mkdtemp(join(base, "osad2-packager-"));
+    for (const dir of ["SOURCES/root", "SPECS", "BUILD", "RPMS", "SRPMS"])
+      await mkdir(join(topdir, dir), { recursive: true });
+    return topdir;
+  } catch (error) {
+    throw new PackagerError(
+      `cannot create a temporary directory in ${base}: ${describeSystemError(error)}`,
+      { cause: error },
+    );
+  }
+}
+
+/** Writes `content` at `root` + absolute `path`, creating parent directories. */
+async function writeStaged(
+  root: string,
+  path: string,
+  content: string,
+  mode: number,
+): Promise<void> {
+  const target = join(root, path);
+  await mkdir(join(target, ".."), { recursive: true });
+  await writeFile(target, content, { mode });
+}
+
+async function stageKeysAndConfig(
+  root: string,
+  opts: ResolvedClientOptions,
+  keyPair: KeyPair,
+  serverPublicKey: string,
+  created: Date,
+): Promise<void> {
+  await mkdir(join(root, CLIENT_PATHS.certsDir), { recursive: true, mode: 0o700 });
+  const metadata = { name: opts.name, "created-by": "osad2-packager" };
+  await writeCertificate(join(root, CLIENT_PATHS.secretKey), { ...keyPair, metadata });
+  await writeCertificate(join(root, CLIENT_PATHS.serverKey), {
+    publicKey: serverPublicKey,
+    metadata: { name: "server" },
+  });
+  await writeStaged(
+    root,
+    CLIENT_PATHS.config,
+    renderClientConfig({ name: opts.name, serverHost: opts.serverHost, created }),
+    0o644,
+  );
+}
+
+/** Moves the built RPM into the output directory in one step; returns the directory it had to create, if any. */
+async function publishRpm(
+  built: string,
+  rpmPath: string,
+  opts: ResolvedClientOptions,
+): Promise<string | undefined> {
+  let madeDir: string | undefined;
+  try {
+    madeDir = await mkdir(opts.out, { recursive: true });
+    await publishFile(rpmPath, { from: built }, opts.force);
+    return madeDir;
+  } catch (error) {
+    if (madeDir !== undefined) await rm(madeDir, { recursive: true, force: true });
+    if ((error as NodeJS.ErrnoException).code === "EEXIST")
+      throw new DuplicateClientError(opts.name, rpmPath, { cause: error });
+    throw new OutputDirError(opts.out, `cannot take ${rpmPath}: ${describeSystemError(error)}`, {
+      cause: error,
+    });
+  }
+}
+
+/** Adds the key to `public_keys/`; a running server's KeyStore picks it up within about a second. */
+async function addClientKey(opts: ResolvedClientOptions, publicKey: string): Promise<void> {
+  // One-shot use: no watching or polling, the store only writes.
+  const store = await KeyStore.open(opts.certificates, { pollIntervalMs: 0, fsWatch: false });
+  try {
+    await store.add(opts.name, publicKey, {
+      force: opts.force,
+      metadata: { "created-by": "osad2-packager" },
+    });
+  } catch (error) {
+    if (error instanceof KeyExistsError)
+      throw new DuplicateClientError(opts.name, error.path, { cause: error });
+    throw error;
+  } finally {
+    await store.close();
+  }
+}

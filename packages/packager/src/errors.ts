@@ -1,0 +1,153 @@
+/** Base class of every error @osad2/packager throws on purpose; its message is one line a person can act on. */
+export class PackagerError extends Error {
+  override readonly name: string = "PackagerError";
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** An option has a value the packager cannot use; `option` is the library key (e.g. `release`). */
+export class InvalidOptionError extends PackagerError {
+  override readonly name = "InvalidOptionError";
+  readonly option: string;
+
+  constructor(option: string, problem: string, options?: { cause?: unknown }) {
+    super(`invalid ${option}: ${problem}`, options);
+    this.option = option;
+  }
+}
+
+/** The client name is not a valid key file name (`[A-Za-z0-9._-]`, 1–64 characters, not `server`). */
+export class InvalidNameError extends PackagerError {
+  override readonly name = "InvalidNameError";
+  readonly clientName: string;
+
+  constructor(clientName: string, problem: string) {
+    super(`invalid client name ${JSON.stringify(clientName)}: ${problem}`);
+    this.clientName = clientName;
+  }
+}
+
+/** A client of that name already has a key in the allow-list (or an RPM in the output directory). */
+export class DuplicateClientError extends PackagerError {
+  override readonly name = "DuplicateClientError";
+  readonly clientName: string;
+  readonly path: string;
+
+  constructor(clientName: string, path: string, options?: { cause?: unknown }) {
+    super(
+      `client ${JSON.stringify(clientName)} already exists (${path}); pick another name or pass --force to replace it`,
+      options,
+    );
+    this.clientName = clientName;
+    this.path = path;
+  }
+}
+
+/** The server's public key (`public_keys/server.key`) is missing or unreadable, so no client can trust it. */
+export class MissingServerKeyError extends PackagerError {
+  override readonly name = "MissingServerKeyError";
+  readonly path: string;
+
+  constructor(path: string, detail: string, options?: { cause?: unknown }) {
+    super(
+      `server public key ${path} ${detail}; run "osad2-packager createserver --certificates <dir>" first`,
+      options,
+    );
+    this.path = path;
+  }
+}
+
+/** The server key files exist but do not form a usable pair; `createserver --force` replaces them. */
+export class ServerKeyExistsError extends PackagerError {
+  override readonly name = "ServerKeyExistsError";
+  readonly path: string;
+
+  constructor(path: string, detail: string, options?: { cause?: unknown }) {
+    super(
+      `${path} ${detail}; pass --force to replace the server key pair (the old files are kept as a backup)`,
+      options,
+    );
+    this.path = path;
+  }
+}
+
+/** `rpmbuild` is not installed (or not at the configured path). */
+export class RpmbuildMissingError extends PackagerError {
+  override readonly name = "RpmbuildMissingError";
+  readonly path: string;
+
+  constructor(path: string, options?: { cause?: unknown }) {
+    super(
+      `rpmbuild not found (${path}); install it with "apt-get install rpm" (Debian/Ubuntu) or "dnf install rpm-build" (Fedora/RHEL/SUSE: zypper install rpm-build)`,
+      options,
+    );
+    this.path = path;
+  }
+}
+
+/** rpmbuild ran and failed; `stderr` holds its last output. */
+export class RpmBuildError extends PackagerError {
+  override readonly name = "RpmBuildError";
+  readonly stderr: string;
+  readonly exitCode: number | null;
+
+  constructor(
+    specPath: string,
+    exitCode: number | null,
+    stderr: string,
+    options?: { cause?: unknown },
+  ) {
+    const lastLine = stderr.trim().split("\n").at(-1) ?? "";
+    super(`rpmbuild failed for ${specPath} (exit code ${String(exitCode)}): ${lastLine}`, options);
+    this.stderr = stderr;
+    this.exitCode = exitCode;
+  }
+}
+
+/** The output directory for RPMs cannot be used (not a directory, not writable). */
+export class OutputDirError extends PackagerError {
+  override readonly name = "OutputDirError";
+  readonly path: string;
+
+  constructor(path: string, detail: string, options?: { cause?: unknown }) {
+    super(`output directory ${path} ${detail}`, options);
+    this.path = path;
+  }
+}
+
+/** A config file could not be written. */
+export class ConfigFileError extends PackagerError {
+  override readonly name = "ConfigFileError";
+  readonly path: string;
+
+  constructor(path: string, detail: string, options?: { cause?: unknown }) {
+    super(`config file ${path} ${detail}`, options);
+    this.path = path;
+  }
+}
+
+/** The bundled client program is missing from the packager's dist (the package was not built). */
+export class ClientBundleError extends PackagerError {
+  override readonly name = "ClientBundleError";
+  readonly path: string;
+
+  constructor(path: string, detail: string, options?: { cause?: unknown }) {
+    super(
+      `client bundle ${path} ${detail}; rebuild with "npm run build -w @osad2/packager"`,
+      options,
+    );
+    this.path = path;
+  }
+}
+
+/** Short description of a Node system error for messages: `EACCES: permission denied` → `permission denied (EACCES)`. */
+export function describeSystemError(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const text = error.message.replace(/^[A-Z]+: /, "").replace(/, \w+ '.*'$/, "");
+    return code ? `${text} (${code})` : text;
+  }
+  return String(error);
+}

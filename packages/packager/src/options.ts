@@ -1,0 +1,184 @@
+import { isIP } from "node:net";
+import { hostname } from "node:os";
+import { resolve } from "node:path";
+import { InvalidNameError, InvalidOptionError } from "./errors.js";
+import { rpmArchFor, type RpmArch } from "./arch.js";
+
+/** Where `createserver` puts the server's CURVE keys and `createclient` reads them (the Spacewalk layout). */
+export const DEFAULT_SERVER_CERTIFICATES_DIR = "/etc/rhn/osad2-server/certs";
+/** The server config `createserver` writes when none exists. */
+export const DEFAULT_SERVER_CONFIG_PATH = "/etc/rhn/osad2-server/osad_server.cfg";
+/** RPM release of a client package; bump it when re-issuing a system's keys so `rpm -U` upgrades. */
+export const DEFAULT_RELEASE = "1";
+/** Found on PATH (Spacewalk hosts and Debian's `rpm` package put it in /usr/bin). */
+export const DEFAULT_RPMBUILD = "rpmbuild";
+/** Longest client name; the same limit as a push client name in Spacewalk (`rhnPushClient.name` varchar(64)). */
+export const MAX_CLIENT_NAME_LENGTH = 64;
+/** `server` is the server's own key file in `public_keys/`; a client of that name would replace it. */
+export const RESERVED_CLIENT_NAMES: readonly string[] = ["server"];
+
+/** Options of {@link createServerKeys}. */
+export interface CreateServerKeysOptions {
+  /** Certificates root holding `private_keys/`, `public_keys/`, `revoked/`. Default {@link DEFAULT_SERVER_CERTIFICATES_DIR}. */
+  certificates?: string;
+  /** Server config written when no file exists there; `false` writes none. Default {@link DEFAULT_SERVER_CONFIG_PATH}. */
+  config?: string | false;
+  /** Replace an existing server key pair (the old files are kept as a dated backup). Default false. */
+  force?: boolean;
+}
+
+/** {@link CreateServerKeysOptions} with every default applied and paths made absolute. */
+export interface ResolvedServerKeysOptions {
+  readonly certificates: string;
+  readonly config: string | false;
+  readonly force: boolean;
+}
+
+/** Options of {@link createClient}. */
+export interface CreateClientOptions {
+  /** The system's name: its key file is `public_keys/<name>.key`, its RPM `osad2-client-<name>`. Required. */
+  name: string;
+  /** The server's certificates root (see {@link CreateServerKeysOptions.certificates}). Default {@link DEFAULT_SERVER_CERTIFICATES_DIR}. */
+  certificates?: string;
+  /** Written to the client config as `server_host` (used when registration returns no endpoints). Default `os.hostname()`. */
+  serverHost?: string;
+  /** Directory the RPM is written to; created when missing. Default the current directory. */
+  out?: string;
+  /** Build a small noarch RPM with only the keys and the config (for systems that install @osad2/client from npm). Default false. */
+  keysOnly?: boolean;
+  /** Replace an existing client of the same name (key and RPM). Default false. */
+  force?: boolean;
+  /** RPM release. Default {@link DEFAULT_RELEASE}. */
+  release?: string | number;
+  /** Target architecture, Node's (`x64`, `arm64`) or RPM's (`x86_64`, `aarch64`) spelling. Default `process.arch`. */
+  arch?: string;
+  /** rpmbuild program, a path or a name looked up on PATH. Default {@link DEFAULT_RPMBUILD}. */
+  rpmbuild?: string;
+  /** Directory holding the bundled client program. Default the `client-bundle/` the packager's build produced. */
+  clientBundleDir?: string;
+  /** Where the private rpmbuild topdir is created (and removed again). Default `os.tmpdir()`. */
+  tmpDir?: string;
+}
+
+/** {@link CreateClientOptions} with every default applied. */
+export interface ResolvedClientOptions {
+  readonly name: string;
+  readonly certificates: string;
+  readonly serverHost: string;
+  readonly out: string;
+  readonly keysOnly: boolean;
+  readonly force: boolean;
+  readonly release: string;
+  /** `noarch` for keys-only packages. */
+  readonly arch: RpmArch | "noarch";
+  readonly rpmbuild: string;
+  readonly clientBundleDir: string | undefined;
+  readonly tmpDir: string | undefined;
+}
+
+/** Why a client name is unusable, or undefined when it is fine. */
+export function clientNameProblem(name: string): string | undefined {
+  if (name.length === 0) return "it is empty";
+  if (name.length > MAX_CLIENT_NAME_LENGTH)
+    return `it is longer than ${MAX_CLIENT_NAME_LENGTH} characters`;
+  if (!/^[A-Za-z0-9._-]+$/.test(name)) return "use only letters, digits, '.', '_' and '-'";
+  if (name.startsWith(".")) return "it must not start with '.'";
+  if (RESERVED_CLIENT_NAMES.includes(name)) return `"${name}" is reserved for the server's own key`;
+  return undefined;
+}
+
+/** Throws {@link InvalidNameError} unless `name` can name a client key file and RPM. */
+export function validateClientName(name: string): string {
+  const problem = clientNameProblem(name);
+  if (problem !== undefined) throw new InvalidNameError(name, problem);
+  return name;
+}
+
+function validateServerHost(host: string): string {
+  const bare = host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
+  if (isIP(bare) !== 0) return bare;
+  if (
+    bare.length <= 253 &&
+    /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(bare)
+  ) {
+    return bare;
+  }
+  throw new InvalidOptionError(
+    "serverHost",
+    `${JSON.stringify(host)} is not a host name or IP address`,
+  );
+}
+
+function validateRelease(release: string | number): string {
+  const text = String(release);
+  // RPM forbids '-' in a release; keep to the characters every rpm version accepts.
+  if (!/^[A-Za-z0-9][A-Za-z0-9._+~]{0,63}$/.test(text)) {
+    throw new InvalidOptionError(
+      "release",
+      `${JSON.stringify(text)} must be letters, digits, '.', '_', '+' or '~' (e.g. 2)`,
+    );
+  }
+  return text;
+}
+
+function validatePath(option: string, path: string): string {
+  if (path.length === 0) throw new InvalidOptionError(option, "the path is empty");
+  if (path.includes("\0")) throw new InvalidOptionError(option, "the path contains a NUL byte");
+  return resolve(path);
+}
+
+/** Applies defaults to {@link CreateServerKeysOptions} and validates them. */
+export function parseServerKeysOptions(
+  options: CreateServerKeysOptions = {},
+): ResolvedServerKeysOptions {
+  return {
+    certificates: validatePath(
+      "certificates",
+      options.certificates ?? DEFAULT_SERVER_CERTIFICATES_DIR,
+    ),
+    config:
+      options.config === false
+        ? false
+        : validatePath("config", options.config ?? DEFAULT_SERVER_CONFIG_PATH),
+    force: options.force ?? false,
+  };
+}
+
+/** Applies defaults to {@link CreateClientOptions} and validates them (the name first, so a bad name is the error reported). */
+export function parseClientOptions(options: CreateClientOptions): ResolvedClientOptions {
+  const name = validateClientName(options.name);
+  const keysOnly = options.keysOnly ?? false;
+  let arch: RpmArch | "noarch" = "noarch";
+  if (!keysOnly) {
+    const wanted = options.arch ?? process.arch;
+    const mapped = rpmArchFor(wanted);
+    if (mapped === undefined) {
+      throw new InvalidOptionError(
+        "arch",
+        `${JSON.stringify(wanted)} is not supported; use x64 (x86_64) or arm64 (aarch64), or --keys-only`,
+      );
+    }
+    arch = mapped;
+  }
+  const rpmbuild = options.rpmbuild ?? DEFAULT_RPMBUILD;
+  if (rpmbuild.length === 0) throw new InvalidOptionError("rpmbuild", "the program name is empty");
+  return {
+    name,
+    certificates: validatePath(
+      "certificates",
+      options.certificates ?? DEFAULT_SERVER_CERTIFICATES_DIR,
+    ),
+    serverHost: validateServerHost(options.serverHost ?? hostname()),
+    out: validatePath("out", options.out ?? process.cwd()),
+    keysOnly,
+    force: options.force ?? false,
+    release: validateRelease(options.release ?? DEFAULT_RELEASE),
+    arch,
+    rpmbuild,
+    clientBundleDir:
+      options.clientBundleDir === undefined
+        ? undefined
+        : validatePath("clientBundleDir", options.clientBundleDir),
+    tmpDir: options.tmpDir === undefined ? undefined : validatePath("tmpDir", options.tmpDir),
+  };
+}
