@@ -19,3 +19,5 @@ export type {
   StoreOptions,
 } from "./types.js";
 export type { DatabaseTarget } from "./url.js";
+export { createSystem, scheduleAction, setServerActionStatus } from "./seed.js";
+export type { CreateSystemOptions, ScheduleActionOptions, SetServerActionStatusOptions } from "./seed.js";
