@@ -1,0 +1,216 @@
+import * as zmq from "zeromq";
+import { SOCKET_DEFAULTS } from "@osad2/protocol";
+import type { KeyPair } from "@osad2/keys";
+import { SocketBindError } from "../errors.js";
+import type { Logger } from "../logger.js";
+import { ZAP_DOMAIN } from "./zap.js";
+
+/** Options of {@link ServerSockets.open}. */
+export interface ServerSocketsOptions {
+  readonly context: zmq.Context;
+  /** Bind address; `*` = all interfaces, IPv6 literals allowed. */
+  readonly bind: string;
+  /** 0 = any free port (tests). */
+  readonly publisherPort: number;
+  readonly listenerPort: number;
+  /** The server's CURVE key pair (Z85). */
+  readonly keyPair: KeyPair;
+  readonly logger: Logger;
+  /** A CURVE handshake failed before ZAP was asked (e.g. the client uses a wrong server key). */
+  readonly onHandshakeFailure?: (failure: {
+    readonly endpoint: string;
+    readonly code: string;
+  }) => void;
+}
+
+/** Which sockets are bound right now (for /healthz). */
+export interface SocketState {
+  readonly publisher: boolean;
+  readonly listener: boolean;
+}
+
+const BIND_RETRY_MS = 25;
+const BIND_RETRY_LIMIT_MS = 3_000;
+
+function endpointFor(bind: string, port: number): string {
+  const host = bind.includes(":") && !bind.startsWith("[") ? `[${bind}]` : bind;
+  return `tcp://${host}:${port}`;
+}
+
+function curveServerOptions(options: ServerSocketsOptions) {
+  return {
+    context: options.context,
+    curveServer: true,
+    curveSecretKey: options.keyPair.secretKey,
+    curvePublicKey: options.keyPair.publicKey,
+    zapDomain: ZAP_DOMAIN,
+    // Without this libzmq lets a client in when no ZAP handler answers; with it, never.
+    zapEnforceDomain: true,
+    ipv6: options.bind.includes(":"),
+    heartbeatInterval: SOCKET_DEFAULTS.heartbeatInterval,
+    heartbeatTimeout: SOCKET_DEFAULTS.heartbeatTimeout,
+    heartbeatTimeToLive: SOCKET_DEFAULTS.heartbeatTimeToLive,
+    linger: SOCKET_DEFAULTS.linger,
+    maxMessageSize: SOCKET_DEFAULTS.maxMessageSize,
+  };
+}
+
+/**
+ * The server's two CURVE sockets: PUB (pings and checkins to every client) and ROUTER
+ * (answers from clients, routing id = client name). The only module that touches them.
+ */
+export class ServerSockets {
+  private sendChain: Promise<void> = Promise.resolve();
+  private bound = { publisher: false, listener: false };
+  private readonly observers: Promise<void>[] = [];
+
+  private constructor(
+    private readonly options: ServerSocketsOptions,
+    private readonly publisher: zmq.Publisher,
+    private readonly router: zmq.Router,
+    /** The resolved PUB endpoint, e.g. tcp://127.0.0.1:5555. */
+    readonly publisherEndpoint: string,
+    /** The resolved ROUTER endpoint. */
+    readonly listenerEndpoint: string,
+  ) {
+    this.bound = { publisher: true, listener: true };
+    this.observers.push(this.observe(publisher), this.observe(router));
+  }
+
+  /** Creates and binds both sockets. The ZAP handler must already be bound in the same context. */
+  static async open(options: ServerSocketsOptions): Promise<ServerSockets> {
+    const publisher = new zmq.Publisher({
+      ...curveServerOptions(options),
+      sendHighWaterMark: SOCKET_DEFAULTS.sendHighWaterMark,
+    });
+    const router = new zmq.Router({
+      ...curveServerOptions(options),
+      receiveHighWaterMark: SOCKET_DEFAULTS.receiveHighWaterMark,
+      // A client that reconnects before its old connection timed out takes over its
+      // routing id instead of being refused as a duplicate.
+      handover: true,
+    });
+    try {
+      const publisherEndpoint = await bindOnce(
+        publisher,
+        endpointFor(options.bind, options.publisherPort),
+      );
+      const listenerEndpoint = await bindOnce(
+        router,
+        endpointFor(options.bind, options.listenerPort),
+      );
+      return new ServerSockets(options, publisher, router, publisherEndpoint, listenerEndpoint);
+    } catch (error) {
+      publisher.close();
+      router.close();
+      throw error;
+    }
+  }
+
+  get state(): SocketState {
+    return { ...this.bound };
+  }
+
+  /** The PUB port actually bound (useful when configured as 0). */
+  get publisherPort(): number {
+    return portOf(this.publisherEndpoint);
+  }
+
+  get listenerPort(): number {
+    return portOf(this.listenerEndpoint);
+  }
+
+  /**
+   * Publishes one frame. PUB never blocks (it drops for a peer past its high-water mark),
+   * but zeromq.js allows one send in flight per socket, so sends are chained.
+   */
+  publish(frame: Buffer): Promise<void> {
+    const next = this.sendChain.then(() => this.publisher.send(frame));
+    this.sendChain = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Messages from clients: [routing id, ...frames]. Ends when the sockets close. */
+  messages(): AsyncIterable<Buffer[]> {
+    return this.router;
+  }
+
+  /**
+   * Cuts every connection and accepts new ones on the same endpoints: each client
+   * reconnects (after its reconnect interval) and passes through ZAP again. Used when a
+   * key is revoked, because ZAP only runs at handshake time and libzmq cannot drop one
+   * peer of a bound socket.
+   */
+  async rebind(): Promise<void> {
+    await this.sendChain; // let queued sends go out first
+    this.bound = { publisher: false, listener: false };
+    await Promise.all([
+      this.publisher.unbind(this.publisherEndpoint),
+      this.router.unbind(this.listenerEndpoint),
+    ]);
+    await bindWithRetry(this.publisher, this.publisherEndpoint);
+    this.bound = { ...this.bound, publisher: true };
+    await bindWithRetry(this.router, this.listenerEndpoint);
+    this.bound = { publisher: true, listener: true };
+  }
+
+  /** Closes both sockets (pending sends are dropped: linger 0). Idempotent. */
+  async close(): Promise<void> {
+    await this.sendChain;
+    this.bound = { publisher: false, listener: false };
+    if (!this.publisher.closed) this.publisher.close();
+    if (!this.router.closed) this.router.close();
+    await Promise.all(this.observers);
+  }
+
+  private async observe(socket: zmq.Socket): Promise<void> {
+    try {
+      for await (const event of socket.events) {
+        if (event.type === "handshake:error:protocol") {
+          this.options.onHandshakeFailure?.({ endpoint: event.address, code: event.error.code });
+        } else if (event.type === "handshake:error:other") {
+          this.options.onHandshakeFailure?.({ endpoint: event.address, code: event.error.code });
+        }
+      }
+    } catch (error) {
+      if (!socket.closed) this.options.logger.debug({ err: error }, "socket event observer ended");
+    }
+  }
+}
+
+function portOf(endpoint: string): number {
+  return Number(endpoint.slice(endpoint.lastIndexOf(":") + 1));
+}
+
+async function bindOnce(socket: zmq.Socket, endpoint: string): Promise<string> {
+  try {
+    await socket.bind(endpoint);
+  } catch (cause) {
+    const code = (cause as { code?: string }).code;
+    const detail =
+      code === "EADDRINUSE"
+        ? "address already in use (another osad2-server, or change the port)"
+        : code === "EADDRNOTAVAIL"
+          ? "address not available on this host (check bind)"
+          : code === "EACCES"
+            ? "permission denied (ports below 1024 need privileges)"
+            : ((cause as Error).message ?? String(cause));
+    throw new SocketBindError(endpoint, detail, { cause });
+  }
+  // Resolved form (tcp://0.0.0.0:5555, or the real port when 0 was asked).
+  return socket.lastEndpoint ?? endpoint;
+}
+
+async function bindWithRetry(socket: zmq.Socket, endpoint: string): Promise<void> {
+  // unbind() returns before libzmq's I/O thread has closed the listening descriptor.
+  const deadline = Date.now() + BIND_RETRY_LIMIT_MS;
+  for (;;) {
+    try {
+      await bindOnce(socket, endpoint);
+      return;
+    } catch (error) {
+      if (!(error instanceof SocketBindError) || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, BIND_RETRY_MS));
+    }
+  }
+}
