@@ -1,1 +1,2 @@
-console.error("not implemented yet"); process.exit(2);
+console.error("not implemented yet");
+process.exit(2);

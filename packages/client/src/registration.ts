@@ -1,0 +1,267 @@
+import { readFile } from "node:fs/promises";
+import { isCurveKey } from "@osad2/keys";
+import { isValidClientName } from "@osad2/protocol";
+import xmlrpc from "xmlrpc";
+import { RegistrationError, RegistrationFault, describeError, errnoCode } from "./errors.js";
+
+/** Default limit for one register_osad call, connection included. */
+export const DEFAULT_REGISTRATION_TIMEOUT_MS = 30_000;
+/** The XML-RPC method Spacewalk (and osad2-server) serve. */
+export const REGISTER_METHOD = "registration.register_osad";
+
+export interface RegisterOptions {
+  /** The XML-RPC URL (http or https). */
+  readonly serverUrl: string;
+  /** CA file(s) for https, `;`-separated; empty = the system's default CAs. */
+  readonly caCert?: string;
+  /** The systemid file whose text is sent. */
+  readonly systemidPath: string;
+  /** Default {@link DEFAULT_REGISTRATION_TIMEOUT_MS}. */
+  readonly timeoutMs?: number;
+}
+
+/** register_osad's reply, typed; osad2 extensions are undefined from a Spacewalk server. */
+export interface RegistrationReply {
+  /** The push client's (new) name: identity, topic and DEALER routing id. */
+  readonly clientName: string;
+  readonly sharedKey: string | undefined;
+  /** Unix seconds. */
+  readonly serverTimestamp: number | undefined;
+  /** Host the client must connect to (Spacewalk's name for it). */
+  readonly jabberServer: string | undefined;
+  readonly dispatchers: readonly string[];
+  /** osad2: `tcp://host:port` of the PUB socket. */
+  readonly publisherEndpoint: string | undefined;
+  /** osad2: `tcp://host:port` of the ROUTER socket. */
+  readonly listenerEndpoint: string | undefined;
+  /** osad2: the server's CURVE public key (Z85). */
+  readonly serverPublicKey: string | undefined;
+  /** The struct exactly as received. */
+  readonly raw: Readonly<Record<string, unknown>>;
+}
+
+/** Reads the systemid file; missing or empty is a RegistrationError("systemid"). */
+export async function readSystemId(path: string): Promise<string> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    const code = errnoCode(error);
+    throw new RegistrationError(
+      path,
+      "systemid",
+      code === "ENOENT"
+        ? `systemid file ${path} not found: register this system with Spacewalk first (rhnreg_ks) or set systemid`
+        : `cannot read systemid file ${path} (${code ?? describeError(error)}): run as root or fix its permissions`,
+      { cause: error },
+    );
+  }
+  if (text.trim() === "") {
+    throw new RegistrationError(
+      path,
+      "systemid",
+      `systemid file ${path} is empty: re-register this system with rhnreg_ks`,
+    );
+  }
+  return text;
+}
+
+/**
+ * Calls `registration.register_osad(<systemid>, {'client-timestamp': <unix>})` once.
+ * @throws {RegistrationFault} when the server answers with a fault.
+ * @throws {RegistrationError} for the systemid, the network, TLS, HTTP or an unusable reply.
+ */
+export async function registerOsad(options: RegisterOptions): Promise<RegistrationReply> {
+  const systemid = await readSystemId(options.systemidPath);
+  const args = { "client-timestamp": Math.floor(Date.now() / 1000) };
+  const value = await callXmlRpc(options, REGISTER_METHOD, [systemid, args]);
+  return parseReply(options.serverUrl, value);
+}
+
+// xmlrpc hands these options to http(s).request; its typings only know the first few.
+type RequestOptions = Exclude<Parameters<typeof xmlrpc.createClient>[0], string> & {
+  ca?: Buffer[];
+  signal?: AbortSignal;
+};
+
+async function callXmlRpc(
+  options: RegisterOptions,
+  method: string,
+  params: unknown[],
+): Promise<unknown> {
+  const url = new URL(options.serverUrl);
+  const secure = url.protocol === "https:";
+  const caFiles = (options.caCert ?? "").split(";").filter((f) => f !== "");
+  let ca: Buffer[] | undefined;
+  if (secure && caFiles.length > 0) {
+    try {
+      ca = await Promise.all(caFiles.map((f) => readFile(f)));
+    } catch (error) {
+      throw new RegistrationError(
+        options.serverUrl,
+        "network",
+        `cannot read CA certificate ${caFiles.join(";")}: ${describeError(error)} — fix ca_cert (or up2date's sslCACert)`,
+        { cause: error },
+      );
+    }
+  }
+  const timeoutMs = options.timeoutMs ?? DEFAULT_REGISTRATION_TIMEOUT_MS;
+  const request: RequestOptions = {
+    host: url.hostname.replace(/^\[(.*)\]$/, "$1"),
+    port: url.port === "" ? (secure ? 443 : 80) : Number(url.port),
+    path: `${url.pathname}${url.search}`,
+    // One call every registry_interval at most: no pooled socket left holding the process.
+    headers: { Connection: "close" },
+    signal: AbortSignal.timeout(timeoutMs),
+    ...(ca ? { ca } : {}),
+  };
+  const client = secure ? xmlrpc.createSecureClient(request) : xmlrpc.createClient(request);
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    client.methodCall(method, params, (error: unknown, value: unknown) => {
+      if (settled) return;
+      settled = true;
+      if (error) reject(toRegistrationError(options.serverUrl, error, timeoutMs));
+      else resolve(value);
+    });
+  });
+}
+
+const TLS_CODES = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/;
+
+function toRegistrationError(url: string, error: unknown, timeoutMs: number): Error {
+  const e = error as {
+    faultCode?: unknown;
+    faultString?: unknown;
+    name?: string;
+    res?: { statusCode?: number };
+  };
+  if (e.faultCode !== undefined) {
+    const code = typeof e.faultCode === "number" ? e.faultCode : Number(e.faultCode);
+    return new RegistrationFault(
+      url,
+      Number.isFinite(code) ? code : 0,
+      String(e.faultString ?? ""),
+      {
+        cause: error,
+      },
+    );
+  }
+  const code = errnoCode(error);
+  if (e.name === "AbortError" || e.name === "TimeoutError" || code === "ABORT_ERR") {
+    return new RegistrationError(
+      url,
+      "timeout",
+      `registration at ${url} got no answer within ${timeoutMs / 1000} s — is the server up and reachable?`,
+      { cause: error },
+    );
+  }
+  const status = e.res?.statusCode;
+  if (status !== undefined && status >= 300) {
+    return new RegistrationError(
+      url,
+      "http",
+      `registration at ${url} answered HTTP ${status}: check server_url (the server's XML-RPC URL)`,
+      { cause: error },
+    );
+  }
+  if (code !== undefined && TLS_CODES.test(code)) {
+    return new RegistrationError(
+      url,
+      "network",
+      `TLS to ${url} failed (${code}): check ca_cert / up2date's sslCACert names the server's CA and server_url its host name`,
+      { cause: error },
+    );
+  }
+  if (code !== undefined) {
+    return new RegistrationError(
+      url,
+      "network",
+      `cannot reach ${url} (${code}): check server_url and that the server is running`,
+      { cause: error },
+    );
+  }
+  return new RegistrationError(
+    url,
+    "bad-reply",
+    `registration at ${url} gave no usable XML-RPC answer (${describeError(error)}): check server_url`,
+    { cause: error },
+  );
+}
+
+/** Validates and types a register_osad reply. */
+export function parseReply(url: string, value: unknown): RegistrationReply {
+  const bad = (what: string): never => {
+    throw new RegistrationError(url, "bad-reply", `registration reply from ${url} ${what}`);
+  };
+  if (
+    typeof value !== "object" ||
+    value === null ||
+    Array.isArray(value) ||
+    value instanceof Date
+  ) {
+    return bad("is not a struct");
+  }
+  const raw = value as Record<string, unknown>;
+  const text = (key: string): string | undefined => {
+    const v = raw[key];
+    if (v === undefined || v === null || v === "") return undefined;
+    if (typeof v !== "string") return bad(`has a non-string ${key}`);
+    return v;
+  };
+  const clientName = text("client-name");
+  if (clientName === undefined || !isValidClientName(clientName)) {
+    return bad(`has no valid client-name (got ${JSON.stringify(raw["client-name"] ?? null)})`);
+  }
+  const endpoint = (key: string): string | undefined => {
+    const v = text(key);
+    if (v !== undefined && !/^tcp:\/\/\S+:\d{1,5}$/.test(v))
+      return bad(`has ${key} ${JSON.stringify(v)}, not tcp://host:port`);
+    return v;
+  };
+  const serverPublicKey = text("server-public-key");
+  if (serverPublicKey !== undefined && !isCurveKey(serverPublicKey)) {
+    return bad("has a server-public-key that is not a 40-character Z85 CURVE key");
+  }
+  const timestamp = raw["server-timestamp"];
+  const dispatchers = raw["dispatchers"];
+  return {
+    clientName,
+    sharedKey: text("shared-key"),
+    serverTimestamp:
+      typeof timestamp === "number"
+        ? timestamp
+        : timestamp === undefined
+          ? undefined
+          : Number(timestamp),
+    jabberServer: text("jabber-server"),
+    dispatchers: Array.isArray(dispatchers) ? dispatchers.map(String) : [],
+    publisherEndpoint: endpoint("publisher-endpoint"),
+    listenerEndpoint: endpoint("listener-endpoint"),
+    serverPublicKey,
+    raw,
+  };
+}
+
+/** Where to connect: the reply's endpoints, else `tcp://<jabber-server or server_host>:<port>`. */
+export interface Endpoints {
+  readonly publisherEndpoint: string;
+  readonly listenerEndpoint: string;
+}
+
+export function resolveEndpoints(
+  reply: RegistrationReply,
+  fallback: {
+    readonly serverHost: string;
+    readonly publisherPort: number;
+    readonly listenerPort: number;
+  },
+): Endpoints {
+  const rawHost = reply.jabberServer ?? fallback.serverHost;
+  // An IPv6 literal needs brackets in a ZeroMQ endpoint.
+  const host = rawHost.includes(":") && !rawHost.startsWith("[") ? `[${rawHost}]` : rawHost;
+  return {
+    publisherEndpoint: reply.publisherEndpoint ?? `tcp://${host}:${fallback.publisherPort}`,
+    listenerEndpoint: reply.listenerEndpoint ?? `tcp://${host}:${fallback.listenerPort}`,
+  };
+}

@@ -1,0 +1,273 @@
+import { rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { generateKeyPair } from "@osad2/keys";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  Registrar,
+  RegistrationError,
+  RegistrationFault,
+  registerOsad,
+  resolveEndpoints,
+  type RegistrationReply,
+} from "../src/index.js";
+import { cleanupTempDirs, tempDir } from "./helpers.js";
+import {
+  closeXmlRpcServers,
+  makeTlsFiles,
+  startXmlRpcServer,
+  systemIdXml,
+} from "./xmlrpc-server.js";
+
+const registrars: Registrar[] = [];
+afterEach(async () => {
+  for (const r of registrars.splice(0)) r.stop();
+  await closeXmlRpcServers();
+  await cleanupTempDirs();
+});
+
+/** What Spacewalk's register_osad returns (plus, optionally, osad2's extensions). */
+function spacewalkReply(
+  params: unknown[],
+  extra: Record<string, unknown> = {},
+): { value: unknown } {
+  return {
+    value: {
+      ...(params[1] as object),
+      "client-name": "0123456789abcdef",
+      "shared-key": "a".repeat(40),
+      "server-timestamp": 1_700_000_000,
+      "jabber-server": "127.0.0.1",
+      dispatchers: ["osad2"],
+      ...extra,
+    },
+  };
+}
+
+async function systemidFile(id = 1000010001): Promise<string> {
+  const path = join(await tempDir(), "systemid");
+  await writeFile(path, systemIdXml(id));
+  return path;
+}
+
+describe("registerOsad", () => {
+  it("sends the systemid text and client-timestamp and types the reply", async () => {
+    const server = await startXmlRpcServer((params) => spacewalkReply(params));
+    const systemidPath = await systemidFile();
+    const reply = await registerOsad({ serverUrl: server.url, systemidPath });
+    expect(server.calls).toHaveLength(1);
+    const [systemid, args] = server.calls[0] as [string, Record<string, unknown>];
+    expect(systemid).toBe(systemIdXml(1000010001));
+    const ts = args["client-timestamp"] as number;
+    expect(Number.isInteger(ts)).toBe(true);
+    expect(Math.abs(ts - Date.now() / 1000)).toBeLessThan(5);
+    expect(reply).toMatchObject({
+      clientName: "0123456789abcdef",
+      sharedKey: "a".repeat(40),
+      serverTimestamp: 1_700_000_000,
+      jabberServer: "127.0.0.1",
+      dispatchers: ["osad2"],
+      publisherEndpoint: undefined,
+      serverPublicKey: undefined,
+    });
+    expect(reply.raw["client-timestamp"]).toBe(ts);
+    // no osad2 extensions: jabber-server and the configured ports
+    expect(
+      resolveEndpoints(reply, { serverHost: "ignored", publisherPort: 6001, listenerPort: 6002 }),
+    ).toEqual({
+      publisherEndpoint: "tcp://127.0.0.1:6001",
+      listenerEndpoint: "tcp://127.0.0.1:6002",
+    });
+  });
+
+  it("uses osad2's endpoint and key extensions when the reply has them", async () => {
+    const { publicKey } = generateKeyPair();
+    const server = await startXmlRpcServer((params) =>
+      spacewalkReply(params, {
+        "publisher-endpoint": "tcp://127.0.0.1:7001",
+        "listener-endpoint": "tcp://127.0.0.1:7002",
+        "server-public-key": publicKey,
+      }),
+    );
+    const reply = await registerOsad({ serverUrl: server.url, systemidPath: await systemidFile() });
+    expect(reply.serverPublicKey).toBe(publicKey);
+    expect(resolveEndpoints(reply, { serverHost: "x", publisherPort: 1, listenerPort: 2 })).toEqual(
+      {
+        publisherEndpoint: "tcp://127.0.0.1:7001",
+        listenerEndpoint: "tcp://127.0.0.1:7002",
+      },
+    );
+  });
+
+  it("falls back to server_host when the reply names no host", () => {
+    const reply = {
+      jabberServer: undefined,
+      publisherEndpoint: undefined,
+      listenerEndpoint: undefined,
+    } as unknown as RegistrationReply;
+    expect(
+      resolveEndpoints(reply, { serverHost: "::1", publisherPort: 5555, listenerPort: 5556 }),
+    ).toEqual({
+      publisherEndpoint: "tcp://[::1]:5555",
+      listenerEndpoint: "tcp://[::1]:5556",
+    });
+  });
+
+  it("turns an XML-RPC fault into RegistrationFault with its faultCode", async () => {
+    const server = await startXmlRpcServer(() => ({
+      fault: { faultCode: -9, faultString: "Invalid System Credentials" },
+    }));
+    const error = await registerOsad({
+      serverUrl: server.url,
+      systemidPath: await systemidFile(),
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RegistrationFault);
+    expect(error).toMatchObject({
+      faultCode: -9,
+      faultString: "Invalid System Credentials",
+      url: server.url,
+    });
+    expect((error as Error).message).toContain("rhnreg_ks");
+  });
+
+  it.each([
+    ["a struct without client-name", { "jabber-server": "x" }, /client-name/],
+    ["a client-name with a space", { "client-name": "a b" }, /client-name/],
+    ["a string", "nope", /not a struct/],
+    [
+      "a bad endpoint",
+      { "client-name": "abc", "publisher-endpoint": "http://x" },
+      /tcp:\/\/host:port/,
+    ],
+    ["a bad server key", { "client-name": "abc", "server-public-key": "short" }, /Z85/],
+  ])("refuses a reply that is %s", async (_what, value, message) => {
+    const server = await startXmlRpcServer(() => ({ value }));
+    const error = await registerOsad({
+      serverUrl: server.url,
+      systemidPath: await systemidFile(),
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RegistrationError);
+    expect((error as RegistrationError).reason).toBe("bad-reply");
+    expect((error as Error).message).toMatch(message);
+  });
+
+  it("reports an unreachable server, a timeout and a missing systemid distinctly", async () => {
+    const systemidPath = await systemidFile();
+    const hanging = await startXmlRpcServer(() => ({ hang: true }));
+    const closed = await startXmlRpcServer(() => ({ value: {} }));
+    await closed.close();
+    const started = Date.now();
+    const errors = await Promise.all([
+      registerOsad({ serverUrl: closed.url, systemidPath }).catch((e: unknown) => e),
+      registerOsad({ serverUrl: hanging.url, systemidPath, timeoutMs: 300 }).catch(
+        (e: unknown) => e,
+      ),
+      registerOsad({ serverUrl: hanging.url, systemidPath: `${systemidPath}.missing` }).catch(
+        (e: unknown) => e,
+      ),
+    ]);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    for (const e of errors) expect(e).toBeInstanceOf(RegistrationError);
+    const [refused, timedOut, noSystemid] = errors as RegistrationError[];
+    expect(refused!.reason).toBe("network");
+    expect(refused!.message).toContain("ECONNREFUSED");
+    expect(timedOut!.reason).toBe("timeout");
+    expect(noSystemid!.reason).toBe("systemid");
+    expect(noSystemid!.message).toContain("rhnreg_ks");
+    expect(hanging.calls).toHaveLength(1); // the missing systemid never reached the server
+  });
+
+  it("reports an HTTP error (a server without register_osad answers 404)", async () => {
+    const server = await startXmlRpcServer(() => ({ value: {} }), undefined, "some.other_method");
+    const error = await registerOsad({
+      serverUrl: server.url,
+      systemidPath: await systemidFile(),
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RegistrationError);
+    expect((error as RegistrationError).reason).toBe("http");
+    expect((error as Error).message).toMatch(/HTTP 404.*server_url/);
+  });
+
+  it("speaks https with the CA from ca_cert, and refuses a server it cannot verify", async () => {
+    const dir = await tempDir();
+    const tls = await makeTlsFiles(dir);
+    const server = await startXmlRpcServer((params) => spacewalkReply(params), {
+      key: tls.key,
+      cert: tls.cert,
+    });
+    const systemidPath = await systemidFile();
+    const reply = await registerOsad({ serverUrl: server.url, caCert: tls.caPath, systemidPath });
+    expect(reply.clientName).toBe("0123456789abcdef");
+    const error = await registerOsad({ serverUrl: server.url, systemidPath }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(RegistrationError);
+    expect((error as RegistrationError).reason).toBe("network");
+    expect((error as Error).message).toMatch(/TLS .* failed .*ca_cert/);
+    expect(server.calls).toHaveLength(1);
+  });
+});
+
+describe("Registrar", () => {
+  it("retries failures every registry_interval (with jitter) until it registers", async () => {
+    const server = await startXmlRpcServer((params, call) =>
+      call <= 2 ? { fault: { faultCode: -1, faultString: "not yet" } } : spacewalkReply(params),
+    );
+    const registrar = new Registrar({
+      serverUrl: server.url,
+      systemidPath: await systemidFile(),
+      retryIntervalMs: 150,
+      random: () => 1,
+    });
+    registrars.push(registrar);
+    const failures: { error: Error; retryInMs: number; at: number }[] = [];
+    registrar.on("failed", (f) => failures.push({ ...f, at: Date.now() }));
+    const registered = new Promise<RegistrationReply>((resolve) =>
+      registrar.once("registered", resolve),
+    );
+    registrar.start();
+    const reply = await registered;
+    expect(reply.clientName).toBe("0123456789abcdef");
+    expect(failures).toHaveLength(2);
+    expect(failures[0]!.error).toBeInstanceOf(RegistrationFault);
+    expect(failures[0]!.retryInMs).toBe(225); // 150 + 50% jitter with random() = 1
+    expect(failures[1]!.at - failures[0]!.at).toBeGreaterThanOrEqual(220);
+    expect(server.calls).toHaveLength(3);
+    expect(registrar.registration).toBe(reply);
+  });
+
+  it("registers again when the systemid file is rewritten or replaced, not on a touch", async () => {
+    let name = 0;
+    const server = await startXmlRpcServer((params) =>
+      spacewalkReply(params, { "client-name": `name${++name}` }),
+    );
+    const systemidPath = await systemidFile(1);
+    const registrar = new Registrar({ serverUrl: server.url, systemidPath, retryIntervalMs: 100 });
+    registrars.push(registrar);
+    const names: string[] = [];
+    const next = (): Promise<string> =>
+      new Promise((resolve) =>
+        registrar.once("registered", (r) => {
+          names.push(r.clientName);
+          resolve(r.clientName);
+        }),
+      );
+    let registered = next();
+    registrar.start();
+    expect(await registered).toBe("name1");
+
+    // same content written again: no re-registration
+    await writeFile(systemidPath, systemIdXml(1));
+    registered = next();
+    // rhnreg_ks writes a new systemid (here: replaced by rename, as careful tools do)
+    await writeFile(`${systemidPath}.new`, systemIdXml(2));
+    await rename(`${systemidPath}.new`, systemidPath);
+    expect(await registered).toBe("name2");
+    expect(server.calls.at(-1)?.[0]).toBe(systemIdXml(2));
+
+    registered = next();
+    await writeFile(systemidPath, systemIdXml(3));
+    expect(await registered).toBe("name3");
+    expect(names).toEqual(["name1", "name2", "name3"]);
+    expect(server.calls).toHaveLength(3);
+  });
+});
