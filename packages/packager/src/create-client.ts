@@ -218,18 +218,23 @@ async function publishRpm(
 
 /** Adds the key to `public_keys/`; a running server's KeyStore picks it up within about a second. */
 async function addClientKey(opts: ResolvedClientOptions, publicKey: string): Promise<void> {
-  // One-shot use: no watching or polling, the store only writes.
-  const store = await KeyStore.open(opts.certificates, { pollIntervalMs: 0, fsWatch: false });
+  let store: KeyStore | undefined;
   try {
+    // One-shot use: no watching or polling, the store only writes.
+    store = await KeyStore.open(opts.certificates, { pollIntervalMs: 0, fsWatch: false });
     await store.add(opts.name, publicKey, {
       force: opts.force,
       metadata: { "created-by": "osad2-packager" },
     });
   } catch (error) {
-    if (error instanceof KeyExistsError)
+    if (error instanceof KeyExistsError) {
       throw new DuplicateClientError(opts.name, error.path, { cause: error });
-    throw error;
+    }
+    throw new PackagerError(
+      `cannot add the key of ${opts.name} to the allow-list, so its RPM was not kept: ${(error as Error).message}`,
+      { cause: error },
+    );
   } finally {
-    await store.close();
+    await store?.close();
   }
 }

@@ -11,10 +11,13 @@ export class PackagerError extends Error {
 export class InvalidOptionError extends PackagerError {
   override readonly name = "InvalidOptionError";
   readonly option: string;
+  /** The message without the option name (the CLI names the flag instead). */
+  readonly problem: string;
 
   constructor(option: string, problem: string, options?: { cause?: unknown }) {
     super(`invalid ${option}: ${problem}`, options);
     this.option = option;
+    this.problem = problem;
   }
 }
 

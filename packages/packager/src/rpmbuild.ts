@@ -35,7 +35,7 @@ export async function resolveRpmbuild(program: string): Promise<string> {
 
 /**
  * Builds the binary RPM of `specPath` inside the private `topdir` (rpmbuild's scratch files go to
- * `topdir/tmp`, not /var/tmp). Resolves when rpmbuild exits 0; otherwise {@link RpmBuildError} with its output.
+ * `topdir/tmp`, not /var/tmp, and its database to `topdir/rpmdb`, not ~/.rpmdb). Resolves when rpmbuild exits 0; otherwise {@link RpmBuildError} with its output.
  */
 export async function runRpmbuild(
   rpmbuild: string,
@@ -51,6 +51,9 @@ export async function runRpmbuild(
     `_topdir ${topdir}`,
     "--define",
     `_tmppath ${tmp}`,
+    // Debian's rpm keeps its database in ~/.rpmdb and rpmbuild would create one there; nothing needs it.
+    "--define",
+    `_dbpath ${join(topdir, "rpmdb")}`,
     specPath,
   ];
   await new Promise<void>((resolve, reject) => {

@@ -2,6 +2,7 @@ import { SingleBar } from "cli-progress";
 import type { Writable } from "node:stream";
 import { createClient } from "../create-client.js";
 import { createClients, readNamesFile, type ClientOutcome } from "../create-clients.js";
+import { InvalidOptionError } from "../errors.js";
 import { createServerKeys } from "../server-keys.js";
 import { parseCommandLine, type ParsedCommand } from "./parse.js";
 
@@ -24,7 +25,7 @@ export async function main(argv: readonly string[], streams: CliStreams): Promis
   try {
     return await runCommand(parsed, streams);
   } catch (error) {
-    err(`${PREFIX}: ${error instanceof Error ? error.message : String(error)}\n`);
+    err(`${PREFIX}: ${describeError(error)}\n`);
     return EXIT_FAILURE;
   }
 }
@@ -101,5 +102,13 @@ async function runBatch(
 function describeOutcome(outcome: ClientOutcome): string {
   return outcome.ok
     ? `ok ${outcome.name}: ${outcome.client.rpmPath}`
-    : `FAILED ${outcome.name}: ${outcome.error.message}`;
+    : `FAILED ${outcome.name}: ${describeError(outcome.error)}`;
+}
+
+/** One line for the terminal; option errors name the flag (`--server-host`), not the library key. */
+function describeError(error: unknown): string {
+  if (error instanceof InvalidOptionError) {
+    return `invalid --${error.option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${error.problem}`;
+  }
+  return error instanceof Error ? error.message : String(error);
 }

@@ -1,0 +1,134 @@
+import { describe, expect, it } from "vitest";
+import { EXIT_USAGE, parseCommandLine, type ParsedCommand } from "../src/cli/parse.js";
+import {
+  DEFAULT_SERVER_CERTIFICATES_DIR,
+  DEFAULT_SERVER_CONFIG_PATH,
+  PACKAGER_VERSION,
+} from "../src/index.js";
+
+function parse(argv: string[]): { parsed: ParsedCommand; out: string; err: string } {
+  let out = "";
+  let err = "";
+  const parsed = parseCommandLine(argv, {
+    writeOut: (t) => (out += t),
+    writeErr: (t) => (err += t),
+  });
+  return { parsed, out, err };
+}
+
+const CERTS = DEFAULT_SERVER_CERTIFICATES_DIR;
+
+describe("parseCommandLine: argv → options", () => {
+  it.each<[string[], ParsedCommand]>([
+    [
+      ["createserver"],
+      {
+        kind: "createserver",
+        options: { certificates: CERTS, config: DEFAULT_SERVER_CONFIG_PATH },
+      },
+    ],
+    [
+      ["createserver", "--certificates", "/c", "--config", "/e/s.cfg", "--force"],
+      { kind: "createserver", options: { certificates: "/c", config: "/e/s.cfg", force: true } },
+    ],
+    [
+      ["createserver", "--no-config"],
+      { kind: "createserver", options: { certificates: CERTS, config: false } },
+    ],
+    [
+      ["createclient", "--name", "web01"],
+      { kind: "createclient", options: { name: "web01", certificates: CERTS, release: "1" } },
+    ],
+    [
+      [
+        "createclient",
+        "--name=db.example",
+        "--certificates",
+        "/c",
+        "--server-host",
+        "sw.example.com",
+        "--out",
+        "/o",
+        "--keys-only",
+        "--force",
+        "--release",
+        "4",
+        "--arch",
+        "aarch64",
+        "--rpmbuild",
+        "/opt/rpmbuild",
+      ],
+      {
+        kind: "createclient",
+        options: {
+          name: "db.example",
+          certificates: "/c",
+          serverHost: "sw.example.com",
+          out: "/o",
+          keysOnly: true,
+          force: true,
+          release: "4",
+          arch: "aarch64",
+          rpmbuild: "/opt/rpmbuild",
+        },
+      },
+    ],
+    [
+      ["createclient", "--names-from", "names.txt", "--out", "/o"],
+      {
+        kind: "createclients",
+        namesFrom: "names.txt",
+        options: { certificates: CERTS, out: "/o", release: "1" },
+      },
+    ],
+  ])("%j", (argv, expected) => {
+    const { parsed, err } = parse(argv);
+    expect(err).toBe("");
+    expect(parsed).toEqual(expected);
+  });
+
+  it("passes names the library must judge (it, not the parser, refuses them)", () => {
+    expect(parse(["createclient", "--name", "a/b c"]).parsed).toMatchObject({
+      options: { name: "a/b c" },
+    });
+  });
+});
+
+describe("parseCommandLine: help, version and usage errors", () => {
+  it("prints help and the version with exit code 0", () => {
+    const help = parse(["--help"]);
+    expect(help.parsed).toEqual({ kind: "exit", code: 0 });
+    expect(help.out).toContain("createserver");
+    expect(help.out).toContain("createclient");
+    const clientHelp = parse(["createclient", "--help"]);
+    expect(clientHelp.parsed).toEqual({ kind: "exit", code: 0 });
+    for (const flag of [
+      "--name",
+      "--names-from",
+      "--certificates",
+      "--server-host",
+      "--out",
+      "--keys-only",
+      "--force",
+      "--release",
+    ]) {
+      expect(clientHelp.out).toContain(flag);
+    }
+    const version = parse(["--version"]);
+    expect(version.parsed).toEqual({ kind: "exit", code: 0 });
+    expect(version.out.trim()).toBe(PACKAGER_VERSION);
+  });
+
+  it.each([
+    [[], "Usage"],
+    [["frobnicate"], "unknown command"],
+    [["createclient"], "needs --name NAME or --names-from FILE"],
+    [["createclient", "--name", "a", "--names-from", "f"], "cannot be used with"],
+    [["createclient", "--name"], "argument missing"],
+    [["createserver", "--bogus"], "unknown option"],
+  ])("%j is a usage error (exit 2)", (argv, message) => {
+    const { parsed, err } = parse(argv);
+    expect(parsed).toEqual({ kind: "exit", code: EXIT_USAGE });
+    expect(err).toContain(message);
+  });
+});

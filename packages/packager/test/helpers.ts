@@ -1,0 +1,117 @@
+import { execFile } from "node:child_process";
+import { lstat, mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The built CLI (vitest runs after the package's build). */
+export const PACKAGER_CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
+/** The built client bundle. */
+export const CLIENT_BUNDLE = fileURLToPath(new URL("../dist/client-bundle/", import.meta.url));
+
+/** Unprivileged identity for tests that need permissions to bite (root ignores mode bits). */
+export const NOBODY = { uid: 65534, gid: 65534 };
+export const isRoot = process.getuid?.() === 0;
+
+/** Temp directories made by a test file, removed in afterEach/afterAll. */
+export class TempDirs {
+  private readonly dirs: string[] = [];
+
+  async make(prefix = "osad2-packager-test-"): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), prefix));
+    this.dirs.push(dir);
+    return dir;
+  }
+
+  async removeAll(): Promise<void> {
+    await Promise.all(this.dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+  }
+}
+
+export interface RunResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a program to completion; never throws for a non-zero exit. */
+export function run(
+  program: string,
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      program,
+      [...args],
+      {
+        cwd: options.cwd,
+        env: options.env ?? process.env,
+        maxBuffer: 32 * 1024 * 1024,
+        encoding: "utf8",
+      },
+      (error, stdout, stderr) => {
+        if (error && typeof error.code !== "number") {
+          reject(error);
+          return;
+        }
+        resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** `node dist/cli.js …`. */
+export function runPackager(
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<RunResult> {
+  return run(process.execPath, [PACKAGER_CLI, ...args], options);
+}
+
+/**
+ * Runs the packager CLI as an unprivileged user (setpriv to nobody when the tests run as root), so
+ * directory modes are enforced.
+ */
+export function runPackagerUnprivileged(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Promise<RunResult> {
+  if (!isRoot) return runPackager(args, { env });
+  return run(
+    "setpriv",
+    [
+      `--reuid=${NOBODY.uid}`,
+      `--regid=${NOBODY.gid}`,
+      "--clear-groups",
+      process.execPath,
+      PACKAGER_CLI,
+      ...args,
+    ],
+    { env },
+  );
+}
+
+/** Every path below `dir` with its type and mode, sorted: compare before/after to prove nothing was written. */
+export async function listTree(dir: string): Promise<string[]> {
+  const entries: string[] = [];
+  async function walk(current: string): Promise<void> {
+    let names: string[];
+    try {
+      names = await readdir(current);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+      throw error;
+    }
+    for (const name of names) {
+      const path = join(current, name);
+      const info = await lstat(path);
+      entries.push(
+        `${relative(dir, path)} ${info.isDirectory() ? "d" : "f"}${(info.mode & 0o7777).toString(8)} ${info.size}`,
+      );
+      if (info.isDirectory()) await walk(path);
+    }
+  }
+  await walk(dir);
+  return entries.sort();
+}

@@ -1,0 +1,105 @@
+import { KeyStore, readKeyPair, readPublicKey } from "@osad2/keys";
+import { mkdir, stat } from "node:fs/promises";
+import { basename, join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  CLIENT_PATHS,
+  PACKAGER_VERSION,
+  createClient,
+  createServerKeys,
+  type ClientPackage,
+} from "../src/index.js";
+import { TempDirs, run } from "./helpers.js";
+
+const temps = new TempDirs();
+let dir: string;
+let certificates: string;
+let serverPublicKey: string;
+let client: ClientPackage;
+
+beforeAll(async () => {
+  dir = await temps.make();
+  certificates = join(dir, "certs");
+  serverPublicKey = (await createServerKeys({ certificates, config: false })).publicKey;
+  // No client bundle needed: point it somewhere empty to prove keys-only never reads it.
+  client = await createClient({
+    name: "db.example",
+    certificates,
+    out: join(dir, "new", "rpms"),
+    serverHost: "10.0.0.5",
+    keysOnly: true,
+    clientBundleDir: join(dir, "no-bundle"),
+  });
+}, 60_000);
+
+afterAll(() => temps.removeAll());
+
+describe("createClient --keys-only", () => {
+  it("builds a noarch RPM (creating the output directory) with only the keys and the config", async () => {
+    expect(basename(client.rpmPath)).toBe(
+      `osad2-client-db.example-${PACKAGER_VERSION}-1.noarch.rpm`,
+    );
+    const listing = await run("rpm", ["-qlvp", client.rpmPath]);
+    expect(listing.code).toBe(0);
+    const paths = listing.stdout
+      .trim()
+      .split("\n")
+      .map((line) => line.trim().split(/\s+/).at(-1));
+    expect(paths.sort()).toEqual(
+      [
+        CLIENT_PATHS.configDir,
+        CLIENT_PATHS.certsDir,
+        CLIENT_PATHS.secretKey,
+        CLIENT_PATHS.serverKey,
+        CLIENT_PATHS.config,
+      ].sort(),
+    );
+    expect(listing.stdout).toMatch(
+      /^-rw-------\s+1 root\s+root .* \/etc\/rhn\/osad2-client\/certs\/client\.key_secret$/m,
+    );
+  });
+
+  it("has no scriptlets and no nodejs requirement, and rpm -K is OK", async () => {
+    const scripts = await run("rpm", ["-qp", "--scripts", client.rpmPath]);
+    expect(scripts.stdout.trim()).toBe("");
+    const requires = await run("rpm", ["-qp", "--requires", client.rpmPath]);
+    expect(requires.stdout).not.toContain("nodejs");
+    const info = await run("rpm", [
+      "-qp",
+      "--qf",
+      "%{NAME}|%{ARCH}|%{LICENSE}|%{SUMMARY}",
+      client.rpmPath,
+    ]);
+    expect(info.stdout).toBe(
+      "osad2-client-db.example|noarch|GPL-2.0-only|CURVE keys and osad2 client configuration for system db.example",
+    );
+    const check = await run("rpm", ["-K", client.rpmPath]);
+    expect(check.stdout).toContain("digests OK");
+  });
+
+  it("installs keys that match the allow-list entry", async () => {
+    const root = join(dir, "root");
+    await mkdir(root);
+    const install = await run("rpm", [
+      "-i",
+      "--root",
+      root,
+      "--dbpath",
+      "/var/lib/rpm",
+      "--nodeps",
+      "--noscripts",
+      client.rpmPath,
+    ]);
+    expect(install.code, install.stderr).toBe(0);
+    expect((await stat(join(root, CLIENT_PATHS.secretKey))).mode & 0o777).toBe(0o600);
+    const pair = await readKeyPair(join(root, CLIENT_PATHS.secretKey));
+    expect(pair.publicKey).toBe(client.publicKey);
+    expect(await readPublicKey(join(root, CLIENT_PATHS.serverKey))).toBe(serverPublicKey);
+    const store = await KeyStore.open(certificates, { pollIntervalMs: 0, fsWatch: false });
+    try {
+      expect(store.get("db.example")?.publicKey).toBe(pair.publicKey);
+    } finally {
+      await store.close();
+    }
+  });
+});

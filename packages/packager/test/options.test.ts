@@ -1,0 +1,144 @@
+import { hostname } from "node:os";
+import { resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import {
+  DEFAULT_RELEASE,
+  DEFAULT_SERVER_CERTIFICATES_DIR,
+  DEFAULT_SERVER_CONFIG_PATH,
+  InvalidNameError,
+  InvalidOptionError,
+  clientNameProblem,
+  parseClientOptions,
+  parseServerKeysOptions,
+  rpmArchFor,
+  rpmFileName,
+  validateClientName,
+} from "../src/index.js";
+import { changelogDate } from "../src/spec.js";
+
+describe("client names", () => {
+  it.each(["web01", "a", "db-1.example.com", "A_b-c.d", "x".repeat(64), "-leading-dash", "_x"])(
+    "accepts %j",
+    (name) => {
+      expect(clientNameProblem(name)).toBeUndefined();
+      expect(validateClientName(name)).toBe(name);
+    },
+  );
+
+  it.each([
+    ["", "empty"],
+    ["x".repeat(65), "longer than 64"],
+    ["web/01", "only letters"],
+    ["../etc", "only letters"],
+    ["web 01", "only letters"],
+    ["wéb", "only letters"],
+    ["a\nb", "only letters"],
+    [".hidden", "must not start with '.'"],
+    ["..", "must not start with '.'"],
+    ["server", "reserved"],
+  ])("refuses %j (%s)", (name, reason) => {
+    expect(clientNameProblem(name)).toContain(reason);
+    expect(() => validateClientName(name)).toThrow(InvalidNameError);
+    try {
+      validateClientName(name);
+    } catch (error) {
+      expect((error as InvalidNameError).clientName).toBe(name);
+      expect((error as Error).message).toContain(JSON.stringify(name));
+    }
+  });
+});
+
+describe("parseClientOptions", () => {
+  it("applies the defaults", () => {
+    const opts = parseClientOptions({ name: "web01" });
+    expect(opts).toEqual({
+      name: "web01",
+      certificates: DEFAULT_SERVER_CERTIFICATES_DIR,
+      serverHost: hostname(),
+      out: process.cwd(),
+      keysOnly: false,
+      force: false,
+      release: DEFAULT_RELEASE,
+      arch: rpmArchFor(process.arch),
+      rpmbuild: "rpmbuild",
+      clientBundleDir: undefined,
+      tmpDir: undefined,
+    });
+  });
+
+  it("resolves paths, keeps releases as text, maps architectures, and keys-only is noarch", () => {
+    const opts = parseClientOptions({
+      name: "n",
+      certificates: "certs",
+      out: "rpms",
+      release: 7,
+      arch: "arm64",
+      serverHost: "[::1]",
+    });
+    expect(opts.certificates).toBe(resolve("certs"));
+    expect(opts.out).toBe(resolve("rpms"));
+    expect(opts.release).toBe("7");
+    expect(opts.arch).toBe("aarch64");
+    expect(opts.serverHost).toBe("::1");
+    expect(parseClientOptions({ name: "n", keysOnly: true, arch: "sparc" }).arch).toBe("noarch");
+    expect(parseClientOptions({ name: "n", arch: "x86_64" }).arch).toBe("x86_64");
+  });
+
+  it.each([
+    [{ release: "1-2" }, "release"],
+    [{ release: "" }, "release"],
+    [{ release: "1%{x}" }, "release"],
+    [{ serverHost: "bad host" }, "serverHost"],
+    [{ serverHost: "host\n%post" }, "serverHost"],
+    [{ serverHost: "-dash.example" }, "serverHost"],
+    [{ arch: "sparc" }, "arch"],
+    [{ out: "" }, "out"],
+    [{ certificates: "" }, "certificates"],
+    [{ rpmbuild: "" }, "rpmbuild"],
+  ])("refuses %j naming the option", (bad, option) => {
+    try {
+      parseClientOptions({ name: "web01", ...bad });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(InvalidOptionError);
+      expect((error as InvalidOptionError).option).toBe(option);
+      expect((error as Error).message).toContain(option);
+    }
+  });
+
+  it("reports a bad name before anything else", () => {
+    expect(() => parseClientOptions({ name: "a/b", release: "x-y" })).toThrow(InvalidNameError);
+  });
+});
+
+describe("parseServerKeysOptions", () => {
+  it("applies defaults and honours config: false", () => {
+    expect(parseServerKeysOptions()).toEqual({
+      certificates: DEFAULT_SERVER_CERTIFICATES_DIR,
+      config: DEFAULT_SERVER_CONFIG_PATH,
+      force: false,
+    });
+    expect(parseServerKeysOptions({ certificates: "c", config: false, force: true })).toEqual({
+      certificates: resolve("c"),
+      config: false,
+      force: true,
+    });
+  });
+});
+
+describe("RPM naming", () => {
+  it("names files as rpmbuild does and maps Node architectures", () => {
+    expect(rpmFileName({ name: "web01", version: "0.1.0", release: "3", arch: "x86_64" })).toBe(
+      "osad2-client-web01-0.1.0-3.x86_64.rpm",
+    );
+    expect(rpmArchFor("x64")).toBe("x86_64");
+    expect(rpmArchFor("arm64")).toBe("aarch64");
+    expect(rpmArchFor("ia32")).toBeUndefined();
+  });
+
+  it("formats %changelog dates in UTC with the right weekday", () => {
+    expect(changelogDate(new Date("2025-11-25T23:59:00Z"))).toBe("Tue Nov 25 2025");
+    expect(changelogDate(new Date("2024-02-29T00:00:00Z"))).toBe("Thu Feb 29 2024");
+    expect(changelogDate(new Date("2026-01-04T12:00:00Z"))).toBe("Sun Jan 04 2026");
+  });
+});
