@@ -1,6 +1,7 @@
-import { watch as fsWatch, promises as fs, type FSWatcher } from "node:fs";
-import { join } from "node:path";
+import { promises as fs } from "node:fs";
+import { join, sep } from "node:path";
 import { readCertificate, readKeyPair, PUBLIC_FILE_MODE } from "./certificate-file.js";
+import { formatCertificate } from "./certificate-format.js";
 import {
   KeyError,
   KeyExistsError,
@@ -15,40 +16,32 @@ import {
   fileError,
   writeFileAtomic,
 } from "./fs-util.js";
-import { formatCertificate } from "./certificate-format.js";
 import type { KeyPair } from "./keypair.js";
 import { certificateLayout, PUBLIC_DIR_MODE, type CertificateLayout } from "./layout.js";
 import { assertKeyName, isValidKeyName } from "./names.js";
-import { FileCache, scanDirectory, type ScannedFile } from "./store-scan.js";
+import { DirectoryMonitor, type ChangedNames } from "./store-monitor.js";
+import { FileCache, forEachLimited, isKeyFileName } from "./store-scan.js";
+import { KeyStoreState, type KeyStoreChange, type StoredKey } from "./store-state.js";
 import { decodeCurveKey } from "./z85.js";
-
-/** One allowed (or, from {@link KeyStore.listRevoked}, revoked) public key. */
-export interface StoredKey {
-  /** File name without `.key` (for revoked keys: the name it had before revocation). */
-  readonly name: string;
-  /** Z85, 40 characters. */
-  readonly publicKey: string;
-  /** The certificate file. */
-  readonly path: string;
-}
-
-/** What a {@link KeyStore.watch} listener hears. A replaced key is `removed` then `added`. */
-export type KeyStoreChange =
-  | { readonly type: "added"; readonly key: StoredKey }
-  | { readonly type: "removed"; readonly key: StoredKey };
 
 /** Options of {@link KeyStore.open}. */
 export interface KeyStoreOptions {
-  /** Rescan this often (ms) to catch what fs.watch misses (NFS, replaced directories); 0 = never. Default 1000. */
+  /**
+   * Check the directories this often (ms); 0 = never. While fs.watch works a check costs one
+   * stat per directory; without it (disabled, NFS, directory replaced) every check is a full
+   * rescan (one stat per key file). Default 1000.
+   */
   pollIntervalMs?: number;
-  /** Use fs.watch for prompt updates. Default true. */
+  /** Use fs.watch for prompt, per-file updates. Default true. */
   fsWatch?: boolean;
-  /** Delay (ms) between a file-system event and the rescan, to coalesce bursts. Default 25. */
+  /** Delay (ms) between a file-system event and acting on it, to coalesce bursts. Default 25. */
   debounceMs?: number;
+  /** Rescan fully at least this often (ms) even while fs.watch reports changes. Default 60000. */
+  fullScanIntervalMs?: number;
   /**
    * Hears each distinct problem once: unreadable or malformed certificates (skipped, never
-   * allowed), revoked keys found in `public_keys/`, throwing listeners. Default: ignore (see
-   * {@link KeyStore.problems}); listener errors become process warnings.
+   * allowed), revoked keys found in `public_keys/`, unreadable directories, throwing listeners.
+   * Default: none (see {@link KeyStore.problems}); listener errors then become process warnings.
    */
   onError?: (error: KeyError) => void;
 }
@@ -57,6 +50,8 @@ export interface KeyStoreOptions {
 export const DEFAULT_POLL_INTERVAL_MS = 1000;
 /** Default of {@link KeyStoreOptions.debounceMs}. */
 export const DEFAULT_DEBOUNCE_MS = 25;
+/** Default of {@link KeyStoreOptions.fullScanIntervalMs}. */
+export const DEFAULT_FULL_SCAN_INTERVAL_MS = 60_000;
 
 /** Options of {@link KeyStore.add}. */
 export interface AddKeyOptions {
@@ -66,53 +61,64 @@ export interface AddKeyOptions {
   metadata?: Record<string, string>;
 }
 
-function parseOptions(options: KeyStoreOptions): Required<Omit<KeyStoreOptions, "onError">> {
-  const pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
-  const debounceMs = options.debounceMs ?? DEFAULT_DEBOUNCE_MS;
-  if (!Number.isFinite(pollIntervalMs) || pollIntervalMs < 0) {
-    throw new KeyError(
-      `pollIntervalMs must be a number >= 0 (0 = no polling); got ${pollIntervalMs}`,
-    );
+type ParsedOptions = Required<Omit<KeyStoreOptions, "onError">>;
+
+function parseOptions(options: KeyStoreOptions): ParsedOptions {
+  const parsed: ParsedOptions = {
+    pollIntervalMs: options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
+    debounceMs: options.debounceMs ?? DEFAULT_DEBOUNCE_MS,
+    fullScanIntervalMs: options.fullScanIntervalMs ?? DEFAULT_FULL_SCAN_INTERVAL_MS,
+    fsWatch: options.fsWatch ?? true,
+  };
+  for (const key of ["pollIntervalMs", "debounceMs", "fullScanIntervalMs"] as const) {
+    const value = parsed[key];
+    if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+      throw new KeyError(`KeyStore option ${key} must be a number >= 0; got ${String(value)}`);
+    }
   }
-  if (!Number.isFinite(debounceMs) || debounceMs < 0) {
-    throw new KeyError(`debounceMs must be a number >= 0; got ${debounceMs}`);
+  if (typeof parsed.fsWatch !== "boolean") {
+    throw new KeyError(`KeyStore option fsWatch must be true or false`);
   }
-  return { pollIntervalMs, debounceMs, fsWatch: options.fsWatch ?? true };
+  return parsed;
 }
 
 // revoked/<name>.<20250131T120000123Z[-n]>.key → <name>
 const REVOKED_NAME = /^(.+)\.\d{8}T\d{9}Z(?:-\d+)?$/;
+// Parallel stat/read calls during a full scan (libuv's pool has 4 threads by default).
+const SCAN_CONCURRENCY = 16;
 
 /**
  * The allow-list of client public keys: every `public_keys/*.key` certificate whose key has
- * not been revoked. Kept current by fs.watch plus polling, so keys that other processes add,
- * move or delete reach {@link KeyStore.has} and the {@link KeyStore.watch} listeners within
- * about a poll interval, without a restart.
+ * not been revoked. Kept current by fs.watch (per file) and a periodic check, so keys that
+ * other processes add, move or delete reach {@link KeyStore.has} and the
+ * {@link KeyStore.watch} listeners within about a poll interval, without a restart.
  */
 export class KeyStore {
   /** The directories and files this store works on. */
   readonly layout: CertificateLayout;
 
-  private readonly options: Required<Omit<KeyStoreOptions, "onError">>;
+  private readonly options: ParsedOptions;
   private readonly onError: ((error: KeyError) => void) | undefined;
+  private readonly state = new KeyStoreState();
   private readonly cache = new FileCache();
-  private keys = new Map<string, StoredKey>();
-  private byPublicKey = new Map<string, StoredKey>();
-  private revoked = new Map<string, StoredKey>();
-  private currentProblems: KeyError[] = [];
-  private readonly reported = new Set<string>();
+  private readonly monitor: DirectoryMonitor;
   private readonly listeners = new Set<(change: KeyStoreChange) => void>();
-  private readonly watchers = new Map<string, { watcher: FSWatcher; ino: number | undefined }>();
+  private readonly inodes = new Map<string, number | undefined>();
+  private lastFullScan = 0;
   private queue: Promise<unknown> = Promise.resolve();
-  private pendingScan: Promise<void> | undefined;
-  private pollTimer: NodeJS.Timeout | undefined;
-  private debounceTimer: NodeJS.Timeout | undefined;
+  private pendingFullScan: Promise<void> | undefined;
+  private tickQueued = false;
   private closed = false;
 
   private constructor(layout: CertificateLayout, options: KeyStoreOptions) {
     this.layout = layout;
     this.options = parseOptions(options);
     this.onError = options.onError;
+    this.monitor = new DirectoryMonitor(
+      this.options,
+      (batch) => void this.handleChanges(batch).catch((error: unknown) => this.reportError(error)),
+      () => this.tick(),
+    );
   }
 
   /**
@@ -126,38 +132,38 @@ export class KeyStore {
     await ensureDirectory(store.layout.publicKeysDir, PUBLIC_DIR_MODE);
     await ensureDirectory(store.layout.revokedDir, PUBLIC_DIR_MODE);
     await store.reload();
-    store.startWatching();
+    store.monitor.start();
     return store;
   }
 
   /** Allowed keys, sorted by name. Includes `server` when `public_keys/server.key` exists (as in the seed). */
   list(): StoredKey[] {
-    return [...this.keys.values()];
+    return this.state.list();
   }
 
-  /** Revoked keys found in `revoked/`, sorted by file name. */
+  /** Revoked keys found in `revoked/`, sorted by path. */
   listRevoked(): StoredKey[] {
-    return [...this.revoked.values()].sort((a, b) => a.path.localeCompare(b.path));
+    return this.state.listRevoked();
   }
 
-  /** True when the Z85 public key is in `public_keys/` and not revoked. */
+  /** True when the Z85 public key is in `public_keys/` and not revoked. O(1). */
   has(publicKeyZ85: string): boolean {
-    return this.byPublicKey.has(publicKeyZ85);
+    return this.state.has(publicKeyZ85);
   }
 
   /** The allowed key with this public key (the first by name if several files hold it). */
   findByPublicKey(publicKeyZ85: string): StoredKey | undefined {
-    return this.byPublicKey.get(publicKeyZ85);
+    return this.state.findByPublicKey(publicKeyZ85);
   }
 
   /** The allowed key of that name. */
   get(name: string): StoredKey | undefined {
-    return this.keys.get(name);
+    return this.state.get(name);
   }
 
-  /** Problems of the last scan: certificates that were skipped and why. */
+  /** Current problems: certificates skipped and why, revoked keys found in `public_keys/`. */
   problems(): KeyError[] {
-    return [...this.currentProblems];
+    return this.state.problems();
   }
 
   /**
@@ -168,12 +174,12 @@ export class KeyStore {
   async add(name: string, publicKeyZ85: string, options: AddKeyOptions = {}): Promise<StoredKey> {
     assertKeyName(name);
     decodeCurveKey(publicKeyZ85, "public key");
+    const text = formatCertificate({ publicKey: publicKeyZ85, metadata: options.metadata ?? {} });
     return this.enqueue(async () => {
       this.assertOpen();
-      const revoked = this.revoked.get(publicKeyZ85);
+      const revoked = this.state.revokedFileOf(publicKeyZ85);
       if (revoked) throw new KeyRevokedError(publicKeyZ85, revoked.path);
       const path = join(this.layout.publicKeysDir, `${name}.key`);
-      const text = formatCertificate({ publicKey: publicKeyZ85, metadata: options.metadata ?? {} });
       try {
         await writeFileAtomic(path, text, {
           mode: PUBLIC_FILE_MODE,
@@ -189,9 +195,9 @@ export class KeyStore {
       }
       await this.cache.remember(path, publicKeyZ85);
       const key: StoredKey = { name, publicKey: publicKeyZ85, path };
-      const next = new Map(this.keys);
-      next.set(name, key);
-      this.apply(next, this.revoked, this.currentProblems);
+      this.state.clearFileProblem(path);
+      this.state.setPublic(name, key);
+      this.deliver();
       return key;
     });
   }
@@ -230,11 +236,10 @@ export class KeyStore {
       this.cache.forget(path);
       await this.cache.remember(target, publicKey);
       const key: StoredKey = { name, publicKey, path: target };
-      const revoked = new Map(this.revoked);
-      revoked.set(publicKey, key);
-      const next = new Map(this.keys);
-      next.delete(name);
-      this.apply(next, revoked, this.currentProblems);
+      this.state.setProblem(path, undefined);
+      this.state.setPublic(name, undefined);
+      this.state.setRevoked(target, key);
+      this.deliver();
       return key;
     });
   }
@@ -244,15 +249,15 @@ export class KeyStore {
     return readKeyPair(this.layout.serverSecretPath);
   }
 
-  /** Rescans both directories now; resolves when the store reflects the disk. */
+  /** Rescans both directories fully now; resolves when the store reflects the disk. */
   async reload(): Promise<void> {
-    if (this.pendingScan) return this.pendingScan;
+    if (this.pendingFullScan) return this.pendingFullScan;
     const scan = this.enqueue(async () => {
-      // Cleared when the scan starts: events arriving during it queue another one.
-      this.pendingScan = undefined;
-      await this.scan();
+      // Cleared when the scan starts: changes arriving during it get a scan of their own.
+      this.pendingFullScan = undefined;
+      await this.fullScan();
     });
-    this.pendingScan = scan;
+    this.pendingFullScan = scan;
     return scan;
   }
 
@@ -272,10 +277,7 @@ export class KeyStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.pollTimer);
-    clearTimeout(this.debounceTimer);
-    for (const { watcher } of this.watchers.values()) watcher.close();
-    this.watchers.clear();
+    this.monitor.close();
     this.listeners.clear();
     await this.queue.catch(() => undefined);
   }
@@ -291,134 +293,139 @@ export class KeyStore {
     return run;
   }
 
-  private async scan(): Promise<void> {
-    const publicScan = await scanDirectory(this.layout.publicKeysDir, this.cache, isValidKeyName);
-    const revokedScan = await scanDirectory(this.layout.revokedDir, this.cache, () => true);
-    const problems = [...publicScan.problems, ...revokedScan.problems];
-
-    const revoked = new Map<string, StoredKey>();
-    for (const file of revokedScan.files) {
-      const base = file.fileName.slice(0, -".key".length);
-      const name = REVOKED_NAME.exec(base)?.[1] ?? base;
-      if (!revoked.has(file.publicKey)) revoked.set(file.publicKey, toKey(name, file));
-    }
-    const keys = new Map<string, StoredKey>();
-    for (const file of publicScan.files) {
-      const name = file.fileName.slice(0, -".key".length);
-      const revokedAs = revoked.get(file.publicKey);
-      if (revokedAs) {
-        problems.push(new KeyRevokedError(file.publicKey, revokedAs.path));
-        continue;
-      }
-      keys.set(name, toKey(name, file));
-    }
-    this.apply(keys, revoked, problems);
-    this.rewatch(this.layout.publicKeysDir, publicScan.dirIno);
-    this.rewatch(this.layout.revokedDir, revokedScan.dirIno);
+  // Revoked first, so a revoked key lying in public_keys/ is never announced as added.
+  private async fullScan(): Promise<void> {
+    await this.scanDirectory(this.layout.revokedDir);
+    await this.scanDirectory(this.layout.publicKeysDir);
+    this.lastFullScan = Date.now();
+    this.deliver();
   }
 
-  // Installs the new state, then tells listeners and the error hook what changed.
-  private apply(
-    keys: Map<string, StoredKey>,
-    revoked: Map<string, StoredKey>,
-    problems: KeyError[],
-  ): void {
-    const sorted = new Map([...keys.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-    const byPublicKey = new Map<string, StoredKey>();
-    for (const key of sorted.values()) {
-      if (!byPublicKey.has(key.publicKey)) byPublicKey.set(key.publicKey, key);
-    }
-    const changes: KeyStoreChange[] = [];
-    for (const [name, old] of this.keys) {
-      const now = sorted.get(name);
-      if (!now || now.publicKey !== old.publicKey) changes.push({ type: "removed", key: old });
-    }
-    for (const [name, now] of sorted) {
-      const old = this.keys.get(name);
-      if (!old || old.publicKey !== now.publicKey) changes.push({ type: "added", key: now });
-    }
-    this.keys = sorted;
-    this.byPublicKey = byPublicKey;
-    this.revoked = revoked;
-    this.currentProblems = problems;
-    this.reportProblems(problems);
-    for (const change of changes) this.emit(change);
-  }
-
-  private emit(change: KeyStoreChange): void {
-    for (const listener of [...this.listeners]) {
-      try {
-        listener(change);
-      } catch (error) {
-        const wrapped = new KeyError(
-          `a key store watch listener threw on ${change.type} ${change.key.name}`,
-          {
-            cause: error,
-          },
-        );
-        if (this.onError) this.onError(wrapped);
-        else process.emitWarning(wrapped);
-      }
-    }
-  }
-
-  private reportProblems(problems: KeyError[]): void {
-    const current = new Set<string>();
-    for (const problem of problems) {
-      const id = `${problem.name}:${problem.message}`;
-      current.add(id);
-      if (!this.reported.has(id)) {
-        this.reported.add(id);
-        this.onError?.(problem);
-      }
-    }
-    // Forget fixed problems so they are reported again if they come back.
-    for (const id of this.reported) if (!current.has(id)) this.reported.delete(id);
-  }
-
-  private startWatching(): void {
-    if (this.options.pollIntervalMs > 0) {
-      this.pollTimer = setInterval(
-        () => void this.reload().catch(() => undefined),
-        this.options.pollIntervalMs,
-      );
-      this.pollTimer.unref();
-    }
-  }
-
-  // (Re)creates the fs.watch of a directory when missing, failed, or the directory was replaced.
-  private rewatch(dir: string, ino: number | undefined): void {
-    if (this.closed || !this.options.fsWatch) return;
-    const current = this.watchers.get(dir);
-    if (current && current.ino === ino) return;
-    current?.watcher.close();
-    this.watchers.delete(dir);
+  private async scanDirectory(dir: string): Promise<void> {
+    let ino: number | undefined;
+    let names: string[];
     try {
-      const watcher = fsWatch(dir, { persistent: false }, () => this.scheduleScan());
-      watcher.on("error", () => {
-        // The poll keeps the store current and retries the watch on its next scan.
-        watcher.close();
-        if (this.watchers.get(dir)?.watcher === watcher) this.watchers.delete(dir);
-        this.scheduleScan();
-      });
-      this.watchers.set(dir, { watcher, ino });
-    } catch {
-      // Directory missing or watch limit reached: polling covers it.
+      ino = (await fs.stat(dir)).ino;
+      // Watch before listing, so nothing changed in between goes unnoticed.
+      this.monitor.watch(dir, ino);
+      names = (await fs.readdir(dir)).filter(isKeyFileName).sort();
+      this.state.setProblem(dir, undefined);
+    } catch (error) {
+      this.state.setProblem(dir, fileError(dir, "list key directory", error));
+      const code = errorCode(error);
+      // Unreadable for a moment (EACCES, EIO): keep what we know rather than drop every key.
+      if (code !== "ENOENT" && code !== "ENOTDIR") return;
+      this.monitor.watch(dir, undefined);
+      ino = undefined;
+      names = [];
+    }
+    this.inodes.set(dir, ino);
+    await forEachLimited(names, SCAN_CONCURRENCY, (fileName) => this.refresh(dir, fileName));
+
+    const present = new Set(names.map((fileName) => join(dir, fileName)));
+    if (dir === this.layout.publicKeysDir) {
+      for (const name of this.state.publicNames()) {
+        if (!present.has(join(dir, `${name}.key`))) this.state.setPublic(name, undefined);
+      }
+    } else {
+      for (const path of this.state.revokedPaths()) {
+        if (!present.has(path)) this.state.setRevoked(path, undefined);
+      }
+    }
+    for (const path of this.state.problemPaths()) {
+      if (path.startsWith(dir + sep) && !present.has(path)) this.state.setProblem(path, undefined);
     }
   }
 
-  private scheduleScan(): void {
-    if (this.closed || this.debounceTimer) return;
-    this.debounceTimer = setTimeout(() => {
-      this.debounceTimer = undefined;
-      void this.reload().catch(() => undefined);
-    }, this.options.debounceMs);
-    this.debounceTimer.unref();
+  // Brings one file's entry up to date.
+  private async refresh(dir: string, fileName: string): Promise<void> {
+    if (!isKeyFileName(fileName)) return;
+    const path = join(dir, fileName);
+    const file = await this.cache.read(path);
+    const base = fileName.slice(0, -".key".length);
+    if (dir === this.layout.revokedDir) {
+      const name = REVOKED_NAME.exec(base)?.[1] ?? base;
+      this.state.setProblem(path, file.kind === "error" ? file.error : undefined);
+      this.state.setRevoked(
+        path,
+        file.kind === "ok" ? { name, publicKey: file.publicKey, path } : undefined,
+      );
+      return;
+    }
+    if (!isValidKeyName(base)) {
+      const problem = new KeyError(
+        `${path}: ignored, "${base}" is not a valid key name ([A-Za-z0-9._-]{1,64}, not starting with ".")`,
+      );
+      this.state.setProblem(path, file.kind === "missing" ? undefined : problem);
+      return;
+    }
+    if (file.kind === "ok") {
+      this.state.clearFileProblem(path);
+      this.state.setPublic(base, { name: base, publicKey: file.publicKey, path });
+    } else {
+      this.state.setProblem(path, file.kind === "error" ? file.error : undefined);
+      this.state.setPublic(base, undefined);
+    }
   }
-}
 
-function toKey(name: string, file: ScannedFile): StoredKey {
-  return { name, publicKey: file.publicKey, path: file.path };
+  private async handleChanges(batch: Map<string, ChangedNames>): Promise<void> {
+    await this.enqueue(async () => {
+      if (this.closed) return;
+      // Revoked first, as in a full scan.
+      for (const dir of [this.layout.revokedDir, this.layout.publicKeysDir]) {
+        const names = batch.get(dir);
+        if (names === "all") await this.scanDirectory(dir);
+        else if (names) for (const fileName of names) await this.refresh(dir, fileName);
+      }
+      this.deliver();
+    });
+  }
+
+  // The periodic check: cheap while fs.watch covers both directories, a full rescan otherwise.
+  private tick(): void {
+    if (this.closed || this.tickQueued || this.pendingFullScan) return;
+    this.tickQueued = true;
+    void this.enqueue(async () => {
+      this.tickQueued = false;
+      if (this.closed) return;
+      let fresh = Date.now() - this.lastFullScan < this.options.fullScanIntervalMs;
+      for (const dir of [this.layout.revokedDir, this.layout.publicKeysDir]) {
+        const ino = await fs.stat(dir).then(
+          (stat) => stat.ino,
+          () => undefined,
+        );
+        // Replaced, removed or unwatched: fs.watch cannot be trusted for this directory.
+        if (ino !== this.inodes.get(dir) || !this.monitor.isWatching(dir, ino)) fresh = false;
+      }
+      if (!fresh) await this.fullScan();
+    }).catch((error: unknown) => this.reportError(error));
+  }
+
+  // Hands queued changes to listeners and new problems to onError.
+  private deliver(): void {
+    const { changes, problems } = this.state.drain();
+    for (const problem of problems) this.onError?.(problem);
+    for (const change of changes) {
+      for (const listener of [...this.listeners]) {
+        try {
+          listener(change);
+        } catch (error) {
+          this.reportError(
+            new KeyError(`a key store watch listener threw on ${change.type} ${change.key.name}`, {
+              cause: error,
+            }),
+          );
+        }
+      }
+    }
+  }
+
+  private reportError(error: unknown): void {
+    const keyError =
+      error instanceof KeyError ? error : new KeyError("key store update failed", { cause: error });
+    if (this.onError) this.onError(keyError);
+    else process.emitWarning(keyError);
+  }
 }
 
 async function pathExists(path: string): Promise<boolean> {

@@ -1,0 +1,191 @@
+/**
+ * The key store's in-memory model, pure and synchronous: which certificate files exist in
+ * `public_keys/` and `revoked/`, the allow-list derived from them, and the problems found.
+ * Every update is incremental (ten thousand keys, one changed file: one small update) and
+ * queues the resulting changes and new problems for the store to deliver.
+ */
+import { KeyRevokedError, type KeyError } from "./errors.js";
+
+/** One allowed (or revoked) public key. */
+export interface StoredKey {
+  /** File name without `.key` (for revoked keys: the name it had before revocation). */
+  readonly name: string;
+  /** Z85, 40 characters. */
+  readonly publicKey: string;
+  /** The certificate file. */
+  readonly path: string;
+}
+
+/** What a watch listener hears. A key replaced under the same name is `removed` then `added`. */
+export type KeyStoreChange =
+  | { readonly type: "added"; readonly key: StoredKey }
+  | { readonly type: "removed"; readonly key: StoredKey };
+
+function addTo(index: Map<string, Set<string>>, key: string, member: string): void {
+  const set = index.get(key);
+  if (set) set.add(member);
+  else index.set(key, new Set([member]));
+}
+
+function removeFrom(index: Map<string, Set<string>>, key: string, member: string): void {
+  const set = index.get(key);
+  if (!set) return;
+  set.delete(member);
+  if (set.size === 0) index.delete(key);
+}
+
+function byName(a: StoredKey, b: StoredKey): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+export class KeyStoreState {
+  private readonly publicFiles = new Map<string, StoredKey>(); // by name
+  private readonly publicByKey = new Map<string, Set<string>>(); // public key → names
+  private readonly revokedFiles = new Map<string, StoredKey>(); // by path
+  private readonly revokedByKey = new Map<string, Set<string>>(); // public key → paths
+  private readonly allowed = new Map<string, StoredKey>(); // by name
+  private readonly allowedByKey = new Map<string, Set<string>>(); // public key → names
+  private readonly problemsByPath = new Map<string, KeyError>();
+  private sorted: StoredKey[] | undefined;
+  private changes: KeyStoreChange[] = [];
+  private newProblems: KeyError[] = [];
+
+  has(publicKey: string): boolean {
+    return this.allowedByKey.has(publicKey);
+  }
+
+  /** The allowed key holding `publicKey`; the first by name when several files hold it. */
+  findByPublicKey(publicKey: string): StoredKey | undefined {
+    const names = this.allowedByKey.get(publicKey);
+    if (!names) return undefined;
+    let first: string | undefined;
+    for (const name of names) if (first === undefined || name < first) first = name;
+    return first === undefined ? undefined : this.allowed.get(first);
+  }
+
+  get(name: string): StoredKey | undefined {
+    return this.allowed.get(name);
+  }
+
+  list(): StoredKey[] {
+    this.sorted ??= [...this.allowed.values()].sort(byName);
+    return [...this.sorted];
+  }
+
+  listRevoked(): StoredKey[] {
+    return [...this.revokedFiles.values()].sort((a, b) => (a.path < b.path ? -1 : 1));
+  }
+
+  /** A revoked file holding this public key, if any. */
+  revokedFileOf(publicKey: string): StoredKey | undefined {
+    const paths = this.revokedByKey.get(publicKey);
+    if (!paths) return undefined;
+    for (const path of paths) return this.revokedFiles.get(path);
+    return undefined;
+  }
+
+  publicNames(): string[] {
+    return [...this.publicFiles.keys()];
+  }
+
+  revokedPaths(): string[] {
+    return [...this.revokedFiles.keys()];
+  }
+
+  problems(): KeyError[] {
+    return [...this.problemsByPath.values()];
+  }
+
+  problemPaths(): string[] {
+    return [...this.problemsByPath.keys()];
+  }
+
+  /** Records what `public_keys/<name>.key` holds now (`undefined`: gone or unreadable). */
+  setPublic(name: string, key: StoredKey | undefined): void {
+    const old = this.publicFiles.get(name);
+    if (old?.publicKey === key?.publicKey && old?.path === key?.path) return;
+    if (old) removeFrom(this.publicByKey, old.publicKey, name);
+    if (key) {
+      this.publicFiles.set(name, key);
+      addTo(this.publicByKey, key.publicKey, name);
+    } else {
+      this.publicFiles.delete(name);
+    }
+    this.recompute(name, old?.path);
+  }
+
+  /** Records what a `revoked/*.key` file holds now (`undefined`: gone or unreadable). */
+  setRevoked(path: string, key: StoredKey | undefined): void {
+    const old = this.revokedFiles.get(path);
+    if (old?.publicKey === key?.publicKey) return;
+    if (old) removeFrom(this.revokedByKey, old.publicKey, path);
+    if (key) {
+      this.revokedFiles.set(path, key);
+      addTo(this.revokedByKey, key.publicKey, path);
+    } else {
+      this.revokedFiles.delete(path);
+    }
+    for (const publicKey of new Set([old?.publicKey, key?.publicKey])) {
+      if (publicKey === undefined) continue;
+      for (const name of [...(this.publicByKey.get(publicKey) ?? [])]) this.recompute(name);
+    }
+  }
+
+  /** Sets or clears the problem of a path; a problem not already known is queued for reporting. */
+  setProblem(path: string, problem: KeyError | undefined): void {
+    const old = this.problemsByPath.get(path);
+    if (!problem) {
+      this.problemsByPath.delete(path);
+      return;
+    }
+    this.problemsByPath.set(path, problem);
+    if (old?.name !== problem.name || old.message !== problem.message)
+      this.newProblems.push(problem);
+  }
+
+  /** Clears a file's problem, except the revocation notice that {@link setPublic} keeps itself. */
+  clearFileProblem(path: string): void {
+    if (!(this.problemsByPath.get(path) instanceof KeyRevokedError))
+      this.problemsByPath.delete(path);
+  }
+
+  /** Takes the changes and new problems queued since the last call. */
+  drain(): { changes: KeyStoreChange[]; problems: KeyError[] } {
+    const drained = { changes: this.changes, problems: this.newProblems };
+    this.changes = [];
+    this.newProblems = [];
+    return drained;
+  }
+
+  // Derives whether `name` is allowed now and queues the difference.
+  private recompute(name: string, previousPath?: string): void {
+    const file = this.publicFiles.get(name);
+    const revokedAs = file ? this.revokedFileOf(file.publicKey) : undefined;
+    if (previousPath !== undefined && previousPath !== file?.path) {
+      this.clearRevokedProblem(previousPath);
+    }
+    if (file) {
+      if (revokedAs)
+        this.setProblem(file.path, new KeyRevokedError(file.publicKey, revokedAs.path));
+      else this.clearRevokedProblem(file.path);
+    }
+    const now = file && !revokedAs ? file : undefined;
+    const old = this.allowed.get(name);
+    if (old?.publicKey === now?.publicKey && old?.path === now?.path) return;
+    this.sorted = undefined;
+    if (old) {
+      this.allowed.delete(name);
+      removeFrom(this.allowedByKey, old.publicKey, name);
+      this.changes.push({ type: "removed", key: old });
+    }
+    if (now) {
+      this.allowed.set(name, now);
+      addTo(this.allowedByKey, now.publicKey, name);
+      this.changes.push({ type: "added", key: now });
+    }
+  }
+
+  private clearRevokedProblem(path: string): void {
+    if (this.problemsByPath.get(path) instanceof KeyRevokedError) this.problemsByPath.delete(path);
+  }
+}
