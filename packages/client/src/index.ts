@@ -49,6 +49,8 @@ export {
 export { parseUp2date, readUp2date, DEFAULT_UP2DATE_PATH } from "./up2date.js";
 export { parseIni } from "./ini-file.js";
 export { createLogger, silentLogger } from "./logger.js";
+export { Subscriber } from "./subscriber.js";
+export { CLIENT_VERSION } from "./version.js";
 
 export type { KeyConfigReason, RegistrationErrorReason } from "./errors.js";
 export type { ExecutorOptions, ExecutorEvents, RunRecord, RunTrigger } from "./executor.js";
@@ -60,3 +62,9 @@ export type { ConfigKey, ConfigValues, KeySpec, ValueType } from "./config-schem
 export type { Up2dateSettings } from "./up2date.js";
 export type { IniDocument, IniSection } from "./ini-file.js";
 export type { LoggerOptions } from "./logger.js";
+export type {
+  SubscriberOptions,
+  SubscriberEvents,
+  AuthFailure,
+  HandshakeFailureEvent,
+} from "./subscriber.js";

@@ -1,0 +1,311 @@
+import { EventEmitter } from "node:events";
+import type { KeyPair } from "@osad2/keys";
+import {
+  type LastRun,
+  ProtocolError,
+  SOCKET_DEFAULTS,
+  clientSubscriptions,
+  decodePublisherMessage,
+  encodeHello,
+  encodePong,
+  isCheckinFor,
+  reconnectIntervalWithJitter,
+} from "@osad2/protocol";
+import type { Logger } from "pino";
+import * as zmq from "zeromq";
+import { describeError } from "./errors.js";
+import { silentLogger } from "./logger.js";
+import { CLIENT_VERSION } from "./version.js";
+
+export interface SubscriberOptions {
+  /** The name from register_osad: topic `system:<name>` and DEALER routing id. */
+  readonly clientName: string;
+  /** `tcp://host:port` of the server's PUB socket. */
+  readonly publisherEndpoint: string;
+  /** `tcp://host:port` of the server's ROUTER socket. */
+  readonly listenerEndpoint: string;
+  /** The server's CURVE public key (Z85). */
+  readonly serverPublicKey: string;
+  /** This client's CURVE key pair (Z85). */
+  readonly clientKeyPair: KeyPair;
+  /** First reconnect interval (ms). Default: {@link reconnectIntervalWithJitter}() — 1-2 s. */
+  readonly reconnectIntervalMs?: number;
+  /** Reconnect back-off ceiling (ms), also for handshake failures. Default 60 s (SOCKET_DEFAULTS). */
+  readonly reconnectMaxIntervalMs?: number;
+  /** The last rhn_check run for the hello. Default: none. */
+  readonly lastRun?: () => LastRun | null;
+  /** Default: a silent logger. */
+  readonly logger?: Logger;
+}
+
+/** Handshake events that mean "this key pair and this server do not go together". */
+export type HandshakeFailureEvent =
+  "handshake:error:auth" | "handshake:error:protocol" | "handshake:error:other";
+
+export interface AuthFailure {
+  readonly endpoint: string;
+  readonly event: HandshakeFailureEvent;
+  /** libzmq's description, e.g. "Authentication failure" or "EPIPE". */
+  readonly detail: string;
+  /** Consecutive failures so far. */
+  readonly failures: number;
+  /** When the sockets are tried again. */
+  readonly retryInMs: number;
+}
+
+/** Events of a {@link Subscriber}; never "error". */
+export type SubscriberEvents = {
+  /** A `system:<own name> checkin` arrived. */
+  checkin: [{ readonly clientName: string; readonly at: number }];
+  /** A ping arrived (and was answered). */
+  ping: [{ readonly token: string; readonly at: number }];
+  /** Both sockets completed their CURVE handshake (again); a hello was sent. */
+  connected: [{ readonly publisherEndpoint: string; readonly listenerEndpoint: string }];
+  /** A connected socket lost its connection; libzmq reconnects with back-off. */
+  disconnected: [{ readonly endpoint: string }];
+  /** The server refused the handshake; sockets are closed and retried after retryInMs. */
+  "auth-failure": [AuthFailure];
+};
+
+type SocketName = "sub" | "dealer";
+
+/**
+ * The SUB + DEALER pair of one registration, as CURVE clients. Answers pings, reports own
+ * checkins, says hello on every (re)connection, and backs off on handshake failures.
+ */
+export class Subscriber extends EventEmitter<SubscriberEvents> {
+  private readonly options: SubscriberOptions;
+  private readonly log: Logger;
+  private readonly reconnectInterval: number;
+  private readonly reconnectMaxInterval: number;
+  private sub: zmq.Subscriber | undefined;
+  private dealer: zmq.Dealer | undefined;
+  private up: Record<SocketName, boolean> = { sub: false, dealer: false };
+  private connected = false;
+  private sending: Promise<void> = Promise.resolve();
+  private receiving: Promise<void> = Promise.resolve();
+  private failures = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private running = false;
+
+  constructor(options: SubscriberOptions) {
+    super();
+    this.options = options;
+    this.log = (options.logger ?? silentLogger()).child({ clientName: options.clientName });
+    this.reconnectInterval = options.reconnectIntervalMs ?? reconnectIntervalWithJitter();
+    this.reconnectMaxInterval =
+      options.reconnectMaxIntervalMs ?? SOCKET_DEFAULTS.reconnectMaxInterval;
+  }
+
+  /** True while both sockets are connected and authenticated. */
+  get isConnected(): boolean {
+    return this.connected;
+  }
+
+  /** Connects both sockets (returns at once; connection happens in the background). */
+  start(): void {
+    if (this.running) return;
+    if (!zmq.capability.curve) {
+      throw new Error(
+        "this zeromq build has no CURVE support; reinstall zeromq (npm rebuild zeromq)",
+      );
+    }
+    this.running = true;
+    this.open();
+  }
+
+  /** Closes both sockets; idempotent. */
+  async stop(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.close();
+    await this.receiving;
+  }
+
+  private socketOptions(): {
+    linger: number;
+    heartbeatInterval: number;
+    heartbeatTimeout: number;
+    heartbeatTimeToLive: number;
+    reconnectInterval: number;
+    reconnectMaxInterval: number;
+    maxMessageSize: number;
+    curveServerKey: string;
+    curvePublicKey: string;
+    curveSecretKey: string;
+  } {
+    return {
+      linger: SOCKET_DEFAULTS.linger,
+      heartbeatInterval: SOCKET_DEFAULTS.heartbeatInterval,
+      heartbeatTimeout: SOCKET_DEFAULTS.heartbeatTimeout,
+      heartbeatTimeToLive: SOCKET_DEFAULTS.heartbeatTimeToLive,
+      reconnectInterval: this.reconnectInterval,
+      reconnectMaxInterval: this.reconnectMaxInterval,
+      maxMessageSize: SOCKET_DEFAULTS.maxMessageSize,
+      curveServerKey: this.options.serverPublicKey,
+      curvePublicKey: this.options.clientKeyPair.publicKey,
+      curveSecretKey: this.options.clientKeyPair.secretKey,
+    };
+  }
+
+  private open(): void {
+    const { clientName, publisherEndpoint, listenerEndpoint } = this.options;
+    const sub = new zmq.Subscriber({
+      ...this.socketOptions(),
+      receiveHighWaterMark: SOCKET_DEFAULTS.receiveHighWaterMark,
+    });
+    const dealer = new zmq.Dealer({
+      ...this.socketOptions(),
+      routingId: clientName,
+      sendHighWaterMark: SOCKET_DEFAULTS.sendHighWaterMark,
+      // Never block: a pong that cannot be queued is stale by the next ping anyway.
+      sendTimeout: 0,
+    });
+    this.sub = sub;
+    this.dealer = dealer;
+    this.up = { sub: false, dealer: false };
+    this.watch(sub, "sub", publisherEndpoint);
+    this.watch(dealer, "dealer", listenerEndpoint);
+    for (const topic of clientSubscriptions(clientName)) sub.subscribe(topic);
+    sub.connect(publisherEndpoint);
+    dealer.connect(listenerEndpoint);
+    this.log.info({ publisherEndpoint, listenerEndpoint }, "connecting to the server");
+    this.receiving = this.receive(sub);
+  }
+
+  private close(): void {
+    const sockets = [this.sub, this.dealer];
+    this.sub = undefined;
+    this.dealer = undefined;
+    for (const socket of sockets) if (socket && !socket.closed) socket.close();
+    if (this.connected) {
+      this.connected = false;
+      this.emit("disconnected", { endpoint: this.options.listenerEndpoint });
+    }
+  }
+
+  private watch(socket: zmq.Subscriber | zmq.Dealer, name: SocketName, endpoint: string): void {
+    const events = socket.events;
+    events.on("handshake", () => {
+      if (socket.closed) return;
+      this.failures = 0;
+      this.up[name] = true;
+      this.log.debug({ endpoint }, "CURVE handshake done");
+      if (this.up.sub && this.up.dealer) this.onBothUp();
+    });
+    events.on("disconnect", () => {
+      if (socket.closed || !this.up[name]) return;
+      this.up[name] = false;
+      if (this.connected) {
+        this.connected = false;
+        this.log.warn({ endpoint }, "disconnected from the server; reconnecting with back-off");
+        this.emit("disconnected", { endpoint });
+      }
+    });
+    const failed =
+      (event: HandshakeFailureEvent) =>
+      (data: { error?: Error }): void => {
+        if (!socket.closed) this.onHandshakeFailure(endpoint, event, data.error);
+      };
+    events.on("handshake:error:auth", failed("handshake:error:auth"));
+    events.on("handshake:error:protocol", failed("handshake:error:protocol"));
+    events.on("handshake:error:other", failed("handshake:error:other"));
+  }
+
+  private onBothUp(): void {
+    const { publisherEndpoint, listenerEndpoint, clientName } = this.options;
+    // Both directions work now: tell the server we are (back) here, so it marks us online
+    // and re-sends what is due at once instead of waiting for the next ping.
+    this.send(
+      encodeHello({
+        clientName,
+        software: CLIENT_VERSION,
+        lastRun: this.options.lastRun?.() ?? null,
+      }),
+      "hello",
+    );
+    if (!this.connected) {
+      this.connected = true;
+      this.log.info({ publisherEndpoint, listenerEndpoint }, "connected to the server");
+      this.emit("connected", { publisherEndpoint, listenerEndpoint });
+    }
+  }
+
+  private onHandshakeFailure(endpoint: string, event: HandshakeFailureEvent, error?: Error): void {
+    if (!this.running || this.retryTimer !== undefined) return;
+    this.failures += 1;
+    // libzmq would retry an auth failure never, and any other handshake failure every
+    // reconnect interval without back-off; we close and retry with exponential back-off.
+    const base = Math.min(
+      this.reconnectMaxInterval,
+      this.reconnectInterval * 2 ** (this.failures - 1),
+    );
+    const retryInMs = Math.round(
+      Math.min(this.reconnectMaxInterval, base * (1 + Math.random() * 0.25)),
+    );
+    const detail = (error as (Error & { code?: string }) | undefined)?.code ?? error?.message ?? "";
+    const failure: AuthFailure = { endpoint, event, detail, failures: this.failures, retryInMs };
+    const advice =
+      event === "handshake:error:auth"
+        ? "the server refused this client's key: check that client_secret_key belongs to this system and that its public key is in the server's public_keys and not revoked"
+        : "the CURVE handshake failed: server_public_key probably is not this server's key";
+    this.log.error(
+      { ...failure },
+      `authentication failure with ${endpoint} (${event}${detail ? `: ${detail}` : ""}) — ${advice}; retrying in ${Math.round(retryInMs / 1000)} s`,
+    );
+    this.close();
+    this.emit("auth-failure", failure);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (this.running) this.open();
+    }, retryInMs);
+  }
+
+  private async receive(sub: zmq.Subscriber): Promise<void> {
+    try {
+      for await (const frames of sub) this.onMessage(frames);
+    } catch (error) {
+      if (!sub.closed) this.log.error({ error: describeError(error) }, "receiving stopped");
+    }
+  }
+
+  private onMessage(frames: Buffer[]): void {
+    let message;
+    try {
+      message = decodePublisherMessage(frames);
+    } catch (error) {
+      const preview = Buffer.concat(frames).subarray(0, 80).toString("utf8");
+      this.log.warn(
+        { reason: error instanceof ProtocolError ? error.reason : "unknown", preview },
+        `ignoring a message this client does not understand: ${describeError(error)}`,
+      );
+      return;
+    }
+    const at = Date.now();
+    if (message.kind === "ping") {
+      this.log.debug({ token: message.token }, "ping");
+      this.send(encodePong(message.token), "pong");
+      this.emit("ping", { token: message.token, at });
+    } else if (isCheckinFor(message, this.options.clientName)) {
+      this.log.info("checkin requested by the server");
+      this.emit("checkin", { clientName: message.clientName, at });
+    } else {
+      this.log.debug({ topic: message.clientName }, "ignoring a checkin for another client");
+    }
+  }
+
+  /** Sends one frame over the DEALER; zeromq allows one send at a time, so they queue here. */
+  private send(frame: Buffer, what: string): void {
+    const dealer = this.dealer;
+    if (dealer === undefined) return;
+    this.sending = this.sending.then(async () => {
+      if (dealer.closed) return;
+      try {
+        await dealer.send(frame);
+      } catch (error) {
+        this.log.warn({ error: describeError(error) }, `could not send ${what}; dropped`);
+      }
+    });
+  }
+}

@@ -1,0 +1,166 @@
+import { generateKeyPair, type KeyPair } from "@osad2/keys";
+import { decodeListenerMessage } from "@osad2/protocol";
+import { afterEach, describe, expect, it } from "vitest";
+import { Subscriber, type AuthFailure, type SubscriberOptions } from "../src/index.js";
+import { SeedServer } from "./seed-server.js";
+
+const servers: SeedServer[] = [];
+const subscribers: Subscriber[] = [];
+afterEach(async () => {
+  await Promise.all(subscribers.splice(0).map((s) => s.stop()));
+  for (const s of servers.splice(0)) s.close();
+});
+
+const NAME = "0123456789abcdef";
+
+async function setup(
+  options: { allowed?: "client" | "none"; serverKey?: string } & Partial<SubscriberOptions> = {},
+): Promise<{ server: SeedServer; subscriber: Subscriber; clientKeys: KeyPair; events: string[] }> {
+  const serverKeys = generateKeyPair();
+  const clientKeys = generateKeyPair();
+  const allowed =
+    options.allowed === undefined
+      ? undefined
+      : new Set(options.allowed === "client" ? [clientKeys.publicKey] : []);
+  const server = await SeedServer.start({ keyPair: serverKeys, ...(allowed ? { allowed } : {}) });
+  servers.push(server);
+  const subscriber = new Subscriber({
+    clientName: NAME,
+    publisherEndpoint: server.publisherEndpoint,
+    listenerEndpoint: server.listenerEndpoint,
+    serverPublicKey: options.serverKey ?? serverKeys.publicKey,
+    clientKeyPair: clientKeys,
+    reconnectIntervalMs: 100,
+    reconnectMaxIntervalMs: 2_000,
+    lastRun: () => ({ at: 1_700_000_000, exitCode: 0 }),
+    ...options,
+  });
+  subscribers.push(subscriber);
+  const events: string[] = [];
+  for (const e of ["checkin", "connected", "disconnected", "auth-failure"] as const) {
+    subscriber.on(e, () => events.push(e));
+  }
+  return { server, subscriber, clientKeys, events };
+}
+
+function once<T>(
+  emitter: Subscriber,
+  event: "connected" | "disconnected" | "auth-failure",
+  ms: number,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${event} within ${ms} ms`)), ms);
+    emitter.once(event, (value: unknown) => {
+      clearTimeout(timer);
+      resolve(value as T);
+    });
+  });
+}
+
+const hellos = (server: SeedServer): number =>
+  server.received.filter((r) => r.text.startsWith("hello ")).length;
+
+describe("Subscriber against a seed-style CURVE server", () => {
+  it("says hello over the DEALER with its name as routing id and echoes pings", async () => {
+    const { server, subscriber } = await setup({ allowed: "client" });
+    const connected = once(subscriber, "connected", 10_000);
+    subscriber.start();
+    await connected;
+    expect(subscriber.isConnected).toBe(true);
+    const hello = await server.waitFor((r) => r.text.startsWith("hello "), 5_000, "hello");
+    expect(hello.routingId).toBe(NAME);
+    expect(decodeListenerMessage(Buffer.from(hello.text))).toEqual({
+      kind: "hello",
+      hello: {
+        version: 1,
+        clientName: NAME,
+        software: "0.1.0",
+        lastRun: { at: 1_700_000_000, exitCode: 0 },
+      },
+    });
+    const token = await server.pingUntilAnswered();
+    const pong = server.received.find((r) => r.text === `ping ${token}`);
+    expect(pong).toMatchObject({ routingId: NAME, frames: 1 });
+  });
+
+  it("acts on its own checkin exactly once; ignores other names, unknown commands and garbage", async () => {
+    const { server, subscriber, events } = await setup({ allowed: "client" });
+    const checkins: number[] = [];
+    subscriber.on("checkin", (c) => {
+      expect(c.clientName).toBe(NAME);
+      checkins.push(c.at);
+    });
+    subscriber.start();
+    await server.pingUntilAnswered();
+    await server.publish(`system:${NAME}x checkin`);
+    await server.publish(`system:${NAME.slice(0, -1)} checkin`);
+    await server.publish(`system:${NAME} reboot`);
+    await server.publish(`system:${NAME}  checkin`);
+    await server.publish([Buffer.from(`system:${NAME} checkin`), Buffer.from("extra frame")]);
+    await server.publish([Buffer.from(`system:${NAME} `), Buffer.from([0xff, 0xfe, 0xfd])]);
+    await server.publish(
+      Buffer.concat([Buffer.from(`system:${NAME} `), Buffer.from([0xc3, 0x28])]).toString("latin1"),
+    );
+    await server.publish("ping two words");
+    await server.publish(`system:${NAME} checkin`); // the seed's exact format
+    await server.publish("ping marker");
+    await server.waitFor((r) => r.text === "ping marker", 5_000, "pong to the marker");
+    expect(checkins).toHaveLength(1);
+    expect(events.filter((e) => e === "checkin")).toHaveLength(1);
+    // still alive and answering after all that
+    await server.pingUntilAnswered();
+    expect(server.received.some((r) => r.text === "ping two words")).toBe(false);
+  });
+
+  it("says hello again after the server's sockets are closed and bound again", async () => {
+    const { server, subscriber, events } = await setup({ allowed: "client" });
+    subscriber.start();
+    await once(subscriber, "connected", 10_000);
+    await server.waitFor((r) => r.text.startsWith("hello "), 5_000, "first hello");
+    expect(hellos(server)).toBe(1);
+
+    const disconnected = once(subscriber, "disconnected", 10_000);
+    server.closeSockets();
+    await disconnected;
+    expect(subscriber.isConnected).toBe(false);
+    const reconnected = once(subscriber, "connected", 15_000);
+    await server.rebind();
+    await reconnected;
+    await server.waitFor(() => hellos(server) >= 2, 5_000, "second hello");
+    expect(events).toEqual(["connected", "disconnected", "connected"]);
+    // and checkins flow again on the new connection
+    await server.pingUntilAnswered();
+    const checkin = new Promise<void>((resolve) => subscriber.once("checkin", () => resolve()));
+    await server.publish(`system:${NAME} checkin`);
+    await checkin;
+  });
+
+  it("reports a wrong server key as auth-failure, backs off, and never connects", async () => {
+    const { server, subscriber, events } = await setup({ serverKey: generateKeyPair().publicKey });
+    const failures: AuthFailure[] = [];
+    subscriber.on("auth-failure", (f) => failures.push(f));
+    subscriber.start();
+    await once(subscriber, "auth-failure", 10_000);
+    await once(subscriber, "auth-failure", 10_000);
+    await subscriber.stop();
+    expect(failures[0]).toMatchObject({ event: "handshake:error:other", failures: 1 });
+    expect(failures[0]!.retryInMs).toBeGreaterThanOrEqual(100);
+    // exponential: the second wait is about twice the first (+ up to 25% jitter each)
+    expect(failures[1]!.failures).toBe(2);
+    expect(failures[1]!.retryInMs).toBeGreaterThanOrEqual(200);
+    expect(events.filter((e) => e === "connected" || e === "checkin")).toEqual([]);
+    expect(server.received).toEqual([]);
+  });
+
+  it("reports a refused client key (ZAP 400) as auth-failure and comes back once it is allowed", async () => {
+    const { server, subscriber, clientKeys } = await setup({ allowed: "none" });
+    subscriber.start();
+    const failure = await once<AuthFailure>(subscriber, "auth-failure", 10_000);
+    expect(failure.event).toBe("handshake:error:auth");
+    expect(subscriber.isConnected).toBe(false);
+    // the operator fixes the allow-list; libzmq alone would never try again
+    server.allowed!.add(clientKeys.publicKey);
+    await once(subscriber, "connected", 10_000);
+    await server.waitFor((r) => r.text.startsWith("hello "), 5_000, "hello after the fix");
+  });
+});
