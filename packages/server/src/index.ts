@@ -31,7 +31,11 @@ export {
   DatabaseSchemaError,
   DatabaseUnavailableError,
   SeedError,
+  createSystem,
+  scheduleAction,
+  setServerActionStatus,
 } from "./db/index.js";
+export { signSystemId, RegistrationFault } from "./registration/index.js";
 
 export type {
   Osad2Server,
@@ -63,4 +67,8 @@ export type {
   SpacewalkStore,
   SpacewalkSystem,
   StoreOptions,
+  CreateSystemOptions,
+  ScheduleActionOptions,
+  SetServerActionStatusOptions,
 } from "./db/index.js";
+export type { SystemIdFields, SignOptions, RegistrationFaultReason } from "./registration/index.js";

@@ -167,6 +167,8 @@ export class Notifier {
       serverId = first.serverId;
     }
     await this.send({ clientName, serverId, actions }, now);
+    // A round re-plans the wake-ups (the re-announcement of what was just published).
+    this.wake();
     return {
       published: true,
       clientName,

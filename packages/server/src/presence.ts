@@ -36,6 +36,11 @@ export interface PresenceOptions extends PresenceSettings {
   readonly logger: Logger;
   /** The client was offline in rhnPushClient and answered: it is online now. */
   readonly onOnline: (clientName: string) => void;
+  /**
+   * First answer from this client since this server started (or since it went offline): its
+   * subscription works now, so whatever is due for it can be (re-)announced.
+   */
+  readonly onContact: (clientName: string) => void;
   readonly onOffline: (clientNames: readonly string[]) => void;
   readonly onDbError: (error: unknown) => void;
 }
@@ -57,6 +62,8 @@ export class Presence {
   /** Clients with a web-UI ping outstanding: their answer must be written at once. */
   private readonly uiPending = new Set<string>();
   private online = new Set<string>();
+  /** Clients that answered since this server started (or since they last went offline). */
+  private readonly heard = new Set<string>();
   private readonly writeQueue = new Set<string>();
   private writers = 0;
   private readonly writesIdle: (() => void)[] = [];
@@ -73,6 +80,16 @@ export class Presence {
   /** Clients online as far as this server knows (rhnPushClient, refreshed every ping). */
   isOnline(clientName: string): boolean {
     return this.online.has(clientName);
+  }
+
+  /**
+   * Online and heard from by this server process. After a restart rhnPushClient still says
+   * online, but a checkin published before the client has reconnected and re-subscribed is
+   * lost; so the notifier only addresses clients it has heard from, and announces their due
+   * work on first contact.
+   */
+  isReachable(clientName: string): boolean {
+    return this.online.has(clientName) && this.heard.has(clientName);
   }
 
   get onlineCount(): number {
@@ -138,7 +155,10 @@ export class Presence {
     try {
       const wasOffline = await this.options.store.markOnline(name, new Date());
       this.online.add(name);
+      const firstContact = !this.heard.has(name);
+      this.heard.add(name);
       if (wasOffline) this.options.onOnline(name);
+      if (firstContact || wasOffline) this.options.onContact(name);
     } catch (error) {
       // Retried on the client's next answer.
       this.written.delete(name);
@@ -187,6 +207,7 @@ export class Presence {
       for (const name of silent) {
         online.delete(name);
         this.written.delete(name);
+        this.heard.delete(name);
       }
       this.options.logger.info(
         { clients: silent.slice(0, 20), count: silent.length },
@@ -206,6 +227,7 @@ export class Presence {
       if (seen < horizon && !this.online.has(name)) {
         this.lastSeen.delete(name);
         this.written.delete(name);
+        this.heard.delete(name);
       }
     }
   }
@@ -245,6 +267,7 @@ export class Presence {
           this.uiPending.delete(name);
           this.online.delete(name);
           this.written.delete(name);
+          this.heard.delete(name);
         }
         this.options.logger.info(
           { clients: expired.slice(0, 20), count: expired.length },

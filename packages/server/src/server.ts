@@ -220,8 +220,9 @@ class Server implements Osad2Server {
       onOnline: (clientName) => {
         this.logger.info({ clientName }, "client online");
         this.events.emit("online", { clientName });
-        notifier.catchUp(clientName);
       },
+      // Its answer proves its subscription works: announce what is due for it now.
+      onContact: (clientName) => notifier.catchUp(clientName),
       onOffline: (names) => {
         for (const clientName of names) this.events.emit("offline", { clientName });
       },
@@ -231,7 +232,7 @@ class Server implements Osad2Server {
     const notifier = new Notifier({
       store,
       publish,
-      isOnline: (name) => presence.isOnline(name),
+      isOnline: (name) => presence.isReachable(name),
       logger: this.logger,
       ...notifierSettings(config),
       onPublished: (event, firstTime, at) => {

@@ -12,7 +12,7 @@ const ZAP_VERSION = "1.0";
 export interface KeyAuthorizer {
   /** True when the Z85 public key is in public_keys/ and not revoked. */
   has(publicKeyZ85: string): boolean;
-  /** Rescans the allow-list (called at most once a second, when an unknown key knocks). */
+  /** Rescans the allow-list (called when an unknown key knocks, at most every rescanGapMs). */
   reload?(): Promise<void>;
 }
 
@@ -31,8 +31,8 @@ export interface ZapHandlerOptions {
   readonly keys: KeyAuthorizer;
   readonly onReject: (rejection: ZapRejection) => void;
   readonly logger: Logger;
-  /** Minimum time between allow-list rescans triggered by unknown keys. Default 1000 ms. */
-  readonly reloadIntervalMs?: number;
+  /** Minimum time between the starts of allow-list rescans triggered by unknown keys. Default 500 ms. */
+  readonly rescanGapMs?: number;
 }
 
 /**
@@ -43,7 +43,11 @@ export interface ZapHandlerOptions {
 export class ZapHandler {
   private readonly socket: zmq.Router;
   private readonly loop: Promise<void>;
-  private lastReload = 0;
+  private sendChain: Promise<void> = Promise.resolve();
+  private readonly pending = new Set<Promise<void>>();
+  /** The next rescan, not started yet; requests arriving now wait for it. */
+  private nextScan: Promise<boolean> | undefined;
+  private lastScanStart = 0;
 
   private constructor(
     private readonly options: ZapHandlerOptions,
@@ -62,10 +66,21 @@ export class ZapHandler {
   private async serve(): Promise<void> {
     try {
       for await (const frames of this.socket) {
-        // One at a time: a reply must go out before the next receive anyway (zeromq.js
-        // allows one pending send), and each decision is a Set lookup.
-        const reply = await this.decide(frames);
-        if (reply !== undefined) await this.socket.send(reply);
+        // Requests are decided concurrently (an unknown key may wait for a rescan without
+        // holding up known ones); replies go out one at a time, as zeromq.js requires.
+        const task = this.decide(frames)
+          .then((reply) => {
+            if (reply === undefined) return;
+            this.sendChain = this.sendChain
+              .then(() => this.socket.send(reply))
+              .catch(() => undefined);
+            return this.sendChain;
+          })
+          .catch((error: unknown) =>
+            this.options.logger.error({ err: error }, "ZAP request failed"),
+          );
+        this.pending.add(task);
+        void task.finally(() => this.pending.delete(task));
       }
     } catch (error) {
       if (!this.socket.closed) this.options.logger.error({ err: error }, "ZAP handler stopped");
@@ -110,27 +125,37 @@ export class ZapHandler {
   private async allowed(publicKey: string): Promise<boolean> {
     const keys = this.options.keys;
     if (keys.has(publicKey)) return true;
-    // A key added a moment ago (osad2-packager, cp) may not be seen by the watcher yet:
-    // rescan once, but never more than once a second however many unknown keys knock.
-    const now = Date.now();
-    if (
-      keys.reload === undefined ||
-      now - this.lastReload < (this.options.reloadIntervalMs ?? 1000)
-    )
-      return false;
-    this.lastReload = now;
-    try {
-      await keys.reload();
-    } catch (error) {
-      this.options.logger.warn({ err: error }, "key store rescan failed");
-      return false;
-    }
-    return keys.has(publicKey);
+    // A key added a moment ago (osad2-packager, cp) may not be seen by the watcher yet, and a
+    // refused libzmq client does not retry: check against a rescan that starts after this
+    // request arrived. Rescans start at most every rescanGapMs however many unknown keys knock.
+    if (keys.reload === undefined) return false;
+    return (await this.rescan()) && keys.has(publicKey);
+  }
+
+  private rescan(): Promise<boolean> {
+    if (this.nextScan !== undefined) return this.nextScan;
+    const gap = this.options.rescanGapMs ?? 500;
+    const delay = Math.max(0, this.lastScanStart + gap - Date.now());
+    const scan = new Promise<void>((resolve) => setTimeout(resolve, delay)).then(async () => {
+      this.nextScan = undefined;
+      this.lastScanStart = Date.now();
+      try {
+        await this.options.keys.reload?.();
+        return true;
+      } catch (error) {
+        this.options.logger.warn({ err: error }, "key store rescan failed");
+        return false;
+      }
+    });
+    this.nextScan = scan;
+    return scan;
   }
 
   /** Stops answering; pending handshakes then fail. Idempotent. */
   async close(): Promise<void> {
     if (!this.socket.closed) this.socket.close();
     await this.loop;
+    await Promise.allSettled([...this.pending]);
+    await Promise.allSettled([...this.pending]);
   }
 }

@@ -1,0 +1,290 @@
+// Test helpers of the server-core tests: real key stores, real CURVE client sockets, a server
+// on free ports over a real database. Nothing here fakes a part.
+import { randomBytes } from "node:crypto";
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import * as zmq from "zeromq";
+import pino from "pino";
+import { createServerKeyPair, generateKeyPair, KeyStore, type KeyPair } from "@osad2/keys";
+import {
+  clientSubscriptions,
+  decodePublisherMessage,
+  encodeHello,
+  encodePong,
+  type PublisherMessage,
+} from "@osad2/protocol";
+import { createServer, type CreateServerOptions, type Osad2Server } from "../src/server.js";
+import type { ServerConfig } from "../src/config-schema.js";
+import { createSystem, openStore } from "../src/db/index.js";
+import type { SpacewalkStore } from "../src/db/types.js";
+import type { TestDatabase } from "./db-fixtures.js";
+
+/** A certificates directory with server keys and an allow-list. */
+export interface TestKeys {
+  readonly root: string;
+  readonly server: KeyPair;
+  /** Generates a client key pair and allows it (public_keys/<name>.key). */
+  allow(name: string): Promise<KeyPair>;
+  revoke(name: string): Promise<void>;
+  remove(): Promise<void>;
+}
+
+export async function createTestKeys(): Promise<TestKeys> {
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), "osad2-core-keys-"));
+  const { keyPair } = await createServerKeyPair(root);
+  const withStore = async <T>(work: (store: KeyStore) => Promise<T>): Promise<T> => {
+    const store = await KeyStore.open(root, { pollIntervalMs: 0, fsWatch: false });
+    try {
+      return await work(store);
+    } finally {
+      await store.close();
+    }
+  };
+  return {
+    root,
+    server: keyPair,
+    async allow(name) {
+      const pair = generateKeyPair();
+      await withStore((store) => store.add(name, pair.publicKey));
+      return pair;
+    },
+    async revoke(name) {
+      await withStore((store) => store.revoke(name));
+    },
+    remove: () => fs.rm(root, { recursive: true, force: true }),
+  };
+}
+
+/** Logs to stderr when OSAD2_TEST_LOG=1, otherwise silent. */
+export function testLogger(): pino.Logger {
+  return pino(
+    { level: process.env.OSAD2_TEST_LOG === "1" ? "debug" : "silent" },
+    pino.destination(2),
+  );
+}
+
+/** Fast settings for tests: loopback, free ports, short intervals, no XML-RPC or metrics unless asked. */
+export function testConfig(
+  db: TestDatabase,
+  keys: TestKeys,
+  overrides: Partial<ServerConfig> = {},
+): Partial<ServerConfig> {
+  return {
+    bind: "127.0.0.1",
+    publicHost: "127.0.0.1",
+    publisherPort: 0,
+    listenerPort: 0,
+    xmlrpcPort: 0,
+    metricsPort: 0,
+    pingInterval: 0.2,
+    actionPollInterval: 0.5,
+    missedPings: 3,
+    checkinCount: 0,
+    certificates: keys.root,
+    database: db.url,
+    databaseSchema: db.schema ?? "",
+    ...overrides,
+  };
+}
+
+export async function startTestServer(
+  db: TestDatabase,
+  keys: TestKeys,
+  overrides: Partial<ServerConfig> = {},
+  options: CreateServerOptions = {},
+): Promise<Osad2Server> {
+  const server = createServer(testConfig(db, keys, overrides), {
+    logger: testLogger(),
+    prepare: true,
+    processMetrics: false,
+    ...options,
+  });
+  await server.start();
+  return server;
+}
+
+/** A store of the test database for the test's own writes; prepared (tables exist). */
+export async function testStore(db: TestDatabase): Promise<SpacewalkStore> {
+  const store = await openStore(db.url, db.schema === undefined ? {} : { schema: db.schema });
+  await store.prepare();
+  return store;
+}
+
+/** A Spacewalk system with a registered push client of the given name. */
+export async function seedClient(store: SpacewalkStore, clientName: string): Promise<number> {
+  const { system } = await createSystem(store, { name: `host-${clientName}` });
+  await store.registerPushClient(system.id, {
+    name: clientName,
+    sharedKey: randomBytes(20).toString("hex"),
+  });
+  return system.id;
+}
+
+export function clientName(): string {
+  return randomBytes(8).toString("hex");
+}
+
+/** Options of {@link TestClient.connect}. */
+export interface TestClientOptions {
+  readonly name: string;
+  readonly keyPair: KeyPair;
+  readonly serverPublicKey: string;
+  readonly publisher: string;
+  readonly listener: string;
+  /** Echo pings (default true). */
+  readonly answerPings?: boolean;
+  /** Send a hello after each (re)connect of the DEALER (default true). */
+  readonly hello?: boolean;
+  /** Subscribe to everything instead of the client's own topics (default false). */
+  readonly subscribeAll?: boolean;
+}
+
+/**
+ * A push client built directly on zeromq: SUB for the server's messages, DEALER (routing id =
+ * client name) for answers, both CURVE with its own key pair. It speaks the protocol exactly
+ * as @osad2/client does.
+ */
+export class TestClient {
+  readonly received: { at: number; message: PublisherMessage }[] = [];
+  readonly events: { at: number; socket: "sub" | "dealer"; type: string }[] = [];
+  private readonly sub: zmq.Subscriber;
+  private readonly dealer: zmq.Dealer;
+  private readonly loops: Promise<void>[] = [];
+
+  private constructor(private readonly options: TestClientOptions) {
+    const curve = {
+      curveServerKey: options.serverPublicKey,
+      curvePublicKey: options.keyPair.publicKey,
+      curveSecretKey: options.keyPair.secretKey,
+      linger: 0,
+      reconnectInterval: 100,
+    };
+    this.sub = new zmq.Subscriber(curve);
+    this.dealer = new zmq.Dealer({ ...curve, routingId: options.name });
+    if (options.subscribeAll === true) this.sub.subscribe();
+    else for (const topic of clientSubscriptions(options.name)) this.sub.subscribe(topic);
+    this.loops.push(this.watch(this.sub, "sub"), this.watch(this.dealer, "dealer"), this.read());
+    this.sub.connect(options.publisher);
+    this.dealer.connect(options.listener);
+  }
+
+  static connect(options: TestClientOptions): TestClient {
+    return new TestClient(options);
+  }
+
+  get checkins(): number {
+    return this.received.filter((r) => r.message.kind === "checkin").length;
+  }
+
+  get pings(): number {
+    return this.received.filter((r) => r.message.kind === "ping").length;
+  }
+
+  /** Times of `type` events on either socket. */
+  eventCount(type: string, socket?: "sub" | "dealer"): number {
+    return this.events.filter(
+      (e) => e.type === type && (socket === undefined || e.socket === socket),
+    ).length;
+  }
+
+  private async watch(socket: zmq.Socket, which: "sub" | "dealer"): Promise<void> {
+    try {
+      for await (const event of socket.events) {
+        this.events.push({ at: Date.now(), socket: which, type: event.type });
+        if (which === "dealer" && event.type === "handshake" && this.options.hello !== false) {
+          await this.send(
+            encodeHello({ clientName: this.options.name, software: "test", lastRun: null }),
+          );
+        }
+      }
+    } catch {
+      // socket closed
+    }
+  }
+
+  private async read(): Promise<void> {
+    try {
+      for await (const frames of this.sub) {
+        const message = decodePublisherMessage(frames);
+        this.received.push({ at: Date.now(), message });
+        if (message.kind === "ping" && this.options.answerPings !== false) {
+          await this.send(encodePong(message.token));
+        }
+      }
+    } catch {
+      // socket closed
+    }
+  }
+
+  private sending: Promise<void> = Promise.resolve();
+  private send(frame: Buffer): Promise<void> {
+    this.sending = this.sending.then(() => this.dealer.send(frame)).catch(() => undefined);
+    return this.sending;
+  }
+
+  async close(): Promise<void> {
+    this.sub.close();
+    this.dealer.close();
+    await Promise.allSettled(this.loops);
+  }
+}
+
+/** Connects a TestClient to a running server. */
+export function connectClient(
+  server: Osad2Server,
+  keys: TestKeys,
+  name: string,
+  keyPair: KeyPair,
+  options: Partial<TestClientOptions> = {},
+): TestClient {
+  const endpoints = server.endpoints();
+  return TestClient.connect({
+    name,
+    keyPair,
+    serverPublicKey: keys.server.publicKey,
+    publisher: endpoints.publisher,
+    listener: endpoints.listener,
+    ...options,
+  });
+}
+
+/** Polls until check() passes or the bound passes (throws with the label). */
+export async function eventually(
+  label: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${label}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+export const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  const net = await import("node:net");
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.on("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as import("node:net").AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Sum of a Prometheus metric's samples in /metrics text (all label sets). */
+export function metricSum(text: string, name: string): number {
+  let sum = 0;
+  for (const line of text.split("\n")) {
+    if (line.startsWith(`${name} `) || line.startsWith(`${name}{`))
+      sum += Number(line.slice(line.lastIndexOf(" ") + 1));
+  }
+  return sum;
+}
