@@ -23,7 +23,10 @@ export interface Plan {
   readonly deferred: number;
 }
 
-const actionKey = (serverId: number, actionId: number): string => `${serverId}:${actionId}`;
+// The client name is part of the key: register_osad gives a system a new name, and an
+// announcement on the old topic reached nobody.
+const actionKey = (action: DueAction): string =>
+  `${action.serverId}:${action.actionId}:${action.clientName}`;
 
 /**
  * In-memory bookkeeping of what was announced when: which (system, action) pairs were
@@ -35,7 +38,7 @@ const actionKey = (serverId: number, actionId: number): string => `${serverId}:$
  * delivery safe, at the cost of one extra checkin per due action after a restart.
  */
 export class NotificationBook {
-  /** (server, action) → when it was last announced (ms). */
+  /** (server, action, client name) → when it was last announced (ms). */
   private readonly notified = new Map<string, number>();
   /** Systems asked to check in and not done yet, with their client names. */
   private readonly asked = new Map<number, string>();
@@ -95,7 +98,7 @@ export class NotificationBook {
     const first: DueAction[] = [];
     this.asked.set(publication.serverId, publication.clientName);
     for (const action of publication.actions) {
-      const key = actionKey(action.serverId, action.actionId);
+      const key = actionKey(action);
       if (!this.notified.has(key)) first.push(action);
       this.notified.set(key, now);
     }
@@ -126,7 +129,7 @@ export class NotificationBook {
   }
 
   private needsAnnouncing(action: DueAction, now: number): boolean {
-    const last = this.notified.get(actionKey(action.serverId, action.actionId));
+    const last = this.notified.get(actionKey(action));
     return last === undefined || now - last >= this.settings.renotifyMs;
   }
 
@@ -147,7 +150,7 @@ export class NotificationBook {
     }
     const stillDue = new Set<string>();
     for (const actions of groups.values()) {
-      for (const action of actions) stillDue.add(actionKey(action.serverId, action.actionId));
+      for (const action of actions) stillDue.add(actionKey(action));
     }
     for (const key of this.notified.keys()) {
       if (!stillDue.has(key)) this.notified.delete(key);

@@ -1,0 +1,143 @@
+import { describe, expect, it } from "vitest";
+import fc from "fast-check";
+import type { DueAction } from "../src/db/types.js";
+import { NotificationBook } from "../src/notifier-book.js";
+import { LogRateLimiter } from "../src/rate-limit.js";
+import { backoffDelay } from "../src/backoff.js";
+
+const due = (serverId: number, actionId: number, clientName = `c${serverId}`): DueAction => ({
+  serverId,
+  actionId,
+  clientName,
+  status: 0,
+  earliestAction: new Date(0),
+  actionType: "packages.update",
+});
+const everyone = () => true;
+const ids = (plan: ReturnType<NotificationBook["plan"]>) =>
+  plan.publications.map((p) => [p.serverId, p.actions.map((a) => a.actionId)]);
+
+describe("NotificationBook", () => {
+  it("announces each due action once, then again only after the renotify interval", () => {
+    const book = new NotificationBook({ renotifyMs: 60_000, threshold: 0 });
+    const list = [due(1, 10), due(1, 11), due(2, 10)];
+    const first = book.plan(list, 0, everyone);
+    expect(ids(first)).toEqual([
+      [1, [10, 11]],
+      [2, [10]],
+    ]);
+    for (const p of first.publications) book.record(p, 0);
+    expect(book.plan(list, 59_999, everyone).publications).toEqual([]);
+    expect(book.nextRenotifyAt()).toBe(60_000);
+    // A new action for system 1 is announced on its own.
+    expect(ids(book.plan([...list, due(1, 12)], 1_000, everyone))).toEqual([[1, [12]]]);
+    expect(ids(book.plan(list, 60_000, everyone))).toEqual([
+      [1, [10, 11]],
+      [2, [10]],
+    ]);
+  });
+
+  it("reports first-time announcements only once (latency histogram)", () => {
+    const book = new NotificationBook({ renotifyMs: 10, threshold: 0 });
+    const [p] = book.plan([due(1, 1)], 0, everyone).publications;
+    expect(book.record(p!, 0)).toHaveLength(1);
+    const [again] = book.plan([due(1, 1)], 10, everyone).publications;
+    expect(book.record(again!, 10)).toHaveLength(0);
+  });
+
+  it("throttles: at most `threshold` systems asked and not done; done systems free their slot", () => {
+    const book = new NotificationBook({ renotifyMs: 60_000, threshold: 2 });
+    const list = [due(1, 1), due(2, 1), due(3, 1), due(4, 1)];
+    const plan = book.plan(list, 0, everyone);
+    expect(ids(plan)).toEqual([
+      [1, [1]],
+      [2, [1]],
+    ]);
+    expect(plan.deferred).toBe(2);
+    for (const p of plan.publications) book.record(p, 0);
+    expect(book.askedCount).toBe(2);
+    // Still due: slots stay taken, nothing new.
+    expect(book.plan(list, 1, everyone).publications).toEqual([]);
+    // System 1 done (no longer due): system 3 gets its slot.
+    const next = book.plan(list.slice(1), 2, everyone);
+    expect(ids(next)).toEqual([[3, [1]]]);
+    // Renotifying an asked system does not need a new slot.
+    for (const p of next.publications) book.record(p, 2);
+    expect(ids(book.plan(list.slice(1), 60_002, everyone))).toEqual([
+      [2, [1]],
+      [3, [1]],
+    ]);
+  });
+
+  it("skips clients that are not reachable, without holding a slot; catch-up re-announces everything", () => {
+    const book = new NotificationBook({ renotifyMs: 60_000, threshold: 1 });
+    const list = [due(1, 1), due(2, 1)];
+    const onlyTwo = (name: string) => name === "c2";
+    expect(ids(book.plan(list, 0, onlyTwo))).toEqual([[2, [1]]]);
+    for (const p of book.plan(list, 0, onlyTwo).publications) book.record(p, 0);
+    expect(ids(book.plan(list, 1, onlyTwo, new Set(["c2"])))).toEqual([[2, [1]]]);
+    // c2 goes away: its slot frees for c1.
+    const onlyOne = (name: string) => name === "c1";
+    expect(ids(book.plan(list, 2, onlyOne))).toEqual([[1, [1]]]);
+  });
+
+  it("a system renamed by register_osad frees the old name's slot", () => {
+    const book = new NotificationBook({ renotifyMs: 60_000, threshold: 1 });
+    for (const p of book.plan([due(1, 1, "old")], 0, everyone).publications) book.record(p, 0);
+    expect(ids(book.plan([due(1, 1, "new")], 1, everyone))).toEqual([[1, [1]]]);
+  });
+
+  it("expedite makes remembered announcements due again at the given time", () => {
+    const book = new NotificationBook({ renotifyMs: 60_000, threshold: 0 });
+    for (const p of book.plan([due(1, 1)], 0, everyone).publications) book.record(p, 0);
+    book.expedite(3_000);
+    expect(book.plan([due(1, 1)], 2_999, everyone).publications).toEqual([]);
+    expect(ids(book.plan([due(1, 1)], 3_000, everyone))).toEqual([[1, [1]]]);
+  });
+
+  it("property: never more than `threshold` systems in flight, every due system eventually asked", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 5 }),
+        fc.array(fc.integer({ min: 1, max: 12 }), { minLength: 1, maxLength: 30 }),
+        (threshold, servers) => {
+          const book = new NotificationBook({ renotifyMs: 1_000_000, threshold });
+          let pending = [...new Set(servers)].map((s) => due(s, 1));
+          const asked = new Set<number>();
+          for (let t = 0; pending.length > 0 && t < 100; t++) {
+            const plan = book.plan(pending, t, everyone);
+            for (const p of plan.publications) {
+              book.record(p, t);
+              asked.add(p.serverId);
+            }
+            if (book.askedCount > threshold) return false;
+            // The first asked system finishes each round.
+            const finished = pending.find((d) => asked.has(d.serverId));
+            pending = pending.filter((d) => d !== finished);
+          }
+          return pending.length === 0 && asked.size === new Set(servers).size;
+        },
+      ),
+    );
+  });
+});
+
+describe("LogRateLimiter and back-off", () => {
+  it("lets `max` events through per window and reports how many it held back", () => {
+    let now = 0;
+    const limiter = new LogRateLimiter(2, 1_000, () => now);
+    expect(limiter.take()).toEqual({ log: true, suppressed: 0 });
+    expect(limiter.take()).toEqual({ log: true, suppressed: 0 });
+    expect(limiter.take()).toEqual({ log: false, suppressed: 0 });
+    expect(limiter.take()).toEqual({ log: false, suppressed: 0 });
+    now = 1_000;
+    expect(limiter.take()).toEqual({ log: true, suppressed: 2 });
+  });
+
+  it("backs off exponentially up to the cap", () => {
+    expect([1, 2, 3, 4, 10, 100].map((n) => backoffDelay(n))).toEqual([
+      500, 1000, 2000, 4000, 30000, 30000,
+    ]);
+    expect(backoffDelay(0)).toBe(0);
+  });
+});
