@@ -28,6 +28,12 @@ export class TempDirs {
   }
 }
 
+/** The environment children get: nx sets FORCE_COLOR, which would colour what they print. */
+export function plainEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const { FORCE_COLOR: _forceColor, ...rest } = env;
+  return rest;
+}
+
 export interface RunResult {
   readonly code: number;
   readonly stdout: string;
@@ -46,7 +52,7 @@ export function run(
       [...args],
       {
         cwd: options.cwd,
-        env: options.env ?? process.env,
+        env: plainEnv(options.env),
         maxBuffer: 32 * 1024 * 1024,
         encoding: "utf8",
       },
