@@ -38,12 +38,12 @@ export {
   certificateLayout,
   createServerKeyPair,
 } from "./layout.js";
+export { KeyStore } from "./key-store.js";
 export {
-  KeyStore,
   DEFAULT_POLL_INTERVAL_MS,
   DEFAULT_DEBOUNCE_MS,
   DEFAULT_FULL_SCAN_INTERVAL_MS,
-} from "./key-store.js";
+} from "./store-options.js";
 
 export type { Z85ErrorReason } from "./errors.js";
 export type { KeyPair } from "./keypair.js";
@@ -53,5 +53,5 @@ export type {
   CreateServerKeyPairOptions,
   CreateServerKeyPairResult,
 } from "./layout.js";
-export type { KeyStoreOptions, AddKeyOptions } from "./key-store.js";
+export type { KeyStoreOptions, AddKeyOptions } from "./store-options.js";
 export type { StoredKey, KeyStoreChange } from "./store-state.js";

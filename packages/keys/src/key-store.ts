@@ -1,5 +1,5 @@
 import { promises as fs } from "node:fs";
-import { join, sep } from "node:path";
+import { join } from "node:path";
 import { readCertificate, readKeyPair, PUBLIC_FILE_MODE } from "./certificate-file.js";
 import { formatCertificate } from "./certificate-format.js";
 import {
@@ -18,74 +18,18 @@ import {
 } from "./fs-util.js";
 import type { KeyPair } from "./keypair.js";
 import { certificateLayout, PUBLIC_DIR_MODE, type CertificateLayout } from "./layout.js";
-import { assertKeyName, isValidKeyName } from "./names.js";
+import { assertKeyName } from "./names.js";
 import { DirectoryMonitor, type ChangedNames } from "./store-monitor.js";
-import { FileCache, forEachLimited, isKeyFileName } from "./store-scan.js";
+import {
+  parseOptions,
+  type KeyStoreOptions,
+  type AddKeyOptions,
+  type ParsedOptions,
+} from "./store-options.js";
+import { FileCache } from "./store-scan.js";
+import { DiskSync } from "./store-sync.js";
 import { KeyStoreState, type KeyStoreChange, type StoredKey } from "./store-state.js";
 import { decodeCurveKey } from "./z85.js";
-
-/** Options of {@link KeyStore.open}. */
-export interface KeyStoreOptions {
-  /**
-   * Check the directories this often (ms); 0 = never. While fs.watch works a check costs one
-   * stat per directory; without it (disabled, NFS, directory replaced) every check is a full
-   * rescan (one stat per key file). Default 1000.
-   */
-  pollIntervalMs?: number;
-  /** Use fs.watch for prompt, per-file updates. Default true. */
-  fsWatch?: boolean;
-  /** Delay (ms) between a file-system event and acting on it, to coalesce bursts. Default 25. */
-  debounceMs?: number;
-  /** Rescan fully at least this often (ms) even while fs.watch reports changes. Default 60000. */
-  fullScanIntervalMs?: number;
-  /**
-   * Hears each distinct problem once: unreadable or malformed certificates (skipped, never
-   * allowed), revoked keys found in `public_keys/`, unreadable directories, throwing listeners.
-   * Default: none (see {@link KeyStore.problems}); listener errors then become process warnings.
-   */
-  onError?: (error: KeyError) => void;
-}
-
-/** Default of {@link KeyStoreOptions.pollIntervalMs}. */
-export const DEFAULT_POLL_INTERVAL_MS = 1000;
-/** Default of {@link KeyStoreOptions.debounceMs}. */
-export const DEFAULT_DEBOUNCE_MS = 25;
-/** Default of {@link KeyStoreOptions.fullScanIntervalMs}. */
-export const DEFAULT_FULL_SCAN_INTERVAL_MS = 60_000;
-
-/** Options of {@link KeyStore.add}. */
-export interface AddKeyOptions {
-  /** Replace an existing key of the same name. Default false. */
-  force?: boolean;
-  /** Metadata for the certificate's `metadata` section. Default none. */
-  metadata?: Record<string, string>;
-}
-
-type ParsedOptions = Required<Omit<KeyStoreOptions, "onError">>;
-
-function parseOptions(options: KeyStoreOptions): ParsedOptions {
-  const parsed: ParsedOptions = {
-    pollIntervalMs: options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
-    debounceMs: options.debounceMs ?? DEFAULT_DEBOUNCE_MS,
-    fullScanIntervalMs: options.fullScanIntervalMs ?? DEFAULT_FULL_SCAN_INTERVAL_MS,
-    fsWatch: options.fsWatch ?? true,
-  };
-  for (const key of ["pollIntervalMs", "debounceMs", "fullScanIntervalMs"] as const) {
-    const value = parsed[key];
-    if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-      throw new KeyError(`KeyStore option ${key} must be a number >= 0; got ${String(value)}`);
-    }
-  }
-  if (typeof parsed.fsWatch !== "boolean") {
-    throw new KeyError(`KeyStore option fsWatch must be true or false`);
-  }
-  return parsed;
-}
-
-// revoked/<name>.<20250131T120000123Z[-n]>.key → <name>
-const REVOKED_NAME = /^(.+)\.\d{8}T\d{9}Z(?:-\d+)?$/;
-// Parallel stat/read calls during a full scan (libuv's pool has 4 threads by default).
-const SCAN_CONCURRENCY = 16;
 
 /**
  * The allow-list of client public keys: every `public_keys/*.key` certificate whose key has
@@ -103,7 +47,7 @@ export class KeyStore {
   private readonly cache = new FileCache();
   private readonly monitor: DirectoryMonitor;
   private readonly listeners = new Set<(change: KeyStoreChange) => void>();
-  private readonly inodes = new Map<string, number | undefined>();
+  private readonly sync: DiskSync;
   private lastFullScan = 0;
   private queue: Promise<unknown> = Promise.resolve();
   private pendingFullScan: Promise<void> | undefined;
@@ -119,6 +63,7 @@ export class KeyStore {
       (batch) => void this.handleChanges(batch).catch((error: unknown) => this.reportError(error)),
       () => this.tick(),
     );
+    this.sync = new DiskSync(layout, this.state, this.cache, this.monitor);
   }
 
   /**
@@ -295,77 +240,10 @@ export class KeyStore {
 
   // Revoked first, so a revoked key lying in public_keys/ is never announced as added.
   private async fullScan(): Promise<void> {
-    await this.scanDirectory(this.layout.revokedDir);
-    await this.scanDirectory(this.layout.publicKeysDir);
+    await this.sync.scanDirectory(this.layout.revokedDir);
+    await this.sync.scanDirectory(this.layout.publicKeysDir);
     this.lastFullScan = Date.now();
     this.deliver();
-  }
-
-  private async scanDirectory(dir: string): Promise<void> {
-    let ino: number | undefined;
-    let names: string[];
-    try {
-      ino = (await fs.stat(dir)).ino;
-      // Watch before listing, so nothing changed in between goes unnoticed.
-      this.monitor.watch(dir, ino);
-      names = (await fs.readdir(dir)).filter(isKeyFileName).sort();
-      this.state.setProblem(dir, undefined);
-    } catch (error) {
-      this.state.setProblem(dir, fileError(dir, "list key directory", error));
-      const code = errorCode(error);
-      // Unreadable for a moment (EACCES, EIO): keep what we know rather than drop every key.
-      if (code !== "ENOENT" && code !== "ENOTDIR") return;
-      this.monitor.watch(dir, undefined);
-      ino = undefined;
-      names = [];
-    }
-    this.inodes.set(dir, ino);
-    await forEachLimited(names, SCAN_CONCURRENCY, (fileName) => this.refresh(dir, fileName));
-
-    const present = new Set(names.map((fileName) => join(dir, fileName)));
-    if (dir === this.layout.publicKeysDir) {
-      for (const name of this.state.publicNames()) {
-        if (!present.has(join(dir, `${name}.key`))) this.state.setPublic(name, undefined);
-      }
-    } else {
-      for (const path of this.state.revokedPaths()) {
-        if (!present.has(path)) this.state.setRevoked(path, undefined);
-      }
-    }
-    for (const path of this.state.problemPaths()) {
-      if (path.startsWith(dir + sep) && !present.has(path)) this.state.setProblem(path, undefined);
-    }
-  }
-
-  // Brings one file's entry up to date.
-  private async refresh(dir: string, fileName: string): Promise<void> {
-    if (!isKeyFileName(fileName)) return;
-    const path = join(dir, fileName);
-    const file = await this.cache.read(path);
-    const base = fileName.slice(0, -".key".length);
-    if (dir === this.layout.revokedDir) {
-      const name = REVOKED_NAME.exec(base)?.[1] ?? base;
-      this.state.setProblem(path, file.kind === "error" ? file.error : undefined);
-      this.state.setRevoked(
-        path,
-        file.kind === "ok" ? { name, publicKey: file.publicKey, path } : undefined,
-      );
-      return;
-    }
-    if (!isValidKeyName(base)) {
-      const problem = new KeyError(
-        `${path}: ignored, "${base}" is not a valid key name ([A-Za-z0-9._-]{1,64}, not starting with ".")`,
-      );
-      this.state.setProblem(path, file.kind === "missing" ? undefined : problem);
-      return;
-    }
-    if (file.kind === "ok") {
-      this.state.clearFileProblem(path);
-      this.state.setPublic(base, { name: base, publicKey: file.publicKey, path });
-    } else {
-      this.state.setProblem(path, file.kind === "error" ? file.error : undefined);
-      this.state.setPublic(base, undefined);
-    }
   }
 
   private async handleChanges(batch: Map<string, ChangedNames>): Promise<void> {
@@ -374,8 +252,8 @@ export class KeyStore {
       // Revoked first, as in a full scan.
       for (const dir of [this.layout.revokedDir, this.layout.publicKeysDir]) {
         const names = batch.get(dir);
-        if (names === "all") await this.scanDirectory(dir);
-        else if (names) for (const fileName of names) await this.refresh(dir, fileName);
+        if (names === "all") await this.sync.scanDirectory(dir);
+        else if (names) for (const fileName of names) await this.sync.refresh(dir, fileName);
       }
       this.deliver();
     });
@@ -395,7 +273,7 @@ export class KeyStore {
           () => undefined,
         );
         // Replaced, removed or unwatched: fs.watch cannot be trusted for this directory.
-        if (ino !== this.inodes.get(dir) || !this.monitor.isWatching(dir, ino)) fresh = false;
+        if (ino !== this.sync.inodes.get(dir) || !this.monitor.isWatching(dir, ino)) fresh = false;
       }
       if (!fresh) await this.fullScan();
     }).catch((error: unknown) => this.reportError(error));

@@ -76,20 +76,6 @@ export class FileCache {
   }
 }
 
-/** Identity and change stamp of a directory. */
-export interface DirectoryStamp {
-  readonly ino: number;
-}
-
-/** The `*.key` names in `dir`, sorted, and its inode. Throws the raw fs error. */
-export async function listKeyFiles(
-  dir: string,
-): Promise<{ names: string[]; stamp: DirectoryStamp }> {
-  const stat = await fs.stat(dir);
-  const names = (await fs.readdir(dir)).filter(isKeyFileName).sort();
-  return { names, stamp: { ino: stat.ino } };
-}
-
 /** Runs `task` over `items` with at most `limit` running at once (fs calls go to libuv's pool). */
 export async function forEachLimited<T>(
   items: readonly T[],
