@@ -1,6 +1,8 @@
 // Builds dist/client-bundle: the @osad2/client program as one ESM file with every JavaScript dependency
 // inlined, plus zeromq (kept as a package because it loads a native addon relative to its own files) with
 // only the linux glibc addons. createclient copies this tree into /usr/lib/osad2-client of each RPM.
+// The tree mirrors the published package (package.json, dist/cli.js) so paths the client resolves
+// relative to itself (its ../package.json for the version) still work; cli.js at the top just imports it.
 // Run after tsup (which empties dist/): `node scripts/bundle-client.mjs`.
 import { build } from "esbuild";
 import { copyFile, mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
@@ -29,7 +31,7 @@ await mkdir(outDir, { recursive: true });
 
 await build({
   entryPoints: [clientEntry],
-  outfile: join(outDir, "cli.js"),
+  outfile: join(outDir, "dist", "cli.js"),
   bundle: true,
   platform: "node",
   format: "esm",
@@ -44,8 +46,23 @@ await build({
 });
 await writeFile(
   join(outDir, "package.json"),
-  `${JSON.stringify({ name: "osad2-client-bundle", version: clientPkg.version, private: true, type: "module", license: clientPkg.license }, null, 2)}\n`,
+  `${JSON.stringify(
+    {
+      name: clientPkg.name,
+      version: clientPkg.version,
+      description: clientPkg.description,
+      license: clientPkg.license,
+      private: true,
+      type: "module",
+      bin: { "osad2-client": "./cli.js" },
+    },
+    null,
+    2,
+  )}\n`,
 );
+await writeFile(join(outDir, "cli.js"), '#!/usr/bin/env node\nimport "./dist/cli.js";\n', {
+  mode: 0o755,
+});
 
 // zeromq: its JavaScript, licences, and per architecture the linux glibc addon the loader tries first
 // (the highest Node ABI; it is N-API, so it also loads on Node 20, and needs only glibc 2.25).

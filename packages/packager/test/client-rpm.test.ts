@@ -104,7 +104,9 @@ describe("createClient: the RPM", () => {
     expect(entries.get(CLIENT_PATHS.unit)).toBe("-rw-r--r-- root root");
     expect(entries.get(CLIENT_PATHS.certsDir)).toBe("drwx------ root root");
     expect(entries.get(CLIENT_PATHS.configDir)).toBe("drwxr-xr-x root root");
-    expect(entries.get(`${CLIENT_PATHS.libDir}/cli.js`)).toBe("-rw-r--r-- root root");
+    expect(entries.get(`${CLIENT_PATHS.libDir}/cli.js`)).toBe("-rwxr-xr-x root root");
+    expect(entries.get(`${CLIENT_PATHS.libDir}/dist/cli.js`)).toBe("-rw-r--r-- root root");
+    expect(entries.get(`${CLIENT_PATHS.libDir}/package.json`)).toBe("-rw-r--r-- root root");
     expect(entries.get(`${CLIENT_PATHS.libDir}/node_modules/zeromq/lib/index.js`)).toBeDefined();
     expect(
       entries.get(`${CLIENT_PATHS.libDir}/node_modules/cmake-ts/build/loader.js`),
