@@ -104,9 +104,17 @@ export async function startTestServer(
   return server;
 }
 
-/** A store of the test database for the test's own writes; prepared (tables exist). */
+/**
+ * A store of the test database for the test's own writes; prepared (tables exist). On
+ * PostgreSQL it connects under another application_name, so terminateConnections() hits
+ * only the server's connections.
+ */
 export async function testStore(db: TestDatabase): Promise<SpacewalkStore> {
-  const store = await openStore(db.url, db.schema === undefined ? {} : { schema: db.schema });
+  const url =
+    db.schema === undefined
+      ? db.url
+      : db.url.replace(/application_name=([^&]+)/, "application_name=$1_test");
+  const store = await openStore(url, db.schema === undefined ? {} : { schema: db.schema });
   await store.prepare();
   return store;
 }
