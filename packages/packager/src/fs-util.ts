@@ -3,7 +3,7 @@ import { constants } from "node:fs";
 import { access, copyFile, link, rename, stat, unlink, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
-/** True when `path` exists (as anything, even a dangling symlink target is not followed). */
+/** True when `path` exists (symlinks followed); false only for ENOENT, other errors are thrown. */
 export async function pathExists(path: string): Promise<boolean> {
   try {
     await stat(path);

@@ -1,5 +1,5 @@
 import { KeyStore, readKeyPair, readPublicKey } from "@osad2/keys";
-import { mkdir, stat } from "node:fs/promises";
+import { appendFile, mkdir, readFile, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -101,5 +101,43 @@ describe("createClient --keys-only", () => {
     } finally {
       await store.close();
     }
+  });
+
+  it("re-issuing with --force --release 2 upgrades: new key installed, an edited config kept (noreplace)", async () => {
+    const root = join(dir, "upgrade-root");
+    await mkdir(root);
+    const rpm = ["--root", root, "--dbpath", "/var/lib/rpm", "--nodeps", "--noscripts"];
+    expect((await run("rpm", ["-i", ...rpm, client.rpmPath])).code).toBe(0);
+    const configPath = join(root, CLIENT_PATHS.config);
+    await appendFile(configPath, "; edited by the admin\n");
+
+    const reissued = await createClient({
+      name: "db.example",
+      certificates,
+      out: join(dir, "new", "rpms"),
+      serverHost: "10.0.0.6",
+      keysOnly: true,
+      force: true,
+      release: 2,
+    });
+    expect(basename(reissued.rpmPath)).toBe(
+      `osad2-client-db.example-${PACKAGER_VERSION}-2.noarch.rpm`,
+    );
+    const upgrade = await run("rpm", ["-U", ...rpm, reissued.rpmPath]);
+    expect(upgrade.code, upgrade.stderr).toBe(0);
+    expect((await readKeyPair(join(root, CLIENT_PATHS.secretKey))).publicKey).toBe(
+      reissued.publicKey,
+    );
+    expect(await readFile(configPath, "utf8")).toContain("; edited by the admin");
+    expect(await readFile(`${configPath}.rpmnew`, "utf8")).toContain("server_host = 10.0.0.6");
+    const query = await run("rpm", [
+      "-q",
+      "--root",
+      root,
+      "--dbpath",
+      "/var/lib/rpm",
+      "osad2-client-db.example",
+    ]);
+    expect(query.stdout.trim()).toBe(`osad2-client-db.example-${PACKAGER_VERSION}-2.noarch`);
   });
 });
