@@ -65,6 +65,11 @@ export interface ExecutorOptions {
 
 /** Events of an {@link Executor}. */
 export type ExecutorEvents = {
+  /** rhn_check was started. */
+  start: [
+    { readonly trigger: RunTrigger; readonly attempt: 1 | 2; readonly pid: number | undefined },
+  ];
+  /** rhn_check finished (or could not start); one per start. */
   run: [RunRecord];
 };
 
@@ -228,6 +233,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       return;
     }
     this.child = child;
+    this.emit("start", { trigger, attempt, pid: child.pid });
     let stderr = "";
     let stdout = "";
     child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {

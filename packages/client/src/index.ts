@@ -50,6 +50,10 @@ export { parseUp2date, readUp2date, DEFAULT_UP2DATE_PATH } from "./up2date.js";
 export { parseIni } from "./ini-file.js";
 export { createLogger, silentLogger } from "./logger.js";
 export { Subscriber } from "./subscriber.js";
+export { createClient, DEFAULT_STOP_GRACE_MS } from "./client.js";
+export { readStateFile, writeStateFile, summarizeRun } from "./state.js";
+export { acquirePidfile, processAlive } from "./pidfile.js";
+export { parseCliArgs, buildProgram } from "./cli-args.js";
 export { CLIENT_VERSION } from "./version.js";
 
 export type { KeyConfigReason, RegistrationErrorReason } from "./errors.js";
@@ -68,3 +72,6 @@ export type {
   AuthFailure,
   HandshakeFailureEvent,
 } from "./subscriber.js";
+export type { OsadClient, ClientOptions, ClientEvents } from "./client.js";
+export type { ClientStatus, ClientState, RunSummary } from "./state.js";
+export type { CliArgs, CliCommand, CliParse } from "./cli-args.js";

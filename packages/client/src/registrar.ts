@@ -82,6 +82,27 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
     void this.attempt(reason);
   }
 
+  /**
+   * Treats the last registration as unusable (e.g. no server key anywhere) and tries again
+   * after registry_interval, as after a failure.
+   */
+  retryLater(error: Error): void {
+    if (this.stopped) return;
+    const retryInMs = this.retryDelay();
+    this.log.error({ error: error.message, retryInMs }, "registration unusable; will retry");
+    this.emit("failed", { error, retryInMs });
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.attempt("retry");
+    }, retryInMs);
+  }
+
+  private retryDelay(): number {
+    const interval = this.options.retryIntervalMs ?? DEFAULT_REGISTRY_INTERVAL_MS;
+    return Math.round(interval * (1 + REGISTRY_JITTER * (this.options.random ?? Math.random)()));
+  }
+
   stop(): void {
     this.stopped = true;
     clearTimeout(this.retryTimer);
@@ -114,10 +135,7 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
     } catch (error) {
       if (this.stopped) return;
       const err = error instanceof Error ? error : new Error(describeError(error));
-      const interval = this.options.retryIntervalMs ?? DEFAULT_REGISTRY_INTERVAL_MS;
-      const retryInMs = Math.round(
-        interval * (1 + REGISTRY_JITTER * (this.options.random ?? Math.random)()),
-      );
+      const retryInMs = this.retryDelay();
       this.log.error(
         { serverUrl, error: err.message, errorName: err.name, retryInMs },
         "registration failed; will retry",
