@@ -1,0 +1,28 @@
+import type { CliArgs } from "../cli-args.js";
+import { loadConfig } from "../config.js";
+import { processAlive } from "../pidfile.js";
+import { registerOsad } from "../registration.js";
+import { readStateFile } from "../state.js";
+
+/**
+ * `osad2-client register`: one register_osad call; returns the reply struct as received.
+ * Registration rotates the client name, so a running service is told on stderr to re-register.
+ */
+export async function registerCommand(
+  args: CliArgs,
+  warn: (line: string) => void,
+): Promise<Record<string, unknown>> {
+  const config = await loadConfig({ configPath: args.configPath, overrides: args.overrides });
+  const reply = await registerOsad({
+    serverUrl: config.serverUrl,
+    caCert: config.caCert,
+    systemidPath: config.systemid,
+  });
+  const running = await readStateFile(config.stateFile).catch(() => undefined);
+  if (running && running.state !== "stopped" && processAlive(running.pid)) {
+    warn(
+      `note: the running osad2-client (pid ${running.pid}) still uses the old name ${JSON.stringify(running.registration?.clientName ?? null)}; send it SIGHUP (systemctl reload osad2-client) to register again`,
+    );
+  }
+  return { ...reply.raw };
+}

@@ -1,0 +1,13 @@
+import type { CliArgs } from "../cli-args.js";
+import { loadConfig } from "../config.js";
+import { processAlive } from "../pidfile.js";
+import { type ClientStatus, readStateFile } from "../state.js";
+
+/** `osad2-client status`: the state file, plus whether its process is still alive. */
+export async function statusCommand(
+  args: CliArgs,
+): Promise<ClientStatus & { readonly alive: boolean }> {
+  const config = await loadConfig({ configPath: args.configPath, overrides: args.overrides });
+  const status = await readStateFile(config.stateFile);
+  return { ...status, alive: status.state !== "stopped" && processAlive(status.pid) };
+}
