@@ -6,6 +6,14 @@ export { startProcess, startCli, cliPath, run } from "./process.js";
 export { writeRecorderScript, readRuns, countByLabel } from "./recorder.js";
 export { iniSection } from "./ini.js";
 export { Deployment } from "./deployment.js";
+export { SimPool } from "./sim/pool.js";
+export { SimFleet, simClientsBinPath, DEFAULT_CLIENTS_PER_PROCESS } from "./sim/fleet.js";
+export { parseSimSpec, DEFAULT_CONNECT_BATCH, SOCKETS_PER_SIM_CLIENT } from "./sim/spec.js";
+export { parseSimEvent } from "./sim/events.js";
+export { createSimSystems } from "./sim/register.js";
+export { ActionCompleter } from "./sim/completer.js";
+export { SimSpecError, SimProcessError, SimRegistrationError } from "./sim/errors.js";
+export { runBench, BENCH_USAGE } from "./sim/bench/cli.js";
 
 export type { TestSchema } from "./postgres.js";
 export type { ManagedProcess, StartOptions } from "./process.js";
@@ -16,3 +24,8 @@ export type {
   DatabaseChoice,
   PushClientRow,
 } from "./deployment.js";
+export type { SimSpec, SimIdentity, ResolvedSimSpec } from "./sim/spec.js";
+export type { SimEvent, SimEventType, SimCounts } from "./sim/events.js";
+export type { SimFleetOptions } from "./sim/fleet.js";
+export type { SimSystem, SimSystemsOptions, SimRegistrationMethod } from "./sim/register.js";
+export type { CompleterTarget } from "./sim/completer.js";

@@ -1,0 +1,86 @@
+import type { DatabaseChoice } from "../../deployment.js";
+import { fanout } from "./fanout.js";
+import { footprint } from "./footprint.js";
+import { latency } from "./latency.js";
+import { machineInfo } from "./machine.js";
+import {
+  BenchUsageError,
+  DEFAULT_BENCH_OPTIONS,
+  parseBenchFlags,
+  type BenchOptions,
+} from "./options.js";
+import { makeLog, type Log } from "./setup.js";
+import { storm } from "./storm.js";
+
+export const BENCH_USAGE = `usage: tools/bench <command> [flags]     (one JSON document on stdout, progress on stderr)
+  latency   [--tries 100] [--db sqlite|postgres|both]      schedule → checkin → command started, 1 real client
+  fanout    [--clients 1000] [--db postgres|sqlite|both]   mass action to N simulated CURVE clients
+  storm     [--clients 1000] [--signal TERM|KILL] [--down 5] server restart with N clients, actions scheduled while down
+  footprint [--clients 1000] [--idle 60]                   server RSS per client; idle real client RSS and CPU
+common flags: --register xmlrpc|store (default xmlrpc)  --checkin-count 100  --ping-interval 10
+  --poll-interval 1  --clients-per-process 1000  --command PATH|none (per checkin; default none)
+  --timeout 900 (s per phase)  --echo (server/client output to stderr)`;
+
+type Runner = (database: DatabaseChoice, options: BenchOptions, log: Log) => Promise<unknown>;
+
+const COMMANDS: Record<string, { run: Runner; defaults: Partial<BenchOptions> }> = {
+  latency: { run: latency, defaults: { db: "both" } },
+  fanout: { run: fanout, defaults: {} },
+  storm: { run: storm, defaults: {} },
+  footprint: { run: footprint, defaults: {} },
+};
+
+/**
+ * `tools/bench <command> [flags]`: runs one bench (per database for `--db both`) and prints
+ * one JSON document: the machine, the command line, the options and the results. Returns
+ * the exit code: 0 when every run finished, 1 when one failed (the document says why),
+ * 2 for a usage error.
+ */
+export async function runBench(argv: readonly string[]): Promise<number> {
+  const [command, ...flags] = argv;
+  const entry = command === undefined ? undefined : COMMANDS[command];
+  if (command === "-h" || command === "--help") {
+    process.stdout.write(`${BENCH_USAGE}\n`);
+    return 0;
+  }
+  if (!entry) {
+    process.stderr.write(
+      `tools/bench: unknown command ${JSON.stringify(command ?? "")}\n${BENCH_USAGE}\n`,
+    );
+    return 2;
+  }
+  let options: BenchOptions;
+  try {
+    options = parseBenchFlags(flags, { ...DEFAULT_BENCH_OPTIONS, ...entry.defaults });
+  } catch (error) {
+    if (!(error instanceof BenchUsageError)) throw error;
+    process.stderr.write(`tools/bench: ${error.message}\n${BENCH_USAGE}\n`);
+    return 2;
+  }
+  const log = makeLog();
+  const machine = machineInfo();
+  const databases: DatabaseChoice[] = options.db === "both" ? ["sqlite", "postgres"] : [options.db];
+  const results: unknown[] = [];
+  const errors: { database: string; error: string }[] = [];
+  const started = Date.now();
+  for (const database of databases) {
+    try {
+      results.push(await entry.run(database, options, log));
+    } catch (error) {
+      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      log(`${command} on ${database} failed: ${message}`);
+      errors.push({ database, error: message });
+    }
+  }
+  const document = {
+    bench: command,
+    command: `tools/bench ${argv.join(" ")}`,
+    machine,
+    options,
+    durationSeconds: Math.round((Date.now() - started) / 100) / 10,
+    results,
+    ...(errors.length > 0 ? { errors } : {}),
+  };
+  process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
+  return errors.length > 0 ? 1 : 0;
+}

@@ -1,0 +1,107 @@
+import type { DatabaseChoice } from "../../deployment.js";
+import { sleep } from "../../wait.js";
+import type { BenchOptions } from "./options.js";
+import { clockTicks, cpuPercent, sampleProcess, type ProcSample } from "./proc.js";
+import { benchDeployment, SimBench, type Log } from "./setup.js";
+
+export interface FootprintResult {
+  readonly database: DatabaseChoice;
+  readonly clients: number;
+  readonly server: {
+    /** RSS with no client connected (after start-up settled). */
+    readonly rssIdleMiB: number;
+    /** RSS with 1 real client, then with N simulated clients more. */
+    readonly rssOneClientMiB: number;
+    readonly rssWithClientsMiB: number;
+    /** (RSS with N − RSS with 1) / N. */
+    readonly rssPerClientKiB: number;
+    readonly fdsIdle: number;
+    readonly fdsWithClients: number;
+    /** CPU over the idle window with 1 client, and with N clients connected (pings). */
+    readonly cpuPercentOneClient: number;
+    readonly cpuPercentWithClients: number;
+  };
+  readonly client: {
+    /** The real osad2-client process, idle (connected, nothing to do), over the window. */
+    readonly rssStartMiB: number;
+    readonly rssEndMiB: number;
+    readonly cpuPercent: number;
+    readonly cpuSeconds: number;
+    readonly fds: number;
+    readonly threads: number;
+  };
+  readonly windowSeconds: number;
+  /** Simulated clients' processes, for comparison (not the real client). */
+  readonly simProcessesRssMiB: number;
+}
+
+const mib = (kib: number): number => Math.round((kib / 1024) * 10) / 10;
+
+async function settle(log: Log, seconds: number, why: string): Promise<void> {
+  log(`settling ${seconds} s (${why})`);
+  await sleep(seconds * 1000);
+}
+
+/** Server RSS per connected client; idle real-client RSS and CPU over a window. */
+export async function footprint(
+  database: DatabaseChoice,
+  options: BenchOptions,
+  log: Log,
+): Promise<FootprintResult> {
+  const deployment = await benchDeployment(database, options);
+  let bench: SimBench | undefined;
+  try {
+    await deployment.addSystem("footprint-real");
+    const server = await deployment.startServer();
+    await settle(log, 5, "server start-up");
+    const idle = sampleProcess(server.pid);
+    log(`server idle: ${mib(idle.rssKiB)} MiB RSS; starting one real osad2-client`);
+    const client = deployment.startClient("footprint-real");
+    await deployment.waitOnline("footprint-real", 60_000);
+    await settle(log, 5, "client start-up");
+    const c0 = sampleProcess(client.pid);
+    const s0 = sampleProcess(server.pid);
+    log(`measuring the idle client and the server for ${options.idleSeconds} s`);
+    await sleep(options.idleSeconds * 1000);
+    const c1 = sampleProcess(client.pid);
+    const s1 = sampleProcess(server.pid);
+
+    log(`connecting ${options.clients} simulated clients`);
+    bench = await SimBench.attach(deployment, options, log);
+    await bench.connectAll();
+    // Two ping rounds, so every client's presence row and buffers exist.
+    await settle(log, Math.max(5, 2 * options.pingInterval), "two ping rounds");
+    const s2 = sampleProcess(server.pid);
+    log(`measuring the server with ${options.clients + 1} clients for ${options.idleSeconds} s`);
+    await sleep(options.idleSeconds * 1000);
+    const s3 = sampleProcess(server.pid);
+    const sims: ProcSample[] = (bench.fleet?.pids ?? []).map((pid) => sampleProcess(pid));
+    return {
+      database,
+      clients: options.clients,
+      server: {
+        rssIdleMiB: mib(idle.rssKiB),
+        rssOneClientMiB: mib(s1.rssKiB),
+        rssWithClientsMiB: mib(s3.rssKiB),
+        rssPerClientKiB: Math.round(((s3.rssKiB - s1.rssKiB) / options.clients) * 10) / 10,
+        fdsIdle: idle.fds,
+        fdsWithClients: s3.fds,
+        cpuPercentOneClient: cpuPercent(s0, s1),
+        cpuPercentWithClients: cpuPercent(s2, s3),
+      },
+      client: {
+        rssStartMiB: mib(c0.rssKiB),
+        rssEndMiB: mib(c1.rssKiB),
+        cpuPercent: cpuPercent(c0, c1),
+        cpuSeconds: Math.round(((c1.cpuTicks - c0.cpuTicks) / clockTicks()) * 100) / 100,
+        fds: c1.fds,
+        threads: c1.threads,
+      },
+      windowSeconds: options.idleSeconds,
+      simProcessesRssMiB: mib(sims.reduce((a, s) => a + s.rssKiB, 0)),
+    };
+  } finally {
+    if (bench) await bench.dispose();
+    else await deployment.dispose();
+  }
+}

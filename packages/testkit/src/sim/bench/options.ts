@@ -1,0 +1,157 @@
+import type { DatabaseChoice } from "../../deployment.js";
+import type { SimRegistrationMethod } from "../register.js";
+import { DEFAULT_CLIENTS_PER_PROCESS } from "../fleet.js";
+
+/** Flags shared by the benches (`tools/bench <command> --flag value`). */
+export interface BenchOptions {
+  /** `--db sqlite|postgres|both`. Default: both for latency, postgres otherwise. */
+  readonly db: DatabaseChoice | "both";
+  /** `--clients N`. Default 1000. */
+  readonly clients: number;
+  /** `--tries N` (latency). Default 100. */
+  readonly tries: number;
+  /** `--register xmlrpc|store`: how simulated systems get their push-client name. Default xmlrpc. */
+  readonly register: SimRegistrationMethod;
+  /** `--checkin-count N`: the server's throttle (0 = unlimited). Default 100 (the server's default). */
+  readonly checkinCount: number;
+  /** `--ping-interval S`. Default 10 (the server's default). */
+  readonly pingInterval: number;
+  /** `--poll-interval S` (action_poll_interval). Default 1. */
+  readonly pollInterval: number;
+  /** `--clients-per-process N` for the simulated clients. Default 1000. */
+  readonly clientsPerProcess: number;
+  /** `--command PATH`: spawned per checkin by each simulated client; default none (recorded only). */
+  readonly command: readonly string[];
+  /** `--signal TERM|KILL` (storm): how the server is stopped. Default TERM. */
+  readonly signal: "SIGTERM" | "SIGKILL";
+  /** `--down S` (storm): seconds the server stays down. Default 5. */
+  readonly downSeconds: number;
+  /** `--idle S` (footprint): idle measurement window. Default 60. */
+  readonly idleSeconds: number;
+  /** `--timeout S`: the longest any phase may take before the bench reports and gives up. Default 900. */
+  readonly timeoutSeconds: number;
+  /** `--echo`: copy server and client output to stderr. */
+  readonly echo: boolean;
+}
+
+/** Keeps each simulated-client process at ~8,000 file descriptors (8 per client) under a 20,000 limit. */
+export const BENCH_CLIENTS_PER_PROCESS = Math.min(1000, DEFAULT_CLIENTS_PER_PROCESS);
+
+export const DEFAULT_BENCH_OPTIONS: BenchOptions = {
+  db: "postgres",
+  clients: 1000,
+  tries: 100,
+  register: "xmlrpc",
+  checkinCount: 100,
+  pingInterval: 10,
+  pollInterval: 1,
+  clientsPerProcess: BENCH_CLIENTS_PER_PROCESS,
+  command: [],
+  signal: "SIGTERM",
+  downSeconds: 5,
+  idleSeconds: 60,
+  timeoutSeconds: 900,
+  echo: false,
+};
+
+/** A bad flag: the message names it; the CLI prints it with the usage and exits 2. */
+export class BenchUsageError extends Error {
+  override readonly name = "BenchUsageError";
+  constructor(
+    readonly flag: string,
+    detail: string,
+  ) {
+    super(`${flag} ${detail}`);
+  }
+}
+
+function int(flag: string, raw: string | undefined, min: number): number {
+  const n = Number(raw);
+  if (raw === undefined || !/^\d+$/.test(raw) || n < min) {
+    throw new BenchUsageError(
+      flag,
+      `must be a whole number >= ${min} (got ${JSON.stringify(raw)})`,
+    );
+  }
+  return n;
+}
+
+function seconds(flag: string, raw: string | undefined): number {
+  const n = Number(raw);
+  if (raw === undefined || !Number.isFinite(n) || n < 0.01) {
+    throw new BenchUsageError(
+      flag,
+      `must be a number of seconds >= 0.01 (got ${JSON.stringify(raw)})`,
+    );
+  }
+  return n;
+}
+
+function oneOf<T extends string>(flag: string, raw: string | undefined, allowed: readonly T[]): T {
+  if (raw === undefined || !(allowed as readonly string[]).includes(raw)) {
+    throw new BenchUsageError(
+      flag,
+      `must be one of ${allowed.join(", ")} (got ${JSON.stringify(raw)})`,
+    );
+  }
+  return raw as T;
+}
+
+/** `--flag value` pairs after the subcommand → options (defaults for the rest). */
+export function parseBenchFlags(argv: readonly string[], defaults: BenchOptions): BenchOptions {
+  const o: { -readonly [K in keyof BenchOptions]: BenchOptions[K] } = { ...defaults };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i] as string;
+    if (flag === "--echo") {
+      o.echo = true;
+      continue;
+    }
+    const value = argv[++i];
+    switch (flag) {
+      case "--db":
+        o.db = oneOf(flag, value, ["sqlite", "postgres", "both"] as const);
+        break;
+      case "--clients":
+        o.clients = int(flag, value, 1);
+        break;
+      case "--tries":
+        o.tries = int(flag, value, 1);
+        break;
+      case "--register":
+        o.register = oneOf(flag, value, ["xmlrpc", "store"] as const);
+        break;
+      case "--checkin-count":
+        o.checkinCount = int(flag, value, 0);
+        break;
+      case "--ping-interval":
+        o.pingInterval = seconds(flag, value);
+        break;
+      case "--poll-interval":
+        o.pollInterval = seconds(flag, value);
+        break;
+      case "--clients-per-process":
+        o.clientsPerProcess = int(flag, value, 1);
+        break;
+      case "--command":
+        if (value === undefined || value === "")
+          throw new BenchUsageError(flag, "needs a program path");
+        o.command = value === "none" ? [] : [value];
+        break;
+      case "--signal":
+        o.signal = `SIG${oneOf(flag, value, ["TERM", "KILL"] as const)}`;
+        break;
+      case "--down":
+        o.downSeconds = seconds(flag, value);
+        break;
+      case "--idle":
+        o.idleSeconds = seconds(flag, value);
+        break;
+      case "--timeout":
+        o.timeoutSeconds = seconds(flag, value);
+        break;
+      default:
+        throw new BenchUsageError(flag, "is not a known flag");
+    }
+  }
+  return o;
+}

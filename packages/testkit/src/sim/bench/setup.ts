@@ -1,0 +1,211 @@
+import path from "node:path";
+import { certificateLayout, readPublicKey } from "@osad2/keys";
+import { Deployment, type DatabaseChoice } from "../../deployment.js";
+import { cliPath, run } from "../../process.js";
+import { sleep } from "../../wait.js";
+import { ActionCompleter } from "../completer.js";
+import { SimFleet } from "../fleet.js";
+import { createSimSystems, type SimSystem } from "../register.js";
+import { BenchDb } from "./db.js";
+import type { BenchOptions } from "./options.js";
+import { SimTracker } from "./tracker.js";
+
+/** A phase did not finish in time; the bench reports what it saw up to then. */
+export class BenchTimeoutError extends Error {
+  override readonly name = "BenchTimeoutError";
+  constructor(
+    readonly what: string,
+    readonly timeoutMs: number,
+    state: string,
+  ) {
+    super(`timed out after ${timeoutMs} ms waiting for ${what}${state}`);
+  }
+}
+
+/** Progress on stderr, with seconds since the bench started. */
+export type Log = (message: string) => void;
+
+export function makeLog(): Log {
+  const t0 = Date.now();
+  return (message) =>
+    process.stderr.write(
+      `[bench ${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${message}\n`,
+    );
+}
+
+/** A deployment for one database with the bench's server settings, migrated, server not started. */
+export async function benchDeployment(
+  database: DatabaseChoice,
+  options: BenchOptions,
+  extra: Record<string, string | number> = {},
+): Promise<Deployment> {
+  const deployment = await Deployment.create({
+    database,
+    pingInterval: options.pingInterval,
+    echo: options.echo,
+    serverConfig: {
+      checkin_count: options.checkinCount,
+      action_poll_interval: options.pollInterval,
+      // Debug logs every ping answer: at 10,000 clients that alone would be the benchmark.
+      debug: 0,
+      ...extra,
+    },
+  });
+  // `init --notify-trigger`: PostgreSQL wakes the server by NOTIFY instead of the poll.
+  const args = [cliPath("server"), "init", "--config", deployment.serverConfigPath];
+  if (database === "postgres") args.push("--notify-trigger");
+  const result = await run(process.execPath, args);
+  if (result.code !== 0) {
+    await deployment.dispose();
+    throw new Error(
+      `osad2-server init failed (${result.code}):\n${result.stdout}\n${result.stderr}`,
+    );
+  }
+  return deployment;
+}
+
+/** The pieces of a bench with simulated clients, for one database. */
+export class SimBench {
+  readonly tracker: SimTracker;
+  fleet: SimFleet | undefined;
+  systems: SimSystem[] = [];
+  /** How long creating and registering the systems took. */
+  registerMs = 0;
+  private readonly byName = new Map<string, SimSystem>();
+
+  private constructor(
+    readonly deployment: Deployment,
+    readonly db: BenchDb,
+    readonly completer: ActionCompleter,
+    readonly options: BenchOptions,
+    readonly log: Log,
+  ) {
+    // A finished run completes that system's actions, as rhn_check would report them done.
+    this.tracker = new SimTracker((name) => {
+      const system = this.byName.get(name);
+      if (system) completer.complete(system.serverId);
+    });
+  }
+
+  /** Deployment + server + N registered systems with keys; clients not started yet. */
+  static async create(
+    database: DatabaseChoice,
+    options: BenchOptions,
+    log: Log,
+  ): Promise<SimBench> {
+    const deployment = await benchDeployment(database, options);
+    try {
+      log(`${database}: server starting (${deployment.dir})`);
+      await deployment.startServer();
+      return await SimBench.attach(deployment, options, log);
+    } catch (error) {
+      await deployment.dispose();
+      throw error;
+    }
+  }
+
+  /** N registered systems with keys on a deployment whose server runs; clients not started yet. */
+  static async attach(deployment: Deployment, options: BenchOptions, log: Log): Promise<SimBench> {
+    const completer = await ActionCompleter.open(
+      deployment.pg
+        ? { kind: "postgres", url: deployment.pg.url, schema: deployment.pg.schema }
+        : { kind: "sqlite", file: deployment.databaseUrl.slice("sqlite:".length) },
+    );
+    const bench = new SimBench(deployment, new BenchDb(deployment), completer, options, log);
+    const t0 = Date.now();
+    bench.systems = await createSimSystems({
+      store: await deployment.store(),
+      certificates: deployment.certificates,
+      count: options.clients,
+      method: options.register,
+      registrationUrl: deployment.registrationUrl,
+      systemidDir: path.join(deployment.dir, "sim-systems"),
+      progress: (n) => log(`registered ${n}/${options.clients} systems (${options.register})`),
+    });
+    for (const s of bench.systems) bench.byName.set(s.name, s);
+    bench.registerMs = Date.now() - t0;
+    log(`${options.clients} systems registered via ${options.register} in ${bench.registerMs} ms`);
+    return bench;
+  }
+
+  get serverIds(): number[] {
+    return this.systems.map((s) => s.serverId);
+  }
+
+  /** Starts the simulated clients and waits until every one is online in rhnPushClient. */
+  async connectAll(): Promise<{ connectMs: number; onlineMs: number }> {
+    const d = this.deployment;
+    const t0 = Date.now();
+    this.fleet = await SimFleet.start(
+      {
+        publisherEndpoint: `tcp://127.0.0.1:${d.ports.publisher}`,
+        listenerEndpoint: `tcp://127.0.0.1:${d.ports.listener}`,
+        serverPublicKey: await readPublicKey(certificateLayout(d.certificates).serverPublicPath),
+        clients: this.systems,
+        command: this.options.command,
+        dir: path.join(d.dir, "sim"),
+        clientsPerProcess: this.options.clientsPerProcess,
+        echo: this.options.echo,
+      },
+      this.tracker.listener,
+    );
+    this.log(
+      `${this.systems.length} simulated clients started in ${this.fleet.pids.length} processes`,
+    );
+    const n = this.systems.length;
+    await this.waitUntil(
+      "every simulated client connected (hello sent)",
+      () => this.tracker.connectedSince(t0) >= n,
+      () => `${this.tracker.connectedSince(t0)}/${n} connected`,
+    );
+    const connectMs = Date.now() - t0;
+    await this.waitUntil(
+      "every simulated client online in rhnPushClient",
+      async () => (await this.db.onlineCount()) >= n,
+      async () => `${await this.db.onlineCount()}/${n} online`,
+      { everyMs: 250 },
+    );
+    return { connectMs, onlineMs: Date.now() - t0 };
+  }
+
+  /**
+   * Polls `check` until true, logging progress every 5 s; fails when the server or a
+   * simulated-client process dies, or after the bench's timeout.
+   */
+  async waitUntil(
+    what: string,
+    check: () => boolean | Promise<boolean>,
+    progress?: () => string | Promise<string>,
+    { timeoutMs = this.options.timeoutSeconds * 1000, everyMs = 50 } = {},
+  ): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let lastLog = Date.now();
+    for (;;) {
+      // Not waitFor(): a dead process must end the wait at once, not be retried until the timeout.
+      if (this.fleet?.failure) throw this.fleet.failure;
+      const server = this.deployment.server;
+      if (server && server.child.exitCode !== null) {
+        throw new Error(
+          `osad2-server exited (${server.child.exitCode}): ${server.lines.slice(-5).join(" | ")}`,
+        );
+      }
+      if (await check()) return;
+      if (Date.now() > deadline) {
+        const state = progress ? ` (${await progress()})` : "";
+        throw new BenchTimeoutError(what, timeoutMs, state);
+      }
+      if (progress && Date.now() - lastLog >= 5000) {
+        lastLog = Date.now();
+        this.log(`waiting for ${what}: ${await progress()}`);
+      }
+      await sleep(everyMs);
+    }
+  }
+
+  async dispose(): Promise<void> {
+    await this.fleet?.stop().catch(() => undefined);
+    await this.completer.close().catch(() => undefined);
+    this.db.close();
+    await this.deployment.dispose();
+  }
+}

@@ -1,0 +1,131 @@
+import { scheduleAction } from "@osad2/server";
+import type { DatabaseChoice } from "../../deployment.js";
+import { sleep } from "../../wait.js";
+import type { BenchOptions } from "./options.js";
+import { BenchTimeoutError, SimBench, type Log } from "./setup.js";
+import { distribution, type Distribution } from "./stats.js";
+
+export interface StormResult {
+  readonly database: DatabaseChoice;
+  readonly clients: number;
+  readonly signal: string;
+  readonly downMs: number;
+  /** Restart command → /healthz 200. */
+  readonly startMs: number;
+  /** Restart → every simulated client reconnected and said hello. */
+  readonly allReconnectedMs: number | null;
+  /** Restart → every push client online again in rhnPushClient (last message after the restart). */
+  readonly allOnlineMs: number | null;
+  /** Restart → per-client reconnect (hello). */
+  readonly reconnectDelay: Distribution | undefined;
+  /** Actions scheduled while the server was down (one mass action to all clients). */
+  readonly actionsScheduled: number;
+  /** Restart → every client got the checkin for it / every row completed. */
+  readonly allCheckinsMs: number | null;
+  readonly allCompletedMs: number | null;
+  /** Scheduled while down and never announced to their client (must be 0). */
+  readonly lost: number;
+  /** Rows of that action not completed at the end. */
+  readonly notCompleted: number;
+  readonly duplicateCheckins: number;
+  readonly clientErrors: number;
+  readonly timedOut?: string;
+}
+
+/** Server restart with N connected clients; an action for all of them is scheduled while it is down. */
+export async function storm(
+  database: DatabaseChoice,
+  options: BenchOptions,
+  log: Log,
+): Promise<StormResult> {
+  const bench = await SimBench.create(database, options, log);
+  const d = bench.deployment;
+  const n = options.clients;
+  try {
+    await bench.connectAll();
+    log(`all ${n} online; stopping the server with ${options.signal}`);
+    const tDown = Date.now();
+    await d.stopServer(options.signal);
+    const actionId = await scheduleAction(await d.store(), {
+      serverIds: bench.serverIds,
+      name: `storm bench (${n} systems, scheduled while the server is down)`,
+    });
+    const tScheduled = Date.now();
+    const rest = options.downSeconds * 1000 - (Date.now() - tDown);
+    if (rest > 0) await sleep(rest);
+    const tRestart = Date.now();
+    log(
+      `server down for ${tRestart - tDown} ms (action ${actionId} scheduled meanwhile); restarting`,
+    );
+    await d.startServer();
+    const startMs = Date.now() - tRestart;
+    const since = (t: number): number => Date.now() - t;
+    let allReconnectedMs: number | null = null;
+    let allOnlineMs: number | null = null;
+    let allCheckinsMs: number | null = null;
+    let allCompletedMs: number | null = null;
+    let timedOut: string | undefined;
+    try {
+      await bench.waitUntil(
+        "every client reconnected",
+        () => bench.tracker.connectedSince(tRestart) >= n,
+        () => `${bench.tracker.connectedSince(tRestart)}/${n} reconnected`,
+      );
+      allReconnectedMs = since(tRestart);
+      log(`all reconnected after ${allReconnectedMs} ms`);
+      await bench.waitUntil(
+        "every client online again in rhnPushClient",
+        async () => (await bench.db.onlineCount(new Date(tRestart))) >= n,
+        async () => `${await bench.db.onlineCount(new Date(tRestart))}/${n} online`,
+        { everyMs: 250 },
+      );
+      allOnlineMs = since(tRestart);
+      log(`all online after ${allOnlineMs} ms`);
+      await bench.waitUntil(
+        "every client's checkin for the action scheduled while down",
+        () => bench.tracker.firstCheckinsSince(tScheduled).size >= n,
+        () => `${bench.tracker.firstCheckinsSince(tScheduled).size}/${n} checkins`,
+      );
+      allCheckinsMs = since(tRestart);
+      await bench.waitUntil(
+        "every run completed",
+        () => bench.completer.completedRows >= n,
+        () => `${bench.completer.completedRows}/${n} completed`,
+      );
+      allCompletedMs = since(tRestart);
+      log(`all checkins after ${allCheckinsMs} ms, all completed after ${allCompletedMs} ms`);
+    } catch (error) {
+      if (!(error instanceof BenchTimeoutError)) throw error;
+      timedOut = error.message;
+      log(timedOut);
+    }
+    const reconnects: number[] = [];
+    for (const times of bench.tracker.connected.values()) {
+      const t = times.find((at) => at >= tRestart);
+      if (t !== undefined) reconnects.push(t - tRestart);
+    }
+    const checkins = bench.tracker.firstCheckinsSince(tScheduled);
+    await bench.completer.drain();
+    const completed = await bench.db.completedCount([actionId]);
+    return {
+      database,
+      clients: n,
+      signal: options.signal,
+      downMs: tRestart - tDown,
+      startMs,
+      allReconnectedMs,
+      allOnlineMs,
+      reconnectDelay: distribution(reconnects),
+      actionsScheduled: n,
+      allCheckinsMs,
+      allCompletedMs,
+      lost: n - checkins.size,
+      notCompleted: n - completed,
+      duplicateCheckins: bench.tracker.checkinCountSince(tScheduled) - checkins.size,
+      clientErrors: bench.tracker.errors,
+      ...(timedOut ? { timedOut } : {}),
+    };
+  } finally {
+    await bench.dispose();
+  }
+}
