@@ -1,5 +1,6 @@
+import xmlrpc from "xmlrpc";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { scheduleAction, setServerActionStatus } from "../src/db/index.js";
+import { createSystem, scheduleAction, setServerActionStatus } from "../src/db/index.js";
 import type { SpacewalkStore } from "../src/db/types.js";
 import { ServerStateError, UnknownClientError } from "../src/errors.js";
 import type { NotifiedEvent } from "../src/notifier.js";
@@ -183,5 +184,31 @@ describe("server lifecycle: restart, throttle, notify(), reload, metrics (SQLite
       /cannot bind tcp:\/\/127\.0\.0\.1:\d+: address already in use/,
     );
     expect(clash.state).toBe("stopped");
+  });
+
+  it("serves register_osad over XML-RPC with the endpoints and server key as extensions", async () => {
+    const xmlrpcPort = await freePort();
+    const s = await server({ xmlrpcPort, publicHost: "127.0.0.1" });
+    const endpoints = s.endpoints();
+    expect(endpoints.xmlrpc).toBe(`http://127.0.0.1:${xmlrpcPort}/XMLRPC`);
+    const { system, systemIdXml } = await createSystem(store, { name: "web01" });
+    const client = xmlrpc.createClient({ host: "127.0.0.1", port: xmlrpcPort, path: "/XMLRPC" });
+    const reply = await new Promise<Record<string, unknown>>((resolve, reject) =>
+      client.methodCall(
+        "registration.register_osad",
+        [systemIdXml, { "client-timestamp": 1 }],
+        (error, value) => (error ? reject(error) : resolve(value as Record<string, unknown>)),
+      ),
+    );
+    expect(reply).toMatchObject({
+      "jabber-server": "127.0.0.1",
+      "publisher-endpoint": `tcp://127.0.0.1:${endpoints.publisherPort}`,
+      "listener-endpoint": `tcp://127.0.0.1:${endpoints.listenerPort}`,
+      "server-public-key": keys.server.publicKey,
+      "client-timestamp": 1,
+    });
+    const name = reply["client-name"] as string;
+    expect(name).toMatch(/^[0-9a-f]{16}$/);
+    expect(await store.findClient(name)).toMatchObject({ serverId: system.id, state: "offline" });
   });
 });
