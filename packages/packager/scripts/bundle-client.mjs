@@ -5,7 +5,7 @@
 // relative to itself (its ../package.json for the version) still work; cli.js at the top just imports it.
 // Run after tsup (which empties dist/): `node scripts/bundle-client.mjs`.
 import { build } from "esbuild";
-import { copyFile, mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { chmod, copyFile, mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -63,6 +63,8 @@ await writeFile(
 await writeFile(join(outDir, "cli.js"), '#!/usr/bin/env node\nimport "./dist/cli.js";\n', {
   mode: 0o755,
 });
+// esbuild marks a bundle with a hashbang executable; say so explicitly, both files are entry points.
+await chmod(join(outDir, "dist", "cli.js"), 0o755);
 
 // zeromq: its JavaScript, licences, and per architecture the linux glibc addon the loader tries first
 // (the highest Node ABI; it is N-API, so it also loads on Node 20, and needs only glibc 2.25).

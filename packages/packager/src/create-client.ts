@@ -33,7 +33,7 @@ import {
   type ResolvedClientOptions,
 } from "./options.js";
 import { resolveRpmbuild, runRpmbuild } from "./rpmbuild.js";
-import { renderSpec, rpmFileName, rpmPackageName, type SpecInput } from "./spec.js";
+import { renderSpec, rpmbuildTarget, rpmFileName, rpmPackageName, type SpecInput } from "./spec.js";
 
 /** What {@link createClient} made. */
 export interface ClientPackage {
@@ -99,7 +99,7 @@ export async function createClient(options: CreateClientOptions): Promise<Client
     }
     const specPath = join(topdir, "SPECS", `${rpmPackageName(opts.name)}.spec`);
     await writeFile(specPath, renderSpec(spec), { mode: 0o644 });
-    await runRpmbuild(rpmbuild, specPath, topdir);
+    await runRpmbuild(rpmbuild, specPath, topdir, rpmbuildTarget(opts.arch));
     const built = join(topdir, "RPMS", opts.arch, rpmName);
     if (!(await pathExists(built)))
       throw new PackagerError(`rpmbuild reported success but did not write ${built}`);

@@ -35,12 +35,14 @@ export async function resolveRpmbuild(program: string): Promise<string> {
 
 /**
  * Builds the binary RPM of `specPath` inside the private `topdir` (rpmbuild's scratch files go to
- * `topdir/tmp`, not /var/tmp, and its database to `topdir/rpmdb`, not ~/.rpmdb). Resolves when rpmbuild exits 0; otherwise {@link RpmBuildError} with its output.
+ * `topdir/tmp`, not /var/tmp, and its database to `topdir/rpmdb`, not ~/.rpmdb), for the `target`
+ * architecture when given. Resolves when rpmbuild exits 0; otherwise {@link RpmBuildError} with its output.
  */
 export async function runRpmbuild(
   rpmbuild: string,
   specPath: string,
   topdir: string,
+  target?: string,
 ): Promise<void> {
   const tmp = join(topdir, "tmp");
   await mkdir(tmp, { recursive: true });
@@ -54,6 +56,7 @@ export async function runRpmbuild(
     // Debian's rpm keeps its database in ~/.rpmdb and rpmbuild would create one there; nothing needs it.
     "--define",
     `_dbpath ${join(topdir, "rpmdb")}`,
+    ...(target === undefined ? [] : ["--target", target]),
     specPath,
   ];
   await new Promise<void>((resolve, reject) => {

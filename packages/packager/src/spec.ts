@@ -16,6 +16,11 @@ export interface SpecInput {
   readonly clientVersion?: string;
 }
 
+/** The `rpmbuild --target` for a package: its architecture, or none for noarch (BuildArch says it). */
+export function rpmbuildTarget(arch: string): string | undefined {
+  return arch === "noarch" ? undefined : arch;
+}
+
 /** RPM package name for a client. */
 export function rpmPackageName(clientName: string): string {
   return `osad2-client-${clientName}`;
@@ -57,8 +62,11 @@ Release:        ${input.release}
 License:        GPL-2.0-only
 URL:            ${PROJECT_URL}
 Group:          System Environment/Daemons
-BuildArch:      ${input.arch}
-`;
+${
+  // An architecture-specific package gets its arch from rpmbuild --target (BuildArch would refuse a
+  // foreign one, e.g. aarch64 on an x86_64 host); see rpmbuildTarget().
+  input.arch === "noarch" ? "BuildArch:      noarch\n" : ""
+}`;
   const keyFiles = `%dir %attr(0755,root,root) ${p.configDir}
 %config(noreplace) %attr(0644,root,root) ${p.config}
 %dir %attr(0700,root,root) ${p.certsDir}

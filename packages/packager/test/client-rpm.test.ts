@@ -59,11 +59,12 @@ beforeAll(async () => {
 
 afterAll(() => temps.removeAll());
 
-const rpmQuery = async (...args: string[]): Promise<string> => {
-  const result = await run("rpm", ["-qp", ...args, client.rpmPath]);
+const rpmQueryOf = async (rpmPath: string, ...args: string[]): Promise<string> => {
+  const result = await run("rpm", ["-qp", ...args, rpmPath]);
   expect(result.code, result.stderr).toBe(0);
   return result.stdout;
 };
+const rpmQuery = (...args: string[]): Promise<string> => rpmQueryOf(client.rpmPath, ...args);
 
 describe("createClient: the RPM", () => {
   it("is named osad2-client-NAME-VERSION-RELEASE.ARCH.rpm and left no temporary files", async () => {
@@ -105,7 +106,7 @@ describe("createClient: the RPM", () => {
     expect(entries.get(CLIENT_PATHS.certsDir)).toBe("drwx------ root root");
     expect(entries.get(CLIENT_PATHS.configDir)).toBe("drwxr-xr-x root root");
     expect(entries.get(`${CLIENT_PATHS.libDir}/cli.js`)).toBe("-rwxr-xr-x root root");
-    expect(entries.get(`${CLIENT_PATHS.libDir}/dist/cli.js`)).toBe("-rw-r--r-- root root");
+    expect(entries.get(`${CLIENT_PATHS.libDir}/dist/cli.js`)).toBe("-rwxr-xr-x root root");
     expect(entries.get(`${CLIENT_PATHS.libDir}/package.json`)).toBe("-rw-r--r-- root root");
     expect(entries.get(`${CLIENT_PATHS.libDir}/node_modules/zeromq/lib/index.js`)).toBeDefined();
     expect(
@@ -241,5 +242,53 @@ describe("createClient: the allow-list", () => {
     } finally {
       await reopened.close();
     }
+  });
+});
+
+describe("createClient --arch (cross-building)", () => {
+  it("builds the other architecture with only its zeromq addon and a manifest naming it", async () => {
+    const otherArch = OTHER_NODE_ARCH === "arm64" ? "aarch64" : "x86_64";
+    const other = await createClient({
+      name: "cross01",
+      certificates,
+      out: join(dir, "rpms"),
+      serverHost: "spacewalk.example.com",
+      arch: otherArch,
+      tmpDir,
+    });
+    expect(basename(other.rpmPath)).toBe(
+      `osad2-client-cross01-${PACKAGER_VERSION}-1.${otherArch}.rpm`,
+    );
+    expect((await rpmQueryOf(other.rpmPath, "--qf", "%{ARCH}")).trim()).toBe(otherArch);
+    const files = (await rpmQueryOf(other.rpmPath, "-l")).trim().split("\n");
+    const addons = files.filter((path) => path.endsWith(".node"));
+    expect(addons).toHaveLength(1);
+    expect(addons[0]).toContain(`/build/linux/${OTHER_NODE_ARCH}/node/glibc-`);
+    expect(files.some((path) => path.includes(`/linux/${process.arch}`))).toBe(false);
+
+    const crossRoot = join(dir, "cross-root");
+    await mkdir(crossRoot);
+    const install = await run("rpm", [
+      "-i",
+      "--root",
+      crossRoot,
+      "--dbpath",
+      "/var/lib/rpm",
+      "--nodeps",
+      "--noscripts",
+      "--ignorearch",
+      other.rpmPath,
+    ]);
+    expect(install.code, install.stderr).toBe(0);
+    const manifest = JSON.parse(
+      await readFile(
+        join(crossRoot, CLIENT_PATHS.libDir, "node_modules/zeromq/build/manifest.json"),
+        "utf8",
+      ),
+    ) as Record<string, string>;
+    expect(Object.values(manifest)).toEqual([addons[0]?.replace(/^.*\/zeromq\/build\//, "")]);
+    expect(Object.keys(manifest).map((key) => (JSON.parse(key) as { arch: string }).arch)).toEqual([
+      OTHER_NODE_ARCH,
+    ]);
   });
 });
