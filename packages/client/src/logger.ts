@@ -20,8 +20,5 @@ export function createLogger(options: LoggerOptions): Logger {
     options.logfile === ""
       ? destination({ fd: options.fallbackFd ?? 1, sync: true })
       : destination({ dest: options.logfile, mkdir: true, append: true, sync: true });
-  return pino(
-    { name: "osad2-client", level: options.debugLevel > 0 ? "debug" : "info" },
-    stream,
-  );
+  return pino({ name: "osad2-client", level: options.debugLevel > 0 ? "debug" : "info" }, stream);
 }

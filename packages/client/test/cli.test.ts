@@ -1,0 +1,262 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_CONFIG_PATH, parseCliArgs } from "../src/index.js";
+import { cleanupTempDirs, readRunLog, tempDir } from "./helpers.js";
+import { disposeWorlds, makeWorld } from "./world.js";
+import { startXmlRpcServer } from "./xmlrpc-server.js";
+
+const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
+
+interface Running {
+  readonly child: ChildProcess;
+  readonly lines: string[];
+  readonly stderr: string[];
+  /** Resolves with the `count`-th line (default 1st) matching pattern, stdout or stderr. */
+  waitForLine(pattern: RegExp, ms?: number, count?: number): Promise<string>;
+  readonly exited: Promise<number | null>;
+}
+
+const running: Running[] = [];
+
+function cli(args: string[], env: Record<string, string> = {}): Running {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const lines: string[] = [];
+  const stderr: string[] = [];
+  const waiters: Array<() => void> = [];
+  const feed = (into: string[]) => {
+    let rest = "";
+    return (chunk: Buffer): void => {
+      const parts = (rest + chunk.toString("utf8")).split("\n");
+      rest = parts.pop() ?? "";
+      into.push(...parts);
+      for (const w of waiters.splice(0)) w();
+    };
+  };
+  child.stdout.on("data", feed(lines));
+  child.stderr.on("data", feed(stderr));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", (code) => resolve(code)),
+  );
+  const r: Running = {
+    child,
+    lines,
+    stderr,
+    exited,
+    waitForLine: (pattern, ms = 10_000, count = 1) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `no line matching ${pattern} within ${ms} ms; got:\n${lines.slice(-10).join("\n")}\n${stderr.join("\n")}`,
+              ),
+            ),
+          ms,
+        );
+        const check = (): void => {
+          const found = [...lines, ...stderr].filter((l) => pattern.test(l))[count - 1];
+          if (found) {
+            clearTimeout(timer);
+            resolve(found);
+          } else waiters.push(check);
+        };
+        check();
+      }),
+  };
+  running.push(r);
+  return r;
+}
+
+async function finished(
+  r: Running,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const code = await r.exited;
+  await new Promise((res) => setImmediate(res));
+  return { code, stdout: r.lines.join("\n"), stderr: r.stderr.join("\n") };
+}
+
+beforeAll(() => {
+  if (!existsSync(CLI))
+    throw new Error(`${CLI} is missing: build first (npx nx build @osad2/client)`);
+});
+
+afterEach(async () => {
+  for (const r of running.splice(0)) {
+    if (r.child.exitCode === null && r.child.signalCode === null) {
+      r.child.kill("SIGKILL");
+      await r.exited;
+    }
+  }
+  await disposeWorlds();
+  await cleanupTempDirs();
+});
+
+describe("parseCliArgs", () => {
+  const quiet = { writeOut: () => undefined, writeErr: () => undefined };
+  it.each([
+    [["run"], { command: "run", configPath: DEFAULT_CONFIG_PATH, overrides: {} }],
+    [
+      [
+        "register",
+        "--config",
+        "/etc/x.cfg",
+        "--jitter",
+        "5",
+        "--run-at-start",
+        "0",
+        "--server-url",
+        "http://h/RPC2",
+      ],
+      {
+        command: "register",
+        configPath: "/etc/x.cfg",
+        overrides: { jitter: "5", run_at_start: "0", server_url: "http://h/RPC2" },
+      },
+    ],
+    [
+      ["status", "--state-file", "/tmp/s.json", "--rhn-check-command", "/bin/true -x"],
+      {
+        command: "status",
+        configPath: DEFAULT_CONFIG_PATH,
+        overrides: { state_file: "/tmp/s.json", rhn_check_command: "/bin/true -x" },
+      },
+    ],
+  ])("%j", (argv, args) => {
+    expect(parseCliArgs(argv, quiet)).toEqual({ args });
+  });
+
+  it.each([
+    [["run", "--no-such-flag"], 2],
+    [["launch"], 2],
+    [[], 2],
+    [["run", "--jitter"], 2],
+    [["--help"], 0],
+    [["--version"], 0],
+  ])("%j exits with %i", (argv, exitCode) => {
+    expect(parseCliArgs(argv, quiet)).toEqual({ exitCode });
+  });
+
+  it("offers every config key as a flag in --help", () => {
+    let help = "";
+    parseCliArgs(["run", "--help"], { writeOut: (s) => (help += s), writeErr: () => undefined });
+    for (const flag of [
+      "--systemid",
+      "--rhn-check-command",
+      "--client-secret-key",
+      "--registry-interval",
+      "--rhn-check-timeout",
+      "--state-file",
+      "--config",
+    ]) {
+      expect(help).toContain(flag);
+    }
+  });
+});
+
+describe("osad2-client (built CLI)", () => {
+  it("register prints the reply as JSON", async () => {
+    const world = await makeWorld();
+    const r = await finished(cli(["register", "--config", world.configPath]));
+    expect(r.code).toBe(0);
+    const reply = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(reply["client-name"]).toBe(world.names[0]);
+    expect(reply["publisher-endpoint"]).toBe(world.seed.publisherEndpoint);
+    expect(typeof reply["client-timestamp"]).toBe("number");
+  });
+
+  it("fails with one line and a code: fault → 1, missing config → 2, bad flag value → 2", async () => {
+    const dir = await tempDir();
+    const faulty = await startXmlRpcServer(() => ({
+      fault: { faultCode: -9, faultString: "Invalid System Credentials" },
+    }));
+    const systemid = join(dir, "systemid");
+    await writeFile(systemid, "<params/>");
+    const cfg = join(dir, "c.cfg");
+    await writeFile(cfg, `[osad]\nsystemid = ${systemid}\nserver_url = ${faulty.url}\n`);
+    const fault = await finished(cli(["register", "--config", cfg]));
+    expect(fault.code).toBe(1);
+    expect(fault.stderr.split("\n")).toEqual([
+      `osad2-client: registration at ${faulty.url} refused with fault -9: Invalid System Credentials — check that this system is registered to that server (rhnreg_ks) and its systemid is current`,
+    ]);
+    const missing = await finished(cli(["run", "--config", join(dir, "nope.cfg")]));
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe(
+      `osad2-client: cannot read config file ${join(dir, "nope.cfg")} (ENOENT): create it (the osad2 client package installs one) or pass --config FILE`,
+    );
+    const badFlag = await finished(cli(["status", "--config", cfg, "--listener-port", "x"]));
+    expect(badFlag.code).toBe(2);
+    expect(badFlag.stderr).toMatch(/^osad2-client: --listener-port "x" is not a TCP port/);
+    const noState = await finished(
+      cli(["status", "--config", cfg, "--state-file", join(dir, "none.json")]),
+    );
+    expect(noState.code).toBe(1);
+    expect(noState.stderr).toContain("no state file at");
+  });
+
+  it("run: serves checkins, status reports it, SIGHUP re-registers, SIGTERM lets rhn_check finish", async () => {
+    const world = await makeWorld();
+    const pidfile = join(world.dir, "run", "osad2-client.pid");
+    const service = cli(
+      ["run", "--config", world.configPath, "--pidfile", pidfile, "--debug-level", "1"],
+      { SLEEP: "0.6" },
+    );
+    await service.waitForLine(/connected to the server/);
+    expect((await readFile(pidfile, "utf8")).trim()).toBe(String(service.child.pid));
+
+    // a second instance refuses to start
+    const second = await finished(cli(["run", "--config", world.configPath, "--pidfile", pidfile]));
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain(`already running (pid ${service.child.pid}`);
+
+    await world.seed.pingUntilAnswered();
+    await world.seed.publish(`system:${world.names[0]} checkin`);
+    await service.waitForLine(/"msg":"rhn_check finished"/);
+    const [start] = await readRunLog(world.runlog);
+    expect(start?.args).toBe("--from-osad2 -vvv");
+
+    const status = await finished(cli(["status", "--config", world.configPath]));
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      state: "connected",
+      alive: true,
+      pid: service.child.pid,
+      registration: { clientName: world.names[0] },
+      lastRun: { trigger: "checkin", exitCode: 0 },
+    });
+
+    service.child.kill("SIGHUP");
+    await service.waitForLine(/configuration and keys reloaded/);
+    // a new registration: a name other than the first
+    await service.waitForLine(new RegExp(`registered as \\\\"(?!${world.names[0]})`));
+    expect(world.names).toHaveLength(2);
+
+    // a checkin starts a 0.6 s run; SIGTERM arrives in the middle of it
+    await world.seed.waitFor(
+      (r) => r.routingId === world.names[1],
+      10_000,
+      "hello under the new name",
+    );
+    await world.seed.pingUntilAnswered();
+    await world.seed.publish(`system:${world.names[1]} checkin`);
+    await service.waitForLine(/"msg":"running rhn_check"/, 10_000, 2);
+    const stopAsked = Date.now();
+    service.child.kill("SIGTERM");
+    const code = await service.exited;
+    expect(code).toBe(0);
+    const log = await readRunLog(world.runlog);
+    expect(log.map((l) => l.kind)).toEqual(["start", "end", "start", "end"]);
+    expect(log[3]!.atMs).toBeGreaterThanOrEqual(stopAsked - 50);
+    expect(existsSync(pidfile)).toBe(false);
+    const after = JSON.parse(await readFile(join(world.dir, "state", "state.json"), "utf8")) as {
+      state: string;
+    };
+    expect(after.state).toBe("stopped");
+  });
+});

@@ -1,0 +1,64 @@
+// What gets published: the packed file list, the built entry points and the systemd unit.
+import { execFileSync } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+
+describe("the published package", () => {
+  it("packs dist, the systemd unit and the README, and nothing from src or test", () => {
+    const out = execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], {
+      cwd: root,
+      encoding: "utf8",
+    });
+    const files = (JSON.parse(out) as [{ files: { path: string }[] }])[0].files.map((f) => f.path);
+    for (const f of [
+      "dist/index.js",
+      "dist/index.d.ts",
+      "dist/cli.js",
+      "systemd/osad2-client.service",
+      "README.md",
+      "package.json",
+    ]) {
+      expect(files).toContain(f);
+    }
+    expect(files.filter((f) => f.startsWith("src/") || f.startsWith("test/"))).toEqual([]);
+  });
+
+  it("the built module exports the API and the CLI starts with a shebang", async () => {
+    const dist = (await import(new URL("../dist/index.js", import.meta.url).href)) as Record<
+      string,
+      unknown
+    >;
+    for (const name of [
+      "createClient",
+      "loadConfig",
+      "Executor",
+      "registerOsad",
+      "Subscriber",
+      "RegistrationFault",
+      "KeyConfigError",
+    ]) {
+      expect(typeof dist[name], name).toBe("function");
+    }
+    expect(
+      (await readFile(new URL("../dist/cli.js", import.meta.url), "utf8")).startsWith(
+        "#!/usr/bin/env node\n",
+      ),
+    ).toBe(true);
+  });
+
+  it("the unit stops gently and reloads with SIGHUP", async () => {
+    const unit = await readFile(
+      new URL("../systemd/osad2-client.service", import.meta.url),
+      "utf8",
+    );
+    expect(unit).toMatch(
+      /^ExecStart=\/usr\/bin\/env osad2-client run --config \/etc\/rhn\/osad2-client\/osad_client\.cfg$/m,
+    );
+    expect(unit).toMatch(/^ExecReload=\/bin\/kill -HUP \$MAINPID$/m);
+    expect(unit).toMatch(/^KillMode=mixed$/m);
+    expect(unit).toMatch(/^UMask=0022$/m);
+  });
+});
