@@ -239,6 +239,9 @@ describe("createClient as an unprivileged user (permissions enforced)", () => {
   it("key cannot be added to public_keys/: the built RPM is removed again", async () => {
     const s = await sharedSetup();
     await chmod(join(s.dir, "out"), 0o777);
+    // Read-only allow-list: the RPM gets built and moved into place, then adding the key fails.
+    const publicKeys = join(s.certificates, "public_keys");
+    await chmod(publicKeys, 0o555);
     const before = await listTree(s.dir);
     const result = await runPackagerUnprivileged(
       [

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { lstat, mkdtemp, readdir, rm } from "node:fs/promises";
+import { chmod, lstat, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,8 +23,14 @@ export class TempDirs {
     return dir;
   }
 
+  /** Removes every directory, first making read-only ones (from permission tests) writable again. */
   async removeAll(): Promise<void> {
-    await Promise.all(this.dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+    await Promise.all(
+      this.dirs.splice(0).map(async (dir) => {
+        await makeDirectoriesWritable(dir);
+        await rm(dir, { recursive: true, force: true });
+      }),
+    );
   }
 }
 
@@ -32,6 +38,17 @@ export class TempDirs {
 export function plainEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const { FORCE_COLOR: _forceColor, ...rest } = env;
   return rest;
+}
+
+async function makeDirectoriesWritable(dir: string): Promise<void> {
+  try {
+    await chmod(dir, 0o755);
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      if (entry.isDirectory()) await makeDirectoriesWritable(join(dir, entry.name));
+    }
+  } catch {
+    // Already gone or not ours: rm reports what really matters.
+  }
 }
 
 export interface RunResult {

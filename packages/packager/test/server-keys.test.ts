@@ -185,7 +185,7 @@ describe("osad2-packager createserver (CLI)", () => {
 
   it("prints one line and exits 1 when the certificates directory cannot be written", async () => {
     const dir = await temps.make();
-    await chmod(dir, 0o755); // nobody may enter but not write
+    await chmod(dir, 0o555); // the unprivileged runner may enter but not write
     const result = await runPackagerUnprivileged(
       ["createserver", "--certificates", join(dir, "certs"), "--no-config"],
       { ...process.env, HOME: dir },
