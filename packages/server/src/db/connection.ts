@@ -22,9 +22,23 @@ export function pgConnectionConfig(target: Extract<DatabaseTarget, { kind: "post
   };
 }
 
+/** Routes knex's console logging to the store's logger (errors surface as rejections anyway). */
+function knexLog(options: StoreOptions): Knex.Config["log"] {
+  const logger = options.logger;
+  const text = (message: unknown) => (message instanceof Error ? message.message : String(message));
+  return {
+    warn: (message: unknown) => logger?.warn({ source: "knex" }, text(message)),
+    error: (message: unknown) => logger?.warn({ source: "knex" }, text(message)),
+    deprecate: (method: string, alternative: string) =>
+      logger?.debug({ source: "knex" }, `${method} is deprecated, use ${alternative}`),
+    debug: (message: unknown) => logger?.debug({ source: "knex" }, text(message)),
+  };
+}
+
 export function createKnex(target: DatabaseTarget, options: StoreOptions): Knex {
   if (target.kind === "sqlite") {
     return knexFactory({
+      log: knexLog(options),
       client: "better-sqlite3",
       connection: { filename: target.filename },
       useNullAsDefault: true,
@@ -47,6 +61,7 @@ export function createKnex(target: DatabaseTarget, options: StoreOptions): Knex 
     });
   }
   return knexFactory({
+    log: knexLog(options),
     client: "pg",
     connection: pgConnectionConfig(target),
     searchPath: options.schema === undefined ? undefined : [options.schema],

@@ -16,6 +16,7 @@ export type {
   PushDispatcher,
   SpacewalkStore,
   SpacewalkSystem,
+  StoreLogger,
   StoreOptions,
 } from "./types.js";
 export type { DatabaseTarget } from "./url.js";

@@ -20,7 +20,7 @@ type PgTarget = Extract<DatabaseTarget, { kind: "postgres" }>;
 export async function listenForNotifications(
   target: PgTarget,
   connectionConfig: pg.ClientConfig,
-  onNotify: () => void,
+  onNotify: (serverId?: number) => void,
   options: ListenOptions = {},
 ): Promise<() => Promise<void>> {
   let stopped = false;
@@ -73,7 +73,9 @@ export async function listenForNotifications(
     candidate.on("error", fail);
     candidate.on("end", () => fail(new Error("Connection terminated")));
     candidate.on("notification", (message) => {
-      if (message.channel === NOTIFY_CHANNEL) onNotify();
+      if (message.channel !== NOTIFY_CHANNEL) return;
+      const serverId = Number(message.payload);
+      onNotify(message.payload !== undefined && message.payload !== "" && Number.isSafeInteger(serverId) ? serverId : undefined);
     });
     try {
       await candidate.connect();

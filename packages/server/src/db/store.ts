@@ -1,8 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { Knex } from "knex";
-import { createKnex, pgConnectionConfig, translateError } from "./connection.js";
-import { DatabaseConfigError, DatabaseSchemaError } from "./errors.js";
+import { createKnex, pgConnectionConfig, translateError, unavailableHint } from "./connection.js";
+import { DatabaseConfigError, DatabaseSchemaError, DatabaseUnavailableError } from "./errors.js";
 import { registerInternals, toNumber } from "./internal.js";
 import { listenForNotifications } from "./listen.js";
 import { prepareSchema } from "./schema.js";
@@ -49,7 +49,15 @@ export async function openStore(url: string, options: StoreOptions = {}): Promis
   }
   if (target.kind === "sqlite" && target.filename !== ":memory:") {
     // The default /var/lib/osad2/osad2.db lives in a directory a fresh install does not have yet.
-    fs.mkdirSync(path.dirname(path.resolve(target.filename)), { recursive: true, mode: 0o750 });
+    try {
+      fs.mkdirSync(path.dirname(path.resolve(target.filename)), { recursive: true, mode: 0o750 });
+    } catch (error) {
+      throw new DatabaseUnavailableError(
+        target.display,
+        `cannot create its directory (${(error as NodeJS.ErrnoException).code ?? String(error)}); ${unavailableHint(target)}`,
+        { cause: error },
+      );
+    }
   }
   return new KnexSpacewalkStore(target, options);
 }
@@ -329,7 +337,7 @@ class KnexSpacewalkStore implements SpacewalkStore {
     }));
   }
 
-  async listen(onNotify: () => void, options: ListenOptions = {}): Promise<() => Promise<void>> {
+  async listen(onNotify: (serverId?: number) => void, options: ListenOptions = {}): Promise<() => Promise<void>> {
     if (this.target.kind !== "postgres") return async () => undefined;
     const stop = await listenForNotifications(this.target, pgConnectionConfig(this.target), onNotify, options);
     const tracked = async () => {

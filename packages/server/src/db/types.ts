@@ -47,6 +47,14 @@ export interface StoreOptions {
   readonly schema?: string;
   /** Maximum pooled connections. Default: 4 on PostgreSQL, 1 on SQLite. */
   readonly poolMax?: number;
+  /** Receives the database driver's own warnings (dropped idle connections, retries). Default: discarded. */
+  readonly logger?: StoreLogger;
+}
+
+/** Where driver warnings go; a pino logger fits. */
+export interface StoreLogger {
+  warn(fields: object, message: string): void;
+  debug(fields: object, message: string): void;
 }
 
 /** Options of {@link SpacewalkStore.prepare}. */
@@ -102,8 +110,10 @@ export interface SpacewalkStore {
   registerPushClientJid(serverId: number, jabberId: string): Promise<void>;
   /** rhnPushDispatcher rows, oldest id first. */
   pushDispatchers(): Promise<PushDispatcher[]>;
-  /** PostgreSQL LISTEN on NOTIFY_CHANNEL ("osad2_actions"); reconnects by itself; SQLite: returns a no-op. */
-  listen(onNotify: () => void, options?: ListenOptions): Promise<() => Promise<void>>;
+  /** PostgreSQL LISTEN on NOTIFY_CHANNEL ("osad2_actions"); reconnects by itself; SQLite: returns a no-op.
+   *  onNotify gets the notified server id (the trigger's payload), or undefined for the catch-up call made
+   *  after a reconnect and for payloads that are not a number. */
+  listen(onNotify: (serverId?: number) => void, options?: ListenOptions): Promise<() => Promise<void>>;
   /** A cheap query; rejects with DatabaseUnavailableError when the database cannot be reached. */
   healthCheck(): Promise<void>;
   close(): Promise<void>;
