@@ -86,7 +86,7 @@ describe("faults", () => {
     await keys.revoke("revoked");
     await keys.close();
     const client = dep.clients.get("revoked")!;
-    await client.waitForLine(/auth/i, 15_000);
+    await client.waitForLine(/authentication failure with tcp:\/\/127\.0\.0\.1/, 15_000);
     const before = (await dep.runs()).length;
     await dep.schedule(["keep", "revoked"]);
     await waitFor("keep's run", async () =>

@@ -226,7 +226,7 @@ export class Deployment {
         certificates: certs,
         server_public_key: path.join(certs, "server.key"),
         client_secret_key: path.join(certs, "client.key_secret"),
-        rhn_check_command: `${this.recorder} ${label}`,
+        rhn_check_command: this.recorderCommand(label),
         registry_interval: 1,
         run_at_start: 0,
         jitter: 0,
@@ -268,18 +268,50 @@ export class Deployment {
     return rows[0];
   }
 
-  /** Read-only SQL against the deployment's database (SQLite and PostgreSQL both fold unquoted names). */
+  /** SQL against the deployment's database (SQLite and PostgreSQL both fold unquoted names). */
   async sql<R extends Record<string, unknown>>(query: string): Promise<R[]> {
     if (this.pg) return this.pg.query<R>(query);
     const db = new Database(this.databaseUrl.slice("sqlite:".length), {
-      readonly: true,
       fileMustExist: true,
+      timeout: 5_000,
     });
     try {
-      return db.prepare(query).all() as R[];
+      const statement = db.prepare(query);
+      if (statement.reader) return statement.all() as R[];
+      statement.run();
+      return [];
     } finally {
       db.close();
     }
+  }
+
+  /**
+   * Plays Spacewalk's part after rhn_check: each recorded run completes (status 2) the
+   * system's queued and picked-up actions, as the real rhn_check reports them done.
+   */
+  emulateSpacewalk(everyMs = 100): () => void {
+    let seen = 0;
+    let busy = false;
+    const timer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      void (async () => {
+        const runs = await this.runs();
+        for (const run of runs.slice(seen)) {
+          const system = this.systems.get(run.label);
+          if (!system) continue;
+          await this.sql(
+            `UPDATE rhnserveraction SET status = 2 WHERE server_id = ${Number(system.serverId)} AND status IN (0, 1)`,
+          );
+        }
+        seen = runs.length;
+      })()
+        .catch(() => undefined)
+        .finally(() => (busy = false));
+    }, everyMs);
+    const stop = () => clearInterval(timer);
+    this.stoppers.push(stop);
+    return stop;
   }
 
   async waitOnline(label: string, timeoutMs = 15_000): Promise<string> {
@@ -305,6 +337,11 @@ export class Deployment {
       return s.serverId;
     });
     return scheduleAction(store, { serverIds, ...options });
+  }
+
+  /** The rhn_check_command that records a run under `label` in this deployment's run log. */
+  recorderCommand(label: string): string {
+    return `${this.recorder} ${label}`;
   }
 
   runs(): Promise<RecordedRun[]> {
