@@ -5,7 +5,8 @@ import path from "node:path";
 import pg from "pg";
 
 /** The machine's PostgreSQL (trust auth); every test run works in a schema of its own. */
-export const POSTGRES_URL = process.env.OSAD2_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+export const POSTGRES_URL =
+  process.env.OSAD2_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
 /** One database a test suite runs against: a SQLite file in a temp dir, or a fresh PostgreSQL schema. */
 export interface TestDatabase {
@@ -93,12 +94,17 @@ async function createPostgres(): Promise<TestDatabase> {
 }
 
 /** Polls until check() is truthy or the bound passes (then throws with the label). */
-export async function waitFor<T>(label: string, check: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
+export async function waitFor<T>(
+  label: string,
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
     if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${label}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${label}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

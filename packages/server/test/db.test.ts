@@ -54,13 +54,21 @@ describe.each(KINDS)("store on %s", (kind) => {
         [2, "Completed"],
         [3, "Failed"],
       ]);
-      const types = await db.query("SELECT id, label FROM rhnactiontype WHERE label IN ('reboot.reboot', 'packages.update', 'script.run') ORDER BY id");
+      const types = await db.query(
+        "SELECT id, label FROM rhnactiontype WHERE label IN ('reboot.reboot', 'packages.update', 'script.run') ORDER BY id",
+      );
       expect(types.map((t) => [Number(t.id), t.label])).toEqual([
         [3, "packages.update"],
         [9, "reboot.reboot"],
         [30, "script.run"],
       ]);
-      for (const table of ["rhnserver", "rhnaction", "rhnserveraction", "rhnpushclient", "rhnpushdispatcher"]) {
+      for (const table of [
+        "rhnserver",
+        "rhnaction",
+        "rhnserveraction",
+        "rhnpushclient",
+        "rhnpushdispatcher",
+      ]) {
         expect(await db.count(table)).toBe(0);
       }
     });
@@ -75,7 +83,9 @@ describe.each(KINDS)("store on %s", (kind) => {
              FROM information_schema.columns WHERE table_schema = current_schema()
               AND table_name = 'rhnpushclient' ORDER BY ordinal_position`,
         );
-        const byName = Object.fromEntries(columns.map((c) => [c.column_name, [c.data_type, c.len]]));
+        const byName = Object.fromEntries(
+          columns.map((c) => [c.column_name, [c.data_type, c.len]]),
+        );
         expect(byName).toMatchObject({
           id: ["numeric", null],
           name: ["character varying", 64],
@@ -101,7 +111,9 @@ describe.each(KINDS)("store on %s", (kind) => {
         ]);
       } else {
         const columns = await db.query("SELECT name, type FROM pragma_table_info('rhnpushclient')");
-        expect(Object.fromEntries(columns.map((c) => [c.name, String(c.type).toLowerCase()]))).toMatchObject({
+        expect(
+          Object.fromEntries(columns.map((c) => [c.name, String(c.type).toLowerCase()])),
+        ).toMatchObject({
           id: "integer",
           name: "varchar(64)",
           next_action_time: "text",
@@ -118,7 +130,8 @@ describe.each(KINDS)("store on %s", (kind) => {
       );
       await store.markOnline("c-trig", new Date());
       const [after] = await db.query("SELECT modified FROM rhnpushclient");
-      const modified = after?.modified instanceof Date ? after.modified : new Date(String(after?.modified));
+      const modified =
+        after?.modified instanceof Date ? after.modified : new Date(String(after?.modified));
       expect(modified.getTime()).toBeGreaterThan(Date.now() - 60 * SECOND);
     });
 
@@ -147,7 +160,11 @@ describe.each(KINDS)("store on %s", (kind) => {
         );
         const existing = await openStore(other.url, { schema: other.schema });
         try {
-          expect(await existing.prepare()).toEqual({ schema: "existing", applied: [], notifyTrigger: false });
+          expect(await existing.prepare()).toEqual({
+            schema: "existing",
+            applied: [],
+            notifyTrigger: false,
+          });
           // The state ids come from the table, not from assumptions: 11/12 here.
           expect(await existing.markOnline("spacewalkclient1", new Date())).toBe(true);
           expect((await existing.findClient("spacewalkclient1"))?.state).toBe("online");
@@ -196,11 +213,20 @@ describe.each(KINDS)("store on %s", (kind) => {
       await scheduleAction(store, { serverIds: [a.id], earliest: future });
       const list = await store.dueActions(now, { includePickedUp: false });
       expect(list).toEqual([
-        { serverId: a.id, actionId: due, clientName: "client-a", status: 0, earliestAction: past, actionType: "packages.update" },
+        {
+          serverId: a.id,
+          actionId: due,
+          clientName: "client-a",
+          status: 0,
+          earliestAction: past,
+          actionType: "packages.update",
+        },
       ]);
       expect(await store.nextEarliestAction(now)).toEqual(future);
       // Exactly at earliest_action it is due; the next one is strictly later.
-      expect((await store.dueActions(future, { includePickedUp: false })).map((d) => d.earliestAction)).toEqual([past, future]);
+      expect(
+        (await store.dueActions(future, { includePickedUp: false })).map((d) => d.earliestAction),
+      ).toEqual([past, future]);
       expect(await store.nextEarliestAction(future)).toBeNull();
     });
 
@@ -224,8 +250,13 @@ describe.each(KINDS)("store on %s", (kind) => {
       const a = await systemWithClient("a", "client-a");
       const earliest = new Date(Date.now() - SECOND);
       const first = await scheduleAction(store, { serverIds: [a.id], earliest });
-      const second = await scheduleAction(store, { serverIds: [a.id], earliest, prerequisite: first });
-      const ids = async () => (await store.dueActions(new Date(), { includePickedUp: true })).map((d) => d.actionId);
+      const second = await scheduleAction(store, {
+        serverIds: [a.id],
+        earliest,
+        prerequisite: first,
+      });
+      const ids = async () =>
+        (await store.dueActions(new Date(), { includePickedUp: true })).map((d) => d.actionId);
       expect(await ids()).toEqual([first]);
       await setServerActionStatus(store, { serverId: a.id, actionId: first, status: 1 });
       expect(await ids()).toEqual([first]);
@@ -237,7 +268,10 @@ describe.each(KINDS)("store on %s", (kind) => {
 
     it("lists picked-up actions only with includePickedUp", async () => {
       const a = await systemWithClient("a", "client-a");
-      const action = await scheduleAction(store, { serverIds: [a.id], earliest: new Date(Date.now() - SECOND) });
+      const action = await scheduleAction(store, {
+        serverIds: [a.id],
+        earliest: new Date(Date.now() - SECOND),
+      });
       await setServerActionStatus(store, { serverId: a.id, actionId: action, status: 1 });
       expect(await store.dueActions(new Date(), { includePickedUp: false })).toEqual([]);
       const list = await store.dueActions(new Date(), { includePickedUp: true });
@@ -250,10 +284,18 @@ describe.each(KINDS)("store on %s", (kind) => {
       const a = await systemWithClient("a", "client-a");
       const b = await systemWithClient("b", "client-b");
       const earliest = new Date(Date.now() - SECOND);
-      const reboot = await scheduleAction(store, { serverIds: [a.id], type: "reboot.reboot", earliest });
+      const reboot = await scheduleAction(store, {
+        serverIds: [a.id],
+        type: "reboot.reboot",
+        earliest,
+      });
       const update = await scheduleAction(store, { serverIds: [a.id, b.id], earliest });
       const pairs = async (includePickedUp: boolean) =>
-        (await store.dueActions(new Date(), { includePickedUp })).map((d) => [d.clientName, d.actionId, d.actionType]);
+        (await store.dueActions(new Date(), { includePickedUp })).map((d) => [
+          d.clientName,
+          d.actionId,
+          d.actionType,
+        ]);
       expect(await pairs(false)).toEqual([
         ["client-a", reboot, "reboot.reboot"],
         ["client-a", update, "packages.update"],
@@ -274,11 +316,16 @@ describe.each(KINDS)("store on %s", (kind) => {
       const a = await systemWithClient("a", "client-a");
       const past = new Date(Date.now() - SECOND);
       await scheduleAction(store, { serverIds: [bare.id], earliest: past });
-      await scheduleAction(store, { serverIds: [bare.id], earliest: new Date(Date.now() + 60 * SECOND) });
+      await scheduleAction(store, {
+        serverIds: [bare.id],
+        earliest: new Date(Date.now() + 60 * SECOND),
+      });
       expect(await store.dueActions(new Date(), { includePickedUp: true })).toEqual([]);
       expect(await store.nextEarliestAction(new Date())).toBeNull();
       await scheduleAction(store, { serverIds: [a.id], earliest: past });
-      expect((await store.dueActions(new Date(), { includePickedUp: true })).map((d) => d.serverId)).toEqual([a.id]);
+      expect(
+        (await store.dueActions(new Date(), { includePickedUp: true })).map((d) => d.serverId),
+      ).toEqual([a.id]);
     });
   });
 
@@ -287,11 +334,18 @@ describe.each(KINDS)("store on %s", (kind) => {
       const a = await systemWithClient("a", "client-a");
       await systemWithClient("b", "client-b");
       const fresh = await store.findClient("client-a");
-      expect(fresh).toMatchObject({ name: "client-a", serverId: a.id, state: "offline", lastMessageTime: null });
+      expect(fresh).toMatchObject({
+        name: "client-a",
+        serverId: a.id,
+        state: "offline",
+        lastMessageTime: null,
+      });
       const at = new Date(Date.now() - 1234);
       expect(await store.markOnline("client-a", at)).toBe(true);
       expect(await store.markOnline("client-a", new Date(at.getTime() + 1))).toBe(false);
-      expect((await store.findClient("client-a"))?.lastMessageTime).toEqual(new Date(at.getTime() + 1));
+      expect((await store.findClient("client-a"))?.lastMessageTime).toEqual(
+        new Date(at.getTime() + 1),
+      );
       expect(await store.markOnline("client-b", at)).toBe(true);
       expect(await store.onlineClientNames()).toEqual(["client-a", "client-b"]);
       await store.markOffline(["client-a", "nobody"]);
@@ -340,7 +394,12 @@ describe.each(KINDS)("store on %s", (kind) => {
       expect(await db.count("rhnpushclient")).toBe(1);
       expect(await store.findClient("first-name")).toBeUndefined();
       const client = await store.findClient("second-name");
-      expect(client).toMatchObject({ serverId: a.id, state: "offline", lastPingTime: null, nextActionTime: null });
+      expect(client).toMatchObject({
+        serverId: a.id,
+        state: "offline",
+        lastPingTime: null,
+        nextActionTime: null,
+      });
       const [row] = await db.query("SELECT shared_key FROM rhnpushclient");
       expect(row?.shared_key).toBe("s".repeat(40));
     });
@@ -361,14 +420,18 @@ describe.each(KINDS)("store on %s", (kind) => {
   describe("seeding", () => {
     it("refuses unknown action types, systems and server actions with clear errors", async () => {
       const { system } = await createSystem(store, { name: "s" });
-      await expect(scheduleAction(store, { serverIds: [system.id], type: "no.such" })).rejects.toThrow(
-        /unknown action type "no.such"; known: .*reboot\.reboot/,
+      await expect(
+        scheduleAction(store, { serverIds: [system.id], type: "no.such" }),
+      ).rejects.toThrow(/unknown action type "no.such"; known: .*reboot\.reboot/);
+      await expect(scheduleAction(store, { serverIds: [42] })).rejects.toThrow(
+        /no rhnServer row for id\(s\) 42/,
       );
-      await expect(scheduleAction(store, { serverIds: [42] })).rejects.toThrow(/no rhnServer row for id\(s\) 42/);
-      await expect(setServerActionStatus(store, { serverId: system.id, actionId: 999, status: 2 })).rejects.toThrow(
-        /no rhnServerAction row/,
+      await expect(
+        setServerActionStatus(store, { serverId: system.id, actionId: 999, status: 2 }),
+      ).rejects.toThrow(/no rhnServerAction row/);
+      await expect(createSystem(store, { name: "x", secret: "short" })).rejects.toThrow(
+        /64 \(sha256\) or 32 \(md5\)/,
       );
-      await expect(createSystem(store, { name: "x", secret: "short" })).rejects.toThrow(/64 \(sha256\) or 32 \(md5\)/);
       expect(await db.count("rhnaction")).toBe(0);
     });
   });
@@ -395,7 +458,10 @@ describe("notifications on postgres", () => {
   });
 
   it("LISTENs to the opt-in trigger and catches up after the connection is killed", async () => {
-    expect(await store.prepare({ notifyTrigger: true })).toMatchObject({ schema: "created", notifyTrigger: true });
+    expect(await store.prepare({ notifyTrigger: true })).toMatchObject({
+      schema: "created",
+      notifyTrigger: true,
+    });
     const { system } = await createSystem(store, { name: "a", id: ownId });
     let notified = 0;
     let catchUps = 0;
@@ -416,7 +482,10 @@ describe("notifications on postgres", () => {
       expect(catchUps).toBe(0);
       // pg_terminate_backend on every connection of this run, the LISTEN one included.
       expect(await db.terminateConnections()).toBeGreaterThanOrEqual(1);
-      await waitFor("catch-up call after reconnect", async () => catchUps === 1 && events.at(-1) === "listening");
+      await waitFor(
+        "catch-up call after reconnect",
+        async () => catchUps === 1 && events.at(-1) === "listening",
+      );
       expect(events).toEqual(["listening", "disconnected", "listening"]);
       // The pool lost its connections too; the next query must still work and notify the new connection.
       await scheduleAction(store, { serverIds: [system.id] });
@@ -467,8 +536,12 @@ describe("opening stores", () => {
     for (const url of ["", "mysql://x/y", "sqlite:", "postgres://"]) {
       await expect(openStore(url)).rejects.toBeInstanceOf(DatabaseConfigError);
     }
-    await expect(openStore("sqlite::memory:", { schema: "x" })).rejects.toThrow(/database_schema: applies to PostgreSQL only/);
-    await expect(openStore("postgres://u@h/db", { schema: "bad name;" })).rejects.toThrow(/database_schema/);
+    await expect(openStore("sqlite::memory:", { schema: "x" })).rejects.toThrow(
+      /database_schema: applies to PostgreSQL only/,
+    );
+    await expect(openStore("postgres://u@h/db", { schema: "bad name;" })).rejects.toThrow(
+      /database_schema/,
+    );
     await expect(openStore("postgres://u@h/db", { poolMax: 0 })).rejects.toThrow(/poolMax/);
   });
 
@@ -493,7 +566,9 @@ describe("opening stores", () => {
       await fs.writeFile(path.join(dir, "not-a-dir"), "");
       const error = await openStore(`sqlite:${dir}/not-a-dir/x.db`).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(DatabaseUnavailableError);
-      expect((error as Error).message).toMatch(/cannot create its directory \(E[A-Z]+\).*readable and writable/);
+      expect((error as Error).message).toMatch(
+        /cannot create its directory \(E[A-Z]+\).*readable and writable/,
+      );
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
     }

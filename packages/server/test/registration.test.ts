@@ -18,9 +18,16 @@ const MD5_SECRET = "0123456789abcdef0123456789abcdef"; // 32 chars
  * A systemid laid out as Python's xmlrpclib writes /etc/sysconfig/rhn/systemid, built by hand
  * (not with signSystemId) so the implementation cannot agree with itself by accident.
  */
-function handBuiltSystemId(values: Record<string, string>, fields: string[], checksum: string): string {
+function handBuiltSystemId(
+  values: Record<string, string>,
+  fields: string[],
+  checksum: string,
+): string {
   const members = Object.entries(values)
-    .map(([name, value]) => `<member>\n<name>${name}</name>\n<value><string>${value}</string></value>\n</member>`)
+    .map(
+      ([name, value]) =>
+        `<member>\n<name>${name}</name>\n<value><string>${value}</string></value>\n</member>`,
+    )
     .join("\n");
   const fieldValues = fields.map((f) => `<value><string>${f}</string></value>`).join("\n");
   return `<?xml version="1.0"?>
@@ -45,7 +52,12 @@ ${fieldValues}
 }
 
 /** Spacewalk's algorithm written out directly with node:crypto. */
-function independentChecksum(algorithm: "sha256" | "md5", secret: string, values: Record<string, string>, fields: string[]) {
+function independentChecksum(
+  algorithm: "sha256" | "md5",
+  secret: string,
+  values: Record<string, string>,
+  fields: string[],
+) {
   const hash = createHash(algorithm);
   hash.update(secret);
   for (const f of fields) hash.update(values[f] ?? "");
@@ -65,7 +77,8 @@ const VALUES = {
 };
 const FIELDS = ["system_id", "os_release", "operating_system", "architecture", "username", "type"];
 
-const lookupFor = (secret: string) => async (id: string) => (id === "ID-1000010000" ? { secret, id } : undefined);
+const lookupFor = (secret: string) => async (id: string) =>
+  id === "ID-1000010000" ? { secret, id } : undefined;
 
 async function faultOf(promise: Promise<unknown>): Promise<RegistrationFault> {
   const error = await promise.then(
@@ -94,7 +107,10 @@ describe("systemid verification", () => {
 
   it("accepts untyped <value>text</value> members, as other XML-RPC writers produce", async () => {
     const checksum = independentChecksum("sha256", SHA_SECRET, VALUES, FIELDS);
-    const xml = handBuiltSystemId(VALUES, FIELDS, checksum).replace(/<value><string>([^<]*)<\/string><\/value>/g, "<value>$1</value>");
+    const xml = handBuiltSystemId(VALUES, FIELDS, checksum).replace(
+      /<value><string>([^<]*)<\/string><\/value>/g,
+      "<value>$1</value>",
+    );
     expect(xml).not.toContain("<string>");
     await verifySystemId(xml, lookupFor(SHA_SECRET));
   });
@@ -102,8 +118,12 @@ describe("systemid verification", () => {
   it("signSystemId produces what the independent computation expects", async () => {
     const xml = signSystemId({ ...VALUES }, SHA_SECRET);
     const parsed = await parseSystemId(xml);
-    const values = Object.fromEntries(Object.entries(parsed.document).map(([k, v]) => [k, String(v)]));
-    expect(parsed.checksum).toBe(independentChecksum("sha256", SHA_SECRET, values, [...parsed.fields]));
+    const values = Object.fromEntries(
+      Object.entries(parsed.document).map(([k, v]) => [k, String(v)]),
+    );
+    expect(parsed.checksum).toBe(
+      independentChecksum("sha256", SHA_SECRET, values, [...parsed.fields]),
+    );
     expect(parsed.document.system_id).toBe("ID-1000010000");
     expect(parsed.document.description).toBe(VALUES.description);
     await verifySystemId(xml, lookupFor(SHA_SECRET));
@@ -117,24 +137,43 @@ describe("systemid verification", () => {
 
   it("refuses a forged checksum, a changed covered value, the wrong secret and a shortened field list", async () => {
     const checksum = independentChecksum("sha256", SHA_SECRET, VALUES, FIELDS);
-    const forged = handBuiltSystemId(VALUES, FIELDS, checksum.replace(/^./, (c) => (c === "0" ? "1" : "0")));
-    expect(await faultOf(verifySystemId(forged, lookupFor(SHA_SECRET)))).toMatchObject({ faultCode: 9, reason: "bad-checksum" });
+    const forged = handBuiltSystemId(
+      VALUES,
+      FIELDS,
+      checksum.replace(/^./, (c) => (c === "0" ? "1" : "0")),
+    );
+    expect(await faultOf(verifySystemId(forged, lookupFor(SHA_SECRET)))).toMatchObject({
+      faultCode: 9,
+      reason: "bad-checksum",
+    });
 
     const changed = handBuiltSystemId({ ...VALUES, username: "mallory" }, FIELDS, checksum);
-    expect((await faultOf(verifySystemId(changed, lookupFor(SHA_SECRET)))).reason).toBe("bad-checksum");
-
-    const otherSecret = "f".repeat(64);
-    expect((await faultOf(verifySystemId(handBuiltSystemId(VALUES, FIELDS, checksum), lookupFor(otherSecret)))).reason).toBe(
+    expect((await faultOf(verifySystemId(changed, lookupFor(SHA_SECRET)))).reason).toBe(
       "bad-checksum",
     );
 
+    const otherSecret = "f".repeat(64);
+    expect(
+      (
+        await faultOf(
+          verifySystemId(handBuiltSystemId(VALUES, FIELDS, checksum), lookupFor(otherSecret)),
+        )
+      ).reason,
+    ).toBe("bad-checksum");
+
     const fewer = handBuiltSystemId(VALUES, FIELDS.slice(0, 2), checksum);
-    expect((await faultOf(verifySystemId(fewer, lookupFor(SHA_SECRET)))).reason).toBe("bad-checksum");
+    expect((await faultOf(verifySystemId(fewer, lookupFor(SHA_SECRET)))).reason).toBe(
+      "bad-checksum",
+    );
   });
 
   it("refuses ANONYMOUS systemids with Spacewalk's fault 28, whatever the case", async () => {
     const values = { ...VALUES, type: "anonymous" };
-    const xml = handBuiltSystemId(values, FIELDS, independentChecksum("sha256", SHA_SECRET, values, FIELDS));
+    const xml = handBuiltSystemId(
+      values,
+      FIELDS,
+      independentChecksum("sha256", SHA_SECRET, values, FIELDS),
+    );
     const fault = await faultOf(verifySystemId(xml, lookupFor(SHA_SECRET)));
     expect(fault).toMatchObject({ faultCode: 28, reason: "anonymous" });
     expect(fault.message).toMatch(/anonymous/);
@@ -142,7 +181,11 @@ describe("systemid verification", () => {
 
   it("refuses unknown systems and malformed documents with fault 9 and a clear message", async () => {
     const values = { ...VALUES, system_id: "ID-42" };
-    const unknown = handBuiltSystemId(values, FIELDS, independentChecksum("sha256", SHA_SECRET, values, FIELDS));
+    const unknown = handBuiltSystemId(
+      values,
+      FIELDS,
+      independentChecksum("sha256", SHA_SECRET, values, FIELDS),
+    );
     const fault = await faultOf(verifySystemId(unknown, lookupFor(SHA_SECRET)));
     expect(fault).toMatchObject({ faultCode: 9, reason: "unknown-system" });
     expect(fault.message).toMatch(/ID-42 is not registered/);
@@ -150,9 +193,18 @@ describe("systemid verification", () => {
     for (const [xml, pattern] of [
       ["", /not an XML-RPC params document/],
       ["not xml at all", /not an XML-RPC params document/],
-      ["<params><param><value><string>x</string></value></param></params>", /does not hold a struct/],
+      [
+        "<params><param><value><string>x</string></value></param></params>",
+        /does not hold a struct/,
+      ],
       [handBuiltSystemId(VALUES, ["nosuchfield"], "00"), /fields lists "nosuchfield"/],
-      [handBuiltSystemId(VALUES, FIELDS, "x").replace(/<member>\n<name>system_id[\s\S]*?<\/member>/, ""), /no system_id/],
+      [
+        handBuiltSystemId(VALUES, FIELDS, "x").replace(
+          /<member>\n<name>system_id[\s\S]*?<\/member>/,
+          "",
+        ),
+        /no system_id/,
+      ],
       ["<params>" + "x".repeat(70_000) + "</params>", /larger than/],
     ] as const) {
       const f = await faultOf(verifySystemId(xml, lookupFor(SHA_SECRET)));
@@ -187,7 +239,12 @@ describe.each(KINDS)("register_osad on %s", (kind) => {
   it("registers a push client and answers with Spacewalk's reply plus osad2's endpoints", async () => {
     const { system, systemIdXml } = await createSystem(store, { name: "web01" });
     const before = Math.floor(Date.now() / 1000);
-    const reply = await registerOsad(store, systemIdXml, { "client-timestamp": before, extra: "echoed" }, extras);
+    const reply = await registerOsad(
+      store,
+      systemIdXml,
+      { "client-timestamp": before, extra: "echoed" },
+      extras,
+    );
     expect(reply["client-name"]).toMatch(/^[0-9a-f]{16}$/);
     expect(reply["shared-key"]).toMatch(/^[0-9a-f]{40}$/);
     expect(reply["server-timestamp"]).toBeGreaterThanOrEqual(before);
@@ -202,8 +259,15 @@ describe.each(KINDS)("register_osad on %s", (kind) => {
       "server-public-key": extras.serverPublicKey,
     });
     const client = await store.findClient(reply["client-name"]);
-    expect(client).toMatchObject({ serverId: system.id, state: "offline", lastPingTime: null, nextActionTime: null });
-    const rows = await db.query(`SELECT shared_key FROM rhnpushclient WHERE name = '${reply["client-name"]}'`);
+    expect(client).toMatchObject({
+      serverId: system.id,
+      state: "offline",
+      lastPingTime: null,
+      nextActionTime: null,
+    });
+    const rows = await db.query(
+      `SELECT shared_key FROM rhnpushclient WHERE name = '${reply["client-name"]}'`,
+    );
     expect(rows).toEqual([{ shared_key: reply["shared-key"] }]);
 
     // Every call rotates the name and key, on the same row.
@@ -211,7 +275,9 @@ describe.each(KINDS)("register_osad on %s", (kind) => {
     expect(again["client-name"]).not.toBe(reply["client-name"]);
     expect(again["shared-key"]).not.toBe(reply["shared-key"]);
     expect(await store.findClient(reply["client-name"])).toBeUndefined();
-    const forSystem = await db.query(`SELECT count(*) AS n FROM rhnpushclient WHERE server_id = ${system.id}`);
+    const forSystem = await db.query(
+      `SELECT count(*) AS n FROM rhnpushclient WHERE server_id = ${system.id}`,
+    );
     expect(Number(forSystem[0]?.n)).toBe(1);
   });
 
@@ -231,7 +297,10 @@ describe.each(KINDS)("register_osad on %s", (kind) => {
   it("writes nothing for a forged systemid", async () => {
     const { systemIdXml } = await createSystem(store, { name: "victim" });
     const before = await db.count("rhnpushclient");
-    const forged = systemIdXml.replace(/<name>username<\/name>\n<value><string>admin/, "<name>username</name>\n<value><string>root");
+    const forged = systemIdXml.replace(
+      /<name>username<\/name>\n<value><string>admin/,
+      "<name>username</name>\n<value><string>root",
+    );
     expect(forged).not.toBe(systemIdXml);
     expect((await faultOf(registerOsad(store, forged, {}, extras))).reason).toBe("bad-checksum");
     expect(await db.count("rhnpushclient")).toBe(before);
@@ -240,10 +309,18 @@ describe.each(KINDS)("register_osad on %s", (kind) => {
   it("records the jabber id with register_osad_jid and refuses a missing one with fault 160", async () => {
     const { system, systemIdXml } = await createSystem(store, { name: "jid" });
     await registerOsad(store, systemIdXml, {}, extras);
-    expect(await registerOsadJid(store, systemIdXml, { "jabber-id": "osad-abc@spacewalk/osad" })).toEqual({});
-    const rows = await db.query(`SELECT jabber_id FROM rhnpushclient WHERE server_id = ${system.id}`);
+    expect(
+      await registerOsadJid(store, systemIdXml, { "jabber-id": "osad-abc@spacewalk/osad" }),
+    ).toEqual({});
+    const rows = await db.query(
+      `SELECT jabber_id FROM rhnpushclient WHERE server_id = ${system.id}`,
+    );
     expect(rows).toEqual([{ jabber_id: "osad-abc@spacewalk/osad" }]);
-    expect(await faultOf(registerOsadJid(store, systemIdXml, {}))).toMatchObject({ faultCode: 160 });
-    expect(await faultOf(registerOsadJid(store, systemIdXml, { "jabber-id": 5 }))).toMatchObject({ faultCode: 160 });
+    expect(await faultOf(registerOsadJid(store, systemIdXml, {}))).toMatchObject({
+      faultCode: 160,
+    });
+    expect(await faultOf(registerOsadJid(store, systemIdXml, { "jabber-id": 5 }))).toMatchObject({
+      faultCode: 160,
+    });
   });
 });

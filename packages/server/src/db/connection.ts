@@ -46,7 +46,10 @@ export function createKnex(target: DatabaseTarget, options: StoreOptions): Knex 
       pool: {
         min: 1,
         max: 1,
-        afterCreate(connection: BetterSqliteConnection, done: (error: Error | null, connection: unknown) => void) {
+        afterCreate(
+          connection: BetterSqliteConnection,
+          done: (error: Error | null, connection: unknown) => void,
+        ) {
           try {
             connection.pragma("foreign_keys = ON");
             // Other processes (demo tools, Spacewalk stand-ins) write the same file: wait, don't fail.
@@ -129,9 +132,13 @@ export function translateError(error: unknown, target: DatabaseTarget): unknown 
   if (error instanceof DatabaseUnavailableError) return error;
   if (!isUnavailable(error)) return error;
   const detail = error instanceof Error && error.message ? error.message : String(error);
-  return new DatabaseUnavailableError(target.display, `${firstLine(detail)}; ${unavailableHint(target)}`, {
-    cause: error,
-  });
+  return new DatabaseUnavailableError(
+    target.display,
+    `${firstLine(detail)}; ${unavailableHint(target)}`,
+    {
+      cause: error,
+    },
+  );
 }
 
 function firstLine(text: string): string {

@@ -32,7 +32,9 @@ export function rawRows<R>(result: unknown): R[] {
 
 /** PostgreSQL numeric columns arrive as strings; SQLite integers as numbers. */
 export function toNumber(value: unknown, column: string): number {
-  const n = typeof value === "number" ? value : typeof value === "string" ? Number(value) : Number.NaN;
-  if (!Number.isFinite(n)) throw new TypeError(`column ${column} holds a non-number: ${JSON.stringify(value)}`);
+  const n =
+    typeof value === "number" ? value : typeof value === "string" ? Number(value) : Number.NaN;
+  if (!Number.isFinite(n))
+    throw new TypeError(`column ${column} holds a non-number: ${JSON.stringify(value)}`);
   return n;
 }

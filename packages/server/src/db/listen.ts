@@ -43,7 +43,11 @@ export async function listenForNotifications(
     const unavailable =
       error instanceof DatabaseUnavailableError
         ? error
-        : new DatabaseUnavailableError(target.display, `LISTEN connection failed: ${String(cause)}`, { cause });
+        : new DatabaseUnavailableError(
+            target.display,
+            `LISTEN connection failed: ${String(cause)}`,
+            { cause },
+          );
     const wait = delay + Math.floor(Math.random() * (delay / 2));
     delay = Math.min(delay * 2, LISTEN_RECONNECT_MAX_MS);
     emit({ type: "disconnected", error: unavailable, retryInMs: wait });
@@ -75,7 +79,11 @@ export async function listenForNotifications(
     candidate.on("notification", (message) => {
       if (message.channel !== NOTIFY_CHANNEL) return;
       const serverId = Number(message.payload);
-      onNotify(message.payload !== undefined && message.payload !== "" && Number.isSafeInteger(serverId) ? serverId : undefined);
+      onNotify(
+        message.payload !== undefined && message.payload !== "" && Number.isSafeInteger(serverId)
+          ? serverId
+          : undefined,
+      );
     });
     try {
       await candidate.connect();

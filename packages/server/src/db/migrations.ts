@@ -28,7 +28,9 @@ function columns(knex: Knex, kind: DatabaseKind) {
   return {
     /** numeric id; on SQLite an INTEGER PRIMARY KEY so rowids are assigned. */
     id(t: Knex.CreateTableBuilder, constraintName: string) {
-      t.specificType("id", pg ? "numeric" : "integer").notNullable().primary(constraintName);
+      t.specificType("id", pg ? "numeric" : "integer")
+        .notNullable()
+        .primary(constraintName);
     },
     number(t: Knex.CreateTableBuilder, name: string) {
       return t.specificType(name, pg ? "numeric" : "integer");
@@ -52,7 +54,12 @@ const spacewalkSubset: EmbeddedMigration = {
     const pg = kind === "postgres";
     if (pg) {
       await knex.raw(`CREATE SEQUENCE ${SEQUENCES.server} START WITH ${FIRST_SERVER_ID}`);
-      for (const name of [SEQUENCES.action, SEQUENCES.pushClient, SEQUENCES.pushClientState, SEQUENCES.pushDispatcher]) {
+      for (const name of [
+        SEQUENCES.action,
+        SEQUENCES.pushClient,
+        SEQUENCES.pushClientState,
+        SEQUENCES.pushDispatcher,
+      ]) {
         await knex.raw(`CREATE SEQUENCE ${name}`);
       }
     }
@@ -199,7 +206,9 @@ const spacewalkSubset: EmbeddedMigration = {
     }
 
     // Reference data, with Spacewalk's ids and labels.
-    await knex(TABLES.actionStatus).insert(ACTION_STATUSES.map((s) => ({ id: s.id, name: s.name })));
+    await knex(TABLES.actionStatus).insert(
+      ACTION_STATUSES.map((s) => ({ id: s.id, name: s.name })),
+    );
     await knex(TABLES.actionType).insert(
       ACTION_TYPES.map((a) => ({ id: a.id, label: a.label, name: a.name })),
     );
@@ -226,7 +235,8 @@ const spacewalkSubset: EmbeddedMigration = {
     }
     if (kind === "postgres") {
       await knex.raw("DROP FUNCTION IF EXISTS rhn_pclient_mod_trig_fun()");
-      for (const name of Object.values(SEQUENCES)) await knex.raw(`DROP SEQUENCE IF EXISTS ${name}`);
+      for (const name of Object.values(SEQUENCES))
+        await knex.raw(`DROP SEQUENCE IF EXISTS ${name}`);
     }
   },
 };
@@ -235,7 +245,9 @@ const spacewalkSubset: EmbeddedMigration = {
 const MIGRATIONS: readonly EmbeddedMigration[] = [spacewalkSubset];
 
 /** knex migration source serving the embedded migrations (no files are read at run time). */
-export function embeddedMigrationSource(kind: DatabaseKind): Knex.MigrationSource<EmbeddedMigration> {
+export function embeddedMigrationSource(
+  kind: DatabaseKind,
+): Knex.MigrationSource<EmbeddedMigration> {
   return {
     getMigrations: async () => [...MIGRATIONS],
     getMigrationName: (migration) => migration.name,

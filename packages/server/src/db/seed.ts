@@ -40,7 +40,10 @@ export async function createSystem(
   const { knex, kind, guard } = internalsOf(store);
   const secret = options.secret ?? randomBytes(32).toString("hex");
   if (secret.length !== 64 && secret.length !== 32) {
-    throw new SeedError("bad-input", `secret must have 64 (sha256) or 32 (md5) characters, got ${secret.length}`);
+    throw new SeedError(
+      "bad-input",
+      `secret must have 64 (sha256) or 32 (md5) characters, got ${secret.length}`,
+    );
   }
   if (options.id !== undefined && (!Number.isSafeInteger(options.id) || options.id < 1)) {
     throw new SeedError("bad-input", `id must be a positive integer, got ${options.id}`);
@@ -55,8 +58,12 @@ export async function createSystem(
           const result = await trx.raw(`SELECT nextval('${SEQUENCES.server}') AS id`);
           serverId = toNumber(rawRows<{ id: unknown }>(result)[0]?.id, "nextval");
         } else {
-          const row = (await trx(TABLES.server).max({ id: "id" }).first()) as { id?: unknown } | undefined;
-          serverId = row?.id === null || row?.id === undefined ? FIRST_SERVER_ID : toNumber(row.id, "rhnserver.id") + 1;
+          const row = (await trx(TABLES.server).max({ id: "id" }).first()) as
+            { id?: unknown } | undefined;
+          serverId =
+            row?.id === null || row?.id === undefined
+              ? FIRST_SERVER_ID
+              : toNumber(row.id, "rhnserver.id") + 1;
         }
       }
       await trx(TABLES.server).insert({
@@ -103,27 +110,37 @@ export interface ScheduleActionOptions {
 }
 
 /** Inserts an rhnAction and one queued (status 0) rhnServerAction per system, in one transaction; returns the action id. */
-export async function scheduleAction(store: SpacewalkStore, options: ScheduleActionOptions): Promise<number> {
+export async function scheduleAction(
+  store: SpacewalkStore,
+  options: ScheduleActionOptions,
+): Promise<number> {
   const { knex, kind, guard } = internalsOf(store);
-  if (options.serverIds.length === 0) throw new SeedError("bad-input", "serverIds must name at least one system");
+  if (options.serverIds.length === 0)
+    throw new SeedError("bad-input", "serverIds must name at least one system");
   const label = options.type ?? "packages.update";
   return guard(() =>
     knex.transaction(async (trx) => {
-      const type = (await trx(TABLES.actionType).select("id").where("label", label).first()) as { id: unknown } | undefined;
+      const type = (await trx(TABLES.actionType).select("id").where("label", label).first()) as
+        { id: unknown } | undefined;
       if (type === undefined) {
-        const known = (await trx(TABLES.actionType).select("label").orderBy("id")) as { label: string }[];
+        const known = (await trx(TABLES.actionType).select("label").orderBy("id")) as {
+          label: string;
+        }[];
         throw new SeedError(
           "unknown-action-type",
           `unknown action type "${label}"; known: ${known.map((k) => k.label).join(", ")}`,
         );
       }
-      const servers = (await trx(TABLES.server).select("id", "org_id").whereIn("id", [...options.serverIds])) as {
+      const servers = (await trx(TABLES.server)
+        .select("id", "org_id")
+        .whereIn("id", [...options.serverIds])) as {
         id: unknown;
         org_id: unknown;
       }[];
       const found = new Set(servers.map((s) => toNumber(s.id, "rhnserver.id")));
       const missing = options.serverIds.filter((id) => !found.has(id));
-      if (missing.length > 0) throw new SeedError("unknown-server", `no rhnServer row for id(s) ${missing.join(", ")}`);
+      if (missing.length > 0)
+        throw new SeedError("unknown-server", `no rhnServer row for id(s) ${missing.join(", ")}`);
       const values = {
         org_id: servers[0] === undefined ? 1 : toNumber(servers[0].org_id, "rhnserver.org_id"),
         action_type: type.id,
@@ -140,8 +157,13 @@ export async function scheduleAction(store: SpacewalkStore, options: ScheduleAct
         const [inserted] = await trx(TABLES.action).insert(values);
         actionId = toNumber(inserted, "rhnaction.id");
       }
-      const rows = options.serverIds.map((serverId) => ({ server_id: serverId, action_id: actionId, status: 0 }));
-      for (let i = 0; i < rows.length; i += 500) await trx(TABLES.serverAction).insert(rows.slice(i, i + 500));
+      const rows = options.serverIds.map((serverId) => ({
+        server_id: serverId,
+        action_id: actionId,
+        status: 0,
+      }));
+      for (let i = 0; i < rows.length; i += 500)
+        await trx(TABLES.serverAction).insert(rows.slice(i, i + 500));
       return actionId;
     }),
   );
@@ -156,7 +178,10 @@ export interface SetServerActionStatusOptions {
 }
 
 /** Moves one rhnServerAction row to a status, as rhn_check and Spacewalk do while an action runs. */
-export async function setServerActionStatus(store: SpacewalkStore, options: SetServerActionStatusOptions): Promise<void> {
+export async function setServerActionStatus(
+  store: SpacewalkStore,
+  options: SetServerActionStatusOptions,
+): Promise<void> {
   const { knex, kind, guard } = internalsOf(store);
   if (![0, 1, 2, 3].includes(options.status)) {
     throw new SeedError("bad-input", `status must be 0, 1, 2 or 3, got ${String(options.status)}`);

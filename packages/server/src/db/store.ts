@@ -35,7 +35,10 @@ export async function openStore(url: string, options: StoreOptions = {}): Promis
   const target = parseDatabaseUrl(url);
   if (options.schema !== undefined) {
     if (target.kind !== "postgres") {
-      throw new DatabaseConfigError("database_schema", "applies to PostgreSQL only; remove it for a sqlite: database");
+      throw new DatabaseConfigError(
+        "database_schema",
+        "applies to PostgreSQL only; remove it for a sqlite: database",
+      );
     }
     if (!SCHEMA_NAME.test(options.schema)) {
       throw new DatabaseConfigError(
@@ -44,8 +47,14 @@ export async function openStore(url: string, options: StoreOptions = {}): Promis
       );
     }
   }
-  if (options.poolMax !== undefined && (!Number.isInteger(options.poolMax) || options.poolMax < 1)) {
-    throw new DatabaseConfigError("poolMax", `must be a positive integer, got ${String(options.poolMax)}`);
+  if (
+    options.poolMax !== undefined &&
+    (!Number.isInteger(options.poolMax) || options.poolMax < 1)
+  ) {
+    throw new DatabaseConfigError(
+      "poolMax",
+      `must be a positive integer, got ${String(options.poolMax)}`,
+    );
   }
   if (target.kind === "sqlite" && target.filename !== ":memory:") {
     // The default /var/lib/osad2/osad2.db lives in a directory a fresh install does not have yet.
@@ -90,13 +99,19 @@ class KnexSpacewalkStore implements SpacewalkStore {
 
   async prepare(options: PrepareOptions = {}): Promise<PrepareResult> {
     const result = await this.guard(() =>
-      prepareSchema(this.knex, this.kind, { schema: this.options.schema, notifyTrigger: options.notifyTrigger === true }),
+      prepareSchema(this.knex, this.kind, {
+        schema: this.options.schema,
+        notifyTrigger: options.notifyTrigger === true,
+      }),
     );
     this.stateIds = undefined;
     return result;
   }
 
-  async dueActions(now: Date, options: { readonly includePickedUp: boolean }): Promise<DueAction[]> {
+  async dueActions(
+    now: Date,
+    options: { readonly includePickedUp: boolean },
+  ): Promise<DueAction[]> {
     const statuses = options.includePickedUp ? [0, 1] : [0];
     // osa-dispatcher's rule: blocked only while the prerequisite's row for this server is not completed.
     const rows = await this.guard(() =>
@@ -206,7 +221,10 @@ class KnexSpacewalkStore implements SpacewalkStore {
     };
     return this.guard(async () => {
       // Two single statements instead of read-then-write: each is atomic, so no transaction is held.
-      const changed = await this.knex(TABLES.pushClient).where("name", name).whereNot("state_id", online).update(values);
+      const changed = await this.knex(TABLES.pushClient)
+        .where("name", name)
+        .whereNot("state_id", online)
+        .update(values);
       if (changed > 0) return true;
       await this.knex(TABLES.pushClient).where("name", name).update(values);
       return false;
@@ -249,7 +267,9 @@ class KnexSpacewalkStore implements SpacewalkStore {
 
   async setPingDeadline(name: string, deadline: Date): Promise<void> {
     await this.guard(() =>
-      this.knex(TABLES.pushClient).where("name", name).update({ next_action_time: toDbTime(this.kind, deadline) }),
+      this.knex(TABLES.pushClient)
+        .where("name", name)
+        .update({ next_action_time: toDbTime(this.kind, deadline) }),
     );
   }
 
@@ -284,7 +304,10 @@ class KnexSpacewalkStore implements SpacewalkStore {
     };
   }
 
-  async registerPushClient(serverId: number, client: { readonly name: string; readonly sharedKey: string }): Promise<void> {
+  async registerPushClient(
+    serverId: number,
+    client: { readonly name: string; readonly sharedKey: string },
+  ): Promise<void> {
     const { offline } = await this.states();
     const attempt = () =>
       this.knex.transaction(async (trx) => {
@@ -319,7 +342,10 @@ class KnexSpacewalkStore implements SpacewalkStore {
   async registerPushClientJid(serverId: number, jabberId: string): Promise<void> {
     await this.guard(() =>
       this.knex.transaction(async (trx) => {
-        await trx(TABLES.pushClient).where("jabber_id", jabberId).whereNot("server_id", serverId).update({ jabber_id: null });
+        await trx(TABLES.pushClient)
+          .where("jabber_id", jabberId)
+          .whereNot("server_id", serverId)
+          .update({ jabber_id: null });
         await trx(TABLES.pushClient)
           .where("server_id", serverId)
           .update({ jabber_id: jabberId, next_action_time: null, last_ping_time: null });
@@ -337,9 +363,17 @@ class KnexSpacewalkStore implements SpacewalkStore {
     }));
   }
 
-  async listen(onNotify: (serverId?: number) => void, options: ListenOptions = {}): Promise<() => Promise<void>> {
+  async listen(
+    onNotify: (serverId?: number) => void,
+    options: ListenOptions = {},
+  ): Promise<() => Promise<void>> {
     if (this.target.kind !== "postgres") return async () => undefined;
-    const stop = await listenForNotifications(this.target, pgConnectionConfig(this.target), onNotify, options);
+    const stop = await listenForNotifications(
+      this.target,
+      pgConnectionConfig(this.target),
+      onNotify,
+      options,
+    );
     const tracked = async () => {
       this.stopListeners.delete(tracked);
       await stop();
@@ -363,8 +397,15 @@ class KnexSpacewalkStore implements SpacewalkStore {
   /** rhnPushClientState ids by label, looked up once (Spacewalk assigns them from a sequence). */
   private states(): Promise<StateIds> {
     this.stateIds ??= this.guard(async () => {
-      const rows = await this.knex(TABLES.pushClientState).select("id", "label").whereIn("label", ["online", "offline"]);
-      const byLabel = new Map(rows.map((row: { id: unknown; label: unknown }) => [String(row.label), toNumber(row.id, "rhnpushclientstate.id")]));
+      const rows = await this.knex(TABLES.pushClientState)
+        .select("id", "label")
+        .whereIn("label", ["online", "offline"]);
+      const byLabel = new Map(
+        rows.map((row: { id: unknown; label: unknown }) => [
+          String(row.label),
+          toNumber(row.id, "rhnpushclientstate.id"),
+        ]),
+      );
       const online = byLabel.get("online");
       const offline = byLabel.get("offline");
       if (online === undefined || offline === undefined) {
@@ -392,5 +433,9 @@ class KnexSpacewalkStore implements SpacewalkStore {
 
 function isUniqueViolation(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  return code === "23505" || code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY";
+  return (
+    code === "23505" ||
+    code === "SQLITE_CONSTRAINT_UNIQUE" ||
+    code === "SQLITE_CONSTRAINT_PRIMARYKEY"
+  );
 }

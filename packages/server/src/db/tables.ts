@@ -45,7 +45,10 @@ export const ACTION_STATUSES: readonly { readonly id: 0 | 1 | 2 | 3; readonly na
 ];
 
 /** rhnPushClientState rows in Spacewalk's insertion order (its sequence gives online 1, offline 2). */
-export const PUSH_CLIENT_STATES: readonly { readonly id: number; readonly label: "online" | "offline" }[] = [
+export const PUSH_CLIENT_STATES: readonly {
+  readonly id: number;
+  readonly label: "online" | "offline";
+}[] = [
   { id: 1, label: "online" },
   { id: 2, label: "offline" },
 ];
@@ -54,7 +57,11 @@ export const PUSH_CLIENT_STATES: readonly { readonly id: number; readonly label:
 export const REBOOT_ACTION_LABEL = "reboot.reboot";
 
 /** Common rhnActionType rows with Spacewalk's ids, labels and names (its data file has more). */
-export const ACTION_TYPES: readonly { readonly id: number; readonly label: string; readonly name: string }[] = [
+export const ACTION_TYPES: readonly {
+  readonly id: number;
+  readonly label: string;
+  readonly name: string;
+}[] = [
   { id: 1, label: "packages.refresh_list", name: "Package List Refresh" },
   { id: 2, label: "hardware.refresh_list", name: "Hardware List Refresh" },
   { id: 3, label: "packages.update", name: "Package Install" },
@@ -62,14 +69,22 @@ export const ACTION_TYPES: readonly { readonly id: number; readonly label: strin
   { id: 5, label: "errata.update", name: "Errata Update" },
   { id: 6, label: "up2date_config.get", name: "Get server up2date config" },
   { id: 7, label: "up2date_config.update", name: "Update server up2date config" },
-  { id: 8, label: "packages.delta", name: "Package installation and removal in one RPM transaction" },
+  {
+    id: 8,
+    label: "packages.delta",
+    name: "Package installation and removal in one RPM transaction",
+  },
   { id: 9, label: "reboot.reboot", name: "System reboot" },
   { id: 13, label: "packages.autoupdate", name: "Automatic package installation" },
   { id: 14, label: "packages.runTransaction", name: "Package Synchronization" },
   { id: 15, label: "configfiles.upload", name: "Upload config file data to server" },
   { id: 16, label: "configfiles.deploy", name: "Deploy config files to system" },
   { id: 17, label: "configfiles.verify", name: "Verify deployed config files" },
-  { id: 18, label: "configfiles.diff", name: "Show differences between profiled config files and deployed config files" },
+  {
+    id: 18,
+    label: "configfiles.diff",
+    name: "Show differences between profiled config files and deployed config files",
+  },
   { id: 30, label: "script.run", name: "Run an arbitrary script" },
   { id: 32, label: "rhnsd.configure", name: "Spacewalk Daemon Configuration" },
   { id: 33, label: "packages.verify", name: "Verify deployed packages" },

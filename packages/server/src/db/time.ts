@@ -11,7 +11,8 @@ export type DbTime = Date | string;
 export const SQLITE_NOW = "(strftime('%Y-%m-%dT%H:%M:%fZ','now'))";
 
 export function toDbTime(kind: DatabaseKind, date: Date): DbTime {
-  if (Number.isNaN(date.getTime())) throw new RangeError("invalid Date passed to the database layer");
+  if (Number.isNaN(date.getTime()))
+    throw new RangeError("invalid Date passed to the database layer");
   return kind === "postgres" ? date : date.toISOString();
 }
 

@@ -104,7 +104,10 @@ export interface SpacewalkStore {
   expiredPingDeadlines(now: Date): Promise<string[]>;
   findSystemByDigitalId(digitalServerId: string): Promise<SpacewalkSystem | undefined>;
   /** register_osad: insert or update the system's rhnPushClient in one transaction (offline, times cleared). */
-  registerPushClient(serverId: number, client: { readonly name: string; readonly sharedKey: string }): Promise<void>;
+  registerPushClient(
+    serverId: number,
+    client: { readonly name: string; readonly sharedKey: string },
+  ): Promise<void>;
   /** register_osad_jid: records the system's jabber id (cleared on any other system holding it) and clears
    *  next_action_time and last_ping_time, as Spacewalk does. No push client row → nothing changes. */
   registerPushClientJid(serverId: number, jabberId: string): Promise<void>;
@@ -113,7 +116,10 @@ export interface SpacewalkStore {
   /** PostgreSQL LISTEN on NOTIFY_CHANNEL ("osad2_actions"); reconnects by itself; SQLite: returns a no-op.
    *  onNotify gets the notified server id (the trigger's payload), or undefined for the catch-up call made
    *  after a reconnect and for payloads that are not a number. */
-  listen(onNotify: (serverId?: number) => void, options?: ListenOptions): Promise<() => Promise<void>>;
+  listen(
+    onNotify: (serverId?: number) => void,
+    options?: ListenOptions,
+  ): Promise<() => Promise<void>>;
   /** A cheap query; rejects with DatabaseUnavailableError when the database cannot be reached. */
   healthCheck(): Promise<void>;
   close(): Promise<void>;
@@ -122,7 +128,11 @@ export interface SpacewalkStore {
 /** What the dedicated LISTEN connection is doing, for logs and health reports. */
 export type ListenEvent =
   | { readonly type: "listening"; readonly reconnected: boolean }
-  | { readonly type: "disconnected"; readonly error: DatabaseUnavailableError; readonly retryInMs: number };
+  | {
+      readonly type: "disconnected";
+      readonly error: DatabaseUnavailableError;
+      readonly retryInMs: number;
+    };
 
 /** Options of {@link SpacewalkStore.listen} beyond the contract's callback. */
 export interface ListenOptions {

@@ -13,14 +13,20 @@ export type DatabaseTarget =
 export function parseDatabaseUrl(url: string): DatabaseTarget {
   const text = url.trim();
   if (text === "") {
-    throw new DatabaseConfigError("database", "empty; use sqlite:/var/lib/osad2/osad2.db or postgres://user@host:5432/db");
+    throw new DatabaseConfigError(
+      "database",
+      "empty; use sqlite:/var/lib/osad2/osad2.db or postgres://user@host:5432/db",
+    );
   }
   if (text.startsWith("sqlite:")) {
     let filename = text.slice("sqlite:".length);
     // Accept sqlite:///abs/path too, as many tools write it.
     if (filename.startsWith("//")) filename = filename.slice(2);
     if (filename === "") {
-      throw new DatabaseConfigError("database", `"${url}" names no file; use sqlite:/path/osad2.db or sqlite::memory:`);
+      throw new DatabaseConfigError(
+        "database",
+        `"${url}" names no file; use sqlite:/path/osad2.db or sqlite::memory:`,
+      );
     }
     return { kind: "sqlite", filename, display: filename };
   }
@@ -29,10 +35,15 @@ export function parseDatabaseUrl(url: string): DatabaseTarget {
     try {
       parsed = new URL(text);
     } catch (error) {
-      throw new DatabaseConfigError("database", `"${redact(text)}" is not a valid URL`, { cause: error });
+      throw new DatabaseConfigError("database", `"${redact(text)}" is not a valid URL`, {
+        cause: error,
+      });
     }
     if (parsed.hostname === "") {
-      throw new DatabaseConfigError("database", `"${redact(text)}" names no host; use postgres://user@host:5432/db`);
+      throw new DatabaseConfigError(
+        "database",
+        `"${redact(text)}" names no host; use postgres://user@host:5432/db`,
+      );
     }
     const database = parsed.pathname.replace(/^\//, "");
     const display = `${parsed.hostname}:${parsed.port || "5432"}${database ? `/${database}` : ""}`;

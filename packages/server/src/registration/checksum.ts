@@ -21,7 +21,9 @@ export function systemIdChecksum(
 ): string {
   const algorithm = checksumAlgorithm(secret);
   if (algorithm === undefined) {
-    throw new RangeError(`a systemid secret must have 64 (sha256) or 32 (md5) characters, got ${secret.length}`);
+    throw new RangeError(
+      `a systemid secret must have 64 (sha256) or 32 (md5) characters, got ${secret.length}`,
+    );
   }
   const hash = createHash(algorithm).update(secret);
   for (const field of fields) {

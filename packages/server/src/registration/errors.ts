@@ -20,7 +20,12 @@ export class RegistrationFault extends Error {
   readonly faultCode: number;
   readonly reason: RegistrationFaultReason;
 
-  constructor(faultCode: number, reason: RegistrationFaultReason, message: string, options?: { cause?: unknown }) {
+  constructor(
+    faultCode: number,
+    reason: RegistrationFaultReason,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.faultCode = faultCode;
     this.reason = reason;
@@ -28,4 +33,5 @@ export class RegistrationFault extends Error {
 }
 
 /** The fixed advice Spacewalk gives with fault 9, appended to osad2's more specific message. */
-export const REREGISTER_HINT = "re-register this system with Spacewalk (rhn_register / rhnreg_ks) to get a valid systemid";
+export const REREGISTER_HINT =
+  "re-register this system with Spacewalk (rhn_register / rhnreg_ks) to get a valid systemid";

@@ -1,4 +1,10 @@
-export { signSystemId, verifySystemId, parseSystemId, SYSTEMID_CHECKSUM_FIELDS, MAX_SYSTEMID_CHARS } from "./systemid.js";
+export {
+  signSystemId,
+  verifySystemId,
+  parseSystemId,
+  SYSTEMID_CHECKSUM_FIELDS,
+  MAX_SYSTEMID_CHARS,
+} from "./systemid.js";
 export { systemIdChecksum, checksumAlgorithm } from "./checksum.js";
 export {
   registerOsad,

@@ -39,7 +39,10 @@ export function newSharedKey(): string {
 }
 
 /** Authenticates a systemid against the store (RegistrationFault when it is not valid). */
-export async function authenticateSystem(store: SpacewalkStore, systemIdXml: string): Promise<SpacewalkSystem> {
+export async function authenticateSystem(
+  store: SpacewalkStore,
+  systemIdXml: string,
+): Promise<SpacewalkSystem> {
   const { system } = await verifySystemId(systemIdXml, (id) => store.findSystemByDigitalId(id));
   return system;
 }
@@ -62,7 +65,8 @@ export async function registerOsad(
   await store.registerPushClient(system.id, { name: clientName, sharedKey });
   const registered = await store.pushDispatchers();
   // Spacewalk lists osa-dispatcher jabber ids; a standalone osad2 has none, so it names itself.
-  const dispatchers = registered.length > 0 ? registered.map((d) => d.jabberId) : [extras.publicHost];
+  const dispatchers =
+    registered.length > 0 ? registered.map((d) => d.jabberId) : [extras.publicHost];
   return {
     ...copyStruct(args),
     "client-name": clientName,

@@ -1,5 +1,10 @@
 import { timingSafeEqual } from "node:crypto";
-import { isStruct, parseParamsDocument, type XmlRpcStruct, type XmlRpcValue } from "../xmlrpc/codec.js";
+import {
+  isStruct,
+  parseParamsDocument,
+  type XmlRpcStruct,
+  type XmlRpcValue,
+} from "../xmlrpc/codec.js";
 import { checksumAlgorithm, systemIdChecksum, type ChecksumValue } from "./checksum.js";
 import {
   FAULT_ANONYMOUS_SYSTEM,
@@ -47,15 +52,22 @@ export interface SignOptions {
  * one struct holding the fields, `fields` (covered names) and `checksum`. `secret` is the system's
  * rhnServer.secret (64 characters → sha256, 32 → md5).
  */
-export function signSystemId(fields: SystemIdFields, secret: string, options: SignOptions = {}): string {
+export function signSystemId(
+  fields: SystemIdFields,
+  secret: string,
+  options: SignOptions = {},
+): string {
   const members: Record<string, string> = { type: "REAL" };
   for (const [key, value] of Object.entries(fields)) if (value !== undefined) members[key] = value;
   const covered = [...(options.checksumFields ?? SYSTEMID_CHECKSUM_FIELDS)];
   const checksum = systemIdChecksum(secret, members, covered);
   const parts = ['<?xml version="1.0"?>', "<params>", "<param>", "<value><struct>"];
-  for (const [key, value] of Object.entries(members)) parts.push(member(key, `<value><string>${escapeXml(value)}</string></value>`));
+  for (const [key, value] of Object.entries(members))
+    parts.push(member(key, `<value><string>${escapeXml(value)}</string></value>`));
   parts.push(member("checksum", `<value><string>${checksum}</string></value>`));
-  const items = covered.map((name) => `<value><string>${escapeXml(name)}</string></value>`).join("\n");
+  const items = covered
+    .map((name) => `<value><string>${escapeXml(name)}</string></value>`)
+    .join("\n");
   parts.push(member("fields", `<value><array><data>\n${items}\n</data></array></value>`));
   parts.push("</struct></value>", "</param>", "</params>", "");
   return parts.join("\n");
@@ -82,10 +94,16 @@ export interface ParsedSystemId {
 /** Parses and checks the shape of a systemid document (no database access, no checksum). */
 export async function parseSystemId(xml: string): Promise<ParsedSystemId> {
   const malformed = (detail: string, cause?: unknown) =>
-    new RegistrationFault(FAULT_INVALID_SYSTEM, "malformed-systemid", `invalid systemid: ${detail}; ${REREGISTER_HINT}`, {
-      cause,
-    });
-  if (xml.length > MAX_SYSTEMID_CHARS) throw malformed(`larger than ${MAX_SYSTEMID_CHARS} characters`);
+    new RegistrationFault(
+      FAULT_INVALID_SYSTEM,
+      "malformed-systemid",
+      `invalid systemid: ${detail}; ${REREGISTER_HINT}`,
+      {
+        cause,
+      },
+    );
+  if (xml.length > MAX_SYSTEMID_CHARS)
+    throw malformed(`larger than ${MAX_SYSTEMID_CHARS} characters`);
   let value: XmlRpcValue;
   try {
     value = await parseParamsDocument(xml);
@@ -104,14 +122,22 @@ export async function parseSystemId(xml: string): Promise<ParsedSystemId> {
   const values: Record<string, ChecksumValue> = {};
   for (const field of fieldList as readonly string[]) {
     const v = value[field];
-    if (v === undefined) throw malformed(`fields lists "${field}" but the document has no such member`);
+    if (v === undefined)
+      throw malformed(`fields lists "${field}" but the document has no such member`);
     if (typeof v === "string" || (typeof v === "number" && Number.isInteger(v))) values[field] = v;
     else if (Array.isArray(v) && v.every((i) => typeof i === "string" || typeof i === "number")) {
       values[field] = v as (string | number)[];
     } else throw malformed(`member "${field}" is not text`);
   }
   const type = typeof value.type === "string" ? value.type : undefined;
-  return { systemId, type, fields: fieldList as readonly string[], checksum, values, document: value };
+  return {
+    systemId,
+    type,
+    fields: fieldList as readonly string[],
+    checksum,
+    values,
+    document: value,
+  };
 }
 
 /** What verifySystemId needs to know about a system: its rhnServer.secret. */

@@ -7,7 +7,10 @@ interface DeserializerInstance {
     stream: Readable,
     callback: (error: Error | null | undefined, methodName?: string, params?: unknown[]) => void,
   ): void;
-  deserializeMethodResponse(stream: Readable, callback: (error: Error | null | undefined, result?: unknown) => void): void;
+  deserializeMethodResponse(
+    stream: Readable,
+    callback: (error: Error | null | undefined, result?: unknown) => void,
+  ): void;
 }
 interface SerializerModule {
   serializeMethodCall(method: string, params?: unknown[], encoding?: string): string;
@@ -15,7 +18,9 @@ interface SerializerModule {
   serializeFault(fault: unknown): string;
 }
 const require = createRequire(import.meta.url);
-const Deserializer = require("xmlrpc/lib/deserializer") as new (encoding?: string) => DeserializerInstance;
+const Deserializer = require("xmlrpc/lib/deserializer") as new (
+  encoding?: string,
+) => DeserializerInstance;
 const Serializer = require("xmlrpc/lib/serializer") as SerializerModule;
 
 /**
@@ -23,20 +28,15 @@ const Serializer = require("xmlrpc/lib/serializer") as SerializerModule;
  * sax-based deserializer and xmlbuilder-based serializer; osad2 only owns the HTTP layer.
  */
 export type XmlRpcValue =
-  | string
-  | number
-  | boolean
-  | Date
-  | Buffer
-  | null
-  | readonly XmlRpcValue[]
-  | XmlRpcStruct;
+  string | number | boolean | Date | Buffer | null | readonly XmlRpcValue[] | XmlRpcStruct;
 export interface XmlRpcStruct {
   readonly [member: string]: XmlRpcValue;
 }
 
 /** Turns a complete request body into the method name and parameters. Rejects on anything else. */
-export function parseMethodCall(body: Buffer | string): Promise<{ methodName: string; params: XmlRpcValue[] }> {
+export function parseMethodCall(
+  body: Buffer | string,
+): Promise<{ methodName: string; params: XmlRpcValue[] }> {
   return new Promise((resolve, reject) => {
     let settled = false;
     const stream = new PassThrough();
@@ -45,7 +45,8 @@ export function parseMethodCall(body: Buffer | string): Promise<{ methodName: st
       if (settled) return;
       settled = true;
       if (error) reject(error);
-      else if (typeof methodName !== "string" || methodName === "") reject(new Error("method call has no method name"));
+      else if (typeof methodName !== "string" || methodName === "")
+        reject(new Error("method call has no method name"));
       else resolve({ methodName, params: (params ?? []).map(sanitize) });
     });
     stream.end(body);
@@ -54,7 +55,10 @@ export function parseMethodCall(body: Buffer | string): Promise<{ methodName: st
 
 /** Parses an XML-RPC `<params>` document holding one value (Spacewalk's systemid file). */
 export function parseParamsDocument(text: string): Promise<XmlRpcValue> {
-  const body = text.trim().replace(/^<\?xml[^>]*\?>/i, "").trim();
+  const body = text
+    .trim()
+    .replace(/^<\?xml[^>]*\?>/i, "")
+    .trim();
   if (!/^<params[\s>]/i.test(body) || !/<\/params>$/i.test(body)) {
     return Promise.reject(new Error("not an XML-RPC <params> document"));
   }
@@ -102,7 +106,8 @@ export function isStruct(value: XmlRpcValue | undefined): value is XmlRpcStruct 
  */
 function sanitize(value: unknown): XmlRpcValue {
   if (value === null || value === undefined) return null;
-  if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") return value;
+  if (typeof value === "string" || typeof value === "number" || typeof value === "boolean")
+    return value;
   if (value instanceof Date || Buffer.isBuffer(value)) return value;
   if (Array.isArray(value)) return value.map(sanitize);
   if (typeof value === "object") {

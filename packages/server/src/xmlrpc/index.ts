@@ -15,6 +15,19 @@ export {
   FAULT_INTERNAL_ERROR,
   FAULT_SERVER_UNAVAILABLE,
 } from "./faults.js";
-export { parseMethodCall, parseParamsDocument, serializeCall, serializeFault, serializeResponse, isStruct } from "./codec.js";
+export {
+  parseMethodCall,
+  parseParamsDocument,
+  serializeCall,
+  serializeFault,
+  serializeResponse,
+  isStruct,
+} from "./codec.js";
 export type { XmlRpcValue, XmlRpcStruct } from "./codec.js";
-export type { XmlRpcMethod, XmlRpcCallContext, XmlRpcLogger, XmlRpcServerOptions, XmlRpcServer } from "./server.js";
+export type {
+  XmlRpcMethod,
+  XmlRpcCallContext,
+  XmlRpcLogger,
+  XmlRpcServerOptions,
+  XmlRpcServer,
+} from "./server.js";

@@ -1,5 +1,9 @@
 import type { SpacewalkStore } from "../db/types.js";
-import { registerOsad, registerOsadJid, type RegistrationReplyExtras } from "../registration/register.js";
+import {
+  registerOsad,
+  registerOsadJid,
+  type RegistrationReplyExtras,
+} from "../registration/register.js";
 import { isStruct, type XmlRpcStruct, type XmlRpcValue } from "./codec.js";
 import { FAULT_INVALID_PARAMS, XmlRpcFault } from "./faults.js";
 import type { XmlRpcMethod } from "./server.js";
@@ -12,7 +16,10 @@ export const REGISTER_OSAD_JID = "registration.register_osad_jid";
  * Both calls take (systemid: string, args?: struct), like Spacewalk's `def register_osad(self,
  * system_id, args={})`. Anything else is fault -32602 naming what was wrong.
  */
-function systemIdAndArgs(methodName: string, params: readonly XmlRpcValue[]): { systemId: string; args: XmlRpcStruct } {
+function systemIdAndArgs(
+  methodName: string,
+  params: readonly XmlRpcValue[],
+): { systemId: string; args: XmlRpcStruct } {
   if (params.length < 1 || params.length > 2) {
     throw new XmlRpcFault(
       FAULT_INVALID_PARAMS,
@@ -27,7 +34,10 @@ function systemIdAndArgs(methodName: string, params: readonly XmlRpcValue[]): { 
     );
   }
   if (!isStruct(args)) {
-    throw new XmlRpcFault(FAULT_INVALID_PARAMS, `${methodName}: argument 2 (args) must be a struct, got ${describe(args)}`);
+    throw new XmlRpcFault(
+      FAULT_INVALID_PARAMS,
+      `${methodName}: argument 2 (args) must be a struct, got ${describe(args)}`,
+    );
   }
   return { systemId, args };
 }

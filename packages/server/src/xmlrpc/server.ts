@@ -29,7 +29,10 @@ export interface XmlRpcCallContext {
  * A method handler. Throw XmlRpcFault (or any error with a numeric `faultCode`, such as
  * RegistrationFault) to answer with that fault; anything else thrown becomes fault -32603.
  */
-export type XmlRpcMethod = (params: readonly XmlRpcValue[], context: XmlRpcCallContext) => Promise<XmlRpcValue> | XmlRpcValue;
+export type XmlRpcMethod = (
+  params: readonly XmlRpcValue[],
+  context: XmlRpcCallContext,
+) => Promise<XmlRpcValue> | XmlRpcValue;
 
 /** The logging the endpoint needs; a pino logger fits. */
 export interface XmlRpcLogger {
@@ -75,7 +78,11 @@ export async function startXmlRpcServer(options: XmlRpcServerOptions): Promise<X
   const logger = options.logger ?? SILENT;
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) {
-    throw new XmlRpcServerError(options.host, options.port, "port must be an integer from 0 to 65535");
+    throw new XmlRpcServerError(
+      options.host,
+      options.port,
+      "port must be an integer from 0 to 65535",
+    );
   }
   // Own-property lookup only: "constructor" or "__proto__" must not resolve to Object.prototype members.
   const methods = new Map(Object.entries(options.methods));
@@ -98,9 +105,14 @@ export async function startXmlRpcServer(options: XmlRpcServerOptions): Promise<X
         ? http.createServer(handler)
         : https.createServer({ cert: options.tls.cert, key: options.tls.key }, handler);
   } catch (error) {
-    throw new XmlRpcServerError(options.host, options.port, `bad TLS certificate or key (${(error as Error).message})`, {
-      cause: error,
-    });
+    throw new XmlRpcServerError(
+      options.host,
+      options.port,
+      `bad TLS certificate or key (${(error as Error).message})`,
+      {
+        cause: error,
+      },
+    );
   }
   server.requestTimeout = DEFAULT_REQUEST_TIMEOUT_MS;
   server.headersTimeout = Math.min(server.headersTimeout, DEFAULT_REQUEST_TIMEOUT_MS);
@@ -109,7 +121,9 @@ export async function startXmlRpcServer(options: XmlRpcServerOptions): Promise<X
     if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
     else socket.destroy();
   });
-  server.on("tlsClientError", (error) => logger.debug({ err: error }, "XML-RPC TLS handshake failed"));
+  server.on("tlsClientError", (error) =>
+    logger.debug({ err: error }, "XML-RPC TLS handshake failed"),
+  );
 
   await new Promise<void>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
@@ -132,7 +146,10 @@ export async function startXmlRpcServer(options: XmlRpcServerOptions): Promise<X
   });
   server.on("error", (error) => logger.error({ err: error }, "XML-RPC server error"));
   const port = (server.address() as AddressInfo).port;
-  logger.info({ host: options.host, port, tls: options.tls !== undefined, path: XMLRPC_PATH }, "XML-RPC endpoint listening");
+  logger.info(
+    { host: options.host, port, tls: options.tls !== undefined, path: XMLRPC_PATH },
+    "XML-RPC endpoint listening",
+  );
 
   let closing: Promise<void> | undefined;
   return {
@@ -189,7 +206,9 @@ async function handleRequest(
     scope.logger.debug({ remoteAddress, err: error }, "malformed XML-RPC request");
     const message = (error as Error).message;
     // Well-formed XML that is not a methodCall is an invalid request; anything else did not parse.
-    const code = /method call|method name/i.test(message) ? FAULT_INVALID_REQUEST : FAULT_PARSE_ERROR;
+    const code = /method call|method name/i.test(message)
+      ? FAULT_INVALID_REQUEST
+      : FAULT_PARSE_ERROR;
     return xml(response, serializeFault(code, `malformed XML-RPC request: ${message}`));
   }
 
@@ -216,29 +235,49 @@ async function handleRequest(
     text = serializeResponse(result);
   } catch (error) {
     scope.logger.error({ err: error, method: call.methodName }, "cannot serialise XML-RPC result");
-    text = serializeFault(FAULT_INTERNAL_ERROR, `internal error: the result of ${call.methodName} cannot be serialised`);
+    text = serializeFault(
+      FAULT_INTERNAL_ERROR,
+      `internal error: the result of ${call.methodName} cannot be serialised`,
+    );
   }
   scope.logger.debug({ remoteAddress, method: call.methodName }, "XML-RPC call answered");
   return xml(response, text);
 }
 
 /** Maps a thrown error to fault XML, logging it at a level fitting its cause. */
-function faultFor(error: unknown, methodName: string, remoteAddress: string, logger: XmlRpcLogger): string {
+function faultFor(
+  error: unknown,
+  methodName: string,
+  remoteAddress: string,
+  logger: XmlRpcLogger,
+): string {
   const faultCode = (error as { faultCode?: unknown } | null)?.faultCode;
   if (typeof faultCode === "number" && error instanceof Error) {
-    logger.info({ remoteAddress, method: methodName, faultCode, reason: error.message }, "XML-RPC call refused");
+    logger.info(
+      { remoteAddress, method: methodName, faultCode, reason: error.message },
+      "XML-RPC call refused",
+    );
     return serializeFault(faultCode, error.message);
   }
   if (isUnavailable(error)) {
-    logger.warn({ remoteAddress, method: methodName, err: error }, "XML-RPC call failed: database unavailable");
-    return serializeFault(FAULT_SERVER_UNAVAILABLE, "the Spacewalk database is unavailable right now; retry later");
+    logger.warn(
+      { remoteAddress, method: methodName, err: error },
+      "XML-RPC call failed: database unavailable",
+    );
+    return serializeFault(
+      FAULT_SERVER_UNAVAILABLE,
+      "the Spacewalk database is unavailable right now; retry later",
+    );
   }
   logger.error({ remoteAddress, method: methodName, err: error }, "XML-RPC handler failed");
   const message = error instanceof Error ? error.message : String(error);
   return serializeFault(FAULT_INTERNAL_ERROR, `internal error in ${methodName}: ${message}`);
 }
 
-function readBody(request: http.IncomingMessage, limit: number): Promise<Buffer | "too-large" | "aborted"> {
+function readBody(
+  request: http.IncomingMessage,
+  limit: number,
+): Promise<Buffer | "too-large" | "aborted"> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
