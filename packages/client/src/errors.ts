@@ -88,17 +88,6 @@ export class RegistrationFault extends ClientError {
   }
 }
 
-/** rhn_check could not be run at all (for example the command does not exist). */
-export class ExecutorError extends ClientError {
-  override name = "ExecutorError";
-  readonly command: string;
-
-  constructor(command: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.command = command;
-  }
-}
-
 /** Another osad2-client already holds the pidfile. */
 export class PidfileError extends ClientError {
   override name = "PidfileError";

@@ -1,10 +1,12 @@
+// The public surface of @osad2/client. The service: createClient + loadConfig; its parts
+// (Executor, Registrar, Subscriber, registerOsad) are usable on their own.
+export { createClient, DEFAULT_STOP_GRACE_MS } from "./client.js";
 export {
   ClientError,
   ConfigError,
   KeyConfigError,
   RegistrationError,
   RegistrationFault,
-  ExecutorError,
   PidfileError,
 } from "./errors.js";
 export {
@@ -50,7 +52,6 @@ export { parseUp2date, readUp2date, DEFAULT_UP2DATE_PATH } from "./up2date.js";
 export { parseIni } from "./ini-file.js";
 export { createLogger, silentLogger } from "./logger.js";
 export { Subscriber } from "./subscriber.js";
-export { createClient, DEFAULT_STOP_GRACE_MS } from "./client.js";
 export { readStateFile, writeStateFile, summarizeRun } from "./state.js";
 export { acquirePidfile, processAlive } from "./pidfile.js";
 export { parseCliArgs, buildProgram } from "./cli-args.js";
