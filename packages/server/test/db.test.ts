@@ -165,6 +165,12 @@ describe.each(KINDS)("store on %s", (kind) => {
             applied: [],
             notifyTrigger: false,
           });
+          // The NOTIFY trigger is the one opt-in change; it adds no table.
+          expect(await existing.prepare({ notifyTrigger: true })).toEqual({
+            schema: "existing",
+            applied: [],
+            notifyTrigger: kind === "postgres",
+          });
           // The state ids come from the table, not from assumptions: 11/12 here.
           expect(await existing.markOnline("spacewalkclient1", new Date())).toBe(true);
           expect((await existing.findClient("spacewalkclient1"))?.state).toBe("online");
