@@ -22,6 +22,8 @@ export class ActionCompleter {
   private pgClient: pg.Client | undefined;
   /** Rows set to completed so far. */
   completedRows = 0;
+  /** When the last UPDATE that completed a row committed (ms), 0 before any. */
+  lastWriteAt = 0;
   /** The last write error, if any (the bench reports it; later batches still run). */
   lastError: Error | undefined;
 
@@ -73,7 +75,11 @@ export class ActionCompleter {
     for (let i = 0; i < ids.length; i += BATCH) {
       const batch = ids.slice(i, i + BATCH);
       try {
-        this.completedRows += await this.update(batch, now);
+        const changed = await this.update(batch, now);
+        if (changed > 0) {
+          this.completedRows += changed;
+          this.lastWriteAt = Date.now();
+        }
       } catch (error) {
         this.lastError = error as Error;
       }

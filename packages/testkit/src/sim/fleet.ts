@@ -13,13 +13,15 @@ export interface SimFleetOptions extends Omit<SimSpec, "clients"> {
   readonly clients: readonly SimIdentity[];
   /** Directory for the spec files (one per process). */
   readonly dir: string;
+  /** Clients started per second over the whole fleet (split among the processes); 0 = all at once. */
+  readonly connectRate?: number;
   /** Clients per `osad2-sim-clients` process. Default {@link DEFAULT_CLIENTS_PER_PROCESS}. */
   readonly clientsPerProcess?: number;
   /** Path of the built `sim-clients.js`. Default: the one next to this package's dist. */
   readonly binPath?: string;
   /** Copy the processes' stderr to ours. Default false. */
   readonly echo?: boolean;
-  /** Milliseconds to wait for every process's `started`. Default 120,000. */
+  /** Milliseconds to wait for every process's `started`. Default 120,000 (+ 1.5 × the paced start). */
   readonly startTimeoutMs?: number;
 }
 
@@ -75,17 +77,25 @@ export class SimFleet {
       echo,
       startTimeoutMs,
       clients,
+      connectRate,
       ...base
     } = options;
+    const processes = Math.ceil(clients.length / per);
     await fs.mkdir(dir, { recursive: true });
     const started: Promise<void>[] = [];
     for (let offset = 0, i = 0; offset < clients.length; offset += per, i++) {
-      const spec: SimSpec = { ...base, clients: clients.slice(offset, offset + per) };
+      const spec: SimSpec = {
+        ...base,
+        clients: clients.slice(offset, offset + per),
+        ...(connectRate ? { connectRate: connectRate / processes } : {}),
+      };
       const file = path.join(dir, `sim-${i}.json`);
       await fs.writeFile(file, JSON.stringify(spec), { mode: 0o600 });
       started.push(fleet.spawn(bin, file, echo ?? false));
     }
-    const timeout = startTimeoutMs ?? 120_000;
+    // A paced start lasts clients/connectRate seconds by design.
+    const paced = connectRate ? (clients.length / connectRate) * 1000 * 1.5 : 0;
+    const timeout = startTimeoutMs ?? 120_000 + paced;
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([

@@ -1,4 +1,4 @@
-import { setImmediate as nextTurn } from "node:timers/promises";
+import { setImmediate as nextTurn, setTimeout as sleep } from "node:timers/promises";
 import * as zmq from "zeromq";
 import type { SimCounts, SimEvent } from "./events.js";
 import { SimClient } from "./client.js";
@@ -33,9 +33,14 @@ export class SimPool {
     this.context = new zmq.Context({ maxSockets: this.spec.maxSockets, blocky: false });
   }
 
-  /** Starts every client, {@link SimSpec.connectBatch} per event-loop turn; resolves when all are connecting. */
+  /**
+   * Starts every client ({@link SimSpec.connectRate} per second, or {@link SimSpec.connectBatch}
+   * per event-loop turn); resolves when all are connecting.
+   */
   async start(): Promise<void> {
     const emit = (event: SimEvent): void => this.count(event);
+    const t0 = Date.now();
+    const rate = this.spec.connectRate;
     for (const [i, identity] of this.spec.clients.entries()) {
       if (this.closed) return;
       const client = new SimClient(identity, {
@@ -50,7 +55,12 @@ export class SimPool {
       });
       this.clients.push(client);
       client.start();
-      if ((i + 1) % this.spec.connectBatch === 0) await nextTurn();
+      if (rate > 0) {
+        // Client i+1 is due at t0 + (i+1)/rate seconds.
+        const wait = t0 + ((i + 1) / rate) * 1000 - Date.now();
+        if (wait > 0) await sleep(wait);
+        else if ((i + 1) % this.spec.connectBatch === 0) await nextTurn();
+      } else if ((i + 1) % this.spec.connectBatch === 0) await nextTurn();
     }
     this.listener({
       type: "started",

@@ -5,6 +5,7 @@ import { registerOsad } from "@osad2/client";
 import { generateKeyPair, KeyStore, type KeyPair } from "@osad2/keys";
 import { createSystem, type SpacewalkStore } from "@osad2/server";
 import { SimRegistrationError } from "./errors.js";
+import { retryBusy } from "./retry.js";
 import type { SimIdentity } from "./spec.js";
 
 /** How a simulated system gets its push-client name. */
@@ -32,8 +33,8 @@ export interface SimSystemsOptions {
   readonly systemidDir: string;
   /** Registrations in flight at once. Default 8. */
   readonly concurrency?: number;
-  /** Called after every 500 systems (progress on stderr). */
-  readonly progress?: (done: number) => void;
+  /** Called after every 1,000 systems created, then registered (progress on stderr). */
+  readonly progress?: (done: number, phase: "created" | "registered") => void;
 }
 
 /** A simulated Spacewalk system: rhnServer row, key pair in the allow-list, registered push client. */
@@ -54,18 +55,33 @@ export async function createSimSystems(options: SimSystemsOptions): Promise<SimS
   }
   await fs.mkdir(options.systemidDir, { recursive: true });
   const keys = await KeyStore.open(options.certificates);
+  // Two phases, so this process and the server never write the database at the same time: on
+  // SQLite a read-then-write transaction (createSystem) that races another process's write
+  // fails at once with SQLITE_BUSY, whatever the busy timeout.
+  const created: { label: string; serverId: number; systemidPath: string; keyPair: KeyPair }[] = [];
+  try {
+    for (let i = 0; i < options.count; i++) {
+      const label = `${prefix}${i}`;
+      const { system, systemIdXml } = await retryBusy(() =>
+        createSystem(options.store, { name: label }),
+      );
+      const keyPair = generateKeyPair();
+      await keys.add(label, keyPair.publicKey);
+      const systemidPath = path.join(options.systemidDir, `${label}.systemid`);
+      await fs.writeFile(systemidPath, systemIdXml, { mode: 0o600 });
+      created.push({ label, serverId: system.id, systemidPath, keyPair });
+      if ((i + 1) % 1000 === 0) options.progress?.(i + 1, "created");
+    }
+  } finally {
+    await keys.close();
+  }
   const result: SimSystem[] = new Array<SimSystem>(options.count);
   let next = 0;
   let done = 0;
   const worker = async (): Promise<void> => {
-    while (next < options.count) {
+    while (next < created.length) {
       const i = next++;
-      const label = `${prefix}${i}`;
-      const { system, systemIdXml } = await createSystem(options.store, { name: label });
-      const keyPair: KeyPair = generateKeyPair();
-      await keys.add(label, keyPair.publicKey);
-      const systemidPath = path.join(options.systemidDir, `${label}.systemid`);
-      await fs.writeFile(systemidPath, systemIdXml, { mode: 0o600 });
+      const { label, serverId, systemidPath, keyPair } = created[i] as (typeof created)[number];
       let name: string;
       if (method === "xmlrpc") {
         try {
@@ -79,20 +95,14 @@ export async function createSimSystems(options: SimSystemsOptions): Promise<SimS
         }
       } else {
         name = randomBytes(8).toString("hex");
-        await options.store.registerPushClient(system.id, {
-          name,
-          sharedKey: randomBytes(20).toString("hex"),
-        });
+        const sharedKey = randomBytes(20).toString("hex");
+        await retryBusy(() => options.store.registerPushClient(serverId, { name, sharedKey }));
       }
-      result[i] = { label, serverId: system.id, name, ...keyPair };
-      if (++done % 500 === 0) options.progress?.(done);
+      result[i] = { label, serverId, name, ...keyPair };
+      if (++done % 1000 === 0) options.progress?.(done, "registered");
     }
   };
-  try {
-    const workers = Math.max(1, Math.min(options.concurrency ?? 8, options.count));
-    await Promise.all(Array.from({ length: workers }, worker));
-  } finally {
-    await keys.close();
-  }
+  const workers = Math.max(1, Math.min(options.concurrency ?? 8, options.count));
+  await Promise.all(Array.from({ length: workers }, worker));
   return result;
 }

@@ -30,6 +30,12 @@ export interface SimSpec {
   readonly command?: readonly string[];
   /** Clients started per event-loop turn, so 10,000 connects do not starve the loop. Default 100. */
   readonly connectBatch?: number;
+  /**
+   * Clients this process starts per second; 0 (default) = all at once. Thousands of CURVE
+   * handshakes at once overrun a server's 30 s handshake limit; the failed ones back off
+   * (up to 60 s) and the whole start-up takes longer than a paced one.
+   */
+  readonly connectRate?: number;
   /** ZMQ_MAX_SOCKETS of the process's shared context. Default: 6 per client + 64. */
   readonly maxSockets?: number;
   /** `software` in each hello. Default "osad2-sim/0.1.0". */
@@ -55,6 +61,14 @@ function positiveInt(field: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
     throw new SimSpecError(field, `must be a whole number >= 1 (got ${JSON.stringify(value)})`);
+  }
+  return value;
+}
+
+function nonNegative(field: string, value: unknown): number {
+  if (value === undefined) return 0;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+    throw new SimSpecError(field, `must be a number >= 0 (got ${JSON.stringify(value)})`);
   }
   return value;
 }
@@ -114,6 +128,7 @@ export function parseSimSpec(input: unknown): ResolvedSimSpec {
     clients,
     command,
     connectBatch: positiveInt("connectBatch", raw.connectBatch, DEFAULT_CONNECT_BATCH),
+    connectRate: nonNegative("connectRate", raw.connectRate),
     maxSockets: positiveInt(
       "maxSockets",
       raw.maxSockets,

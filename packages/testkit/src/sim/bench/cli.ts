@@ -1,4 +1,5 @@
 import type { DatabaseChoice } from "../../deployment.js";
+import { installInterruptHandler } from "./cleanup.js";
 import { fanout } from "./fanout.js";
 import { footprint } from "./footprint.js";
 import { latency } from "./latency.js";
@@ -18,7 +19,8 @@ export const BENCH_USAGE = `usage: tools/bench <command> [flags]     (one JSON d
   storm     [--clients 1000] [--signal TERM|KILL] [--down 5] server restart with N clients, actions scheduled while down
   footprint [--clients 1000] [--idle 60]                   server RSS per client; idle real client RSS and CPU
 common flags: --register xmlrpc|store (default xmlrpc)  --checkin-count 100  --ping-interval 10
-  --poll-interval 1  --clients-per-process 1000  --command PATH|none (per checkin; default none)
+  --poll-interval 1  --clients-per-process 1000  --connect-rate 200 (clients/s; 0 = all at once)
+  --command PATH|none (spawned per checkin by each simulated client; default none)
   --timeout 900 (s per phase)  --echo (server/client output to stderr)`;
 
 type Runner = (database: DatabaseChoice, options: BenchOptions, log: Log) => Promise<unknown>;
@@ -58,6 +60,7 @@ export async function runBench(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const log = makeLog();
+  installInterruptHandler(log);
   const machine = machineInfo();
   const databases: DatabaseChoice[] = options.db === "both" ? ["sqlite", "postgres"] : [options.db];
   const results: unknown[] = [];

@@ -1,5 +1,7 @@
 import { scheduleAction } from "@osad2/server";
 import type { DatabaseChoice } from "../../deployment.js";
+import { retryBusy } from "../retry.js";
+import { serverMetrics, type ServerMetrics } from "./metrics.js";
 import type { BenchOptions } from "./options.js";
 import { sampleProcess } from "./proc.js";
 import { BenchTimeoutError, SimBench, type Log } from "./setup.js";
@@ -10,11 +12,14 @@ export interface FanoutResult {
   readonly clients: number;
   readonly processes: number;
   readonly registerMs: number;
-  /** Start of the simulated clients → every one said hello / is online in rhnPushClient. */
-  readonly connectMs: number;
-  readonly onlineMs: number;
+  /** Start of the simulated clients (paced by --connect-rate) → every one said hello / is online. */
+  readonly connectMs: number | null;
+  readonly onlineMs: number | null;
+  /** Clients that completed the CURVE handshake on both sockets, and rows online, at the end. */
+  readonly clientsConnected: number;
+  readonly clientsOnline: number;
   /** The INSERT of the mass action (rhnAction + N rhnServerAction rows). */
-  readonly scheduleMs: number;
+  readonly scheduleMs: number | null;
   /** Action committed → each client's first checkin (ms). */
   readonly checkinDelay: Distribution | undefined;
   /** Action committed → the last client got its checkin. */
@@ -27,9 +32,11 @@ export interface FanoutResult {
   readonly completedRows: number;
   readonly serverRssMiB: number;
   readonly serverFds: number;
+  readonly serverMetrics: ServerMetrics;
   readonly authFailures: number;
   readonly clientErrors: number;
   readonly errorSamples: readonly string[];
+  /** Set when a phase did not finish: which, and where it stood. */
   readonly timedOut?: string;
 }
 
@@ -40,35 +47,39 @@ export async function fanout(
   log: Log,
 ): Promise<FanoutResult> {
   const bench = await SimBench.create(database, options, log);
+  const n = options.clients;
+  let connectMs: number | null = null;
+  let onlineMs: number | null = null;
+  let scheduleMs: number | null = null;
+  let allCheckinsMs: number | null = null;
+  let allCompletedMs: number | null = null;
+  let timedOut: string | undefined;
+  let t0 = Number.POSITIVE_INFINITY;
+  let actionId: number | undefined;
   try {
-    const { connectMs, onlineMs } = await bench.connectAll();
-    log(
-      `all ${options.clients} online after ${onlineMs} ms; scheduling one action for all of them`,
-    );
-    const n = options.clients;
-    const t = Date.now();
-    const actionId = await scheduleAction(await bench.deployment.store(), {
-      serverIds: bench.serverIds,
-      name: `fanout bench (${n} systems)`,
-    });
-    const t0 = Date.now();
-    let allCheckinsMs: number | null = null;
-    let allCompletedMs: number | null = null;
-    let timedOut: string | undefined;
     try {
+      ({ connectMs, onlineMs } = await bench.connectAll());
+      log(`all ${n} online after ${onlineMs} ms; scheduling one action for all of them`);
+      const store = await bench.deployment.store();
+      const t = Date.now();
+      actionId = await retryBusy(() =>
+        scheduleAction(store, { serverIds: bench.serverIds, name: `fanout bench (${n} systems)` }),
+      );
+      t0 = Date.now();
+      scheduleMs = t0 - t;
       await bench.waitUntil(
         "every client's checkin",
         () => bench.tracker.firstCheckinsSince(t0).size >= n,
         () => `${bench.tracker.firstCheckinsSince(t0).size}/${n} checkins`,
       );
-      allCheckinsMs = Date.now() - t0;
+      allCheckinsMs = Math.max(...bench.tracker.firstCheckinsSince(t0).values()) - t0;
       log(`every client got its checkin after ${allCheckinsMs} ms`);
       await bench.waitUntil(
         "every run completed in rhnServerAction",
         () => bench.completer.completedRows >= n,
         () => `${bench.completer.completedRows}/${n} completed`,
       );
-      allCompletedMs = Date.now() - t0;
+      allCompletedMs = bench.completer.lastWriteAt - t0;
       log(`every action completed after ${allCompletedMs} ms`);
     } catch (error) {
       if (!(error instanceof BenchTimeoutError)) throw error;
@@ -84,15 +95,18 @@ export async function fanout(
       registerMs: bench.registerMs,
       connectMs,
       onlineMs,
-      scheduleMs: t0 - t,
+      clientsConnected: bench.tracker.currentlyConnected.size,
+      clientsOnline: await bench.db.onlineCount(),
+      scheduleMs,
       checkinDelay: distribution([...firsts.values()].map((at) => at - t0)),
       allCheckinsMs,
       allCompletedMs,
       clientsWithCheckin: firsts.size,
       duplicateCheckins: bench.tracker.checkinCountSince(t0) - firsts.size,
-      completedRows: await bench.db.completedCount([actionId]),
+      completedRows: actionId === undefined ? 0 : await bench.db.completedCount([actionId]),
       serverRssMiB: Math.round(server.rssKiB / 1024),
       serverFds: server.fds,
+      serverMetrics: await serverMetrics(bench.deployment),
       authFailures: bench.tracker.authFailures,
       clientErrors: bench.tracker.errors,
       errorSamples: bench.tracker.errorSamples,

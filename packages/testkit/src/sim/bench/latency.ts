@@ -1,6 +1,7 @@
 import { scheduleAction, setServerActionStatus } from "@osad2/server";
 import type { DatabaseChoice } from "../../deployment.js";
 import { sleep } from "../../wait.js";
+import { retryBusy } from "../retry.js";
 import type { BenchOptions } from "./options.js";
 import { benchDeployment, type Log } from "./setup.js";
 import { distribution, type Distribution } from "./stats.js";
@@ -76,10 +77,12 @@ export async function latency(
       const checkinsBefore = checkinTimes(client.lines).length;
       const runsBefore = (await deployment.runs()).length;
       const t = Date.now();
-      const actionId = await scheduleAction(store, {
-        serverIds: [system.serverId],
-        name: `latency try ${i}`,
-      });
+      const actionId = await retryBusy(() =>
+        scheduleAction(store, {
+          serverIds: [system.serverId],
+          name: `latency try ${i}`,
+        }),
+      );
       const t0 = Date.now();
       insert.push(t0 - t);
       const deadline = t0 + 15_000;
@@ -105,9 +108,12 @@ export async function latency(
           failureSamples.push(`try ${i}: no checkin and run within 15 s`);
       }
       // What rhn_check would report, so the next try starts with nothing due.
-      await setServerActionStatus(store, { serverId: system.serverId, actionId, status: 2 });
-      // A random gap, so tries do not lock into phase with the server's poll timer.
-      await sleep(50 + Math.floor(Math.random() * 200));
+      await retryBusy(() =>
+        setServerActionStatus(store, { serverId: system.serverId, actionId, status: 2 }),
+      );
+      // A random gap as long as the poll interval: without it each try would start at the same
+      // phase of the server's poll timer (right after the poll that found the previous one).
+      await sleep(50 + Math.floor(Math.random() * options.pollInterval * 1000));
       if ((i + 1) % 25 === 0) log(`${database}: ${i + 1}/${options.tries} tries`);
     }
     return {

@@ -20,6 +20,8 @@ export interface BenchOptions {
   readonly pollInterval: number;
   /** `--clients-per-process N` for the simulated clients. Default 1000. */
   readonly clientsPerProcess: number;
+  /** `--connect-rate N`: simulated clients started per second (0 = all at once). Default 200. */
+  readonly connectRate: number;
   /** `--command PATH`: spawned per checkin by each simulated client; default none (recorded only). */
   readonly command: readonly string[];
   /** `--signal TERM|KILL` (storm): how the server is stopped. Default TERM. */
@@ -47,6 +49,7 @@ export const DEFAULT_BENCH_OPTIONS: BenchOptions = {
   pollInterval: 1,
   clientsPerProcess: BENCH_CLIENTS_PER_PROCESS,
   command: [],
+  connectRate: 200,
   signal: "SIGTERM",
   downSeconds: 5,
   idleSeconds: 60,
@@ -131,6 +134,9 @@ export function parseBenchFlags(argv: readonly string[], defaults: BenchOptions)
         break;
       case "--clients-per-process":
         o.clientsPerProcess = int(flag, value, 1);
+        break;
+      case "--connect-rate":
+        o.connectRate = int(flag, value, 0);
         break;
       case "--command":
         if (value === undefined || value === "")

@@ -6,6 +6,7 @@ import { sleep } from "../../wait.js";
 import { ActionCompleter } from "../completer.js";
 import { SimFleet } from "../fleet.js";
 import { createSimSystems, type SimSystem } from "../register.js";
+import { onInterrupt } from "./cleanup.js";
 import { BenchDb } from "./db.js";
 import type { BenchOptions } from "./options.js";
 import { SimTracker } from "./tracker.js";
@@ -21,6 +22,9 @@ export class BenchTimeoutError extends Error {
     super(`timed out after ${timeoutMs} ms waiting for ${what}${state}`);
   }
 }
+
+/** Connecting clients that make no progress for this long are reported as stalled. */
+const STALL_MS = 120_000;
 
 /** Progress on stderr, with seconds since the bench started. */
 export type Log = (message: string) => void;
@@ -51,6 +55,12 @@ export async function benchDeployment(
       ...extra,
     },
   });
+  const forget = onInterrupt(() => deployment.dispose());
+  const dispose = deployment.dispose.bind(deployment);
+  deployment.dispose = async () => {
+    forget();
+    await dispose();
+  };
   // `init --notify-trigger`: PostgreSQL wakes the server by NOTIFY instead of the poll.
   const args = [cliPath("server"), "init", "--config", deployment.serverConfigPath];
   if (database === "postgres") args.push("--notify-trigger");
@@ -69,6 +79,7 @@ export class SimBench {
   readonly tracker: SimTracker;
   fleet: SimFleet | undefined;
   systems: SimSystem[] = [];
+  private forgetFleet: (() => void) | undefined;
   /** How long creating and registering the systems took. */
   registerMs = 0;
   private readonly byName = new Map<string, SimSystem>();
@@ -120,7 +131,7 @@ export class SimBench {
       method: options.register,
       registrationUrl: deployment.registrationUrl,
       systemidDir: path.join(deployment.dir, "sim-systems"),
-      progress: (n) => log(`registered ${n}/${options.clients} systems (${options.register})`),
+      progress: (n, phase) => log(`${phase} ${n}/${options.clients} systems`),
     });
     for (const s of bench.systems) bench.byName.set(s.name, s);
     bench.registerMs = Date.now() - t0;
@@ -145,17 +156,36 @@ export class SimBench {
         command: this.options.command,
         dir: path.join(d.dir, "sim"),
         clientsPerProcess: this.options.clientsPerProcess,
+        connectRate: this.options.connectRate,
         echo: this.options.echo,
       },
       this.tracker.listener,
     );
+    const fleet = this.fleet;
+    this.forgetFleet = onInterrupt(async () => void (await fleet.stop()));
     this.log(
       `${this.systems.length} simulated clients started in ${this.fleet.pids.length} processes`,
     );
     const n = this.systems.length;
+    let last = -1;
+    let lastChange = Date.now();
     await this.waitUntil(
       "every simulated client connected (hello sent)",
-      () => this.tracker.connectedSince(t0) >= n,
+      () => {
+        const connected = this.tracker.connectedSince(t0);
+        if (connected !== last) {
+          last = connected;
+          lastChange = Date.now();
+        } else if (Date.now() - lastChange > STALL_MS) {
+          // No progress for minutes: report now instead of at the end of --timeout.
+          throw new BenchTimeoutError(
+            "every simulated client connected (hello sent)",
+            STALL_MS,
+            ` (stalled at ${connected}/${n} for ${STALL_MS / 1000} s)`,
+          );
+        }
+        return connected >= n;
+      },
       () => `${this.tracker.connectedSince(t0)}/${n} connected`,
     );
     const connectMs = Date.now() - t0;
@@ -203,6 +233,7 @@ export class SimBench {
   }
 
   async dispose(): Promise<void> {
+    this.forgetFleet?.();
     await this.fleet?.stop().catch(() => undefined);
     await this.completer.close().catch(() => undefined);
     this.db.close();

@@ -1,0 +1,36 @@
+import type { Deployment } from "../../deployment.js";
+
+/** A few of the server's own Prometheus gauges (heap, event-loop lag, clients online). */
+export type ServerMetrics = Record<string, number>;
+
+const WANTED = [
+  "osad2_clients_online",
+  "osad2_notifications_published_total",
+  "osad2_auth_failures_total",
+  "osad2_poll_errors_total",
+  "osad2_process_heap_bytes",
+  "osad2_process_open_fds",
+  "osad2_process_max_fds",
+  "osad2_nodejs_eventloop_lag_mean_seconds",
+  "osad2_nodejs_eventloop_lag_max_seconds",
+];
+
+/** Reads /metrics of the deployment's server; an empty object when it does not answer. */
+export async function serverMetrics(deployment: Deployment): Promise<ServerMetrics> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${deployment.ports.metrics}/metrics`, {
+      signal: AbortSignal.timeout(5000),
+    });
+    const text = await res.text();
+    const out: ServerMetrics = {};
+    for (const line of text.split("\n")) {
+      const m = /^([a-z_]+)(\{[^}]*\})? ([0-9.eE+-]+)$/.exec(line);
+      if (!m || !WANTED.includes(m[1] as string)) continue;
+      const key = `${m[1]}${m[2] ?? ""}`;
+      out[key] = Number(m[3]);
+    }
+    return out;
+  } catch {
+    return {};
+  }
+}
