@@ -1,6 +1,7 @@
 // Installed as users install it: npm pack every package, install the tarballs with
 // `npm install -g --prefix <tmp>` outside the workspace (nothing hoisted from the monorepo can
 // hide a missing dependency), then createserver → init → run → client → rhn_check.
+import { createHash } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -24,6 +25,7 @@ beforeAll(async () => {
     });
     expect(packed.code, packed.stderr).toBe(0);
   }
+  await seedBetterSqlitePrebuild();
   prefix = path.join(tmp.path, "prefix");
   const files = (await fs.readdir(tarballs)).map((f) => path.join(tarballs, f));
   // zeromq ships its native addon; better-sqlite3 builds or fetches its own: both need their install scripts.
@@ -43,6 +45,33 @@ beforeAll(async () => {
   );
   expect(install.code, install.stdout + install.stderr).toBe(0);
 }, 660_000);
+
+/**
+ * better-sqlite3 installs by fetching a prebuilt addon from its GitHub releases, which this
+ * machine cannot reach, and then compiles from source (over a minute). prebuild-install looks
+ * in npm's cache first, so put the addon the workspace already compiled from the same version
+ * there, under the exact name prebuild-install would cache the download as.
+ */
+async function seedBetterSqlitePrebuild(): Promise<void> {
+  const pkgDir = path.join(root, "node_modules", "better-sqlite3");
+  const { version } = JSON.parse(await fs.readFile(path.join(pkgDir, "package.json"), "utf8")) as {
+    version: string;
+  };
+  const asset = `better-sqlite3-v${version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`;
+  const url = `https://github.com/WiseLibs/better-sqlite3/releases/download/v${version}/${asset}`;
+  const digest = createHash("sha512").update(url).digest("hex").slice(0, 6);
+  const npmCache = (await run("npm", ["config", "get", "cache"])).stdout.trim();
+  const cacheDir = path.join(npmCache, "_prebuilds");
+  await fs.mkdir(cacheDir, { recursive: true });
+  const tar = await run("tar", [
+    "-czf",
+    path.join(cacheDir, `${digest}-${asset.replace(/[^a-zA-Z0-9.]+/g, "-")}`),
+    "-C",
+    pkgDir,
+    "build/Release/better_sqlite3.node",
+  ]);
+  expect(tar.code, tar.stderr).toBe(0);
+}
 
 afterAll(async () => {
   await d?.dispose();

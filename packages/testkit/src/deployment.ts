@@ -150,7 +150,14 @@ export class Deployment {
 
   /** A store of the deployment's database, for the test's own writes (systems, actions). */
   async store(): Promise<SpacewalkStore> {
-    this.storeHandle ??= await openStore(this.databaseUrl, { schema: this.pg?.schema });
+    // A name of its own, so terminateConnections() hits the server's connections, not the test's.
+    const url = this.pg
+      ? this.databaseUrl.replace(
+          `application_name=${this.pg.applicationName}`,
+          `application_name=${this.pg.applicationName}_test`,
+        )
+      : this.databaseUrl;
+    this.storeHandle ??= await openStore(url, { schema: this.pg?.schema });
     return this.storeHandle;
   }
 
