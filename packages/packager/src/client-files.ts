@@ -72,10 +72,17 @@ After=network-online.target
 [Service]
 Type=simple
 ExecStart=${CLIENT_PATHS.bin} run --config ${CLIENT_PATHS.config}
+ExecReload=/bin/kill -HUP $MAINPID
+# SIGTERM to osad2-client only (rhn_check shares the cgroup): it closes its sockets and lets a
+# running rhn_check finish (up to 60 s); whatever is left after TimeoutStopSec is killed.
+KillMode=mixed
+TimeoutStopSec=90
 Restart=on-failure
 RestartSec=5
 # The old osad ran rhn_check with umask 022; actions create files other users read.
 UMask=0022
+# Default state_file directory (/var/lib/osad2-client).
+StateDirectory=osad2-client
 
 [Install]
 WantedBy=multi-user.target

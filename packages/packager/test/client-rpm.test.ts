@@ -193,6 +193,9 @@ describe("createClient: the installed tree (rpm -i --root --nodeps --noscripts)"
     const unit = await readFile(join(root, CLIENT_PATHS.unit), "utf8");
     expect(unit).toContain(`ExecStart=${CLIENT_PATHS.bin} run --config ${CLIENT_PATHS.config}`);
     expect(unit).toContain("WantedBy=multi-user.target");
+    // systemctl stop must not SIGTERM a running rhn_check: the client drains it itself.
+    expect(unit).toMatch(/^KillMode=mixed$/m);
+    expect(unit).toMatch(/^ExecReload=\/bin\/kill -HUP \$MAINPID$/m);
     const wrapper = await readFile(join(root, CLIENT_PATHS.bin), "utf8");
     expect(wrapper).toBe(`#!/bin/sh\nexec node ${CLIENT_PATHS.libDir}/cli.js "$@"\n`);
   });
