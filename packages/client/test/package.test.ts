@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 const root = fileURLToPath(new URL("..", import.meta.url));
 
 describe("the published package", () => {
-  it("packs dist, the systemd unit and the README, and nothing from src or test", () => {
+  it("packs dist (with the systemd unit), the README and package.json, nothing else", () => {
     const out = execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], {
       cwd: root,
       encoding: "utf8",
@@ -17,13 +17,15 @@ describe("the published package", () => {
       "dist/index.js",
       "dist/index.d.ts",
       "dist/cli.js",
-      "systemd/osad2-client.service",
+      "dist/systemd/osad2-client.service",
       "README.md",
       "package.json",
     ]) {
       expect(files).toContain(f);
     }
-    expect(files.filter((f) => f.startsWith("src/") || f.startsWith("test/"))).toEqual([]);
+    expect(
+      files.filter((f) => !(f.startsWith("dist/") || f === "README.md" || f === "package.json")),
+    ).toEqual([]);
   });
 
   it("the built module exports the API and the CLI starts with a shebang", async () => {
@@ -51,7 +53,7 @@ describe("the published package", () => {
 
   it("the unit stops gently and reloads with SIGHUP", async () => {
     const unit = await readFile(
-      new URL("../systemd/osad2-client.service", import.meta.url),
+      new URL("../dist/systemd/osad2-client.service", import.meta.url),
       "utf8",
     );
     expect(unit).toMatch(

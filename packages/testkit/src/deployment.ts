@@ -294,7 +294,8 @@ export class Deployment {
 
   /**
    * Plays Spacewalk's part after rhn_check: each recorded run completes (status 2) the
-   * system's queued and picked-up actions, as the real rhn_check reports them done.
+   * system's queued and picked-up actions created before it ran, as the real rhn_check
+   * reports them done.
    */
   emulateSpacewalk(everyMs = 100): () => void {
     let seen = 0;
@@ -307,8 +308,11 @@ export class Deployment {
         for (const run of runs.slice(seen)) {
           const system = this.systems.get(run.label);
           if (!system) continue;
+          // Only what existed when rhn_check ran: an action scheduled after it is still due.
+          const ranAt = new Date(run.at).toISOString();
           await this.sql(
-            `UPDATE rhnserveraction SET status = 2 WHERE server_id = ${Number(system.serverId)} AND status IN (0, 1)`,
+            `UPDATE rhnserveraction SET status = 2
+              WHERE server_id = ${Number(system.serverId)} AND status IN (0, 1) AND created <= '${ranAt}'`,
           );
         }
         seen = runs.length;
