@@ -60,13 +60,14 @@ export class NotificationBook {
    * free their slot; systems whose client is not online are skipped (they get a catch-up
    * when they come back) and hold no slot.
    *
-   * @param catchUp clients whose due actions are all re-announced now (came back online).
+   * @param catchUp client name → a time (ms): re-announce that client's due actions last
+   *   announced before it (it reconnected then and may have missed them).
    */
   plan(
     due: readonly DueAction[],
     now: number,
     isOnline: (clientName: string) => boolean,
-    catchUp: ReadonlySet<string> = new Set(),
+    catchUp: ReadonlyMap<string, number> = new Map(),
   ): Plan {
     const groups = groupByServer(due);
     this.forgetAllBut(groups, isOnline);
@@ -75,8 +76,8 @@ export class NotificationBook {
     for (const [serverId, actions] of groups) {
       const clientName = (actions[0] as DueAction).clientName;
       if (!isOnline(clientName)) continue;
-      const everything = catchUp.has(clientName);
-      const pending = actions.filter((action) => everything || this.needsAnnouncing(action, now));
+      const since = catchUp.get(clientName);
+      const pending = actions.filter((action) => this.needsAnnouncing(action, now, since));
       if (pending.length === 0) continue;
       if (!this.asked.has(serverId)) {
         if (this.settings.threshold > 0 && this.asked.size >= this.settings.threshold) {
@@ -128,9 +129,14 @@ export class NotificationBook {
     }
   }
 
-  private needsAnnouncing(action: DueAction, now: number): boolean {
+  private needsAnnouncing(
+    action: DueAction,
+    now: number,
+    catchUpSince: number | undefined,
+  ): boolean {
     const last = this.notified.get(actionKey(action));
-    return last === undefined || now - last >= this.settings.renotifyMs;
+    if (last === undefined || now - last >= this.settings.renotifyMs) return true;
+    return catchUpSince !== undefined && last < catchUpSince;
   }
 
   private forgetAllBut(

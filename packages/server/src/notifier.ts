@@ -72,8 +72,11 @@ export class Notifier {
   private again = false;
   private stopped = true;
   private failures = 0;
-  /** Client name → when its catch-up is due (ms). */
-  private readonly catchUps = new Map<string, number>();
+  /**
+   * Pending catch-ups: client name → when to run (`at`) and from when on (`since`, the moment
+   * it reconnected) announcements count as received.
+   */
+  private readonly catchUps = new Map<string, { at: number; since: number }[]>();
   /** Cycles completed (tests and metrics). */
   cycles = 0;
 
@@ -125,9 +128,12 @@ export class Notifier {
    * reconnected and may have missed earlier messages).
    */
   catchUp(clientName: string, delayMs = 0): void {
-    const at = Date.now() + delayMs;
-    const previous = this.catchUps.get(clientName);
-    this.catchUps.set(clientName, previous === undefined ? at : Math.min(previous, at));
+    const since = Date.now();
+    const at = since + delayMs;
+    // Kept separately, not merged: an early catch-up must not swallow a later one.
+    const pending = this.catchUps.get(clientName) ?? [];
+    if (!pending.some((c) => Math.abs(c.at - at) < 10)) pending.push({ at, since });
+    this.catchUps.set(clientName, pending);
     if (delayMs === 0) this.wake();
     else this.scheduleAtMost(delayMs);
   }
@@ -216,12 +222,14 @@ export class Notifier {
       ]);
       next = earliest;
       const now = started.getTime();
-      const catchUp = new Set<string>();
-      for (const [name, at] of this.catchUps) {
-        if (at <= now) {
-          catchUp.add(name);
-          this.catchUps.delete(name);
-        }
+      const catchUp = new Map<string, number>();
+      for (const [name, pending] of this.catchUps) {
+        const ripe = pending.filter((c) => c.at <= now);
+        if (ripe.length === 0) continue;
+        catchUp.set(name, Math.max(...ripe.map((c) => c.since)));
+        const later = pending.filter((c) => c.at > now);
+        if (later.length > 0) this.catchUps.set(name, later);
+        else this.catchUps.delete(name);
       }
       const plan = this.book.plan(due, now, this.options.isOnline, catchUp);
       for (const publication of plan.publications) {
@@ -255,7 +263,7 @@ export class Notifier {
     if (nextEarliest !== null) at = Math.min(at, nextEarliest.getTime() + TIMER_SLACK_MS);
     const renotify = this.book.nextRenotifyAt();
     if (renotify !== undefined) at = Math.min(at, renotify + TIMER_SLACK_MS);
-    for (const due of this.catchUps.values()) at = Math.min(at, due);
+    for (const pending of this.catchUps.values()) for (const c of pending) at = Math.min(at, c.at);
     this.schedule(at - now);
   }
 

@@ -27,6 +27,11 @@ export interface PresenceSettings {
   readonly uiCheckIntervalMs: number;
   /** Deadline for answering a web-UI ping. Default {@link DEFAULT_UI_PING_TIMEOUT_MS}. */
   readonly uiPingTimeoutMs: number;
+  /**
+   * After a hello, how long a client is not addressed unless it answers a ping: its SUB
+   * subscription travels on another connection and may not be in place yet.
+   */
+  readonly helloGraceMs: number;
 }
 
 /** Options of {@link Presence}. */
@@ -37,8 +42,9 @@ export interface PresenceOptions extends PresenceSettings {
   /** The client was offline in rhnPushClient and answered: it is online now. */
   readonly onOnline: (clientName: string) => void;
   /**
-   * First answer from this client since this server started (or since it went offline): its
-   * subscription works now, so whatever is due for it can be (re-)announced.
+   * A pong from a client this server had not heard from (first contact since start, or back
+   * from offline): a pong proves its subscription works, so what is due for it can be
+   * announced now. (A hello only proves the DEALER; the server schedules its catch-up.)
    */
   readonly onContact: (clientName: string) => void;
   readonly onOffline: (clientNames: readonly string[]) => void;
@@ -62,9 +68,13 @@ export class Presence {
   /** Clients with a web-UI ping outstanding: their answer must be written at once. */
   private readonly uiPending = new Set<string>();
   private online = new Set<string>();
-  /** Clients that answered since this server started (or since they last went offline). */
-  private readonly heard = new Set<string>();
-  private readonly writeQueue = new Set<string>();
+  /**
+   * Clients heard from since this server started (or since they last went offline): when
+   * their last hello came, and whether a pong since proved their subscription works.
+   */
+  private readonly heard = new Map<string, { at: number; proven: boolean }>();
+  /** Names waiting for their markOnline write, and whether a pong (not only a hello) came. */
+  private readonly writeQueue = new Map<string, boolean>();
   private writers = 0;
   private readonly writesIdle: (() => void)[] = [];
   private pingTimer: NodeJS.Timeout | undefined;
@@ -89,7 +99,9 @@ export class Presence {
    * work on first contact.
    */
   isReachable(clientName: string): boolean {
-    return this.online.has(clientName) && this.heard.has(clientName);
+    const heard = this.heard.get(clientName);
+    if (heard === undefined || !this.online.has(clientName)) return false;
+    return heard.proven || Date.now() - heard.at >= this.settings.helloGraceMs;
   }
 
   get onlineCount(): number {
@@ -122,20 +134,30 @@ export class Presence {
   }
 
   /** A client answered a ping or said hello (routing id = its name). */
-  answered(clientName: string): void {
+  answered(clientName: string, kind: "pong" | "hello"): void {
     this.lastSeen.set(clientName, this.round);
-    if (this.written.get(clientName) === this.round && !this.uiPending.has(clientName)) return;
+    const prior = this.heard.get(clientName);
+    if (kind === "hello") this.heard.set(clientName, { at: Date.now(), proven: false });
+    else this.heard.set(clientName, { at: prior?.at ?? Date.now(), proven: true });
+    // First contact by pong (a seed client, which never says hello): announce at once.
+    const pongContact = kind === "pong" && prior === undefined;
+    if (
+      this.written.get(clientName) === this.round &&
+      !this.uiPending.has(clientName) &&
+      !pongContact
+    )
+      return;
     this.written.set(clientName, this.round);
-    this.writeQueue.add(clientName);
+    this.writeQueue.set(clientName, pongContact || this.writeQueue.get(clientName) === true);
     this.pumpWrites();
   }
 
   private pumpWrites(): void {
     while (this.writers < WRITE_CONCURRENCY && this.writeQueue.size > 0) {
-      const name = this.writeQueue.values().next().value as string;
+      const [name, pongContact] = this.writeQueue.entries().next().value as [string, boolean];
       this.writeQueue.delete(name);
       this.writers += 1;
-      void this.writeOnline(name).finally(() => {
+      void this.writeOnline(name, pongContact).finally(() => {
         this.writers -= 1;
         this.pumpWrites();
         if (this.writers === 0 && this.writeQueue.size === 0) {
@@ -150,15 +172,14 @@ export class Presence {
     return new Promise((resolve) => this.writesIdle.push(resolve));
   }
 
-  private async writeOnline(name: string): Promise<void> {
+  private async writeOnline(name: string, pongContact: boolean): Promise<void> {
     const hadUiPing = this.uiPending.delete(name);
     try {
       const wasOffline = await this.options.store.markOnline(name, new Date());
       this.online.add(name);
-      const firstContact = !this.heard.has(name);
-      this.heard.add(name);
       if (wasOffline) this.options.onOnline(name);
-      if (firstContact || wasOffline) this.options.onContact(name);
+      if (pongContact || (wasOffline && this.heard.get(name)?.proven === true))
+        this.options.onContact(name);
     } catch (error) {
       // Retried on the client's next answer.
       this.written.delete(name);

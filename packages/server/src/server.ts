@@ -25,6 +25,9 @@ import { runListener } from "./zmq/listener.js";
 import { ServerSockets } from "./zmq/sockets.js";
 import { ZapHandler, type ZapRejection } from "./zmq/zap.js";
 
+/** Default of {@link CreateServerOptions.catchUpDelayMs}. */
+export const DEFAULT_CATCH_UP_DELAY_MS = 250;
+
 /** Lifecycle states of a server. */
 export type ServerState = "new" | "starting" | "running" | "stopping" | "stopped";
 
@@ -43,7 +46,7 @@ export interface CreateServerOptions {
   readonly uiPingTimeoutMs?: number;
   /** Export Node process metrics (memory, event loop) too. Default true. */
   readonly processMetrics?: boolean;
-  /** Delay before a reconnecting client's catch-up, so its SUB subscription is in place. Default 250 ms. */
+  /** After a client's hello, wait this long (or for its pong) before addressing it, so its SUB subscription is in place; then re-announce its due work. Default 250 ms. */
   readonly catchUpDelayMs?: number;
   /** Coalesce key revocations arriving within this window into one re-bind. Default 200 ms. */
   readonly revocationDebounceMs?: number;
@@ -217,11 +220,11 @@ class Server implements Osad2Server {
       missedPings: config.missedPings,
       uiCheckIntervalMs: config.actionPollInterval * 1000,
       uiPingTimeoutMs: this.options.uiPingTimeoutMs ?? DEFAULT_UI_PING_TIMEOUT_MS,
+      helloGraceMs: this.options.catchUpDelayMs ?? DEFAULT_CATCH_UP_DELAY_MS,
       onOnline: (clientName) => {
         this.logger.info({ clientName }, "client online");
         this.events.emit("online", { clientName });
       },
-      // Its answer proves its subscription works: announce what is due for it now.
       onContact: (clientName) => notifier.catchUp(clientName),
       onOffline: (names) => {
         for (const clientName of names) this.events.emit("offline", { clientName });
@@ -249,18 +252,20 @@ class Server implements Osad2Server {
     });
     running.notifier = notifier;
 
-    const catchUpDelay = this.options.catchUpDelayMs ?? 250;
+    const catchUpDelay = this.options.catchUpDelayMs ?? DEFAULT_CATCH_UP_DELAY_MS;
     running.listenerLoop = runListener(
       sockets.messages(),
       {
-        onPong: (clientName) => presence.answered(clientName),
+        onPong: (clientName) => presence.answered(clientName, "pong"),
         onHello: (clientName, hello) => {
           this.logger.debug(
             { clientName, software: hello.software, lastRun: hello.lastRun },
             "client hello",
           );
-          presence.answered(clientName);
-          // A (re)connected client may have missed checkins while away.
+          presence.answered(clientName, "hello");
+          // A (re)connected client may have missed checkins while away. Its hello says both
+          // sockets are connected, not that the PUB has processed its subscription (another
+          // TCP connection): presence keeps it unaddressed for the grace, then this re-announces.
           notifier.catchUp(clientName, catchUpDelay);
         },
         onMalformed: (reason, routingId) => {
@@ -417,6 +422,7 @@ class Server implements Osad2Server {
       missedPings: this.config.missedPings,
       uiCheckIntervalMs: this.config.actionPollInterval * 1000,
       uiPingTimeoutMs: this.options.uiPingTimeoutMs ?? DEFAULT_UI_PING_TIMEOUT_MS,
+      helloGraceMs: this.options.catchUpDelayMs ?? DEFAULT_CATCH_UP_DELAY_MS,
     });
     running.notifier?.configure(notifierSettings(this.config));
     this.logger.level = this.config.debug ? "debug" : "info";

@@ -43,6 +43,22 @@ async function runToEnd(
   return { code, stdout, stderr };
 }
 
+/**
+ * scheduleAction from this process while the server process writes presence to the same
+ * SQLite file. The seeding transaction reads before it writes (a deferred BEGIN), and SQLite
+ * then answers SQLITE_BUSY at once instead of waiting when the other process committed in
+ * between; retry that case (reported to the database layer's owner).
+ */
+async function scheduleWhileServerWrites(store: SpacewalkStore, serverId: number): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await scheduleAction(store, { serverIds: [serverId] });
+    } catch (error) {
+      if (attempt >= 5 || !/database is locked/.test(String(error))) throw error;
+    }
+  }
+}
+
 describe("osad2-server CLI (real child processes, SQLite)", () => {
   let dir: string;
   let configPath: string;
@@ -163,7 +179,10 @@ describe("osad2-server CLI (real child processes, SQLite)", () => {
       async () => (await store?.findClient(name))?.state === "online",
       10_000,
     );
-    await scheduleAction(store as SpacewalkStore, { serverIds: [serverId] });
+    // Past the hello's catch-up round (250 ms after the hello): pings come every 200 ms.
+    const pingsOnline = client.pings;
+    await eventually("three more pings", () => client.pings >= pingsOnline + 3, 10_000);
+    await scheduleWhileServerWrites(store as SpacewalkStore, serverId);
     // Scheduled after the client came online, with a 30 s poll and no NOTIFY on SQLite: it stays
     // undelivered until the SIGHUP below shortens the poll interval in the running server.
     const status = await runToEnd(["status", "--config", configPath]);
@@ -203,7 +222,10 @@ describe("osad2-server CLI (real child processes, SQLite)", () => {
       async () => (await store?.findClient(name))?.state === "online",
       10_000,
     );
-    await scheduleAction(store as SpacewalkStore, { serverIds: [serverId] });
+    // Past the hello's catch-up round (250 ms after the hello): pings come every 200 ms.
+    const pingsOnline = client.pings;
+    await eventually("three more pings", () => client.pings >= pingsOnline + 3, 10_000);
+    await scheduleWhileServerWrites(store as SpacewalkStore, serverId);
     // The next poll is 30 s away: nothing has been published for it when the server dies.
     first.process.kill("SIGKILL");
     expect((await first.exited).signal).toBe("SIGKILL");

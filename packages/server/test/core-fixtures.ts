@@ -159,6 +159,7 @@ export class TestClient {
   private readonly sub: zmq.Subscriber;
   private readonly dealer: zmq.Dealer;
   private readonly loops: Promise<void>[] = [];
+  private readonly up = { sub: false, dealer: false };
 
   private constructor(private readonly options: TestClientOptions) {
     const curve = {
@@ -200,7 +201,15 @@ export class TestClient {
     try {
       for await (const event of socket.events) {
         this.events.push({ at: Date.now(), socket: which, type: event.type });
-        if (which === "dealer" && event.type === "handshake" && this.options.hello !== false) {
+        if (event.type === "handshake") this.up[which] = true;
+        if (event.type === "disconnect") this.up[which] = false;
+        // As @osad2/client does: a hello once both sockets completed their handshake (again).
+        if (
+          event.type === "handshake" &&
+          this.up.sub &&
+          this.up.dealer &&
+          this.options.hello !== false
+        ) {
           await this.send(
             encodeHello({ clientName: this.options.name, software: "test", lastRun: null }),
           );

@@ -75,10 +75,14 @@ describe("NotificationBook", () => {
     const onlyTwo = (name: string) => name === "c2";
     expect(ids(book.plan(list, 0, onlyTwo))).toEqual([[2, [1]]]);
     for (const p of book.plan(list, 0, onlyTwo).publications) book.record(p, 0);
-    expect(ids(book.plan(list, 1, onlyTwo, new Set(["c2"])))).toEqual([[2, [1]]]);
+    // Catch-up: re-announce what was announced before the client reconnected (at 1), not after.
+    expect(ids(book.plan(list, 1, onlyTwo, new Map([["c2", 1]])))).toEqual([[2, [1]]]);
+    for (const p of book.plan(list, 1, onlyTwo, new Map([["c2", 1]])).publications)
+      book.record(p, 1);
+    expect(book.plan(list, 2, onlyTwo, new Map([["c2", 1]])).publications).toEqual([]);
     // c2 goes away: its slot frees for c1.
     const onlyOne = (name: string) => name === "c1";
-    expect(ids(book.plan(list, 2, onlyOne))).toEqual([[1, [1]]]);
+    expect(ids(book.plan(list, 3, onlyOne))).toEqual([[1, [1]]]);
   });
 
   it("a system renamed by register_osad frees the old name's slot", () => {
