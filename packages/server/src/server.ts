@@ -325,10 +325,8 @@ class Server implements Osad2Server {
               // Anything scheduled while the connection was down has sent no NOTIFY we heard.
               running.notifier?.wake();
             } else {
-              this.logger.warn(
-                { err: event.error, retryInMs: event.retryInMs },
-                "LISTEN connection lost",
-              );
+              // Reconnects by itself (back-off in the database layer); polls cover the gap.
+              this.dbError(event.error, "listen");
             }
           },
         });

@@ -1,0 +1,53 @@
+import { execFile } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+// What users get: the built entry points and the packed file list (test depends on build).
+describe("published package", () => {
+  it("the built dist exports the curated API", async () => {
+    const api = (await import(path.join(root, "dist", "index.js"))) as Record<string, unknown>;
+    for (const name of [
+      "createServer",
+      "resolveServerConfig",
+      "readConfigFile",
+      "SERVER_CONFIG_SCHEMA",
+      "openStore",
+      "createSystem",
+      "scheduleAction",
+      "setServerActionStatus",
+      "signSystemId",
+      "ConfigError",
+      "DatabaseUnavailableError",
+      "UnknownClientError",
+    ]) {
+      expect(api[name], name).toBeDefined();
+    }
+    expect(typeof api.createServer).toBe("function");
+  });
+
+  it("the tarball ships dist (with the CLI and types) and the systemd unit", async () => {
+    const { stdout } = await promisify(execFile)(
+      "npm",
+      ["pack", "--dry-run", "--json", "--ignore-scripts"],
+      {
+        cwd: root,
+      },
+    );
+    const [pack] = JSON.parse(stdout) as [{ files: { path: string }[] }];
+    const files = pack.files.map((f) => f.path);
+    for (const file of [
+      "dist/index.js",
+      "dist/index.d.ts",
+      "dist/cli.js",
+      "systemd/osad2-server.service",
+      "README.md",
+    ]) {
+      expect(files).toContain(file);
+    }
+    expect(files.some((f) => f.startsWith("test/") || f.startsWith("src/"))).toBe(false);
+  });
+});
