@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -533,6 +534,50 @@ describe("notifications on sqlite", () => {
       expect(notified).toBe(0);
     } finally {
       await store.close();
+    }
+  });
+});
+
+describe("seeding beside another writer (sqlite)", () => {
+  /** Another process holds SQLite's write lock for holdMs (better-sqlite3 blocks its own thread). */
+  async function holdWriteLock(file: string, holdMs: number): Promise<{ released: Promise<void> }> {
+    const script = `
+      const db = new (require("better-sqlite3"))(${JSON.stringify(file)}, { timeout: 5000 });
+      db.exec("BEGIN IMMEDIATE");
+      db.exec("UPDATE rhnserver SET name = name");
+      console.log("locked");
+      setTimeout(() => { db.exec("COMMIT"); db.close(); }, ${holdMs});`;
+    const child = spawn(process.execPath, ["-e", script], {
+      cwd: process.cwd(),
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on("data", (d: Buffer) => d.toString().includes("locked") && resolve());
+      child.on("exit", (code) => reject(new Error(`lock holder exited early (${code})`)));
+    });
+    return { released: new Promise<void>((resolve) => child.on("exit", () => resolve())) };
+  }
+
+  it("scheduleAction and createSystem wait for another process's write lock instead of failing busy", async () => {
+    const db = await createTestDatabase("sqlite");
+    const store = await openStore(db.url);
+    const file = db.url.slice("sqlite:".length);
+    try {
+      await store.prepare();
+      const { system } = await createSystem(store, { name: "locked" });
+      let { released } = await holdWriteLock(file, 400);
+      const started = Date.now();
+      await scheduleAction(store, { serverIds: [system.id] });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(200);
+      expect(await db.count("rhnserveraction")).toBe(1);
+      await released;
+      ({ released } = await holdWriteLock(file, 200));
+      await createSystem(store, { name: "second" });
+      expect(await db.count("rhnserver")).toBe(2);
+      await released;
+    } finally {
+      await store.close();
+      await db.drop();
     }
   });
 });

@@ -38,3 +38,13 @@ export function toNumber(value: unknown, column: string): number {
     throw new TypeError(`column ${column} holds a non-number: ${JSON.stringify(value)}`);
   return n;
 }
+
+/**
+ * On SQLite, takes the write lock as a transaction's first statement. knex opens a deferred
+ * transaction; one that reads first and writes later fails at once with SQLITE_BUSY when
+ * another process (Spacewalk tooling, the demo, tests) wrote meanwhile, whatever busy_timeout
+ * says. A write as the first statement waits for the lock instead. PostgreSQL needs nothing.
+ */
+export async function beginWrite(trx: Knex.Transaction, kind: DatabaseKind): Promise<void> {
+  if (kind === "sqlite") await trx.raw("UPDATE rhnactionstatus SET id = id WHERE 0");
+}

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { signSystemId } from "../registration/systemid.js";
 import { SeedError } from "./errors.js";
-import { internalsOf, rawRows, toNumber } from "./internal.js";
+import { beginWrite, internalsOf, rawRows, toNumber } from "./internal.js";
 import { FIRST_SERVER_ID, SEQUENCES, TABLES } from "./tables.js";
 import { toDbTime } from "./time.js";
 import type { SpacewalkStore, SpacewalkSystem } from "./types.js";
@@ -52,6 +52,7 @@ export async function createSystem(
   const release = options.osRelease ?? "7Server";
   const id = await guard(() =>
     knex.transaction(async (trx) => {
+      await beginWrite(trx, kind);
       let serverId = options.id;
       if (serverId === undefined) {
         if (kind === "postgres") {
@@ -120,6 +121,7 @@ export async function scheduleAction(
   const label = options.type ?? "packages.update";
   return guard(() =>
     knex.transaction(async (trx) => {
+      await beginWrite(trx, kind);
       const type = (await trx(TABLES.actionType).select("id").where("label", label).first()) as
         { id: unknown } | undefined;
       if (type === undefined) {
