@@ -7,4 +7,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: "node20",
+  // The unit ships inside dist/ so the tarball holds only dist/, README.md and package.json.
+  onSuccess: "mkdir -p dist/systemd && cp systemd/osad2-server.service dist/systemd/",
 });

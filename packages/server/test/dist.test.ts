@@ -43,11 +43,13 @@ describe("published package", () => {
       "dist/index.js",
       "dist/index.d.ts",
       "dist/cli.js",
-      "systemd/osad2-server.service",
+      "dist/systemd/osad2-server.service",
       "README.md",
     ]) {
       expect(files).toContain(file);
     }
-    expect(files.some((f) => f.startsWith("test/") || f.startsWith("src/"))).toBe(false);
+    expect(
+      files.filter((f) => !(f.startsWith("dist/") || f === "README.md" || f === "package.json")),
+    ).toEqual([]);
   });
 });
