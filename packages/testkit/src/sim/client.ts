@@ -19,6 +19,7 @@ export interface SimClientSetup {
   readonly serverPublicKey: string;
   readonly command: readonly string[];
   readonly software: string;
+  readonly heartbeats: boolean;
   readonly emit: (event: SimEvent) => void;
   /** Counts pings answered (a counter, not an event: 10,000 clients × every ping_interval). */
   readonly onPing: () => void;
@@ -50,9 +51,13 @@ export class SimClient {
       curvePublicKey: identity.publicKey,
       curveSecretKey: identity.secretKey,
       linger: SOCKET_DEFAULTS.linger,
-      heartbeatInterval: SOCKET_DEFAULTS.heartbeatInterval,
-      heartbeatTimeout: SOCKET_DEFAULTS.heartbeatTimeout,
-      heartbeatTimeToLive: SOCKET_DEFAULTS.heartbeatTimeToLive,
+      ...(setup.heartbeats
+        ? {
+            heartbeatInterval: SOCKET_DEFAULTS.heartbeatInterval,
+            heartbeatTimeout: SOCKET_DEFAULTS.heartbeatTimeout,
+            heartbeatTimeToLive: SOCKET_DEFAULTS.heartbeatTimeToLive,
+          }
+        : {}),
       // Each client draws its own first interval, so a restarted server is not hit by all at once.
       reconnectInterval: reconnectIntervalWithJitter(),
       reconnectMaxInterval: SOCKET_DEFAULTS.reconnectMaxInterval,

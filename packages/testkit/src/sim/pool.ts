@@ -50,6 +50,7 @@ export class SimPool {
         serverPublicKey: this.spec.serverPublicKey,
         command: this.spec.command,
         software: this.spec.software,
+        heartbeats: this.spec.heartbeats,
         emit,
         onPing: () => this.counts.pings++,
       });

@@ -38,6 +38,12 @@ export interface SimSpec {
   readonly connectRate?: number;
   /** ZMQ_MAX_SOCKETS of the process's shared context. Default: 6 per client + 64. */
   readonly maxSockets?: number;
+  /**
+   * ZMTP heartbeats (SOCKET_DEFAULTS: PING every 10 s, TTL 60 s) as the real client sets them.
+   * Default true; false only to measure what they cost the server (libzmq 4.3 cancels timers
+   * by a linear scan, so every message on a connection with a TTL timer walks all timers).
+   */
+  readonly heartbeats?: boolean;
   /** `software` in each hello. Default "osad2-sim/0.1.0". */
   readonly software?: string;
 }
@@ -117,6 +123,9 @@ export function parseSimSpec(input: unknown): ResolvedSimSpec {
     if (command.length > 0 && command[0] === "")
       throw new SimSpecError("command", "has an empty program");
   }
+  if (raw.heartbeats !== undefined && typeof raw.heartbeats !== "boolean") {
+    throw new SimSpecError("heartbeats", "must be true or false");
+  }
   const software = raw.software ?? DEFAULT_SIM_SOFTWARE;
   if (typeof software !== "string" || software.length === 0 || software.length > 64) {
     throw new SimSpecError("software", "must be a string of 1-64 characters");
@@ -135,5 +144,6 @@ export function parseSimSpec(input: unknown): ResolvedSimSpec {
       clients.length * SOCKETS_PER_SIM_CLIENT + 64,
     ),
     software,
+    heartbeats: raw.heartbeats === undefined ? true : raw.heartbeats === true,
   };
 }

@@ -27,8 +27,9 @@ export interface FanoutResult {
   /** Action committed → every rhnServerAction row completed (status 2). */
   readonly allCompletedMs: number | null;
   readonly clientsWithCheckin: number;
-  /** Checkins beyond one per client (re-notifications). */
+  /** Checkins beyond one per client (re-notifications), and the most any one client got. */
   readonly duplicateCheckins: number;
+  readonly maxCheckinsPerClient: number;
   readonly completedRows: number;
   readonly serverRssMiB: number;
   readonly serverFds: number;
@@ -103,6 +104,7 @@ export async function fanout(
       allCompletedMs,
       clientsWithCheckin: firsts.size,
       duplicateCheckins: bench.tracker.checkinCountSince(t0) - firsts.size,
+      maxCheckinsPerClient: bench.tracker.maxCheckinsSince(t0),
       completedRows: actionId === undefined ? 0 : await bench.db.completedCount([actionId]),
       serverRssMiB: Math.round(server.rssKiB / 1024),
       serverFds: server.fds,

@@ -24,7 +24,7 @@ export async function serverMetrics(deployment: Deployment): Promise<ServerMetri
     const text = await res.text();
     const out: ServerMetrics = {};
     for (const line of text.split("\n")) {
-      const m = /^([a-z_]+)(\{[^}]*\})? ([0-9.eE+-]+)$/.exec(line);
+      const m = /^([a-zA-Z0-9_:]+)(\{[^}]*\})? ([0-9.eE+-]+)$/.exec(line);
       if (!m || !WANTED.includes(m[1] as string)) continue;
       const key = `${m[1]}${m[2] ?? ""}`;
       out[key] = Number(m[3]);

@@ -29,6 +29,7 @@ export interface StormResult {
   /** Rows of that action not completed at the end. */
   readonly notCompleted: number;
   readonly duplicateCheckins: number;
+  readonly maxCheckinsPerClient: number;
   readonly clientErrors: number;
   readonly timedOut?: string;
 }
@@ -136,6 +137,7 @@ export async function storm(
       lost: n - checkins.size,
       notCompleted: n - completed,
       duplicateCheckins: bench.tracker.checkinCountSince(tScheduled) - checkins.size,
+      maxCheckinsPerClient: bench.tracker.maxCheckinsSince(tScheduled),
       clientErrors: bench.tracker.errors,
       ...(timedOut ? { timedOut } : {}),
     };

@@ -61,6 +61,16 @@ export class SimTracker {
     return out;
   }
 
+  /** The most checkins any one client got at or after `since`. */
+  maxCheckinsSince(since: number): number {
+    let max = 0;
+    for (const times of this.checkins.values()) {
+      const n = times.filter((t) => t >= since).length;
+      if (n > max) max = n;
+    }
+    return max;
+  }
+
   /** Checkins at or after `since`, all clients together (duplicates included). */
   checkinCountSince(since: number): number {
     let n = 0;
