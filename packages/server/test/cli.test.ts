@@ -153,6 +153,22 @@ describe("osad2-server CLI (real child processes, SQLite)", () => {
     return { name, serverId, client };
   }
 
+  /** A connected system, online and past its hello's catch-up round, with an action queued for it. */
+  async function onlineSystemWithQueuedAction() {
+    const system = await connectedSystem();
+    const { serverId, name, client } = system;
+    await eventually(
+      "online",
+      async () => (await store?.findClient(name))?.state === "online",
+      10_000,
+    );
+    // Past the hello's catch-up round (250 ms after the hello): pings come every 200 ms.
+    const pingsOnline = client.pings;
+    await eventually("three more pings", () => client.pings >= pingsOnline + 3, 10_000);
+    await scheduleWhileServerWrites(store as SpacewalkStore, serverId);
+    return system;
+  }
+
   it("init creates the schema and server keys once; run serves, status reports, SIGHUP reloads, SIGTERM exits 0", async () => {
     const init = await runToEnd(["init", "--config", configPath]);
     expect(init.code).toBe(0);
@@ -173,16 +189,7 @@ describe("osad2-server CLI (real child processes, SQLite)", () => {
     expect(server.lines.some((l) => l.includes('"msg":"osad2-server running"'))).toBe(true);
     expect(server.lines.every((l) => l.startsWith("{"))).toBe(true); // JSON lines only
 
-    const { serverId, name, client } = await connectedSystem();
-    await eventually(
-      "online",
-      async () => (await store?.findClient(name))?.state === "online",
-      10_000,
-    );
-    // Past the hello's catch-up round (250 ms after the hello): pings come every 200 ms.
-    const pingsOnline = client.pings;
-    await eventually("three more pings", () => client.pings >= pingsOnline + 3, 10_000);
-    await scheduleWhileServerWrites(store as SpacewalkStore, serverId);
+    const { client } = await onlineSystemWithQueuedAction();
     // Scheduled after the client came online, with a 30 s poll and no NOTIFY on SQLite: it stays
     // undelivered until the SIGHUP below shortens the poll interval in the running server.
     const status = await runToEnd(["status", "--config", configPath]);
@@ -216,16 +223,7 @@ describe("osad2-server CLI (real child processes, SQLite)", () => {
     expect((await runToEnd(["init", "--config", configPath])).code).toBe(0);
     const first = runServer();
     await eventually("healthy", healthy, 15_000);
-    const { serverId, name, client } = await connectedSystem();
-    await eventually(
-      "online",
-      async () => (await store?.findClient(name))?.state === "online",
-      10_000,
-    );
-    // Past the hello's catch-up round (250 ms after the hello): pings come every 200 ms.
-    const pingsOnline = client.pings;
-    await eventually("three more pings", () => client.pings >= pingsOnline + 3, 10_000);
-    await scheduleWhileServerWrites(store as SpacewalkStore, serverId);
+    const { client } = await onlineSystemWithQueuedAction();
     // The next poll is 30 s away: nothing has been published for it when the server dies.
     first.process.kill("SIGKILL");
     expect((await first.exited).signal).toBe("SIGKILL");

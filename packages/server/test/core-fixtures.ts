@@ -6,6 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import * as zmq from "zeromq";
 import pino from "pino";
+import { afterEach, beforeEach } from "vitest";
 import { createServerKeyPair, generateKeyPair, KeyStore, type KeyPair } from "@osad2/keys";
 import {
   clientSubscriptions,
@@ -18,7 +19,7 @@ import { createServer, type CreateServerOptions, type Osad2Server } from "../src
 import type { ServerConfig } from "../src/config-schema.js";
 import { createSystem, openStore } from "../src/db/index.js";
 import type { SpacewalkStore } from "../src/db/types.js";
-import type { TestDatabase } from "./db-fixtures.js";
+import { createTestDatabase, type TestDatabase } from "./db-fixtures.js";
 
 /** A certificates directory with server keys and an allow-list. */
 export interface TestKeys {
@@ -304,4 +305,129 @@ export function metricSum(text: string, name: string): number {
       sum += Number(line.slice(line.lastIndexOf(" ") + 1));
   }
   return sum;
+}
+
+/** A registered system of {@link ServerHarness.registered}. */
+export interface RegisteredClient {
+  readonly name: string;
+  readonly serverId: number;
+  readonly keyPair: KeyPair;
+}
+
+/** A registered system whose client is connected and online ({@link ServerHarness.onlineClient}). */
+export interface OnlineClient extends RegisteredClient {
+  readonly client: TestClient;
+}
+
+/** Options of {@link useServerHarness}. */
+export interface ServerHarnessOptions {
+  /**
+   * Runs in afterEach once the test's clients are closed and its servers stopped, before the
+   * store, keys and database go (e.g. to take down a relay those servers used). Default none.
+   */
+  readonly afterServersStop?: () => void | Promise<void>;
+}
+
+/**
+ * What each server-core test gets from {@link useServerHarness}: its own database, key
+ * directory and store, and the servers and clients it started (all cleaned up after it).
+ */
+export interface ServerHarness {
+  /** The running test's database (a fresh SQLite file or PostgreSQL schema). */
+  readonly db: TestDatabase;
+  /** The running test's certificates directory. */
+  readonly keys: TestKeys;
+  /** The running test's own store of {@link db} (see {@link testStore}). */
+  readonly store: SpacewalkStore;
+  /** Servers stopped after the test; {@link server} adds to it. */
+  readonly servers: Osad2Server[];
+  /** Clients closed after the test (before the servers stop). */
+  readonly clients: TestClient[];
+  /** Starts a server ({@link startTestServer}) on the test's database and keys. */
+  server(overrides?: Partial<ServerConfig>, options?: CreateServerOptions): Promise<Osad2Server>;
+  /** Seeds a system with a push client; its key is allowed unless `allowed` is false (default true). */
+  registered(allowed?: boolean): Promise<RegisteredClient>;
+  /** A registered system whose client is connected to `server` and online in the store. */
+  onlineClient(server: Osad2Server, options?: Partial<TestClientOptions>): Promise<OnlineClient>;
+}
+
+/**
+ * Registers the beforeEach/afterEach hooks of a server-core suite and returns its harness. Call
+ * it inside the describe; afterEach closes clients, stops servers, then closes the store and
+ * removes the keys and the database.
+ */
+export function useServerHarness(
+  kind: TestDatabase["kind"],
+  options: ServerHarnessOptions = {},
+): ServerHarness {
+  let current: { db: TestDatabase; keys: TestKeys; store: SpacewalkStore } | undefined;
+  const servers: Osad2Server[] = [];
+  const clients: TestClient[] = [];
+  const now = () => {
+    if (current === undefined) throw new Error("server harness used outside a running test");
+    return current;
+  };
+
+  beforeEach(async () => {
+    const db = await createTestDatabase(kind);
+    const keys = await createTestKeys();
+    const store = await testStore(db);
+    current = { db, keys, store };
+  });
+
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+    await Promise.all(servers.splice(0).map((s) => s.stop()));
+    await options.afterServersStop?.();
+    const { db, keys, store } = now();
+    current = undefined;
+    await store.close();
+    await keys.remove();
+    await db.drop();
+  });
+
+  const harness: ServerHarness = {
+    get db() {
+      return now().db;
+    },
+    get keys() {
+      return now().keys;
+    },
+    get store() {
+      return now().store;
+    },
+    servers,
+    clients,
+    async server(overrides = {}, createOptions = {}) {
+      const { db, keys } = now();
+      const s = await startTestServer(db, keys, overrides, createOptions);
+      servers.push(s);
+      return s;
+    },
+    async registered(allowed = true) {
+      const { keys, store } = now();
+      const name = clientName();
+      const serverId = await seedClient(store, name);
+      const keyPair = allowed ? await keys.allow(name) : generateKeyPair();
+      return { name, serverId, keyPair };
+    },
+    async onlineClient(server, clientOptions = {}) {
+      const { keys, store } = now();
+      const registered = await harness.registered();
+      const client = connectClient(
+        server,
+        keys,
+        registered.name,
+        registered.keyPair,
+        clientOptions,
+      );
+      clients.push(client);
+      await eventually(
+        `${registered.name} online`,
+        async () => (await store.findClient(registered.name))?.state === "online",
+      );
+      return { ...registered, client };
+    },
+  };
+  return harness;
 }

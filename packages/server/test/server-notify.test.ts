@@ -1,69 +1,18 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { scheduleAction, setServerActionStatus } from "../src/db/index.js";
-import type { SpacewalkStore } from "../src/db/types.js";
-import type { Osad2Server } from "../src/server.js";
 import type { NotifiedEvent } from "../src/notifier.js";
-import { createTestDatabase, type TestDatabase } from "./db-fixtures.js";
-import {
-  clientName,
-  connectClient,
-  createTestKeys,
-  eventually,
-  seedClient,
-  startTestServer,
-  testStore,
-  type TestClient,
-  type TestKeys,
-} from "./core-fixtures.js";
+import { connectClient, eventually, useServerHarness } from "./core-fixtures.js";
 
 // Notification rules on an embedded SQLite database (PostgreSQL: server-postgres.test.ts).
 describe("notifier over real CURVE sockets (SQLite)", () => {
-  let db: TestDatabase;
-  let keys: TestKeys;
-  let store: SpacewalkStore;
-  const servers: Osad2Server[] = [];
-  const clients: TestClient[] = [];
-
-  beforeEach(async () => {
-    db = await createTestDatabase("sqlite");
-    keys = await createTestKeys();
-    store = await testStore(db);
-  });
-
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close()));
-    await Promise.all(servers.splice(0).map((s) => s.stop()));
-    await store.close();
-    await keys.remove();
-    await db.drop();
-  });
-
-  async function server(overrides = {}): Promise<Osad2Server> {
-    const s = await startTestServer(db, keys, overrides);
-    servers.push(s);
-    return s;
-  }
-
-  /** A registered system whose client is connected and online. */
-  async function onlineClient(s: Osad2Server, options = {}) {
-    const name = clientName();
-    const serverId = await seedClient(store, name);
-    const keyPair = await keys.allow(name);
-    const client = connectClient(s, keys, name, keyPair, options);
-    clients.push(client);
-    await eventually(
-      `${name} online`,
-      async () => (await store.findClient(name))?.state === "online",
-    );
-    return { name, serverId, client, keyPair };
-  }
+  const h = useServerHarness("sqlite");
 
   it("publishes system:<name> checkin to an online client when an action is queued", async () => {
-    const s = await server();
+    const s = await h.server();
     const events: NotifiedEvent[] = [];
     s.on("notified", (e) => events.push(e));
-    const { name, serverId, client } = await onlineClient(s);
-    const actionId = await scheduleAction(store, { serverIds: [serverId] });
+    const { name, serverId, client } = await h.onlineClient(s);
+    const actionId = await scheduleAction(h.store, { serverIds: [serverId] });
     await eventually("checkin received", () => client.checkins >= 1);
     const checkin = client.received.find((r) => r.message.kind === "checkin");
     expect(checkin?.message).toEqual({ kind: "checkin", clientName: name });
@@ -71,11 +20,11 @@ describe("notifier over real CURVE sockets (SQLite)", () => {
   });
 
   it("announces each due action once, not on every poll", async () => {
-    const s = await server({ actionPollInterval: 0.1 });
+    const s = await h.server({ actionPollInterval: 0.1 });
     let rounds = 0;
     s.on("notified", () => (rounds += 1));
-    const { serverId, client } = await onlineClient(s);
-    await scheduleAction(store, { serverIds: [serverId] });
+    const { serverId, client } = await h.onlineClient(s);
+    await scheduleAction(h.store, { serverIds: [serverId] });
     await eventually("first checkin", () => client.checkins === 1);
     // Ten more polls go by (a poll every 100 ms): still one announcement.
     const pingsBefore = client.pings;
@@ -85,15 +34,13 @@ describe("notifier over real CURVE sockets (SQLite)", () => {
   });
 
   it("wakes up at a future earliest_action, within 1 s of it (not on the next poll)", async () => {
-    const name = clientName();
-    const serverId = await seedClient(store, name);
-    const keyPair = await keys.allow(name);
+    const { name, serverId, keyPair } = await h.registered();
     const earliest = new Date(Date.now() + 2_000);
-    await scheduleAction(store, { serverIds: [serverId], earliest });
+    await scheduleAction(h.store, { serverIds: [serverId], earliest });
     // Poll every 30 s: only the exact wake-up timer set by the first round can meet the bound.
-    const s = await server({ actionPollInterval: 30 });
-    const client = connectClient(s, keys, name, keyPair);
-    clients.push(client);
+    const s = await h.server({ actionPollInterval: 30 });
+    const client = connectClient(s, h.keys, name, keyPair);
+    h.clients.push(client);
     await eventually("checkin at earliest_action", () => client.checkins >= 1, 5_000);
     const at = client.received.find((r) => r.message.kind === "checkin")?.at ?? 0;
     expect(at).toBeGreaterThanOrEqual(earliest.getTime() - 5);
@@ -101,26 +48,26 @@ describe("notifier over real CURVE sockets (SQLite)", () => {
   });
 
   it("holds an action until its prerequisite is completed for that server", async () => {
-    const s = await server({ actionPollInterval: 0.1 });
+    const s = await h.server({ actionPollInterval: 0.1 });
     const events: NotifiedEvent[] = [];
     s.on("notified", (e) => events.push(e));
-    const { serverId, client } = await onlineClient(s);
-    const first = await scheduleAction(store, { serverIds: [serverId] });
-    const second = await scheduleAction(store, { serverIds: [serverId], prerequisite: first });
+    const { serverId, client } = await h.onlineClient(s);
+    const first = await scheduleAction(h.store, { serverIds: [serverId] });
+    const second = await scheduleAction(h.store, { serverIds: [serverId], prerequisite: first });
     await eventually("first announced", () => events.some((e) => e.actionIds.includes(first)));
     expect(events.flatMap((e) => e.actionIds)).not.toContain(second);
-    await setServerActionStatus(store, { serverId, actionId: first, status: 1 });
+    await setServerActionStatus(h.store, { serverId, actionId: first, status: 1 });
     const pings = client.pings;
     await eventually("a few polls", () => client.pings >= pings + 3);
     expect(events.flatMap((e) => e.actionIds)).not.toContain(second);
-    await setServerActionStatus(store, { serverId, actionId: first, status: 2 });
+    await setServerActionStatus(h.store, { serverId, actionId: first, status: 2 });
     await eventually("second announced", () => events.some((e) => e.actionIds.includes(second)));
   });
 
   it("re-announces an action still queued after renotify_interval", async () => {
-    const s = await server({ renotifyInterval: 0.5, actionPollInterval: 30 });
-    const { serverId, client } = await onlineClient(s);
-    await scheduleAction(store, { serverIds: [serverId] });
+    const s = await h.server({ renotifyInterval: 0.5, actionPollInterval: 30 });
+    const { serverId, client } = await h.onlineClient(s);
+    await scheduleAction(h.store, { serverIds: [serverId] });
     await s.notify(serverId);
     await eventually("re-announced twice", () => client.checkins >= 3, 5_000);
     const times = client.received.filter((r) => r.message.kind === "checkin").map((r) => r.at);

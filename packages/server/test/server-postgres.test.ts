@@ -1,22 +1,8 @@
 import net from "node:net";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { scheduleAction } from "../src/db/index.js";
-import type { SpacewalkStore } from "../src/db/types.js";
 import type { DbErrorEvent } from "../src/events.js";
-import type { Osad2Server } from "../src/server.js";
-import { createTestDatabase, type TestDatabase } from "./db-fixtures.js";
-import {
-  clientName,
-  connectClient,
-  createTestKeys,
-  eventually,
-  freePort,
-  seedClient,
-  startTestServer,
-  testStore,
-  type TestClient,
-  type TestKeys,
-} from "./core-fixtures.js";
+import { eventually, freePort, useServerHarness } from "./core-fixtures.js";
 
 /**
  * A TCP relay to the machine's PostgreSQL: cutting it is a real outage for the server under
@@ -55,65 +41,34 @@ class PgRelay {
 }
 
 describe("on PostgreSQL: NOTIFY wake-up and database outages", () => {
-  let db: TestDatabase;
-  let keys: TestKeys;
-  let store: SpacewalkStore;
   let relay: PgRelay | undefined;
-  const servers: Osad2Server[] = [];
-  const clients: TestClient[] = [];
-
-  beforeEach(async () => {
-    db = await createTestDatabase("postgres");
-    keys = await createTestKeys();
-    store = await testStore(db);
+  const h = useServerHarness("postgres", {
+    async afterServersStop() {
+      await relay?.down();
+      relay = undefined;
+    },
   });
-
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close()));
-    await Promise.all(servers.splice(0).map((s) => s.stop()));
-    await relay?.down();
-    relay = undefined;
-    await store.close();
-    await keys.remove();
-    await db.drop();
-  });
-
-  async function onlineClient(s: Osad2Server) {
-    const name = clientName();
-    const serverId = await seedClient(store, name);
-    const keyPair = await keys.allow(name);
-    const client = connectClient(s, keys, name, keyPair);
-    clients.push(client);
-    await eventually(
-      `${name} online`,
-      async () => (await store.findClient(name))?.state === "online",
-    );
-    return { name, serverId, client };
-  }
 
   it("wakes on the trigger's NOTIFY (poll 30 s) and again after its connections are killed", async () => {
-    const s = await startTestServer(
-      db,
-      keys,
+    const s = await h.server(
       { actionPollInterval: 30, renotifyInterval: 3600 },
       { prepare: { notifyTrigger: true } },
     );
-    servers.push(s);
-    const { serverId, client } = await onlineClient(s);
+    const { serverId, client } = await h.onlineClient(s);
     const delays: number[] = [];
     for (let i = 0; i < 5; i++) {
       const before = client.checkins;
       const t0 = Date.now();
-      await scheduleAction(store, { serverIds: [serverId] });
+      await scheduleAction(h.store, { serverIds: [serverId] });
       await eventually("checkin via NOTIFY", () => client.checkins > before, 3_000);
       delays.push(Date.now() - t0);
     }
     // Generous bound: a 30 s poll cannot meet it; tools/bench reports the real figures.
     expect(Math.max(...delays)).toBeLessThan(1_000);
 
-    expect(await db.terminateConnections()).toBeGreaterThan(0);
+    expect(await h.db.terminateConnections()).toBeGreaterThan(0);
     const before = client.checkins;
-    await scheduleAction(store, { serverIds: [serverId] });
+    await scheduleAction(h.store, { serverIds: [serverId] });
     await eventually("checkin after pg_terminate_backend", () => client.checkins > before, 10_000);
   });
 
@@ -121,17 +76,12 @@ describe("on PostgreSQL: NOTIFY wake-up and database outages", () => {
     relay = new PgRelay(await freePort());
     await relay.up();
     const metricsPort = await freePort();
-    const viaRelay = db.url.replace("127.0.0.1:5432", `127.0.0.1:${relay.port}`);
-    expect(viaRelay).not.toBe(db.url);
-    const s = await startTestServer(db, keys, {
-      database: viaRelay,
-      actionPollInterval: 0.3,
-      metricsPort,
-    });
-    servers.push(s);
+    const viaRelay = h.db.url.replace("127.0.0.1:5432", `127.0.0.1:${relay.port}`);
+    expect(viaRelay).not.toBe(h.db.url);
+    const s = await h.server({ database: viaRelay, actionPollInterval: 0.3, metricsPort });
     const errors: DbErrorEvent[] = [];
     s.on("db-error", (e) => errors.push(e));
-    const { serverId, client } = await onlineClient(s);
+    const { serverId, client } = await h.onlineClient(s);
     const healthz = async () => {
       const response = await fetch(`http://127.0.0.1:${metricsPort}/healthz`);
       return { status: response.status, body: (await response.json()) as { db: { ok: boolean } } };
@@ -148,7 +98,7 @@ describe("on PostgreSQL: NOTIFY wake-up and database outages", () => {
     expect(unhealthy.status).toBe(503);
     expect(unhealthy.body.db.ok).toBe(false);
     // Queued while the server cannot see the database (Spacewalk writes through its own connection).
-    const queued = await scheduleAction(store, { serverIds: [serverId] });
+    const queued = await scheduleAction(h.store, { serverIds: [serverId] });
     // Still publishing: presence pings go on without the database.
     const pings = client.pings;
     await eventually("pings during the outage", () => client.pings >= pings + 3);
