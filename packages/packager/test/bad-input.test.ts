@@ -15,7 +15,13 @@ import {
   createServerKeys,
   type CreateClientOptions,
 } from "../src/index.js";
-import { TempDirs, listTree, runPackager, runPackagerUnprivileged } from "./helpers.js";
+import {
+  TempDirs,
+  keysOnlyArgs,
+  listTree,
+  runPackager,
+  runPackagerUnprivileged,
+} from "./helpers.js";
 
 const temps = new TempDirs();
 afterEach(() => temps.removeAll());
@@ -212,23 +218,20 @@ describe("createClient as an unprivileged user (permissions enforced)", () => {
     return { ...s, env: { ...process.env, HOME: home, TMPDIR: join(s.dir, "tmp") } };
   }
 
+  /** `createclient --name web01 --keys-only` as nobody, with the tree of the deployment before it. */
+  async function createWeb01(s: Setup & { env: NodeJS.ProcessEnv }) {
+    const before = await listTree(s.dir);
+    const result = await runPackagerUnprivileged(
+      keysOnlyArgs(["--name", "web01"], s.certificates, join(s.dir, "out")),
+      s.env,
+    );
+    return { before, result };
+  }
+
   it("unwritable output directory: one line, exit 1, nothing written", async () => {
     const s = await sharedSetup();
     await chmod(join(s.dir, "out"), 0o555);
-    const before = await listTree(s.dir);
-    const result = await runPackagerUnprivileged(
-      [
-        "createclient",
-        "--name",
-        "web01",
-        "--keys-only",
-        "--certificates",
-        s.certificates,
-        "--out",
-        join(s.dir, "out"),
-      ],
-      s.env,
-    );
+    const { before, result } = await createWeb01(s);
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(
       `osad2-packager: output directory ${join(s.dir, "out")} is not writable\n`,
@@ -242,20 +245,7 @@ describe("createClient as an unprivileged user (permissions enforced)", () => {
     // Read-only allow-list: the RPM gets built and moved into place, then adding the key fails.
     const publicKeys = join(s.certificates, "public_keys");
     await chmod(publicKeys, 0o555);
-    const before = await listTree(s.dir);
-    const result = await runPackagerUnprivileged(
-      [
-        "createclient",
-        "--name",
-        "web01",
-        "--keys-only",
-        "--certificates",
-        s.certificates,
-        "--out",
-        join(s.dir, "out"),
-      ],
-      s.env,
-    );
+    const { before, result } = await createWeb01(s);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(
       /^osad2-packager: cannot add the key of web01 to the allow-list, so its RPM was not kept: .*public_keys\/web01\.key.*\n$/,

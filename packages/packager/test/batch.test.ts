@@ -3,7 +3,7 @@ import { mkdir, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { PACKAGER_VERSION, createServerKeys, readNamesFile } from "../src/index.js";
-import { PACKAGER_CLI, TempDirs, run, runPackager } from "./helpers.js";
+import { PACKAGER_CLI, TempDirs, keysOnlyArgs, run, runPackager } from "./helpers.js";
 
 const temps = new TempDirs();
 afterEach(() => temps.removeAll());
@@ -40,19 +40,9 @@ describe("createclient --names-from", () => {
     const d = await deployment();
     const names = join(d.dir, "names.txt");
     await writeFile(names, "alpha\n# a comment\n\n  bad/name  \nalpha   # listed twice\nbeta\n");
-    const result = await runPackager(
-      [
-        "createclient",
-        "--names-from",
-        names,
-        "--keys-only",
-        "--certificates",
-        d.certificates,
-        "--out",
-        d.out,
-      ],
-      { env: d.env },
-    );
+    const result = await runPackager(keysOnlyArgs(["--names-from", names], d.certificates, d.out), {
+      env: d.env,
+    });
     expect(result.code).toBe(1);
     expect(result.stderr).toBe("");
     const lines = result.stdout.trim().split("\n");
@@ -84,14 +74,7 @@ describe("createclient --names-from", () => {
     const command = [
       process.execPath,
       PACKAGER_CLI,
-      "createclient",
-      "--names-from",
-      names,
-      "--keys-only",
-      "--certificates",
-      d.certificates,
-      "--out",
-      d.out,
+      ...keysOnlyArgs(["--names-from", names], d.certificates, d.out),
     ]
       .map((arg) => `'${arg}'`)
       .join(" ");

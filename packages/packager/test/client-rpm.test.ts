@@ -12,7 +12,7 @@ import {
   rpmArchFor,
   type ClientPackage,
 } from "../src/index.js";
-import { TempDirs, run } from "./helpers.js";
+import { TempDirs, rpmInstall, run } from "./helpers.js";
 
 const temps = new TempDirs();
 const ARCH = rpmArchFor(process.arch) ?? "unsupported";
@@ -32,7 +32,6 @@ beforeAll(async () => {
   tmpDir = join(dir, "tmp");
   root = join(dir, "root");
   await mkdir(tmpDir);
-  await mkdir(root);
   serverPublicKey = (await createServerKeys({ certificates, config: false })).publicKey;
   const started = Date.now();
   client = await createClient({
@@ -44,16 +43,7 @@ beforeAll(async () => {
     tmpDir,
   });
   buildMs = Date.now() - started;
-  const install = await run("rpm", [
-    "-i",
-    "--root",
-    root,
-    "--dbpath",
-    "/var/lib/rpm",
-    "--nodeps",
-    "--noscripts",
-    client.rpmPath,
-  ]);
+  const install = await rpmInstall(root, client.rpmPath);
   if (install.code !== 0) throw new Error(`rpm -i failed: ${install.stderr}`);
 }, 120_000);
 
@@ -270,18 +260,7 @@ describe("createClient --arch (cross-building)", () => {
     expect(files.some((path) => path.includes(`/linux/${process.arch}`))).toBe(false);
 
     const crossRoot = join(dir, "cross-root");
-    await mkdir(crossRoot);
-    const install = await run("rpm", [
-      "-i",
-      "--root",
-      crossRoot,
-      "--dbpath",
-      "/var/lib/rpm",
-      "--nodeps",
-      "--noscripts",
-      "--ignorearch",
-      other.rpmPath,
-    ]);
+    const install = await rpmInstall(crossRoot, other.rpmPath, { ignoreArch: true });
     expect(install.code, install.stderr).toBe(0);
     const manifest = JSON.parse(
       await readFile(

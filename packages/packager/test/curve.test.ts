@@ -1,12 +1,11 @@
 // The keys an installed RPM carries complete a real CURVE handshake with the server's key pair over TCP,
 // accepted by a ZAP handler that consults the allow-list createclient wrote, and refused once revoked.
 import { KeyStore, readKeyPair, readPublicKey, z85Encode, type KeyPair } from "@osad2/keys";
-import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import * as zmq from "zeromq";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { CLIENT_PATHS, createClient, createServerKeys } from "../src/index.js";
-import { TempDirs, run } from "./helpers.js";
+import { TempDirs, rpmInstall } from "./helpers.js";
 
 const ZAP_DOMAIN = "osad2";
 const WAIT_MS = 5_000;
@@ -121,17 +120,7 @@ beforeAll(async () => {
     keysOnly: true,
   });
   const root = join(dir, "root");
-  await mkdir(root);
-  const install = await run("rpm", [
-    "-i",
-    "--root",
-    root,
-    "--dbpath",
-    "/var/lib/rpm",
-    "--nodeps",
-    "--noscripts",
-    client.rpmPath,
-  ]);
+  const install = await rpmInstall(root, client.rpmPath);
   if (install.code !== 0) throw new Error(install.stderr);
   clientPair = await readKeyPair(join(root, CLIENT_PATHS.secretKey));
   installedServerKey = await readPublicKey(join(root, CLIENT_PATHS.serverKey));

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { chmod, lstat, mkdtemp, readdir, rm } from "node:fs/promises";
+import { chmod, lstat, mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -92,6 +92,15 @@ export function runPackager(
   return run(process.execPath, [PACKAGER_CLI, ...args], options);
 }
 
+/** `createclient SELECT… --keys-only --certificates CERTIFICATES --out OUT` (SELECT: `--name N` or `--names-from F`). */
+export function keysOnlyArgs(
+  select: readonly string[],
+  certificates: string,
+  out: string,
+): string[] {
+  return ["createclient", ...select, "--keys-only", "--certificates", certificates, "--out", out];
+}
+
 /**
  * Runs the packager CLI as an unprivileged user (setpriv to nobody when the tests run as root), so
  * directory modes are enforced.
@@ -113,6 +122,29 @@ export function runPackagerUnprivileged(
     ],
     { env },
   );
+}
+
+/**
+ * `rpm -i` (`-U` with `upgrade`) of a package into a scratch root with its own rpm database,
+ * without dependencies or scriptlets; makes the root if missing. Never throws for a failed rpm.
+ */
+export async function rpmInstall(
+  root: string,
+  rpmPath: string,
+  options: { upgrade?: boolean; ignoreArch?: boolean } = {},
+): Promise<RunResult> {
+  await mkdir(root, { recursive: true });
+  return run("rpm", [
+    options.upgrade === true ? "-U" : "-i",
+    "--root",
+    root,
+    "--dbpath",
+    "/var/lib/rpm",
+    "--nodeps",
+    "--noscripts",
+    ...(options.ignoreArch === true ? ["--ignorearch"] : []),
+    rpmPath,
+  ]);
 }
 
 /** Every path below `dir` with its type and mode, sorted: compare before/after to prove nothing was written. */

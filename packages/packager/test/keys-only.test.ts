@@ -1,5 +1,5 @@
 import { KeyStore, readKeyPair, readPublicKey } from "@osad2/keys";
-import { appendFile, mkdir, readFile, stat } from "node:fs/promises";
+import { appendFile, readFile, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -9,7 +9,7 @@ import {
   createServerKeys,
   type ClientPackage,
 } from "../src/index.js";
-import { TempDirs, run } from "./helpers.js";
+import { TempDirs, rpmInstall, run } from "./helpers.js";
 
 const temps = new TempDirs();
 let dir: string;
@@ -79,17 +79,7 @@ describe("createClient --keys-only", () => {
 
   it("installs keys that match the allow-list entry", async () => {
     const root = join(dir, "root");
-    await mkdir(root);
-    const install = await run("rpm", [
-      "-i",
-      "--root",
-      root,
-      "--dbpath",
-      "/var/lib/rpm",
-      "--nodeps",
-      "--noscripts",
-      client.rpmPath,
-    ]);
+    const install = await rpmInstall(root, client.rpmPath);
     expect(install.code, install.stderr).toBe(0);
     expect((await stat(join(root, CLIENT_PATHS.secretKey))).mode & 0o777).toBe(0o600);
     const pair = await readKeyPair(join(root, CLIENT_PATHS.secretKey));
@@ -105,9 +95,7 @@ describe("createClient --keys-only", () => {
 
   it("re-issuing with --force --release 2 upgrades: new key installed, an edited config kept (noreplace)", async () => {
     const root = join(dir, "upgrade-root");
-    await mkdir(root);
-    const rpm = ["--root", root, "--dbpath", "/var/lib/rpm", "--nodeps", "--noscripts"];
-    expect((await run("rpm", ["-i", ...rpm, client.rpmPath])).code).toBe(0);
+    expect((await rpmInstall(root, client.rpmPath)).code).toBe(0);
     const configPath = join(root, CLIENT_PATHS.config);
     await appendFile(configPath, "; edited by the admin\n");
 
@@ -123,7 +111,7 @@ describe("createClient --keys-only", () => {
     expect(basename(reissued.rpmPath)).toBe(
       `osad2-client-db.example-${PACKAGER_VERSION}-2.noarch.rpm`,
     );
-    const upgrade = await run("rpm", ["-U", ...rpm, reissued.rpmPath]);
+    const upgrade = await rpmInstall(root, reissued.rpmPath, { upgrade: true });
     expect(upgrade.code, upgrade.stderr).toBe(0);
     expect((await readKeyPair(join(root, CLIENT_PATHS.secretKey))).publicKey).toBe(
       reissued.publicKey,
