@@ -21,7 +21,7 @@ export const BENCH_USAGE = `usage: tools/bench <command> [flags]     (one JSON d
 common flags: --register xmlrpc|store (default xmlrpc)  --checkin-count 100  --ping-interval 10
   --poll-interval 1  --clients-per-process 1000  --connect-rate 200 (clients/s; 0 = all at once)
   --command PATH|none (spawned per checkin by each simulated client; default none)
-  --timeout 900 (s per phase)  --echo (server/client output to stderr)`;
+  --timeout 900 (s per phase)  --server-cli PATH (another server build)  --echo (output to stderr)`;
 
 type Runner = (database: DatabaseChoice, options: BenchOptions, log: Log) => Promise<unknown>;
 

@@ -32,6 +32,8 @@ export interface BenchOptions {
   readonly idleSeconds: number;
   /** `--timeout S`: the longest any phase may take before the bench reports and gives up. Default 900. */
   readonly timeoutSeconds: number;
+  /** `--server-cli PATH`: another build of the server's cli.js (experiments); default the workspace's. */
+  readonly serverCli: string | undefined;
   /** `--echo`: copy server and client output to stderr. */
   readonly echo: boolean;
 }
@@ -54,6 +56,7 @@ export const DEFAULT_BENCH_OPTIONS: BenchOptions = {
   downSeconds: 5,
   idleSeconds: 60,
   timeoutSeconds: 900,
+  serverCli: undefined,
   echo: false,
 };
 
@@ -154,6 +157,11 @@ export function parseBenchFlags(argv: readonly string[], defaults: BenchOptions)
         break;
       case "--timeout":
         o.timeoutSeconds = seconds(flag, value);
+        break;
+      case "--server-cli":
+        if (value === undefined || value === "")
+          throw new BenchUsageError(flag, "needs a path to cli.js");
+        o.serverCli = value;
         break;
       default:
         throw new BenchUsageError(flag, "is not a known flag");

@@ -47,6 +47,7 @@ export async function benchDeployment(
     database,
     pingInterval: options.pingInterval,
     echo: options.echo,
+    ...(options.serverCli ? { bins: { server: options.serverCli } } : {}),
     serverConfig: {
       checkin_count: options.checkinCount,
       action_poll_interval: options.pollInterval,
@@ -62,7 +63,12 @@ export async function benchDeployment(
     await dispose();
   };
   // `init --notify-trigger`: PostgreSQL wakes the server by NOTIFY instead of the poll.
-  const args = [cliPath("server"), "init", "--config", deployment.serverConfigPath];
+  const args = [
+    options.serverCli ?? cliPath("server"),
+    "init",
+    "--config",
+    deployment.serverConfigPath,
+  ];
   if (database === "postgres") args.push("--notify-trigger");
   const result = await run(process.execPath, args);
   if (result.code !== 0) {
