@@ -21,9 +21,10 @@ export const COMMAND_CHECKIN = "checkin";
 
 /**
  * Socket options shared by server and client, spelled as zeromq.js spells them.
- * ZMTP heartbeats find dead peers behind NAT or a crashed host that TCP alone would
- * not notice for hours; the reconnect bounds keep a restarted server from being
- * hammered (add jitter per client with {@link reconnectIntervalWithJitter}).
+ * Clients use ZMTP heartbeats to find a dead server behind NAT or a crashed host that TCP
+ * alone would not notice for hours; the server does not (one socket, thousands of peers:
+ * see tcpKeepalive*). The reconnect bounds keep a restarted server from being hammered
+ * (add jitter per client with {@link reconnectIntervalWithJitter}).
  */
 export const SOCKET_DEFAULTS = {
   /** ZMTP PING every 10 s. */
@@ -41,6 +42,16 @@ export const SOCKET_DEFAULTS = {
   /** Queue up to this many messages per peer before PUB drops (never blocks). */
   sendHighWaterMark: 100_000,
   receiveHighWaterMark: 100_000,
+  /**
+   * Kernel TCP keepalive for the server's sockets instead of ZMTP heartbeats: libzmq 4.3.5
+   * cancels a heartbeat timer by walking all of its I/O thread's timers, on every message, so
+   * heartbeats on a socket with thousands of peers cost O(peers) per message and stall
+   * connections past ~5,000 clients (see docs/benchmarks.md). The server's own `ping` every
+   * ping_interval covers liveness; keepalive only reclaims connections of vanished hosts.
+   */
+  tcpKeepaliveIdle: 120,
+  tcpKeepaliveInterval: 30,
+  tcpKeepaliveCount: 4,
   /** Do not hold the process open for unsent messages on close. */
   linger: 0,
   /** Refuse any frame larger than the protocol allows at the socket already. */

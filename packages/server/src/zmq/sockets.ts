@@ -47,9 +47,13 @@ function curveServerOptions(options: ServerSocketsOptions) {
     // Without this libzmq lets a client in when no ZAP handler answers; with it, never.
     zapEnforceDomain: true,
     ipv6: options.bind.includes(":"),
-    heartbeatInterval: SOCKET_DEFAULTS.heartbeatInterval,
-    heartbeatTimeout: SOCKET_DEFAULTS.heartbeatTimeout,
-    heartbeatTimeToLive: SOCKET_DEFAULTS.heartbeatTimeToLive,
+    // No ZMTP heartbeats here: with thousands of peers libzmq 4.3.5's timer cancellation makes
+    // them quadratic (connections stall near 5,000 clients). Liveness is the application ping;
+    // kernel keepalive reclaims the connections of hosts that vanished.
+    tcpKeepalive: 1,
+    tcpKeepaliveIdle: SOCKET_DEFAULTS.tcpKeepaliveIdle,
+    tcpKeepaliveInterval: SOCKET_DEFAULTS.tcpKeepaliveInterval,
+    tcpKeepaliveCount: SOCKET_DEFAULTS.tcpKeepaliveCount,
     linger: SOCKET_DEFAULTS.linger,
     maxMessageSize: SOCKET_DEFAULTS.maxMessageSize,
   };
