@@ -30,6 +30,7 @@ export { rpmFileName, rpmPackageName } from "./spec.js";
 export { createServerKeys } from "./server-keys.js";
 export { createClient } from "./create-client.js";
 export { createClients, readNamesFile } from "./create-clients.js";
+export { revokeClient } from "./revoke-client.js";
 
 export type {
   CreateServerKeysOptions,
@@ -40,4 +41,5 @@ export type {
 export type { RpmArch } from "./arch.js";
 export type { ServerKeysResult } from "./server-keys.js";
 export type { ClientPackage } from "./create-client.js";
+export type { RevokeClientOptions } from "./revoke-client.js";
 export type { CreateClientsOptions, ClientOutcome } from "./create-clients.js";

@@ -81,6 +81,14 @@ describe("parseCommandLine: argv → options", () => {
         options: { certificates: CERTS, out: "/o", release: "1" },
       },
     ],
+    [
+      ["revokeclient", "--name", "web01"],
+      { kind: "revokeclient", options: { name: "web01", certificates: CERTS } },
+    ],
+    [
+      ["revokeclient", "--name", "web01", "--certificates", "/c"],
+      { kind: "revokeclient", options: { name: "web01", certificates: "/c" } },
+    ],
   ])("%j", (argv, expected) => {
     const { parsed, err } = parse(argv);
     expect(err).toBe("");

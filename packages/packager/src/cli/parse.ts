@@ -7,6 +7,7 @@ import {
   type CreateClientOptions,
   type CreateServerKeysOptions,
 } from "../options.js";
+import type { RevokeClientOptions } from "../revoke-client.js";
 
 /** What the command line asks for; {@link parseCommandLine} performs no action itself. */
 export type ParsedCommand =
@@ -17,6 +18,7 @@ export type ParsedCommand =
       readonly namesFrom: string;
       readonly options: Omit<CreateClientOptions, "name">;
     }
+  | { readonly kind: "revokeclient"; readonly options: RevokeClientOptions }
   /** Help, version or a usage error: already printed; exit with `code`. */
   | { readonly kind: "exit"; readonly code: number };
 
@@ -143,6 +145,24 @@ function buildProgram(output: CliOutput, found: { parsed?: ParsedCommand }): Com
           });
       }
     });
+  program
+    .command("revokeclient")
+    .description(
+      "withdraw a client's access: move its key from public_keys/ to revoked/ (a running server cuts it off within seconds)",
+    )
+    .requiredOption("--name <name>", "the name given to createclient")
+    .option(
+      "--certificates <dir>",
+      "the server's certificates directory",
+      DEFAULT_SERVER_CERTIFICATES_DIR,
+    )
+    .action((flags: { name: string; certificates: string }) => {
+      found.parsed = {
+        kind: "revokeclient",
+        options: { name: flags.name, certificates: flags.certificates },
+      };
+    });
+
   return program;
 }
 

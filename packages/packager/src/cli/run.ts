@@ -4,6 +4,7 @@ import { createClient } from "../create-client.js";
 import { createClients, readNamesFile, type ClientOutcome } from "../create-clients.js";
 import { InvalidOptionError } from "../errors.js";
 import { createServerKeys } from "../server-keys.js";
+import { revokeClient } from "../revoke-client.js";
 import { parseCommandLine, type ParsedCommand } from "./parse.js";
 
 /** The streams the CLI talks to; a progress bar is drawn only when `stdout` is a TTY. */
@@ -64,6 +65,11 @@ async function runCommand(parsed: ParsedCommand, streams: CliStreams): Promise<n
     }
     case "createclients":
       return runBatch(parsed, streams);
+    case "revokeclient": {
+      const revoked = await revokeClient(parsed.options);
+      print(`client ${revoked.name} revoked: its key is now ${revoked.path}`);
+      return 0;
+    }
   }
 }
 
