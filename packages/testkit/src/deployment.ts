@@ -139,7 +139,8 @@ export class Deployment {
       metrics_port: this.ports.metrics,
       metrics_bind: "127.0.0.1",
       ping_interval: this.options.pingInterval ?? 1,
-      action_poll_interval: 1,
+      // SQLite has no NOTIFY: a short poll keeps its delay well under the 1 s the tests demand.
+      action_poll_interval: 0.25,
       checkin_count: 0,
       debug: 1,
       ...this.options.serverConfig,
@@ -161,12 +162,17 @@ export class Deployment {
     return this.storeHandle;
   }
 
-  /** `osad2-server init`: migrates the standalone schema (keys already exist). */
+  /**
+   * `osad2-server init`: migrates the standalone schema (keys already exist); on PostgreSQL
+   * also installs the opt-in NOTIFY trigger, as a production set-up would.
+   */
   async init(): Promise<void> {
     const bin = this.options.bins?.server;
+    const args = ["init", "--config", this.serverConfigPath];
+    if (this.pg) args.push("--notify-trigger");
     const result = bin
-      ? await run(bin, ["init", "--config", this.serverConfigPath])
-      : await run(process.execPath, [cliPath("server"), "init", "--config", this.serverConfigPath]);
+      ? await run(bin, args)
+      : await run(process.execPath, [cliPath("server"), ...args]);
     if (result.code !== 0) {
       throw new Error(
         `osad2-server init failed (${result.code}):\n${result.stdout}\n${result.stderr}`,
