@@ -101,3 +101,14 @@ export async function ensureDirectory(path: string, mode: number): Promise<void>
 export function compactTimestamp(date: Date = new Date()): string {
   return date.toISOString().replace(/[-:.]/g, "");
 }
+
+/** True when something (file, directory, link) is at `path`; false only for ENOENT. */
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await fs.lstat(path);
+    return true;
+  } catch (error) {
+    if (errorCode(error) === "ENOENT") return false;
+    throw fileError(path, "inspect", error);
+  }
+}

@@ -14,6 +14,7 @@ import {
   ensureDirectory,
   errorCode,
   fileError,
+  pathExists,
   writeFileAtomic,
 } from "./fs-util.js";
 import type { KeyPair } from "./keypair.js";
@@ -303,15 +304,5 @@ export class KeyStore {
       error instanceof KeyError ? error : new KeyError("key store update failed", { cause: error });
     if (this.onError) this.onError(keyError);
     else process.emitWarning(keyError);
-  }
-}
-
-async function pathExists(path: string): Promise<boolean> {
-  try {
-    await fs.lstat(path);
-    return true;
-  } catch (error) {
-    if (errorCode(error) === "ENOENT") return false;
-    throw fileError(path, "inspect", error);
   }
 }

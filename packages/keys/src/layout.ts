@@ -2,7 +2,7 @@ import { promises as fs } from "node:fs";
 import { join, resolve } from "node:path";
 import { writeCertificate, PUBLIC_CERT_SUFFIX, SECRET_CERT_SUFFIX } from "./certificate-file.js";
 import { KeyExistsError } from "./errors.js";
-import { compactTimestamp, ensureDirectory, errorCode, fileError } from "./fs-util.js";
+import { compactTimestamp, ensureDirectory, fileError, pathExists } from "./fs-util.js";
 import { generateKeyPair, type KeyPair } from "./keypair.js";
 
 /** Name of the server's certificate pair, as the seed (spacewalk-osad2) names it. */
@@ -76,8 +76,8 @@ export async function createServerKeyPair(
   await ensureDirectory(layout.publicKeysDir, PUBLIC_DIR_MODE);
   await ensureDirectory(layout.revokedDir, PUBLIC_DIR_MODE);
 
-  const existingSecret = await exists(layout.serverSecretPath);
-  const existingPublic = await exists(layout.serverPublicPath);
+  const existingSecret = await pathExists(layout.serverSecretPath);
+  const existingPublic = await pathExists(layout.serverPublicPath);
   if ((existingSecret || existingPublic) && options.force !== true) {
     throw new KeyExistsError(
       SERVER_CERT_NAME,
@@ -105,19 +105,9 @@ export async function createServerKeyPair(
   return result;
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await fs.lstat(path);
-    return true;
-  } catch (error) {
-    if (errorCode(error) === "ENOENT") return false;
-    throw fileError(path, "inspect", error);
-  }
-}
-
 async function backup(path: string, stamp: string): Promise<string> {
   let target = `${path}.${stamp}.bak`;
-  for (let n = 1; await exists(target); n++) target = `${path}.${stamp}-${n}.bak`;
+  for (let n = 1; await pathExists(target); n++) target = `${path}.${stamp}-${n}.bak`;
   try {
     await fs.rename(path, target);
   } catch (error) {
