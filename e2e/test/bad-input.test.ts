@@ -14,12 +14,7 @@ let serverKey: string;
 const attacker = generateKeyPair();
 
 beforeAll(async () => {
-  d = await Deployment.create({ database: "sqlite" });
-  await d.init();
-  await d.addSystem("good");
-  await d.startServer();
-  d.startClient("good");
-  await d.waitOnline("good", 30_000);
+  d = await Deployment.launch({ database: "sqlite" }, ["good"]);
   d.emulateSpacewalk();
   serverKey = await readPublicKey(certificateLayout(d.certificates).serverPublicPath);
   // The attacker holds a valid key: the worst case, past CURVE and ZAP.

@@ -11,12 +11,7 @@ afterEach(async () => {
 });
 
 async function deployment(database: "sqlite" | "postgres", labels: string[]): Promise<Deployment> {
-  d = await Deployment.create({ database });
-  await d.init();
-  for (const label of labels) await d.addSystem(label);
-  await d.startServer();
-  for (const label of labels) d.startClient(label);
-  for (const label of labels) await d.waitOnline(label, 30_000);
+  d = await Deployment.launch({ database }, labels);
   d.emulateSpacewalk();
   return d;
 }

@@ -8,12 +8,7 @@ describe.each(["sqlite", "postgres"] as const)("round trip on %s", (database) =>
   const labels = ["alpha", "beta", "gamma"];
 
   beforeAll(async () => {
-    d = await Deployment.create({ database });
-    await d.init();
-    for (const label of labels) await d.addSystem(label);
-    await d.startServer();
-    for (const label of labels) d.startClient(label);
-    for (const label of labels) await d.waitOnline(label, 30_000);
+    d = await Deployment.launch({ database }, labels);
   });
   afterAll(async () => {
     await d?.dispose();

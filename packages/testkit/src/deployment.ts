@@ -80,6 +80,25 @@ export class Deployment {
     this.runLog = path.join(dir, "runs.log");
   }
 
+  /**
+   * A running deployment: created, `init`ed, one system per label, the server up and every
+   * label's client process online in rhnPushClient.
+   */
+  static async launch(options: DeploymentOptions, labels: readonly string[]): Promise<Deployment> {
+    const d = await Deployment.create(options);
+    try {
+      await d.init();
+      for (const label of labels) await d.addSystem(label);
+      await d.startServer();
+      for (const label of labels) d.startClient(label);
+      for (const label of labels) await d.waitOnline(label, 30_000);
+    } catch (error) {
+      await d.dispose();
+      throw error;
+    }
+    return d;
+  }
+
   static async create(options: DeploymentOptions): Promise<Deployment> {
     let dir: string;
     let remove: (() => Promise<void>) | undefined;
