@@ -12,12 +12,12 @@ import {
 } from "@osad2/keys";
 import { createSystem, openStore, scheduleAction, type SpacewalkStore } from "@osad2/server";
 import { iniSection } from "./ini.js";
-import { freePorts } from "./ports.js";
-import { createTestSchema, type TestSchema } from "./postgres.js";
+import { freePorts } from "@osad2/test-helpers";
+import { createTestSchema, type TestSchema } from "@osad2/test-helpers";
 import { type ManagedProcess, run, startCli, cliPath } from "./process.js";
 import { readRuns, writeRecorderScript, type RecordedRun } from "./recorder.js";
-import { tempDir } from "./tempdir.js";
-import { waitFor } from "./wait.js";
+import { tempDir } from "@osad2/test-helpers";
+import { waitFor } from "@osad2/test-helpers";
 
 export interface PushClientRow extends Record<string, unknown> {
   readonly name: string;

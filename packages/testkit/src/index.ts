@@ -1,7 +1,12 @@
-export { freePort, freePorts } from "./ports.js";
-export { waitFor, sleep } from "./wait.js";
-export { tempDir } from "./tempdir.js";
-export { createTestSchema, POSTGRES_URL } from "./postgres.js";
+export {
+  freePort,
+  freePorts,
+  waitFor,
+  sleep,
+  tempDir,
+  createTestSchema,
+  POSTGRES_URL,
+} from "@osad2/test-helpers";
 export { startProcess, startCli, cliPath, run } from "./process.js";
 export { writeRecorderScript, readRuns, countByLabel } from "./recorder.js";
 export { iniSection } from "./ini.js";
@@ -15,7 +20,7 @@ export { ActionCompleter } from "./sim/completer.js";
 export { SimSpecError, SimProcessError, SimRegistrationError } from "./sim/errors.js";
 export { runBench, BENCH_USAGE } from "./sim/bench/cli.js";
 
-export type { TestSchema } from "./postgres.js";
+export type { TestSchema } from "@osad2/test-helpers";
 export type { ManagedProcess, StartOptions } from "./process.js";
 export type { RecordedRun } from "./recorder.js";
 export type {

@@ -1,5 +1,5 @@
 import type { DatabaseChoice } from "../../deployment.js";
-import { sleep } from "../../wait.js";
+import { sleep } from "@osad2/test-helpers";
 import type { BenchOptions } from "./options.js";
 import { clockTicks, cpuPercent, sampleProcess, type ProcSample } from "./proc.js";
 import { benchDeployment, SimBench, type Log } from "./setup.js";

@@ -2,7 +2,7 @@ import path from "node:path";
 import { certificateLayout, readPublicKey } from "@osad2/keys";
 import { Deployment, type DatabaseChoice } from "../../deployment.js";
 import { cliPath, run } from "../../process.js";
-import { sleep } from "../../wait.js";
+import { sleep } from "@osad2/test-helpers";
 import { ActionCompleter } from "../completer.js";
 import { SimFleet } from "../fleet.js";
 import { createSimSystems, type SimSystem } from "../register.js";

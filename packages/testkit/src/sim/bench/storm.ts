@@ -1,6 +1,6 @@
 import { scheduleAction } from "@osad2/server";
 import type { DatabaseChoice } from "../../deployment.js";
-import { sleep } from "../../wait.js";
+import { sleep } from "@osad2/test-helpers";
 import { retryBusy } from "../retry.js";
 import type { BenchOptions } from "./options.js";
 import { BenchTimeoutError, SimBench, type Log } from "./setup.js";

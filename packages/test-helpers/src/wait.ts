@@ -1,8 +1,20 @@
-/** Polls `check` until it returns a truthy value or the deadline passes; never sleeps blindly longer than `everyMs`. */
+/** Options of {@link waitFor}. */
+export interface WaitOptions {
+  /** Give up after this long. Default 10,000 ms. */
+  readonly timeoutMs?: number;
+  /** Check again after this long. Default 50 ms. */
+  readonly everyMs?: number;
+}
+
+/**
+ * Polls `check` until it returns a truthy value (which it returns) or the deadline passes
+ * (then throws naming `what` and the last error `check` threw). Tests wait for the event
+ * this way, never for a fixed time.
+ */
 export async function waitFor<T>(
   what: string,
   check: () => T | Promise<T>,
-  { timeoutMs = 10_000, everyMs = 50 }: { timeoutMs?: number; everyMs?: number } = {},
+  { timeoutMs = 10_000, everyMs = 50 }: WaitOptions = {},
 ): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -21,6 +33,7 @@ export async function waitFor<T>(
   }
 }
 
+/** Resolves after `ms`; for pacing loops, not for waiting on an outcome (use {@link waitFor}). */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,0 +1,43 @@
+import { existsSync } from "node:fs";
+import net from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { createTestDatabase, DATABASE_KINDS, freePorts, TempDirs, waitFor } from "../src/index.js";
+
+const dirs = new TempDirs();
+afterEach(() => dirs.removeAll());
+
+describe("test helpers", () => {
+  it("TempDirs removes what it made", async () => {
+    const dir = await dirs.make();
+    expect(existsSync(dir)).toBe(true);
+    await dirs.removeAll();
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it("freePorts gives distinct ports that can be bound", async () => {
+    const ports = await freePorts(3);
+    expect(new Set(ports).size).toBe(3);
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(ports[0], "127.0.0.1", resolve));
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it("waitFor returns the value and names what it waited for on timeout", async () => {
+    let n = 0;
+    expect(await waitFor("n to reach 3", () => (++n >= 3 ? n : 0), { everyMs: 1 })).toBe(3);
+    await expect(waitFor("never", () => false, { timeoutMs: 20, everyMs: 5 })).rejects.toThrow(
+      /timed out after 20 ms waiting for never/,
+    );
+  });
+
+  it.each(DATABASE_KINDS)("a %s test database runs SQL and is dropped", async (kind) => {
+    const db = await createTestDatabase(kind);
+    try {
+      await db.query("CREATE TABLE t (x integer)");
+      await db.query("INSERT INTO t VALUES (1)");
+      expect(await db.count("t")).toBe(1);
+    } finally {
+      await db.drop();
+    }
+  });
+});
