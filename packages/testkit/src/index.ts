@@ -18,7 +18,7 @@ export { parseSimEvent } from "./sim/events.js";
 export { createSimSystems } from "./sim/register.js";
 export { ActionCompleter } from "./sim/completer.js";
 export { SimSpecError, SimProcessError, SimRegistrationError } from "./sim/errors.js";
-export { runBench, BENCH_USAGE } from "./sim/bench/cli.js";
+export { retryBusy } from "./sim/retry.js";
 
 export type { TestSchema } from "@osad2/test-helpers";
 export type { ManagedProcess, StartOptions } from "./process.js";

@@ -13,7 +13,7 @@ function isBusy(error: unknown): boolean {
 }
 
 /**
- * Runs a database write from the bench's side again when SQLite answers "database is locked":
+ * Runs a database write from the test's or bench's side again when SQLite answers "database is locked":
  * a read-then-write transaction that races the server process's own writes gets SQLITE_BUSY
  * at once (WAL snapshot conflict), which no busy timeout waits out. Other errors pass through.
  */

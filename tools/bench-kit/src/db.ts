@@ -1,5 +1,5 @@
 import Database from "better-sqlite3";
-import type { Deployment } from "../../deployment.js";
+import type { Deployment } from "@osad2/testkit";
 
 /**
  * Read-only queries with parameters against a deployment's database, written once with `?`

@@ -1,4 +1,4 @@
-import type { DatabaseChoice } from "../../deployment.js";
+import type { DatabaseChoice } from "@osad2/testkit";
 import { sleep } from "@osad2/test-helpers";
 import type { BenchOptions } from "./options.js";
 import { clockTicks, cpuPercent, sampleProcess, type ProcSample } from "./proc.js";

@@ -1,7 +1,6 @@
 import { scheduleAction } from "@osad2/server";
-import type { DatabaseChoice } from "../../deployment.js";
 import { sleep } from "@osad2/test-helpers";
-import { retryBusy } from "../retry.js";
+import { retryBusy, type DatabaseChoice } from "@osad2/testkit";
 import type { BenchOptions } from "./options.js";
 import { BenchTimeoutError, SimBench, type Log } from "./setup.js";
 import { distribution, type Distribution } from "./stats.js";

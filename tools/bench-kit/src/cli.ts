@@ -1,4 +1,4 @@
-import type { DatabaseChoice } from "../../deployment.js";
+import type { DatabaseChoice } from "@osad2/testkit";
 import { installInterruptHandler } from "./cleanup.js";
 import { fanout } from "./fanout.js";
 import { footprint } from "./footprint.js";

@@ -1,4 +1,4 @@
-import type { SimEvent } from "../events.js";
+import type { SimEvent } from "@osad2/testkit";
 
 /** Everything the simulated clients reported, by client name, for the benches to query. */
 export class SimTracker {

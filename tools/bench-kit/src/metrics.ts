@@ -1,4 +1,4 @@
-import type { Deployment } from "../../deployment.js";
+import type { Deployment } from "@osad2/testkit";
 
 /** A few of the server's own Prometheus gauges (heap, event-loop lag, clients online). */
 export type ServerMetrics = Record<string, number>;

@@ -1,6 +1,8 @@
-import type { DatabaseChoice } from "../../deployment.js";
-import type { SimRegistrationMethod } from "../register.js";
-import { DEFAULT_CLIENTS_PER_PROCESS } from "../fleet.js";
+import {
+  DEFAULT_CLIENTS_PER_PROCESS,
+  type DatabaseChoice,
+  type SimRegistrationMethod,
+} from "@osad2/testkit";
 
 /** Flags shared by the benches (`tools/bench <command> --flag value`). */
 export interface BenchOptions {

@@ -1,6 +1,5 @@
 import { scheduleAction } from "@osad2/server";
-import type { DatabaseChoice } from "../../deployment.js";
-import { retryBusy } from "../retry.js";
+import { retryBusy, type DatabaseChoice } from "@osad2/testkit";
 import { serverMetrics, type ServerMetrics } from "./metrics.js";
 import type { BenchOptions } from "./options.js";
 import { sampleProcess } from "./proc.js";

@@ -1,11 +1,16 @@
 import path from "node:path";
 import { certificateLayout, readPublicKey } from "@osad2/keys";
-import { Deployment, type DatabaseChoice } from "../../deployment.js";
-import { cliPath, run } from "../../process.js";
 import { sleep } from "@osad2/test-helpers";
-import { ActionCompleter } from "../completer.js";
-import { SimFleet } from "../fleet.js";
-import { createSimSystems, type SimSystem } from "../register.js";
+import {
+  ActionCompleter,
+  cliPath,
+  createSimSystems,
+  Deployment,
+  run,
+  SimFleet,
+  type DatabaseChoice,
+  type SimSystem,
+} from "@osad2/testkit";
 import { onInterrupt } from "./cleanup.js";
 import { BenchDb } from "./db.js";
 import type { BenchOptions } from "./options.js";
