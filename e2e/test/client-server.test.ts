@@ -1,11 +1,11 @@
-// End to end with the real @osad2/server on SQLite and on PostgreSQL: registration over its
-// XML-RPC endpoint, CURVE with its key store and ZAP, presence in rhnPushClient, actions
-// scheduled in the database, a server restart and a revoked key.
-import { randomBytes } from "node:crypto";
+// The @osad2/client library against the real @osad2/server in one process, on SQLite and on
+// PostgreSQL: registration over its XML-RPC endpoint, CURVE with its key store and ZAP,
+// presence in rhnPushClient, actions scheduled in the database, a server restart and a
+// revoked key. (The CLIs as users run them: roundtrip.test.ts and faults.test.ts.)
 import { mkdir, writeFile } from "node:fs/promises";
-import { createServer as createTcpServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { Writable } from "node:stream";
+import { type OsadClient, type RunRecord, createClient, loadConfig } from "@osad2/client";
 import { KeyStore, createServerKeyPair, generateKeyPair, writeCertificate } from "@osad2/keys";
 import {
   type Osad2Server,
@@ -17,55 +17,21 @@ import {
   scheduleAction,
   setServerActionStatus,
 } from "@osad2/server";
-import pg from "pg";
+import {
+  DATABASE_KINDS,
+  TempDirs,
+  createTestDatabase,
+  freePorts,
+  sleep,
+  waitFor,
+  type TestDatabase,
+  type TestDatabaseKind,
+} from "@osad2/test-helpers";
+import { readRuns, writeRecorderScript } from "@osad2/testkit";
 import { type Logger, pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { type OsadClient, type RunRecord, createClient, loadConfig } from "../src/index.js";
-import { FAKE_RHN_CHECK, cleanupTempDirs, readRunLog, tempDir } from "./helpers.js";
 
-const POSTGRES_URL = process.env.OSAD2_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-
-interface Database {
-  readonly url: string;
-  readonly schema: string | undefined;
-  drop(): Promise<void>;
-}
-
-async function database(kind: "sqlite" | "postgres"): Promise<Database> {
-  if (kind === "sqlite") {
-    const dir = await tempDir("osad2-client-e2e-db-");
-    return {
-      url: `sqlite:${join(dir, "osad2.db")}`,
-      schema: undefined,
-      drop: async () => undefined,
-    };
-  }
-  const schema = `osad2_t_${randomBytes(5).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: POSTGRES_URL });
-  await admin.connect();
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  return {
-    url: POSTGRES_URL,
-    schema,
-    drop: async () => {
-      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-      await admin.end();
-    },
-  };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createTcpServer();
-    probe.on("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-/** A pino logger whose lines the test can read. */
+/** A pino logger at debug level whose lines the test can read. */
 function capturedLogger(): { logger: Logger; lines: string[] } {
   const lines: string[] = [];
   const stream = new Writable({
@@ -79,11 +45,11 @@ function capturedLogger(): { logger: Logger; lines: string[] } {
       done();
     },
   });
-  return { logger: pino({ level: "info" }, stream), lines };
+  return { logger: pino({ level: "debug" }, stream), lines };
 }
 
 interface Setup {
-  readonly db: Database;
+  readonly db: TestDatabase;
   readonly store: SpacewalkStore;
   readonly certificates: string;
   readonly serverConfig: Partial<ServerConfig>;
@@ -96,15 +62,16 @@ interface Setup {
   readonly label: string;
 }
 
+const dirs = new TempDirs("osad2-client-server-");
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
-  await cleanupTempDirs();
+  await dirs.removeAll();
 });
 
-async function setup(kind: "sqlite" | "postgres"): Promise<Setup> {
-  const dir = await tempDir("osad2-client-e2e-");
-  const db = await database(kind);
+async function setup(kind: TestDatabaseKind): Promise<Setup> {
+  const dir = await dirs.make();
+  const db = await createTestDatabase(kind);
   cleanups.push(() => db.drop());
   const store = await openStore(db.url, db.schema === undefined ? {} : { schema: db.schema });
   cleanups.push(() => store.close());
@@ -118,12 +85,13 @@ async function setup(kind: "sqlite" | "postgres"): Promise<Setup> {
   await keyStore.add(label, clientKeys.publicKey);
   await keyStore.close();
 
+  const [publisherPort, listenerPort, xmlrpcPort] = await freePorts(3);
   const serverConfig: Partial<ServerConfig> = {
     bind: "127.0.0.1",
     publicHost: "127.0.0.1",
-    publisherPort: await freePort(),
-    listenerPort: await freePort(),
-    xmlrpcPort: await freePort(),
+    publisherPort,
+    listenerPort,
+    xmlrpcPort,
     metricsPort: 0,
     pingInterval: 0.5,
     actionPollInterval: 0.25,
@@ -143,6 +111,7 @@ async function setup(kind: "sqlite" | "postgres"): Promise<Setup> {
   await writeCertificate(join(certs, "server.key"), { publicKey: serverKeys.publicKey });
   await writeFile(join(clientDir, "systemid"), systemIdXml);
   const runlog = join(clientDir, "runs.log");
+  const recorder = await writeRecorderScript(clientDir, runlog);
   const configPath = join(clientDir, "osad_client.cfg");
   await writeFile(
     configPath,
@@ -150,7 +119,7 @@ async function setup(kind: "sqlite" | "postgres"): Promise<Setup> {
 systemid = ${join(clientDir, "systemid")}
 server_url = ${server.endpoints().xmlrpc}
 certificates = ${certs}
-rhn_check_command = /usr/bin/env RUNLOG=${runlog} ${FAKE_RHN_CHECK}
+rhn_check_command = ${recorder} ${label}
 registry_interval = 0.5
 run_at_start = 0
 jitter = 0
@@ -213,10 +182,10 @@ function until<T>(
 
 /** Starts the client and waits until the server has it online in rhnPushClient. */
 async function online(s: Setup): Promise<string> {
-  const registered = until<string>("registration", 10_000, (resolve) =>
+  const registered = until<string>("registration", 30_000, (resolve) =>
     s.client.once("registered", (reply) => resolve(reply.clientName)),
   );
-  const wentOnline = until<string>("online event", 15_000, (resolve) => {
+  const wentOnline = until<string>("online event", 30_000, (resolve) => {
     const off = s.server.on("online", ({ clientName }) => {
       off();
       resolve(clientName);
@@ -233,38 +202,55 @@ async function online(s: Setup): Promise<string> {
 const nextRun = (s: Setup, ms: number): Promise<RunRecord> =>
   until("an rhn_check run", ms, (resolve) => s.client.once("run", resolve));
 
-describe.each(["sqlite", "postgres"] as const)("with the real osad2-server on %s", (kind) => {
+/**
+ * Waits until the client has received `rounds` more pings. Pings and checkins travel the same
+ * PUB connection in order, so a duplicate checkin sent before them has arrived by then: the
+ * event that "nothing more came" is anchored on, instead of a fixed wait load could shorten.
+ */
+async function pingRounds(s: Setup, rounds: number): Promise<void> {
+  const pings = () => s.logLines.filter((l) => l.includes('"msg":"ping"')).length;
+  const target = pings() + rounds;
+  await waitFor(`${rounds} more pings to the client`, () => pings() >= target, {
+    timeoutMs: 30_000,
+  });
+}
+
+describe.each(DATABASE_KINDS)("the client library with the real osad2-server on %s", (kind) => {
   it("a scheduled action makes the client run rhn_check exactly once, within 1 s", async () => {
     const s = await setup(kind);
     await online(s);
-    const ran = nextRun(s, 5_000);
+    const checkins: unknown[] = [];
+    s.client.on("checkin", (c) => checkins.push(c));
+    const ran = nextRun(s, 15_000);
     const scheduledAt = Date.now();
     await scheduleAction(s.store, { serverIds: [s.serverId] });
     const run = await ran;
     expect(run.startedAt - scheduledAt).toBeLessThan(1_000);
     expect(run).toMatchObject({ trigger: "checkin", exitCode: 0 });
-    // nothing more: wait out several poll and ping rounds
-    await new Promise((r) => setTimeout(r, 1_500));
+    // nothing more: several poll and ping rounds later
+    await pingRounds(s, 3);
+    expect(checkins).toHaveLength(1);
     expect(s.runs).toHaveLength(1);
-    expect((await readRunLog(s.runlog)).filter((l) => l.kind === "start")).toHaveLength(1);
+    expect(await readRuns(s.runlog)).toHaveLength(1);
   });
 
   it("server down 10 s and back: the client reconnects and an action scheduled meanwhile runs", async () => {
     const s = await setup(kind);
     const name = await online(s);
-    const disconnected = until("disconnected", 10_000, (resolve) =>
+    const disconnected = until("disconnected", 30_000, (resolve) =>
       s.client.once("disconnected", () => resolve(undefined)),
     );
     await s.server.stop();
     await disconnected;
     await scheduleAction(s.store, { serverIds: [s.serverId] });
-    await new Promise((r) => setTimeout(r, 10_000));
+    // The outage itself: long enough for several of the client's reconnect attempts.
+    await sleep(10_000);
     expect(s.runs).toHaveLength(0);
 
-    const reconnected = until("connected again", 15_000, (resolve) =>
+    const reconnected = until("connected again", 30_000, (resolve) =>
       s.client.once("connected", () => resolve(undefined)),
     );
-    const ran = nextRun(s, 15_000);
+    const ran = nextRun(s, 30_000);
     s.server = createServer(s.serverConfig, { prepare: false, processMetrics: false });
     const restarted = s.server;
     cleanups.push(() => restarted.stop());
@@ -276,14 +262,14 @@ describe.each(["sqlite", "postgres"] as const)("with the real osad2-server on %s
     // reconnect back-off is capped at 2 s here; catch-up follows the hello
     expect(run.startedAt - restartedAt).toBeLessThan(5_000);
     expect((await s.store.findClient(name))?.state).toBe("online");
-    await new Promise((r) => setTimeout(r, 1_000));
+    await pingRounds(s, 3);
     expect(s.runs).toHaveLength(1);
-  }, 45_000);
+  }, 90_000);
 
   it("a revoked key: the client logs the authentication failure and runs nothing", async () => {
     const s = await setup(kind);
     await online(s);
-    const failed = until<{ event: string }>("auth-failure", 15_000, (resolve) =>
+    const failed = until<{ event: string }>("auth-failure", 30_000, (resolve) =>
       s.client.once("auth-failure", resolve),
     );
     const keyStore = await KeyStore.open(s.certificates);
@@ -294,9 +280,13 @@ describe.each(["sqlite", "postgres"] as const)("with the real osad2-server on %s
       s.logLines.some((l) => /authentication failure .*refused this client's key/.test(l)),
     ).toBe(true);
     expect(s.client.status().state).toBe("auth-failure");
+    let refused = 0;
+    s.client.on("auth-failure", () => refused++);
     await scheduleAction(s.store, { serverIds: [s.serverId] });
-    await new Promise((r) => setTimeout(r, 2_000));
+    // The client keeps knocking and the server keeps refusing while the action is due: three
+    // more refused handshakes (back-off 0.4, 0.8, 1.6 s) span several of the server's poll rounds.
+    await waitFor("three more refused handshakes", () => refused >= 3, { timeoutMs: 30_000 });
     expect(s.runs).toHaveLength(0);
-    expect(await readRunLog(s.runlog)).toEqual([]);
+    expect(await readRuns(s.runlog)).toEqual([]);
   });
 });
