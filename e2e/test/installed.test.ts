@@ -60,7 +60,11 @@ async function seedBetterSqlitePrebuild(): Promise<void> {
   const asset = `better-sqlite3-v${version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`;
   const url = `https://github.com/WiseLibs/better-sqlite3/releases/download/v${version}/${asset}`;
   const digest = createHash("sha512").update(url).digest("hex").slice(0, 6);
-  const npmCache = (await run("npm", ["config", "get", "cache"])).stdout.trim();
+  // Asked outside the workspace: inside it `npm config get` refuses (ENOWORKSPACES) and prints nothing.
+  const cache = await run("npm", ["config", "get", "cache"], { cwd: tmp.path });
+  expect(cache.code, cache.stderr).toBe(0);
+  const npmCache = cache.stdout.trim();
+  expect(path.isAbsolute(npmCache), `npm cache directory: ${JSON.stringify(npmCache)}`).toBe(true);
   const cacheDir = path.join(npmCache, "_prebuilds");
   await fs.mkdir(cacheDir, { recursive: true });
   const tar = await run("tar", [
