@@ -1,0 +1,51 @@
+// The public surface of @osad2/service-kit: one implementation of each piece of plumbing the
+// osad2 server, client and packager share.
+export { ConfigError, PidfileError, locationPrefix } from "./errors.js";
+export { errnoCode, describeError, describeSystemError } from "./errno.js";
+export { parseIni, DEFAULT_SECTION } from "./ini.js";
+export { valueTypes, parseNumber, NUMBER_SYNTAX } from "./value-types.js";
+export { splitCommandLine } from "./command-line.js";
+export { defineConfig, camelCase, flagName, defaultText } from "./config-schema.js";
+export { resolveConfig, defaultConfig, normalizeConfig, changedFields } from "./config-resolve.js";
+export { loadConfig, readIniFile } from "./config-load.js";
+export { addConfigOptions, configFlagValues } from "./config-flags.js";
+export { configDocsTable } from "./config-docs.js";
+export { createLogger, silentLogger, LOG_FILE_MODE, LOG_DIR_MODE } from "./logger.js";
+export { acquirePidfile, readPidfile, pidfileProcess, PIDFILE_MODE } from "./pidfile.js";
+export { processAlive, runsProgram } from "./process-check.js";
+export { backoffDelay, BACKOFF_DEFAULTS } from "./backoff.js";
+export {
+  writeFileAtomic,
+  copyFileAtomic,
+  temporarySibling,
+  syncDirectory,
+} from "./atomic-write.js";
+export {
+  EXIT_OK,
+  EXIT_FAILURE,
+  EXIT_USAGE,
+  STATUS_EXIT,
+  parseCommandLine,
+  printParseExit,
+  runCli,
+  exitCodeFor,
+} from "./cli.js";
+
+export type { ConfigLocation, PidfileProblem } from "./errors.js";
+export type { IniDocument, IniEntry, IniSection } from "./ini.js";
+export type { ValueType } from "./value-types.js";
+export type {
+  KeySpec,
+  ConfigSchema,
+  ConfigDefinition,
+  ConfigValues,
+  CamelCase,
+  ValueOf,
+} from "./config-schema.js";
+export type { ConfigSources } from "./config-resolve.js";
+export type { LoadConfigOptions, LoadedConfig } from "./config-load.js";
+export type { LoggerOptions, ServiceLogger, Logger } from "./logger.js";
+export type { PidfileOptions, PidfileHolder, ReleasePidfile } from "./pidfile.js";
+export type { BackoffOptions } from "./backoff.js";
+export type { AtomicWriteOptions } from "./atomic-write.js";
+export type { CliParseResult, RecordCommand, RunCliOptions, ErrorClass } from "./cli.js";
