@@ -1,6 +1,6 @@
 import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import {
   formatCertificate,
   generateKeyPair,
@@ -15,7 +15,10 @@ import {
   writeCertificate,
   writeCertificatePair,
 } from "../src/index.js";
-import { caught, tempDir } from "./helpers.js";
+import { caught, TempDirs } from "@osad2/test-helpers";
+
+const dirs = new TempDirs("osad2-keys-");
+afterEach(() => dirs.removeAll());
 
 // A key pair made for these fixtures (public key derived from the secret one).
 const PUBLIC = "qP=W<kb2RVk0V$4ifuVW!PmfH6s=d#iV[J6N#h8X";
@@ -54,7 +57,7 @@ function write(dir: string, name: string, text: string, mode = 0o600): string {
 }
 
 async function fileErrorOf(text: string, name = "bad.key"): Promise<KeyFileError> {
-  const path = write(tempDir(), name, text);
+  const path = write(await dirs.make(), name, text);
   const error = await caught(() => readCertificate(path));
   expect(error).toBeInstanceOf(KeyFileError);
   const fileError = error as KeyFileError;
@@ -65,7 +68,7 @@ async function fileErrorOf(text: string, name = "bad.key"): Promise<KeyFileError
 
 describe("certificate files (pyzmq zmq.auth format)", () => {
   it("reads a verbatim pyzmq secret certificate", async () => {
-    const path = write(tempDir(), "client.key_secret", PYZMQ_SECRET);
+    const path = write(await dirs.make(), "client.key_secret", PYZMQ_SECRET);
     expect(await readCertificate(path)).toEqual({
       publicKey: PUBLIC,
       secretKey: SECRET,
@@ -76,7 +79,7 @@ describe("certificate files (pyzmq zmq.auth format)", () => {
   });
 
   it("reads a verbatim pyzmq public certificate", async () => {
-    const path = write(tempDir(), "client.key", PYZMQ_PUBLIC, 0o644);
+    const path = write(await dirs.make(), "client.key", PYZMQ_PUBLIC, 0o644);
     expect(await readCertificate(path)).toEqual({ publicKey: PUBLIC, metadata: {} });
     expect(await readPublicKey(path)).toBe(PUBLIC);
   });
@@ -100,7 +103,7 @@ describe("certificate files (pyzmq zmq.auth format)", () => {
   });
 
   it("round-trips a pair with metadata, in pyzmq's layout", async () => {
-    const dir = tempDir();
+    const dir = await dirs.make();
     const pair = generateKeyPair();
     const metadata = { "client-name": "0123456789abcdef", host: "web01.example.com" };
     const { publicPath, secretPath } = await writeCertificatePair(dir, "web01", pair, metadata);
@@ -127,7 +130,7 @@ describe("certificate files (pyzmq zmq.auth format)", () => {
   });
 
   it("writes secret files 0600 and public files 0644, leaving no temporary files", async () => {
-    const dir = tempDir();
+    const dir = await dirs.make();
     const { publicPath, secretPath } = await writeCertificatePair(dir, "c", generateKeyPair());
     expect(statSync(secretPath).mode & 0o777).toBe(0o600);
     expect(statSync(publicPath).mode & 0o777).toBe(0o644);
@@ -135,7 +138,7 @@ describe("certificate files (pyzmq zmq.auth format)", () => {
   });
 
   it("replaces an existing certificate and tightens a loose secret file", async () => {
-    const dir = tempDir();
+    const dir = await dirs.make();
     const path = write(dir, "x.key_secret", "garbage", 0o666);
     const pair = generateKeyPair();
     await writeCertificate(path, pair);
@@ -144,7 +147,7 @@ describe("certificate files (pyzmq zmq.auth format)", () => {
   });
 
   it("refuses a secret file readable by group or others and says how to fix it", async () => {
-    const dir = tempDir();
+    const dir = await dirs.make();
     for (const mode of [0o644, 0o640, 0o604, 0o660]) {
       const path = write(dir, "client.key_secret", PYZMQ_SECRET, mode);
       const error = await caught(() => readCertificate(path));
@@ -195,7 +198,7 @@ describe("certificate files (pyzmq zmq.auth format)", () => {
   });
 
   it("refuses binary garbage, directories and missing files with a KeyFileError", async () => {
-    const dir = tempDir();
+    const dir = await dirs.make();
     const binary = join(dir, "bin.key");
     writeFileSync(binary, Buffer.from([0xff, 0xfe, 0x00, 0x80, 0x81]));
     expect(((await caught(() => readCertificate(binary))) as Error).message).toContain("UTF-8");
@@ -207,14 +210,14 @@ describe("certificate files (pyzmq zmq.auth format)", () => {
   });
 
   it("refuses to read a key pair from a public certificate", async () => {
-    const path = write(tempDir(), "c.key", PYZMQ_PUBLIC, 0o644);
+    const path = write(await dirs.make(), "c.key", PYZMQ_PUBLIC, 0o644);
     const error = (await caught(() => readKeyPair(path))) as KeyFileError;
     expect(error).toBeInstanceOf(KeyFileError);
     expect(error.message).toContain(".key_secret");
   });
 
   it("refuses to write what would not read back", async () => {
-    const dir = tempDir();
+    const dir = await dirs.make();
     const pair = generateKeyPair();
     const bad: Array<[Parameters<typeof writeCertificate>[1], string]> = [
       [{ publicKey: "short" }, "publicKey"],
@@ -241,7 +244,7 @@ describe("certificate files (pyzmq zmq.auth format)", () => {
   });
 
   it("reports a missing directory on write as a KeyFileError with the path", async () => {
-    const path = join(tempDir(), "no", "such", "c.key");
+    const path = join(await dirs.make(), "no", "such", "c.key");
     const error = (await caught(() =>
       writeCertificate(path, { publicKey: PUBLIC }),
     )) as KeyFileError;

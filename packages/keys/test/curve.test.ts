@@ -10,7 +10,10 @@ import {
   certificateLayout,
   type KeyPair,
 } from "../src/index.js";
-import { tempDir } from "./helpers.js";
+import { sleep, TempDirs } from "@osad2/test-helpers";
+
+const dirs = new TempDirs("osad2-keys-");
+afterEach(() => dirs.removeAll());
 
 type Socket = zmq.Publisher | zmq.Subscriber | zmq.Router;
 const sockets: Socket[] = [];
@@ -79,7 +82,7 @@ async function publishUntil(
   });
   while (!finished) {
     await pub.send(message);
-    await Promise.race([stop.catch(() => undefined), new Promise((r) => setTimeout(r, 50))]);
+    await Promise.race([stop.catch(() => undefined), sleep(50)]);
   }
   await stop;
 }
@@ -125,7 +128,7 @@ describe("CURVE with keys from @osad2/keys (real zeromq over TCP)", () => {
   });
 
   it("delivers a message from a CURVE PUB to a SUB holding the server's public key", async () => {
-    const root = tempDir();
+    const root = await dirs.make();
     await createServerKeyPair(root);
     const layout = certificateLayout(root);
     // Each side reads what it would read in production: server its secret file, client the public one.
@@ -180,7 +183,7 @@ describe("CURVE with keys from @osad2/keys (real zeromq over TCP)", () => {
   });
 
   it("a ZAP handler over KeyStore.has admits allowed keys and refuses a revoked one", async () => {
-    const root = tempDir();
+    const root = await dirs.make();
     const { keyPair: server } = await createServerKeyPair(root);
     const store = await KeyStore.open(root, { pollIntervalMs: 0 });
     stores.push(store);

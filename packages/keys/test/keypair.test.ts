@@ -7,7 +7,7 @@ import {
   z85Decode,
   Z85Error,
 } from "../src/index.js";
-import { caught } from "./helpers.js";
+import { caught } from "@osad2/test-helpers";
 
 describe("key pairs", () => {
   it("makes 40-character Z85 keys that decode to 32 bytes", () => {

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import {
   certificateLayout,
   createServerKeyPair,
@@ -11,7 +11,10 @@ import {
   readPublicKey,
   SERVER_CERT_NAME,
 } from "../src/index.js";
-import { caught, tempDir } from "./helpers.js";
+import { caught, TempDirs } from "@osad2/test-helpers";
+
+const dirs = new TempDirs("osad2-keys-");
+afterEach(() => dirs.removeAll());
 
 describe("certificate layout", () => {
   it("names the seed's paths plus revoked/", () => {
@@ -30,7 +33,7 @@ describe("certificate layout", () => {
 
 describe("createServerKeyPair", () => {
   it("creates the directories and a matching pair with the right modes", async () => {
-    const root = join(tempDir(), "certs");
+    const root = join(await dirs.make(), "certs");
     const layout = certificateLayout(root);
     const { keyPair, backupPath } = await createServerKeyPair(root);
     expect(backupPath).toBeUndefined();
@@ -48,7 +51,7 @@ describe("createServerKeyPair", () => {
   });
 
   it("refuses to replace an existing pair without force and changes nothing", async () => {
-    const root = tempDir();
+    const root = await dirs.make();
     const layout = certificateLayout(root);
     const first = await createServerKeyPair(root);
     const error = (await caught(() => createServerKeyPair(root))) as KeyExistsError;
@@ -61,7 +64,7 @@ describe("createServerKeyPair", () => {
   });
 
   it("also refuses when only the public half exists", async () => {
-    const root = tempDir();
+    const root = await dirs.make();
     const layout = certificateLayout(root);
     await createServerKeyPair(root);
     const { rmSync } = await import("node:fs");
@@ -71,7 +74,7 @@ describe("createServerKeyPair", () => {
   });
 
   it("with force keeps the old files as dated backups the key store ignores", async () => {
-    const root = tempDir();
+    const root = await dirs.make();
     const layout = certificateLayout(root);
     const old = await createServerKeyPair(root);
     const oldSecretText = readFileSync(layout.serverSecretPath, "utf8");

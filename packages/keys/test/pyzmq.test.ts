@@ -4,7 +4,7 @@
 import { execFileSync } from "node:child_process";
 import { chmodSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import {
   generateKeyPair,
   publicKeyFromSecret,
@@ -12,7 +12,10 @@ import {
   readPublicKey,
   writeCertificatePair,
 } from "../src/index.js";
-import { tempDir } from "./helpers.js";
+import { TempDirs } from "@osad2/test-helpers";
+
+const dirs = new TempDirs("osad2-keys-");
+afterEach(() => dirs.removeAll());
 
 // Debian's interpreter, where python3-zmq lives (a pyenv python3 earlier on PATH has no zmq).
 const PYTHON = "/usr/bin/python3";
@@ -23,7 +26,7 @@ function python(script: string, ...args: string[]): string {
 
 describe("certificates and the real pyzmq", () => {
   it("reads the pair pyzmq's create_certificates writes (after chmod 600, which osad2 requires)", async () => {
-    const dir = tempDir();
+    const dir = await dirs.make();
     const printed = python(
       `import sys, zmq.auth
 pub, sec = zmq.auth.create_certificates(sys.argv[1], "seedclient", metadata={"system-id": "1000010000"})
@@ -39,7 +42,7 @@ print(p.decode(), s.decode())`,
   });
 
   it("pyzmq's load_certificate reads the pair osad2 writes, and agrees on the public key", async () => {
-    const dir = tempDir();
+    const dir = await dirs.make();
     const pair = generateKeyPair();
     const { publicPath, secretPath } = await writeCertificatePair(dir, "osad2client", pair, {
       owner: "admin",

@@ -1,3 +1,4 @@
+import { sleep } from "@osad2/test-helpers";
 import { afterEach, describe, expect, it } from "vitest";
 import * as zmq from "zeromq";
 import {
@@ -34,9 +35,9 @@ describe("exact topics over real ZeroMQ sockets", () => {
 
     // "naive" subscribes by bare prefix as the seed did; decoding must still keep it exact.
     const subs = {
-      ab: new zmq.Subscriber({ linger: 0, receiveTimeout: 5_000 }),
-      abc: new zmq.Subscriber({ linger: 0, receiveTimeout: 5_000 }),
-      naive: new zmq.Subscriber({ linger: 0, receiveTimeout: 5_000 }),
+      ab: new zmq.Subscriber({ linger: 0, receiveTimeout: 15_000 }),
+      abc: new zmq.Subscriber({ linger: 0, receiveTimeout: 15_000 }),
+      naive: new zmq.Subscriber({ linger: 0, receiveTimeout: 15_000 }),
     };
     for (const [name, sub] of Object.entries(subs)) {
       sockets.push(sub);
@@ -55,7 +56,7 @@ describe("exact topics over real ZeroMQ sockets", () => {
     void joined.then(() => (done = true));
     while (!done) {
       await pub.send(encodePing("warmup"));
-      await new Promise((r) => setTimeout(r, 20));
+      await sleep(20);
     }
     await joined;
 

@@ -1,3 +1,4 @@
+import { caught } from "@osad2/test-helpers";
 import { describe, expect, it } from "vitest";
 import {
   ProtocolError,
@@ -42,14 +43,9 @@ describe("listener messages", () => {
       "bad-hello",
     ],
     ["checkin on the listener", "system:a checkin", "unknown-topic"],
-  ])("refuses %s", (_label, input, reason) => {
-    let caught: unknown;
-    try {
-      decodeListenerMessage(text(input));
-    } catch (error) {
-      caught = error;
-    }
-    expect(caught).toBeInstanceOf(ProtocolError);
-    expect((caught as ProtocolError).reason).toBe(reason);
+  ])("refuses %s", async (_label, input, reason) => {
+    const error = await caught(() => decodeListenerMessage(text(input)));
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect((error as ProtocolError).reason).toBe(reason);
   });
 });

@@ -1,3 +1,4 @@
+import { caught } from "@osad2/test-helpers";
 import { describe, expect, it } from "vitest";
 import {
   ProtocolError,
@@ -11,14 +12,10 @@ import {
 
 const text = (s: string) => Buffer.from(s, "utf8");
 
-function reasonOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ProtocolError);
-    return (error as ProtocolError).reason;
-  }
-  throw new Error("expected a ProtocolError");
+async function reasonOf(fn: () => unknown): Promise<string> {
+  const error = await caught(fn);
+  expect(error).toBeInstanceOf(ProtocolError);
+  return (error as ProtocolError).reason;
 }
 
 describe("publisher messages (seed format)", () => {
@@ -64,13 +61,13 @@ describe("publisher messages (seed format)", () => {
     ["token with space", [text("ping a b")], "bad-token"],
     ["bad utf-8", [Buffer.from([0x70, 0x69, 0x6e, 0x67, 0x20, 0xff])], "bad-utf8"],
     ["too large", [Buffer.alloc(MAX_MESSAGE_BYTES + 1, 0x61)], "too-large"],
-  ])("refuses %s", (_label, frames, reason) => {
-    expect(reasonOf(() => decodePublisherMessage(frames as Buffer[]))).toBe(reason);
+  ])("refuses %s", async (_label, frames, reason) => {
+    expect(await reasonOf(() => decodePublisherMessage(frames as Buffer[]))).toBe(reason);
   });
 
-  it("refuses to encode what it could not decode", () => {
-    expect(reasonOf(() => encodeCheckin("a b"))).toBe("bad-client-name");
-    expect(reasonOf(() => encodeCheckin("x".repeat(65)))).toBe("bad-client-name");
-    expect(reasonOf(() => encodePing(""))).toBe("bad-token");
+  it("refuses to encode what it could not decode", async () => {
+    expect(await reasonOf(() => encodeCheckin("a b"))).toBe("bad-client-name");
+    expect(await reasonOf(() => encodeCheckin("x".repeat(65)))).toBe("bad-client-name");
+    expect(await reasonOf(() => encodePing(""))).toBe("bad-token");
   });
 });

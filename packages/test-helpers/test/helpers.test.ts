@@ -1,7 +1,14 @@
 import { existsSync } from "node:fs";
 import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { createTestDatabase, DATABASE_KINDS, freePorts, TempDirs, waitFor } from "../src/index.js";
+import {
+  caught,
+  createTestDatabase,
+  DATABASE_KINDS,
+  freePorts,
+  TempDirs,
+  waitFor,
+} from "../src/index.js";
 
 const dirs = new TempDirs();
 afterEach(() => dirs.removeAll());
@@ -28,6 +35,17 @@ describe("test helpers", () => {
     await expect(waitFor("never", () => false, { timeoutMs: 20, everyMs: 5 })).rejects.toThrow(
       /timed out after 20 ms waiting for never/,
     );
+  });
+
+  it("caught returns the error thrown, sync or async, and fails when there is none", async () => {
+    const boom = new RangeError("boom");
+    expect(
+      await caught(() => {
+        throw boom;
+      }),
+    ).toBe(boom);
+    expect(await caught(() => Promise.reject(boom))).toBe(boom);
+    await expect(caught(() => 1)).rejects.toThrow(/expected an error, none was thrown/);
   });
 
   it.each(DATABASE_KINDS)("a %s test database runs SQL and is dropped", async (kind) => {
