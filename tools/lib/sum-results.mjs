@@ -1,17 +1,42 @@
-// Sums vitest JSON reports into the closing line CI reads: "N passed, N failed".
+// Sums every suite's vitest JSON report into the closing line CI reads: "N passed, N failed".
+// A suite whose report is missing (it did not run, or crashed before writing it) or that ran no
+// test counts as one failure: nothing is skipped silently.
+//   node tools/lib/sum-results.mjs          sum (exit 1 on any failure or when nothing passed)
+//   node tools/lib/sum-results.mjs --clear  delete the reports first, so no old one is counted
 import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { testReports } from "./test-reports.mjs";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const suites = testReports(root);
+
+if (process.argv.includes("--clear")) {
+  for (const { report } of suites) fs.rmSync(report, { force: true });
+  process.exit(0);
+}
 
 let passed = 0;
 let failed = 0;
-for (const file of process.argv.slice(2)) {
-  if (!fs.existsSync(file)) continue;
-  const report = JSON.parse(fs.readFileSync(file, "utf8"));
-  passed += report.numPassedTests ?? 0;
-  failed += (report.numFailedTests ?? 0) + (report.numRuntimeErrors ?? 0);
-  // A suite that failed to load counts as a failure even if no test inside it ran.
-  failed += (report.testResults ?? []).filter(
+for (const { name, report } of suites) {
+  if (!fs.existsSync(report)) {
+    console.log(`${name}: no report at ${path.relative(root, report)} (counted as 1 failure)`);
+    failed += 1;
+    continue;
+  }
+  const result = JSON.parse(fs.readFileSync(report, "utf8"));
+  // A file that failed to load counts as a failure even if no test inside it ran.
+  const unloaded = (result.testResults ?? []).filter(
     (r) => r.status === "failed" && (r.assertionResults ?? []).length === 0,
   ).length;
+  const p = result.numPassedTests ?? 0;
+  let f = (result.numFailedTests ?? 0) + (result.numRuntimeErrors ?? 0) + unloaded;
+  // A suite that ran no test at all (filtered, or every file skipped) did not prove anything.
+  const none = p + f === 0;
+  if (none) f = 1;
+  console.log(`${name}: ${p} passed, ${f} failed${none ? " (ran no tests)" : ""}`);
+  passed += p;
+  failed += f;
 }
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed > 0 || passed === 0 ? 1 : 0);
