@@ -161,3 +161,74 @@ describe("ZAP handler (RFC 27) with the key store as allow-list", () => {
     expect(b.state.received).toBe(before);
   });
 });
+
+describe("ServerSockets.messages() across re-binds", () => {
+  let keys: TestKeys | undefined;
+  const cleanups: (() => Promise<void> | void)[] = [];
+
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    await keys?.remove();
+  });
+
+  it("keeps delivering a client's messages while the sockets are re-bound under it", async () => {
+    keys = await createTestKeys();
+    const pair = await keys.allow("talker");
+    const store = await KeyStore.open(keys.root, { pollIntervalMs: 0, fsWatch: false });
+    cleanups.push(() => store.close());
+    const context = createZmqContext();
+    const zap = await ZapHandler.start({
+      context,
+      keys: store,
+      logger: testLogger(),
+      onReject: () => undefined,
+    });
+    const sockets = await ServerSockets.open({
+      context,
+      bind: "127.0.0.1",
+      publisherPort: 0,
+      listenerPort: 0,
+      keyPair: keys.server,
+      logger: testLogger(),
+    });
+    const received: string[] = [];
+    const reading = (async () => {
+      for await (const [, frame] of sockets.messages()) received.push(String(frame));
+    })();
+    // Reversed at the end: the reader ends once the sockets are closed.
+    cleanups.push(
+      () => zap.close(),
+      () => reading,
+      () => sockets.close(),
+    );
+    const dealer = new zmq.Dealer({
+      curveServerKey: keys.server.publicKey,
+      curvePublicKey: pair.publicKey,
+      curveSecretKey: pair.secretKey,
+      routingId: "talker",
+      linger: 0,
+      reconnectInterval: 50,
+    });
+    dealer.connect(sockets.listenerEndpoint);
+    let talking = true;
+    const talk = (async () => {
+      // Messages sent while the connection is down queue in the DEALER; the send never fails.
+      for (let i = 0; talking; i++) {
+        await dealer.send(`ping t${i}`);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    })();
+    cleanups.push(async () => {
+      talking = false;
+      dealer.close(); // a send waiting for the connection then rejects
+      await talk.catch(() => undefined);
+    });
+    await eventually("first messages", () => received.length >= 10);
+    for (let i = 0; i < 5; i++) {
+      await sockets.rebind();
+      const seen = received.length;
+      await eventually(`messages after re-bind ${i + 1}`, () => received.length > seen + 10);
+    }
+    expect(sockets.state).toEqual({ publisher: true, listener: true });
+  });
+});

@@ -59,6 +59,29 @@ function curveServerOptions(options: ServerSocketsOptions) {
   };
 }
 
+/** A bound PUB and ROUTER pair; replaced as a whole by {@link ServerSockets.rebind}. */
+interface SocketPair {
+  readonly publisher: zmq.Publisher;
+  readonly router: zmq.Router;
+}
+
+function newPublisher(options: ServerSocketsOptions): zmq.Publisher {
+  return new zmq.Publisher({
+    ...curveServerOptions(options),
+    sendHighWaterMark: SOCKET_DEFAULTS.sendHighWaterMark,
+  });
+}
+
+function newRouter(options: ServerSocketsOptions): zmq.Router {
+  return new zmq.Router({
+    ...curveServerOptions(options),
+    receiveHighWaterMark: SOCKET_DEFAULTS.receiveHighWaterMark,
+    // A client that reconnects before its old connection timed out takes over its
+    // routing id instead of being refused as a duplicate.
+    handover: true,
+  });
+}
+
 /**
  * The server's two CURVE sockets: PUB (pings and checkins to every client) and ROUTER
  * (answers from clients, routing id = client name). The only module that touches them.
@@ -66,47 +89,39 @@ function curveServerOptions(options: ServerSocketsOptions) {
 export class ServerSockets {
   private sendChain: Promise<void> = Promise.resolve();
   private bound = { publisher: false, listener: false };
-  private readonly observers: Promise<void>[] = [];
+  private readonly observers = new Set<Promise<void>>();
+  private closing = false;
+  /** Settles when a re-bind in progress has put the new pair in place. */
+  private replacing: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly options: ServerSocketsOptions,
-    private readonly publisher: zmq.Publisher,
-    private readonly router: zmq.Router,
+    private pair: SocketPair,
     /** The resolved PUB endpoint, e.g. tcp://127.0.0.1:5555. */
     readonly publisherEndpoint: string,
     /** The resolved ROUTER endpoint. */
     readonly listenerEndpoint: string,
   ) {
     this.bound = { publisher: true, listener: true };
-    this.observers.push(this.observe(publisher), this.observe(router));
+    this.observePair(pair);
   }
 
   /** Creates and binds both sockets. The ZAP handler must already be bound in the same context. */
   static async open(options: ServerSocketsOptions): Promise<ServerSockets> {
-    const publisher = new zmq.Publisher({
-      ...curveServerOptions(options),
-      sendHighWaterMark: SOCKET_DEFAULTS.sendHighWaterMark,
-    });
-    const router = new zmq.Router({
-      ...curveServerOptions(options),
-      receiveHighWaterMark: SOCKET_DEFAULTS.receiveHighWaterMark,
-      // A client that reconnects before its old connection timed out takes over its
-      // routing id instead of being refused as a duplicate.
-      handover: true,
-    });
+    const pair = { publisher: newPublisher(options), router: newRouter(options) };
     try {
       const publisherEndpoint = await bindOnce(
-        publisher,
+        pair.publisher,
         endpointFor(options.bind, options.publisherPort),
       );
       const listenerEndpoint = await bindOnce(
-        router,
+        pair.router,
         endpointFor(options.bind, options.listenerPort),
       );
-      return new ServerSockets(options, publisher, router, publisherEndpoint, listenerEndpoint);
+      return new ServerSockets(options, pair, publisherEndpoint, listenerEndpoint);
     } catch (error) {
-      publisher.close();
-      router.close();
+      pair.publisher.close();
+      pair.router.close();
       throw error;
     }
   }
@@ -126,17 +141,31 @@ export class ServerSockets {
 
   /**
    * Publishes one frame. PUB never blocks (it drops for a peer past its high-water mark),
-   * but zeromq.js allows one send in flight per socket, so sends are chained.
+   * but zeromq.js allows one send in flight per socket, so sends are chained (and wait
+   * behind a re-bind).
    */
   publish(frame: Buffer): Promise<void> {
-    const next = this.sendChain.then(() => this.publisher.send(frame));
+    const next = this.sendChain.then(() => this.pair.publisher.send(frame));
     this.sendChain = next.catch(() => undefined);
     return next;
   }
 
-  /** Messages from clients: [routing id, ...frames]. Ends when the sockets close. */
-  messages(): AsyncIterable<Buffer[]> {
-    return this.router;
+  /**
+   * Messages from clients: [routing id, ...frames]. Carries on across a re-bind (on the new
+   * ROUTER) and ends when the sockets close.
+   */
+  async *messages(): AsyncGenerator<Buffer[]> {
+    for (;;) {
+      const router = this.pair.router;
+      try {
+        for await (const message of router) yield message;
+      } catch (error) {
+        // The iterator throws when the socket is closed under a receive; anything else is real.
+        if (!router.closed) throw error;
+      }
+      await this.replacing;
+      if (this.closing || this.pair.router === router) return;
+    }
   }
 
   /**
@@ -144,27 +173,52 @@ export class ServerSockets {
    * reconnects (after its reconnect interval) and passes through ZAP again. Used when a
    * key is revoked, because ZAP only runs at handshake time and libzmq cannot drop one
    * peer of a bound socket.
+   *
+   * The pair is closed and replaced rather than unbound and bound again: an unbind leaves
+   * the cut connections' teardown to the socket's own command queue, which an idle PUB
+   * only works through on its next send (the revoked client stayed connected until then),
+   * and a receive issued during bind/unbind fails with EBUSY. Closing hands the teardown
+   * to libzmq's reaper, which does it at once.
    */
   async rebind(): Promise<void> {
-    await this.sendChain; // let queued sends go out first
+    const replaced = this.sendChain.then(() => this.replacePair());
+    this.replacing = replaced.catch(() => undefined);
+    this.sendChain = this.replacing;
+    await replaced;
+  }
+
+  private async replacePair(): Promise<void> {
+    if (this.closing) return;
+    const old = this.pair;
     this.bound = { publisher: false, listener: false };
-    await Promise.all([
-      this.publisher.unbind(this.publisherEndpoint),
-      this.router.unbind(this.listenerEndpoint),
-    ]);
-    await bindWithRetry(this.publisher, this.publisherEndpoint);
+    old.publisher.close();
+    old.router.close();
+    const pair = { publisher: newPublisher(this.options), router: newRouter(this.options) };
+    // In place before binding: if binding fails, close() still finds the sockets to close.
+    this.pair = pair;
+    this.observePair(pair);
+    await bindWithRetry(pair.publisher, this.publisherEndpoint);
     this.bound = { ...this.bound, publisher: true };
-    await bindWithRetry(this.router, this.listenerEndpoint);
+    await bindWithRetry(pair.router, this.listenerEndpoint);
     this.bound = { publisher: true, listener: true };
   }
 
   /** Closes both sockets (pending sends are dropped: linger 0). Idempotent. */
   async close(): Promise<void> {
     await this.sendChain;
+    this.closing = true;
     this.bound = { publisher: false, listener: false };
-    if (!this.publisher.closed) this.publisher.close();
-    if (!this.router.closed) this.router.close();
-    await Promise.all(this.observers);
+    if (!this.pair.publisher.closed) this.pair.publisher.close();
+    if (!this.pair.router.closed) this.pair.router.close();
+    await Promise.all([...this.observers]);
+  }
+
+  private observePair(pair: SocketPair): void {
+    for (const socket of [pair.publisher, pair.router]) {
+      const observer = this.observe(socket);
+      this.observers.add(observer);
+      void observer.finally(() => this.observers.delete(observer));
+    }
   }
 
   private async observe(socket: zmq.Socket): Promise<void> {
@@ -206,7 +260,7 @@ async function bindOnce(socket: zmq.Socket, endpoint: string): Promise<string> {
 }
 
 async function bindWithRetry(socket: zmq.Socket, endpoint: string): Promise<void> {
-  // unbind() returns before libzmq's I/O thread has closed the listening descriptor.
+  // close() returns before libzmq's reaper has closed the old socket's listening descriptor.
   const deadline = Date.now() + BIND_RETRY_LIMIT_MS;
   for (;;) {
     try {
