@@ -7,7 +7,9 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as zmq from "zeromq";
 import { certificateLayout, generateKeyPair, KeyStore, readPublicKey } from "@osad2/keys";
-import { Deployment, sleep, waitFor } from "@osad2/testkit";
+import { encodeHello } from "@osad2/protocol";
+import { waitFor } from "@osad2/test-helpers";
+import { Deployment } from "@osad2/testkit";
 
 let d: Deployment;
 let serverKey: string;
@@ -64,6 +66,15 @@ async function rawGarbage(port: number, connections: number): Promise<void> {
   );
 }
 
+/** osad2_malformed_messages_total{reason} from the server's /metrics (0 when absent). */
+async function malformedCount(reason: string): Promise<number> {
+  const res = await fetch(`http://127.0.0.1:${d.ports.metrics}/metrics`);
+  const line = (await res.text())
+    .split("\n")
+    .find((l) => l.startsWith(`osad2_malformed_messages_total{reason="${reason}"} `));
+  return line === undefined ? 0 : Number(line.split(" ")[1]);
+}
+
 async function xmlrpcPost(body: Buffer | string, contentType = "text/xml"): Promise<number> {
   try {
     const res = await fetch(d.registrationUrl, {
@@ -94,6 +105,11 @@ describe("bad input", () => {
     });
     dealer.connect(`tcp://127.0.0.1:${d.ports.listener}`);
     for (let i = 0; i < 10_000; i++) await dealer.send(garbageFrames(i));
+    // Last on the same connection, a well-formed hello naming someone else: once the server
+    // has counted it as hello-name-mismatch (no garbage frame is one), it has read every frame.
+    await dealer.send(
+      encodeHello({ clientName: "sentinel", software: "bad-input", lastRun: null }),
+    );
 
     // XSUB sends raw subscription frames to the PUB: malformed ones must be ignored.
     const xsub = new zmq.XSubscriber({
@@ -102,13 +118,22 @@ describe("bad input", () => {
       curveSecretKey: attacker.secretKey,
       linger: 0,
       sendHighWaterMark: 20_000,
+      receiveTimeout: 60_000,
     });
     xsub.connect(`tcp://127.0.0.1:${d.ports.publisher}`);
     for (let i = 0; i < 10_000; i++) await xsub.send(garbageFrames(i));
+    // Then a real subscription: a ping arriving through it means the PUB got past the garbage.
+    await xsub.send(Buffer.from("\x01ping"));
 
     await rawGarbage(d.ports.listener, 50);
     await rawGarbage(d.ports.publisher, 50);
-    await sleep(1000);
+    await waitFor(
+      "the server to count the sentinel hello",
+      async () => (await malformedCount("hello-name-mismatch")) >= 1,
+      { timeoutMs: 60_000, everyMs: 200 },
+    );
+    const [ping] = await xsub.receive();
+    expect(ping?.toString()).toMatch(/^ping /);
     dealer.close();
     xsub.close();
     expect(d.server?.child.exitCode).toBe(null);
@@ -186,12 +211,8 @@ describe("bad input", () => {
   it("still serves the well-behaved client afterwards", async () => {
     const before = (await d.runs()).length;
     await d.schedule(["good"]);
-    await waitFor(
-      "good's run",
-      async () => (await d.runs()).slice(before).some((r) => r.label === "good"),
-      {
-        timeoutMs: 15_000,
-      },
+    await waitFor("good's run", async () =>
+      (await d.runs()).slice(before).some((r) => r.label === "good"),
     );
     expect((await d.pushClient("good"))?.state).toBe("online");
   });

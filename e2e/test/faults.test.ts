@@ -2,7 +2,8 @@
 // rhn_check run on its system, and to no more than two.
 import { afterEach, describe, expect, it } from "vitest";
 import { KeyStore } from "@osad2/keys";
-import { countByLabel, Deployment, sleep, waitFor } from "@osad2/testkit";
+import { waitFor } from "@osad2/test-helpers";
+import { countByLabel, Deployment } from "@osad2/testkit";
 
 let d: Deployment | undefined;
 afterEach(async () => {
@@ -29,7 +30,8 @@ async function expectEachRanOnceOrTwice(
     },
     { timeoutMs: 30_000 },
   );
-  await sleep(1500);
+  // A third announcement would have arrived before two more pings.
+  await Promise.all(labels.map((label) => dep.pingRounds(label, 2)));
   const counts = countByLabel((await dep.runs()).slice(before));
   for (const label of labels) {
     expect(counts.get(label), `runs on ${label}`).toBeGreaterThanOrEqual(1);
@@ -52,13 +54,20 @@ describe("faults", () => {
   });
 
   it("kill -9 of the server between scheduling and delivery, restart: every queued action is notified", async () => {
-    const dep = await deployment("postgres", ["a1", "a2", "a3"]);
+    const labels = ["a1", "a2", "a3"];
+    const dep = await deployment("postgres", labels);
+    const disconnects = (label: string) =>
+      dep.clients.get(label)!.matching(/disconnected from the server/).length;
+    const before = labels.map(disconnects);
     await dep.stopServer("SIGKILL");
-    await dep.schedule(["a1", "a2", "a3"]);
-    await sleep(500);
+    await dep.schedule(labels);
+    // Every client has noticed the server is gone; none ran meanwhile.
+    await waitFor("every client disconnected", () =>
+      labels.every((label, i) => disconnects(label) > before[i]!),
+    );
     expect(await dep.runs()).toHaveLength(0);
     await dep.startServer();
-    await expectEachRanOnceOrTwice(dep, ["a1", "a2", "a3"]);
+    await expectEachRanOnceOrTwice(dep, labels);
   });
 
   it("pg_terminate_backend on the server's connections: it recovers and loses nothing", async () => {
@@ -81,13 +90,15 @@ describe("faults", () => {
     await keys.revoke("revoked");
     await keys.close();
     const client = dep.clients.get("revoked")!;
-    await client.waitForLine(/authentication failure with tcp:\/\/127\.0\.0\.1/, 15_000);
+    await client.waitForLine(/authentication failure with tcp:\/\/127\.0\.0\.1/);
     const before = (await dep.runs()).length;
     await dep.schedule(["keep", "revoked"]);
     await waitFor("keep's run", async () =>
       (await dep.runs()).slice(before).some((r) => r.label === "keep"),
     );
-    await sleep(3000);
+    // Several poll rounds later (three pings to "keep"): "revoked" has still run nothing and
+    // "keep" got no second checkin.
+    await dep.pingRounds("keep", 3);
     const counts = countByLabel((await dep.runs()).slice(before));
     expect(counts.get("keep")).toBe(1);
     expect(counts.get("revoked") ?? 0).toBe(0);

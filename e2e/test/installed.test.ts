@@ -6,7 +6,8 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Deployment, run, tempDir, waitFor } from "@osad2/testkit";
+import { tempDir, waitFor } from "@osad2/test-helpers";
+import { Deployment, run } from "@osad2/testkit";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const packages = ["protocol", "keys", "server", "client", "packager"];

@@ -5,12 +5,12 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { certificateLayout, readPublicKey } from "@osad2/keys";
 import { scheduleAction } from "@osad2/server";
+import { waitFor } from "@osad2/test-helpers";
 import {
   ActionCompleter,
   createSimSystems,
   Deployment,
   SimFleet,
-  waitFor,
   writeRecorderScript,
   readRuns,
   countByLabel,
@@ -23,6 +23,8 @@ let fleet: SimFleet | undefined;
 let completer: ActionCompleter | undefined;
 let systems: SimSystem[];
 const runLog = () => path.join(d.dir, "sim-runs.log");
+/** Pings each simulated system received so far. */
+const pings = new Map<string, number>();
 
 beforeAll(async () => {
   // Throttled like osa-dispatcher's notify_threshold, so the kill lands mid-action.
@@ -53,8 +55,10 @@ beforeAll(async () => {
       clientsPerProcess: SYSTEMS / 4,
       command: [recorder],
       dir: path.join(d.dir, "sim"),
+      reportPings: true,
     },
     (event) => {
+      if (event.type === "ping") pings.set(event.name, (pings.get(event.name) ?? 0) + 1);
       // Spacewalk's part: a finished rhn_check completes the system's actions.
       if (event.type === "run") completer!.complete(byName.get(event.name)!);
     },
@@ -67,9 +71,9 @@ beforeAll(async () => {
       );
       return Number(row?.n) === SYSTEMS;
     },
-    { timeoutMs: 60_000, everyMs: 250 },
+    { timeoutMs: 120_000, everyMs: 250 },
   );
-}, 120_000);
+}, 240_000);
 
 afterAll(async () => {
   await fleet?.stop();
@@ -93,7 +97,13 @@ describe("kill -9 of the server during a mass action to 200 systems", () => {
       async () => countByLabel(await readRuns(runLog())).size === SYSTEMS,
       { timeoutMs: 90_000, everyMs: 250 },
     );
-    await new Promise((r) => setTimeout(r, 2000));
+    // A third announcement to any system would have reached it before two more pings.
+    const seen = new Map(pings);
+    await waitFor(
+      "two more pings to every system",
+      () => systems.every((s) => (pings.get(s.name) ?? 0) >= (seen.get(s.name) ?? 0) + 2),
+      { timeoutMs: 60_000, everyMs: 100 },
+    );
     const counts = countByLabel(await readRuns(runLog()));
     const names = new Set(systems.map((s) => s.name));
     expect([...counts.keys()].every((name) => names.has(name))).toBe(true);

@@ -1,7 +1,8 @@
 // Processes as users run them: osad2-server and osad2-client from the built CLIs, real
 // databases, real CURVE; rhn_check is a real script that records each run.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { countByLabel, Deployment, waitFor } from "@osad2/testkit";
+import { waitFor } from "@osad2/test-helpers";
+import { countByLabel, Deployment } from "@osad2/testkit";
 
 describe.each(["sqlite", "postgres"] as const)("round trip on %s", (database) => {
   let d: Deployment;
@@ -29,8 +30,8 @@ describe.each(["sqlite", "postgres"] as const)("round trip on %s", (database) =>
     const run = await waitFor("beta's run", async () =>
       (await d.runs()).slice(before).find((r) => r.label === "beta"),
     );
-    // Let any duplicate show up before counting.
-    await new Promise((r) => setTimeout(r, 1500));
+    // Any duplicate would have arrived before two more pings.
+    await d.pingRounds("beta", 2);
     const runs = (await d.runs()).slice(before);
     expect(runs.map((r) => r.label)).toEqual(["beta"]);
     expect(run.at - scheduled).toBeLessThan(1000);
@@ -40,7 +41,7 @@ describe.each(["sqlite", "postgres"] as const)("round trip on %s", (database) =>
     const before = (await d.runs()).length;
     await d.schedule(labels);
     await waitFor("three runs", async () => (await d.runs()).length - before >= 3);
-    await new Promise((r) => setTimeout(r, 1500));
+    await Promise.all(labels.map((label) => d.pingRounds(label, 2)));
     const counts = countByLabel((await d.runs()).slice(before));
     expect(Object.fromEntries(counts)).toEqual({ alpha: 1, beta: 1, gamma: 1 });
   });

@@ -6,15 +6,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KeyStore, readKeyPair } from "@osad2/keys";
 import { createSystem, scheduleAction } from "@osad2/server";
-import {
-  cliPath,
-  Deployment,
-  run,
-  startProcess,
-  tempDir,
-  waitFor,
-  type ManagedProcess,
-} from "@osad2/testkit";
+import { tempDir, waitFor } from "@osad2/test-helpers";
+import { cliPath, Deployment, run, startProcess, type ManagedProcess } from "@osad2/testkit";
 
 let d: Deployment;
 let tmp: { path: string; remove(): Promise<void> };
@@ -132,12 +125,6 @@ describe("client RPM installed with rpm --root", () => {
     );
     expect(online).toBe(true);
     await scheduleAction(store, { serverIds: [system.id] });
-    await waitFor(
-      "rpmhost's run",
-      async () => (await d.runs()).some((r) => r.label === "rpmhost"),
-      {
-        timeoutMs: 15_000,
-      },
-    );
+    await waitFor("rpmhost's run", async () => (await d.runs()).some((r) => r.label === "rpmhost"));
   });
 });

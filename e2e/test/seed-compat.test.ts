@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import xmlrpc from "xmlrpc";
 import * as zmq from "zeromq";
 import { certificateLayout, readPublicKey } from "@osad2/keys";
-import { Deployment, waitFor } from "@osad2/testkit";
+import { waitFor } from "@osad2/test-helpers";
+import { Deployment } from "@osad2/testkit";
 
 let d: Deployment;
 const sockets: Array<zmq.Subscriber | zmq.Dealer> = [];
@@ -69,13 +70,9 @@ describe("a seed-style client", () => {
       }
     })().catch(() => undefined);
 
-    await waitFor("a ping", () => received.some((t) => /^ping \S+$/.test(t)), {
-      timeoutMs: 10_000,
-    });
-    await d.waitOnline("seed", 10_000);
+    await waitFor("a ping", () => received.some((t) => /^ping \S+$/.test(t)));
+    await d.waitOnline("seed");
     await d.schedule(["seed"]);
-    await waitFor("the checkin", () => received.includes(`system:${name} checkin`), {
-      timeoutMs: 10_000,
-    });
+    await waitFor("the checkin", () => received.includes(`system:${name} checkin`));
   });
 });

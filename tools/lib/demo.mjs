@@ -2,7 +2,8 @@
 import * as zmq from "zeromq";
 import { generateKeyPair, KeyStore, readPublicKey, certificateLayout } from "@osad2/keys";
 import { decodePublisherMessage } from "@osad2/protocol";
-import { Deployment, waitFor, sleep } from "@osad2/testkit";
+import { waitFor } from "@osad2/test-helpers";
+import { Deployment } from "@osad2/testkit";
 
 const once = process.argv.includes("--once");
 const labels = ["web01", "db01", "mail01"];
@@ -52,12 +53,16 @@ try {
     linger: 0,
   });
   observer.connect(`tcp://127.0.0.1:${deployment.ports.publisher}`);
-  observer.subscribe("system:");
+  // Pings too: the first one shows the subscription is in place (a SUB misses what the PUB
+  // sent before it joined), so no checkin below goes unseen.
+  observer.subscribe("system:", "ping");
   const scheduledAt = new Map();
+  let observing = false;
   const names = new Map();
   void (async () => {
     for await (const frames of observer) {
       const msg = decodePublisherMessage(frames);
+      if (msg.kind === "ping") observing = true;
       if (msg.kind !== "checkin") continue;
       const label = names.get(msg.clientName) ?? msg.clientName;
       const since = scheduledAt.get(label);
@@ -75,7 +80,7 @@ try {
   }
   // Spacewalk's part: a finished rhn_check marks the system's actions completed.
   deployment.emulateSpacewalk();
-  await sleep(500);
+  await waitFor("the observer's first ping", () => observing, { timeoutMs: 30_000 });
 
   let seen = 0;
   async function showRuns(expected, timeoutMs) {
@@ -94,13 +99,13 @@ try {
   say(`scheduling packages.update for web01 ...`);
   scheduledAt.set("web01", Date.now());
   await deployment.schedule(["web01"]);
-  await showRuns(1, 15_000);
+  await showRuns(1, 30_000);
 
   say(`scheduling a mass action (packages.update) for all ${labels.length} systems ...`);
   const now = Date.now();
   for (const label of labels) scheduledAt.set(label, now);
   await deployment.schedule(labels);
-  await showRuns(1 + labels.length, 15_000);
+  await showRuns(1 + labels.length, 30_000);
 
   say("presence lives in rhnPushClient, as Spacewalk's system.getOsaPing reads it:");
   const rows = await deployment.sql(

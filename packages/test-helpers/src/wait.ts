@@ -1,6 +1,9 @@
 /** Options of {@link waitFor}. */
 export interface WaitOptions {
-  /** Give up after this long. Default 10,000 ms. */
+  /**
+   * Give up after this long. Default 30,000 ms: a bound for a hung wait on a loaded two-core
+   * machine, not a margin; a passing test never waits it out.
+   */
   readonly timeoutMs?: number;
   /** Check again after this long. Default 50 ms. */
   readonly everyMs?: number;
@@ -14,7 +17,7 @@ export interface WaitOptions {
 export async function waitFor<T>(
   what: string,
   check: () => T | Promise<T>,
-  { timeoutMs = 10_000, everyMs = 50 }: WaitOptions = {},
+  { timeoutMs = 30_000, everyMs = 50 }: WaitOptions = {},
 ): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;

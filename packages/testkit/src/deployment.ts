@@ -19,6 +19,9 @@ import { readRuns, writeRecorderScript, type RecordedRun } from "./recorder.js";
 import { tempDir } from "@osad2/test-helpers";
 import { waitFor } from "@osad2/test-helpers";
 
+/** The real client's debug log line for a ping received (JSON, pino). */
+const PING_LINE = /"msg":"ping"/;
+
 export interface PushClientRow extends Record<string, unknown> {
   readonly name: string;
   readonly state: string;
@@ -91,7 +94,7 @@ export class Deployment {
       for (const label of labels) await d.addSystem(label);
       await d.startServer();
       for (const label of labels) d.startClient(label);
-      for (const label of labels) await d.waitOnline(label, 30_000);
+      for (const label of labels) await d.waitOnline(label, 60_000);
     } catch (error) {
       await d.dispose();
       throw error;
@@ -216,7 +219,7 @@ export class Deployment {
         const res = await fetch(`http://127.0.0.1:${this.ports.metrics}/healthz`);
         return res.status === 200;
       },
-      { timeoutMs: 20_000, everyMs: 100 },
+      { timeoutMs: 60_000, everyMs: 100 },
     );
     return server;
   }
@@ -305,7 +308,8 @@ export class Deployment {
     if (this.pg) return this.pg.query<R>(query);
     const db = new Database(this.databaseUrl.slice("sqlite:".length), {
       fileMustExist: true,
-      timeout: 5_000,
+      // The server writes too; waiting for its lock is normal, more so on a loaded machine.
+      timeout: 30_000,
     });
     try {
       const statement = db.prepare(query);
@@ -350,7 +354,7 @@ export class Deployment {
     return stop;
   }
 
-  async waitOnline(label: string, timeoutMs = 15_000): Promise<string> {
+  async waitOnline(label: string, timeoutMs = 30_000): Promise<string> {
     const found = await waitFor(
       `system ${label} online in rhnPushClient`,
       async () => {
@@ -360,6 +364,22 @@ export class Deployment {
       { timeoutMs, everyMs: 100 },
     );
     return found;
+  }
+
+  /**
+   * Waits until the system's client has received `rounds` more presence pings (its debug log
+   * says "ping"). The server sends pings and checkins over the same PUB connection, in order,
+   * so every checkin published before them has arrived by then: the event a test anchors
+   * "nothing more came" on, instead of a fixed wait that load can shorten.
+   */
+  async pingRounds(label: string, rounds = 2, timeoutMs = 30_000): Promise<void> {
+    const client = this.clients.get(label);
+    if (!client) throw new Error(`no client running for ${label}`);
+    const pings = (): number => client.matching(PING_LINE).length;
+    const target = pings() + rounds;
+    await waitFor(`${rounds} more pings to ${label}'s client`, () => pings() >= target, {
+      timeoutMs,
+    });
   }
 
   async schedule(

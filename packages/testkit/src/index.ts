@@ -1,12 +1,4 @@
-export {
-  freePort,
-  freePorts,
-  waitFor,
-  sleep,
-  tempDir,
-  createTestSchema,
-  POSTGRES_URL,
-} from "@osad2/test-helpers";
+// Temp dirs, ports, waitFor and test databases come from @osad2/test-helpers, not from here.
 export { startProcess, startCli, cliPath, run } from "./process.js";
 export { writeRecorderScript, readRuns, countByLabel } from "./recorder.js";
 export { iniSection } from "./ini.js";
@@ -20,7 +12,6 @@ export { ActionCompleter } from "./sim/completer.js";
 export { SimSpecError, SimProcessError, SimRegistrationError } from "./sim/errors.js";
 export { retryBusy } from "./sim/retry.js";
 
-export type { TestSchema } from "@osad2/test-helpers";
 export type { ManagedProcess, StartOptions } from "./process.js";
 export type { RecordedRun } from "./recorder.js";
 export type {

@@ -70,7 +70,7 @@ export function startProcess(
     lines,
     exited,
     matching: (pattern) => lines.filter((l) => pattern.test(l)),
-    waitForLine(pattern, timeoutMs = 15_000) {
+    waitForLine(pattern, timeoutMs = 30_000) {
       const seen = lines.find((l) => pattern.test(l));
       if (seen !== undefined) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {

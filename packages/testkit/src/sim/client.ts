@@ -20,6 +20,8 @@ export interface SimClientSetup {
   readonly command: readonly string[];
   readonly software: string;
   readonly heartbeats: boolean;
+  /** Emit a `ping` event per ping (besides counting it). */
+  readonly reportPings: boolean;
   readonly emit: (event: SimEvent) => void;
   /** Counts pings answered (a counter, not an event: 10,000 clients × every ping_interval). */
   readonly onPing: () => void;
@@ -164,6 +166,7 @@ export class SimClient {
         }
         if (message.kind === "ping") {
           this.setup.onPing();
+          if (this.setup.reportPings) this.setup.emit({ type: "ping", name, at });
           this.send(encodePong(message.token));
         } else if (message.clientName === name) {
           this.setup.emit({ type: "checkin", name, at });

@@ -17,6 +17,8 @@ export type SimEvent =
   | { readonly type: "disconnected"; readonly name: string; readonly at: number }
   /** The server refused the client's key (ZAP). */
   | { readonly type: "auth-failed"; readonly name: string; readonly at: number }
+  /** A ping arrived on the SUB socket (only with the spec's `reportPings`). */
+  | { readonly type: "ping"; readonly name: string; readonly at: number }
   /** `system:<name> checkin` arrived on the SUB socket. */
   | { readonly type: "checkin"; readonly name: string; readonly at: number }
   /** The client's rhn_check stand-in ran (startedAt = endedAt when nothing is spawned). */
@@ -59,6 +61,7 @@ const TYPES: ReadonlySet<string> = new Set<SimEventType>([
   "connected",
   "disconnected",
   "auth-failed",
+  "ping",
   "checkin",
   "run",
   "error",

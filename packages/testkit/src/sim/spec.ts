@@ -46,6 +46,11 @@ export interface SimSpec {
   readonly heartbeats?: boolean;
   /** `software` in each hello. Default "osad2-sim/0.1.0". */
   readonly software?: string;
+  /**
+   * Report every ping as a `ping` event (tests anchor "nothing more came" on ping rounds).
+   * Default false: at 10,000 clients that is 10,000 events per ping_interval.
+   */
+  readonly reportPings?: boolean;
 }
 
 export const DEFAULT_CONNECT_BATCH = 100;
@@ -126,6 +131,9 @@ export function parseSimSpec(input: unknown): ResolvedSimSpec {
   if (raw.heartbeats !== undefined && typeof raw.heartbeats !== "boolean") {
     throw new SimSpecError("heartbeats", "must be true or false");
   }
+  if (raw.reportPings !== undefined && typeof raw.reportPings !== "boolean") {
+    throw new SimSpecError("reportPings", "must be true or false");
+  }
   const software = raw.software ?? DEFAULT_SIM_SOFTWARE;
   if (typeof software !== "string" || software.length === 0 || software.length > 64) {
     throw new SimSpecError("software", "must be a string of 1-64 characters");
@@ -145,5 +153,6 @@ export function parseSimSpec(input: unknown): ResolvedSimSpec {
     ),
     software,
     heartbeats: raw.heartbeats === undefined ? true : raw.heartbeats === true,
+    reportPings: raw.reportPings === true,
   };
 }
