@@ -7,6 +7,8 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: "node20",
-  // The unit ships inside dist/ so the tarball holds only dist/, README.md and package.json.
-  onSuccess: "mkdir -p dist/systemd && cp systemd/osad2-client.service dist/systemd/",
+  // The unit and the config template ship inside dist/ (the tarball holds only dist/, README.md
+  // and package.json); osad2-packager copies both from there into its RPMs.
+  onSuccess:
+    "mkdir -p dist/systemd dist/config && cp systemd/osad2-client.service dist/systemd/ && cp config/osad_client.cfg dist/config/",
 });

@@ -1,26 +1,22 @@
 #!/usr/bin/env node
 // The osad2-client binary: parse, run one command, print one line on failure, exit with a code.
+import { EXIT_OK, printParseExit, runCli } from "@osad2/service-kit";
 import { parseCliArgs } from "./cli-args.js";
 import { registerCommand } from "./commands/register.js";
 import { runCommand } from "./commands/run.js";
 import { statusCommand } from "./commands/status.js";
-import { ConfigError, KeyConfigError, describeError } from "./errors.js";
+import { KeyConfigError } from "./errors.js";
 
-/** Exit codes: 0 ok, 1 runtime failure (server unreachable, refused, no state file), 2 bad configuration or usage. */
-export const EXIT_OK = 0;
-export const EXIT_FAILURE = 1;
-export const EXIT_CONFIG = 2;
-
-// `run` exits explicitly once stopped; one-shot commands end when their output is written.
-let exitWhenDone = false;
-
+/**
+ * Exit codes (service-kit's convention): 0 ok, 1 runtime failure (server unreachable,
+ * refused, no state file), 2 bad configuration, key files or usage.
+ */
 async function main(argv: readonly string[]): Promise<number> {
   const parsed = parseCliArgs(argv);
-  if ("exitCode" in parsed) return parsed.exitCode;
-  const { args } = parsed;
+  if (parsed.kind === "exit") return printParseExit(parsed);
+  const args = parsed.command;
   switch (args.command) {
     case "run":
-      exitWhenDone = true;
       return runCommand(args);
     case "register": {
       const reply = await registerCommand(args, (line) => process.stderr.write(`${line}\n`));
@@ -33,15 +29,5 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-    // The service's sockets and watchers are closed by now; do not wait for stragglers.
-    if (exitWhenDone) process.exit(code);
-  },
-  (error: unknown) => {
-    const config = error instanceof ConfigError || error instanceof KeyConfigError;
-    process.stderr.write(`osad2-client: ${describeError(error)}\n`);
-    process.exitCode = config ? EXIT_CONFIG : EXIT_FAILURE;
-  },
-);
+// The service's sockets and watchers are closed by the time main resolves: exit, do not wait.
+void runCli(main, { program: "osad2-client", usageErrors: [KeyConfigError] });

@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
-import type { Logger } from "pino";
+import { type Logger, describeError, silentLogger } from "@osad2/service-kit";
 import type { ClientConfig } from "./config.js";
-import { KeyConfigError, describeError } from "./errors.js";
+import { KeyConfigError } from "./errors.js";
 import {
   DEFAULT_RETRY_DELAY_MS,
   Executor,
@@ -9,7 +9,6 @@ import {
   type RunRecord,
 } from "./executor.js";
 import { type ClientKeys, loadClientKeys } from "./keyfiles.js";
-import { silentLogger } from "./logger.js";
 import { Registrar } from "./registrar.js";
 import { type RegistrationReply, resolveEndpoints } from "./registration.js";
 import { type ClientState, type ClientStatus, StateWriter, summarizeRun } from "./state.js";

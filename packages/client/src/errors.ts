@@ -1,30 +1,13 @@
 /**
- * Every error the client library throws. Messages are one line a person can act on:
- * what went wrong, which file or key, and the fix. The CLI prints `message` and exits.
+ * The errors the client library throws of its own. Messages are one line a person can act
+ * on: what went wrong, which file or key, and the fix. The CLI prints `message` and exits.
+ * Config and pidfile problems are @osad2/service-kit's ConfigError and PidfileError (the
+ * index re-exports them), shared with the server.
  */
 
 /** Base class: lets callers catch everything osad2-client throws on purpose. */
 export class ClientError extends Error {
   override name = "ClientError";
-}
-
-/** The client config file, a key in it, a CLI flag or up2date's file is missing or wrong. */
-export class ConfigError extends ClientError {
-  override name = "ConfigError";
-  /** The file at fault, when there is one. */
-  readonly path: string | undefined;
-  /** The config key at fault, when there is one. */
-  readonly key: string | undefined;
-
-  constructor(
-    message: string,
-    details: { path?: string; key?: string } = {},
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.path = details.path;
-    this.key = details.key;
-  }
 }
 
 /** Why a key file could not be used; the message says how to fix each. */
@@ -86,32 +69,4 @@ export class RegistrationFault extends ClientError {
     this.faultCode = faultCode;
     this.faultString = faultString;
   }
-}
-
-/** Another osad2-client already holds the pidfile. */
-export class PidfileError extends ClientError {
-  override name = "PidfileError";
-  readonly path: string;
-  readonly pid: number | undefined;
-
-  constructor(path: string, message: string, pid?: number, options?: { cause?: unknown }) {
-    super(message, options);
-    this.path = path;
-    this.pid = pid;
-  }
-}
-
-/** errno code of a Node system error, if any. */
-export function errnoCode(error: unknown): string | undefined {
-  if (typeof error === "object" && error !== null && "code" in error) {
-    const code = (error as { code: unknown }).code;
-    return typeof code === "string" ? code : undefined;
-  }
-  return undefined;
-}
-
-/** A short human description of any thrown value. */
-export function describeError(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return String(error);
 }

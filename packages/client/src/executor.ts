@@ -1,9 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { EventEmitter } from "node:events";
 import { isMainThread } from "node:worker_threads";
-import type { Logger } from "pino";
-import { describeError } from "./errors.js";
-import { silentLogger } from "./logger.js";
+import { type Logger, describeError, silentLogger } from "@osad2/service-kit";
 
 /** Default for rhn_check_timeout: a hung rhn_check is killed after 30 minutes. */
 export const DEFAULT_RHN_CHECK_TIMEOUT_MS = 1_800_000;

@@ -5,7 +5,8 @@ import {
   readPublicKey,
   type KeyPair,
 } from "@osad2/keys";
-import { KeyConfigError, describeError } from "./errors.js";
+import { KeyConfigError } from "./errors.js";
+import { describeError } from "@osad2/service-kit";
 
 /** The CURVE keys the client connects with. */
 export interface ClientKeys {

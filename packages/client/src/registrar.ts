@@ -3,9 +3,7 @@ import { EventEmitter } from "node:events";
 import { type FSWatcher, type StatsListener, unwatchFile, watch, watchFile } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { basename, dirname } from "node:path";
-import type { Logger } from "pino";
-import { describeError } from "./errors.js";
-import { silentLogger } from "./logger.js";
+import { type Logger, backoffDelay, describeError, silentLogger } from "@osad2/service-kit";
 import { type RegisterOptions, type RegistrationReply, registerOsad } from "./registration.js";
 
 /** Default registry_interval: 20 s between attempts after a failure. */
@@ -98,9 +96,15 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
     }, retryInMs);
   }
 
+  /** registry_interval plus up to 50% jitter: the shared back-off held at one interval. */
   private retryDelay(): number {
     const interval = this.options.retryIntervalMs ?? DEFAULT_REGISTRY_INTERVAL_MS;
-    return Math.round(interval * (1 + REGISTRY_JITTER * (this.options.random ?? Math.random)()));
+    return backoffDelay(1, {
+      minMs: interval,
+      maxMs: interval,
+      jitter: REGISTRY_JITTER,
+      random: this.options.random ?? Math.random,
+    });
   }
 
   stop(): void {

@@ -2,7 +2,8 @@ import { readFile } from "node:fs/promises";
 import { isCurveKey } from "@osad2/keys";
 import { isValidClientName } from "@osad2/protocol";
 import xmlrpc from "xmlrpc";
-import { RegistrationError, RegistrationFault, describeError, errnoCode } from "./errors.js";
+import { RegistrationError, RegistrationFault } from "./errors.js";
+import { describeError, errnoCode } from "@osad2/service-kit";
 
 /** Default limit for one register_osad call, connection included. */
 export const DEFAULT_REGISTRATION_TIMEOUT_MS = 30_000;

@@ -1,7 +1,14 @@
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import type { Logger } from "pino";
-import { ClientError, describeError, errnoCode } from "./errors.js";
+import {
+  type Logger,
+  describeError,
+  errnoCode,
+  processAlive,
+  runsProgram,
+  writeFileAtomic,
+} from "@osad2/service-kit";
+import { ClientError } from "./errors.js";
 import type { RunRecord, RunTrigger } from "./executor.js";
 
 /** Overall state of a running client. */
@@ -115,11 +122,13 @@ export class StateWriter {
   }
 }
 
+/** Mode of the state file: `osad2-client status` may run as any user. */
+export const STATE_FILE_MODE = 0o644;
+
+/** Writes the state file in one step (temp file, fsync, rename), mode {@link STATE_FILE_MODE}. */
 export async function writeStateFile(path: string, status: ClientStatus): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o755 });
-  const temp = `${path}.${process.pid}.tmp`;
-  await writeFile(temp, `${JSON.stringify(status, null, 2)}\n`, { mode: 0o644 });
-  await rename(temp, path);
+  await writeFileAtomic(path, `${JSON.stringify(status, null, 2)}\n`, { mode: STATE_FILE_MODE });
 }
 
 /** Reads the state file `osad2-client run` keeps; ClientError with the fix when absent. */
@@ -142,4 +151,20 @@ export async function readStateFile(path: string): Promise<ClientStatus> {
       cause: error,
     });
   }
+}
+
+/**
+ * Whether the service a state file names still runs: the pid is alive and is osad2-client
+ * (not another process that got the pid after a crash).
+ */
+export async function serviceAlive(status: ClientStatus): Promise<boolean> {
+  return (
+    status.state !== "stopped" &&
+    processAlive(status.pid) &&
+    (await runsProgram(
+      status.pid,
+      "osad2-client",
+      process.argv[1] === undefined ? [] : [process.argv[1]],
+    ))
+  );
 }

@@ -11,10 +11,8 @@ import {
   isCheckinFor,
   reconnectIntervalWithJitter,
 } from "@osad2/protocol";
-import type { Logger } from "pino";
+import { type Logger, backoffDelay, describeError, silentLogger } from "@osad2/service-kit";
 import * as zmq from "zeromq";
-import { describeError } from "./errors.js";
-import { silentLogger } from "./logger.js";
 import { CLIENT_VERSION } from "./version.js";
 
 export interface SubscriberOptions {
@@ -30,13 +28,19 @@ export interface SubscriberOptions {
   readonly clientKeyPair: KeyPair;
   /** First reconnect interval (ms). Default: {@link reconnectIntervalWithJitter}() — 1-2 s. */
   readonly reconnectIntervalMs?: number;
-  /** Reconnect back-off ceiling (ms), also for handshake failures. Default 60 s (SOCKET_DEFAULTS). */
+  /** Reconnect back-off ceiling (ms), also for handshake failures (plus {@link AUTH_RETRY_JITTER}). Default 60 s (SOCKET_DEFAULTS). */
   readonly reconnectMaxIntervalMs?: number;
   /** The last rhn_check run for the hello. Default: none. */
   readonly lastRun?: () => LastRun | null;
   /** Default: a silent logger. */
   readonly logger?: Logger;
 }
+
+/**
+ * Up to this share is added at random to each retry after a handshake failure (also at the
+ * ceiling), so clients refused together do not come back in step.
+ */
+export const AUTH_RETRY_JITTER = 0.25;
 
 /** Handshake events that mean "this key pair and this server do not go together". */
 export type HandshakeFailureEvent =
@@ -237,13 +241,11 @@ export class Subscriber extends EventEmitter<SubscriberEvents> {
     this.failures += 1;
     // libzmq would retry an auth failure never, and any other handshake failure every
     // reconnect interval without back-off; we close and retry with exponential back-off.
-    const base = Math.min(
-      this.reconnectMaxInterval,
-      this.reconnectInterval * 2 ** (this.failures - 1),
-    );
-    const retryInMs = Math.round(
-      Math.min(this.reconnectMaxInterval, base * (1 + Math.random() * 0.25)),
-    );
+    const retryInMs = backoffDelay(this.failures, {
+      minMs: this.reconnectInterval,
+      maxMs: this.reconnectMaxInterval,
+      jitter: AUTH_RETRY_JITTER,
+    });
     const detail = (error as (Error & { code?: string }) | undefined)?.code ?? error?.message ?? "";
     const failure: AuthFailure = { endpoint, event, detail, failures: this.failures, retryInMs };
     const advice =

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { ConfigError, errnoCode } from "./errors.js";
+import { ConfigError, errnoCode } from "@osad2/service-kit";
 
 /** Default location of the Spacewalk client's own configuration. */
 export const DEFAULT_UP2DATE_PATH = "/etc/sysconfig/rhn/up2date";

@@ -4,7 +4,8 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_CONFIG_PATH, parseCliArgs } from "../src/index.js";
+import { parseCliArgs } from "../src/cli-args.js";
+import { DEFAULT_CONFIG_PATH } from "../src/index.js";
 import { cleanupTempDirs, readRunLog, tempDir } from "./helpers.js";
 import { disposeWorlds, makeWorld } from "./world.js";
 import { startXmlRpcServer } from "./xmlrpc-server.js";
@@ -49,7 +50,7 @@ function cli(args: string[], env: Record<string, string> = {}): Running {
     lines,
     stderr,
     exited,
-    waitForLine: (pattern, ms = 10_000, count = 1) =>
+    waitForLine: (pattern, ms = 15_000, count = 1) =>
       new Promise((resolve, reject) => {
         const timer = setTimeout(
           () =>
@@ -99,7 +100,6 @@ afterEach(async () => {
 });
 
 describe("parseCliArgs", () => {
-  const quiet = { writeOut: () => undefined, writeErr: () => undefined };
   it.each([
     [["run"], { command: "run", configPath: DEFAULT_CONFIG_PATH, overrides: {} }],
     [
@@ -128,8 +128,16 @@ describe("parseCliArgs", () => {
         overrides: { state_file: "/tmp/s.json", rhn_check_command: "/bin/true -x" },
       },
     ],
-  ])("%j", (argv, args) => {
-    expect(parseCliArgs(argv, quiet)).toEqual({ args });
+    [
+      ["run", "--run-at-start", "--debug-level", "2"],
+      {
+        command: "run",
+        configPath: DEFAULT_CONFIG_PATH,
+        overrides: { run_at_start: "1", debug_level: "2" },
+      },
+    ],
+  ])("%j", (argv, command) => {
+    expect(parseCliArgs(argv)).toEqual({ kind: "run", command });
   });
 
   it.each([
@@ -139,13 +147,20 @@ describe("parseCliArgs", () => {
     [["run", "--jitter"], 2],
     [["--help"], 0],
     [["--version"], 0],
-  ])("%j exits with %i", (argv, exitCode) => {
-    expect(parseCliArgs(argv, quiet)).toEqual({ exitCode });
+  ])("%j exits with %i", (argv, code) => {
+    expect(parseCliArgs(argv)).toMatchObject({ kind: "exit", code });
+  });
+
+  it("prints nothing itself: usage errors and no command come back with the text to show", () => {
+    const none = parseCliArgs([]);
+    expect(none.kind === "exit" && none.output).toMatch(/Usage: osad2-client/);
+    const bad = parseCliArgs(["run", "--no-such-flag"]);
+    expect(bad.kind === "exit" && bad.output).toMatch(/unknown option '--no-such-flag'/);
   });
 
   it("offers every config key as a flag in --help", () => {
-    let help = "";
-    parseCliArgs(["run", "--help"], { writeOut: (s) => (help += s), writeErr: () => undefined });
+    const parsed = parseCliArgs(["run", "--help"]);
+    const help = parsed.kind === "exit" ? parsed.output : "";
     for (const flag of [
       "--systemid",
       "--rhn-check-command",

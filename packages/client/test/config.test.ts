@@ -1,4 +1,5 @@
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import {
@@ -7,7 +8,6 @@ import {
   DEFAULT_CONFIG_PATH,
   loadConfig,
   parseUp2date,
-  splitCommand,
   type ConfigOverrides,
 } from "../src/index.js";
 import { cleanupTempDirs, tempDir } from "./helpers.js";
@@ -162,12 +162,12 @@ pidfile = /var/run/osad-client.pid
     [
       "an unknown key",
       "[osad]\nregistery_interval = 5\n",
-      /unknown key "registery_interval".*fix its spelling/,
+      /line 2: unknown key "registery_interval" in \[osad\]: fix its spelling or remove it \(known keys: systemid, /,
     ],
     [
       "a bad number",
       "[osad]\nregistry_interval = soon\n",
-      /registry_interval = "soon" in .*osad_client\.cfg is not a number of seconds > 0: write e\.g\. registry_interval = 20/,
+      /osad_client\.cfg line 2: registry_interval = "soon" is not a number of seconds > 0: write e\.g\. registry_interval = 20/,
     ],
     ["a zero interval", "[osad]\nregistry_interval = 0\n", /registry_interval = "0".*> 0/],
     ["a bad port", "[osad]\npublisher_port = 70000\n", /publisher_port = "70000".*TCP port/],
@@ -184,8 +184,19 @@ pidfile = /var/run/osad-client.pid
     ],
     ["an empty path", "[osad]\ncertificates =\n", /certificates = "".*a path/],
     ["a line without =", "[osad]\njust words\n", /line 2: expected "key = value"/],
-    ["a key before [osad]", "systemid = /x\n[osad]\n", /line 1: key before any \[section\]/],
+    [
+      "a key before [osad]",
+      "systemid = /x\n[osad]\n",
+      /line 1: key "systemid" before any \[section\]/,
+    ],
     ["a duplicate key", "[osad]\njitter = 1\njitter = 2\n", /line 3: duplicate key "jitter"/],
+    ["a broken section header", "[osad\njitter = 1\n", /line 1: malformed section header "\[osad"/],
+    ["another section", "[osad]\n[main]\njitter = 1\n", /line 2: unknown section \[main\]/],
+    [
+      "a lone %",
+      "[osad]\nrhn_check_command = date +%s\n",
+      /line 2: "rhn_check_command" has a lone "%"/,
+    ],
     ["no [osad] section", "[main]\njitter = 1\n", /has no \[osad\] section: add "\[osad\]"/],
     [
       "the seed's unresolved server_url template",
@@ -254,18 +265,22 @@ describe("parseUp2date", () => {
   });
 });
 
-describe("splitCommand", () => {
-  it.each([
-    ["/usr/sbin/rhn_check", ["/usr/sbin/rhn_check"]],
-    ["  a   b\tc ", ["a", "b", "c"]],
-    [`"/opt/with space/x" '--a b' c\\ d ""`, ["/opt/with space/x", "--a b", "c d", ""]],
-    [`a"b"'c'`, ["abc"]],
-    [`"say \\"hi\\""`, ['say "hi"']],
-    ["$HOME;rm", ["$HOME;rm"]],
-  ])("%s", (text, argv) => {
-    expect(splitCommand(text)).toEqual(argv);
-  });
-  it("refuses unbalanced quotes", () => {
-    expect(splitCommand(`"a`)).toBeUndefined();
+describe("the shipped config template (config/osad_client.cfg)", () => {
+  const template = fileURLToPath(new URL("../config/osad_client.cfg", import.meta.url));
+
+  it("names every key once, commented out at its default, and loads as the defaults", async () => {
+    const text = await readFile(template, "utf8");
+    for (const [key, spec] of Object.entries(CONFIG_SCHEMA)) {
+      const lines = text.split("\n").filter((line) => line.startsWith(`;${key} =`));
+      expect(lines, key).toEqual([`;${key} = ${String(spec.default)}`.trimEnd()]);
+    }
+    const fromTemplate = await (await setup(text, { up2date: UP2DATE })).load();
+    const fromNothing = await (await setup("[osad]\n", { up2date: UP2DATE })).load();
+    expect({ ...fromTemplate, configPath: "", up2date: "", caCert: "" }).toEqual({
+      ...fromNothing,
+      configPath: "",
+      up2date: "",
+      caCert: "",
+    });
   });
 });

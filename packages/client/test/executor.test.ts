@@ -149,7 +149,8 @@ describe("Executor", () => {
     h.executor.request("checkin");
     const [run] = await h.waitForRuns(1);
     expect(run).toMatchObject({ timedOut: true, exitCode: null, signal: "SIGTERM" });
-    expect(run!.durationMs).toBeLessThan(3_000);
+    // Killed at the timeout, long before the script's own 60 s (the bound leaves room for load).
+    expect(run!.durationMs).toBeLessThan(20_000);
     const [start] = await readRunLog(h.runlog);
     const grandchild = Number(await readFile(`${h.runlog}.grandchild`, "utf8"));
     expect(grandchild).toBeGreaterThan(0);
@@ -212,7 +213,8 @@ describe("Executor", () => {
     h.executor.request("checkin");
     const started = Date.now();
     await h.executor.drain(200);
-    expect(Date.now() - started).toBeLessThan(3_000);
+    // Returns after the grace, not after the script's 60 s (the bound leaves room for load).
+    expect(Date.now() - started).toBeLessThan(20_000);
     expect(h.runs[0]).toMatchObject({ signal: "SIGTERM", exitCode: null });
   });
 });

@@ -1,6 +1,5 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { TempDirs } from "@osad2/test-helpers";
+import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 
 /** The shell script that stands in for rhn_check. */
@@ -8,17 +7,16 @@ export const FAKE_RHN_CHECK = fileURLToPath(
   new URL("./fixtures/fake-rhn-check.sh", import.meta.url),
 );
 
-const dirs: string[] = [];
+const dirs = new TempDirs("osad2-client-");
 
 /** A fresh temp dir, removed by {@link cleanupTempDirs}. */
-export async function tempDir(prefix = "osad2-client-"): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  dirs.push(dir);
-  return dir;
+export function tempDir(prefix = "osad2-client-"): Promise<string> {
+  return dirs.make(prefix);
 }
 
-export async function cleanupTempDirs(): Promise<void> {
-  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+/** Removes every dir {@link tempDir} made (afterEach). */
+export function cleanupTempDirs(): Promise<void> {
+  return dirs.removeAll();
 }
 
 /** One line of the fake rhn_check's log. */
@@ -47,25 +45,6 @@ export async function readRunLog(path: string): Promise<RunLogLine[]> {
         ? { kind: "start", atMs, umask, pid: Number(pid), args: args.join(" ") }
         : { kind: "end", atMs };
     });
-}
-
-/** Resolves when check() is true, re-checking on every emitted event of `on`; rejects after ms. */
-export function waitUntil(
-  check: () => boolean,
-  ms: number,
-  what: string,
-  poll = 25,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const tick = (): void => {
-      if (check()) return resolve();
-      if (Date.now() - started > ms)
-        return reject(new Error(`timed out after ${ms} ms waiting for ${what}`));
-      setTimeout(tick, poll);
-    };
-    tick();
-  });
 }
 
 /** True when the process is gone (or a zombie nobody reaped yet). */

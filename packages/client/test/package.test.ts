@@ -1,13 +1,16 @@
-// What gets published: the packed file list, the built entry points and the systemd unit.
+// What gets published: the packed file list, the built entry points, the systemd unit and
+// the config template.
 import { execFileSync } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
+import { configDocsTable } from "@osad2/service-kit";
 import { describe, expect, it } from "vitest";
+import { CLIENT_CONFIG } from "../src/index.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
 describe("the published package", () => {
-  it("packs dist (with the systemd unit), the README and package.json, nothing else", () => {
+  it("packs dist (with the systemd unit and the config template), the README and package.json, nothing else", () => {
     const out = execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], {
       cwd: root,
       encoding: "utf8",
@@ -18,6 +21,7 @@ describe("the published package", () => {
       "dist/index.d.ts",
       "dist/cli.js",
       "dist/systemd/osad2-client.service",
+      "dist/config/osad_client.cfg",
       "README.md",
       "package.json",
     ]) {
@@ -62,5 +66,34 @@ describe("the published package", () => {
     expect(unit).toMatch(/^ExecReload=\/bin\/kill -HUP \$MAINPID$/m);
     expect(unit).toMatch(/^KillMode=mixed$/m);
     expect(unit).toMatch(/^UMask=0022$/m);
+    expect(unit).toMatch(/^Restart=on-failure$/m);
+    expect(unit).toMatch(/^RestartSec=20$/m);
+  });
+
+  it("exports the library, not the CLI's internals", async () => {
+    const dist = (await import(new URL("../dist/index.js", import.meta.url).href)) as Record<
+      string,
+      unknown
+    >;
+    for (const internal of ["parseCliArgs", "buildProgram", "acquirePidfile", "parseIni"]) {
+      expect(dist, internal).not.toHaveProperty(internal);
+    }
+  });
+
+  it("documents every config key in the README as the schema does", async () => {
+    // Cells compared trimmed, so prettier's column padding does not matter.
+    const rows = (text: string): string[] =>
+      text
+        .split("\n")
+        .filter((line) => line.startsWith("| `"))
+        .map((line) =>
+          line
+            .split(/(?<!\\)\|/)
+            .map((cell) => cell.trim())
+            .join("|"),
+        );
+    const readme = await readFile(new URL("../README.md", import.meta.url), "utf8");
+    const documented = rows(readme);
+    for (const row of rows(configDocsTable(CLIENT_CONFIG))) expect(documented).toContain(row);
   });
 });

@@ -165,7 +165,8 @@ describe("registerOsad", () => {
         (e: unknown) => e,
       ),
     ]);
-    expect(Date.now() - started).toBeLessThan(5_000);
+    // The 300 ms timeout applied, not the 30 s default (the bound leaves room for load).
+    expect(Date.now() - started).toBeLessThan(20_000);
     for (const e of errors) expect(e).toBeInstanceOf(RegistrationError);
     const [refused, timedOut, noSystemid] = errors as RegistrationError[];
     expect(refused!.reason).toBe("network");

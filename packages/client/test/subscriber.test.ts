@@ -67,7 +67,7 @@ describe("Subscriber against a seed-style CURVE server", () => {
     subscriber.start();
     await connected;
     expect(subscriber.isConnected).toBe(true);
-    const hello = await server.waitFor((r) => r.text.startsWith("hello "), 5_000, "hello");
+    const hello = await server.waitFor((r) => r.text.startsWith("hello "), 15_000, "hello");
     expect(hello.routingId).toBe(NAME);
     expect(decodeListenerMessage(Buffer.from(hello.text))).toEqual({
       kind: "hello",
@@ -104,7 +104,7 @@ describe("Subscriber against a seed-style CURVE server", () => {
     await server.publish("ping two words");
     await server.publish(`system:${NAME} checkin`); // the seed's exact format
     await server.publish("ping marker");
-    await server.waitFor((r) => r.text === "ping marker", 5_000, "pong to the marker");
+    await server.waitFor((r) => r.text === "ping marker", 15_000, "pong to the marker");
     expect(checkins).toHaveLength(1);
     expect(events.filter((e) => e === "checkin")).toHaveLength(1);
     // still alive and answering after all that
@@ -116,7 +116,7 @@ describe("Subscriber against a seed-style CURVE server", () => {
     const { server, subscriber, events } = await setup({ allowed: "client" });
     subscriber.start();
     await once(subscriber, "connected", 10_000);
-    await server.waitFor((r) => r.text.startsWith("hello "), 5_000, "first hello");
+    await server.waitFor((r) => r.text.startsWith("hello "), 15_000, "first hello");
     expect(hellos(server)).toBe(1);
 
     const disconnected = once(subscriber, "disconnected", 10_000);
@@ -126,7 +126,7 @@ describe("Subscriber against a seed-style CURVE server", () => {
     const reconnected = once(subscriber, "connected", 15_000);
     await server.rebind();
     await reconnected;
-    await server.waitFor(() => hellos(server) >= 2, 5_000, "second hello");
+    await server.waitFor(() => hellos(server) >= 2, 15_000, "second hello");
     expect(events).toEqual(["connected", "disconnected", "connected"]);
     // and checkins flow again on the new connection
     await server.pingUntilAnswered();
@@ -161,6 +161,6 @@ describe("Subscriber against a seed-style CURVE server", () => {
     // the operator fixes the allow-list; libzmq alone would never try again
     server.allowed!.add(clientKeys.publicKey);
     await once(subscriber, "connected", 10_000);
-    await server.waitFor((r) => r.text.startsWith("hello "), 5_000, "hello after the fix");
+    await server.waitFor((r) => r.text.startsWith("hello "), 15_000, "hello after the fix");
   });
 });

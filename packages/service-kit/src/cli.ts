@@ -1,4 +1,4 @@
-import { CommanderError, type Command } from "commander";
+import type { Command } from "commander";
 import { describeError } from "./errno.js";
 import { ConfigError } from "./errors.js";
 
@@ -32,6 +32,18 @@ function capture(command: Command, sink: { output: string }): void {
 }
 
 /**
+ * The exit code commander asked for, or undefined for any other error. Checked by shape, not
+ * instanceof: each package may resolve its own copy of commander.
+ */
+function commanderExitCode(error: unknown): number | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const { code, exitCode } = error as Error & { code?: unknown; exitCode?: unknown };
+  return typeof code === "string" && code.startsWith("commander.") && typeof exitCode === "number"
+    ? exitCode
+    : undefined;
+}
+
+/**
  * Parses `argv` (without node and the script) with a commander program whose actions call
  * `record`, without printing or exiting, so the CLI and its argument tests share it. Help and
  * --version give exit code 0, a usage error or no command {@link EXIT_USAGE}; their text is
@@ -50,12 +62,9 @@ export function parseCommandLine<T>(
   try {
     program.parse([...argv], { from: "user" });
   } catch (error) {
-    if (error instanceof CommanderError) {
-      return {
-        kind: "exit",
-        code: error.exitCode === 0 ? EXIT_OK : EXIT_USAGE,
-        output: sink.output,
-      };
+    const exitCode = commanderExitCode(error);
+    if (exitCode !== undefined) {
+      return { kind: "exit", code: exitCode === 0 ? EXIT_OK : EXIT_USAGE, output: sink.output };
     }
     throw error;
   }

@@ -51,6 +51,22 @@ describe("parseCommandLine", () => {
     expect(none.kind === "exit" && none.output).toMatch(/Commands:/);
   });
 
+  it("knows commander's errors by shape (each package may have its own commander copy)", () => {
+    const failing = (error: Error) => (): Command =>
+      new Command("x").action(() => {
+        throw error;
+      });
+    const foreign = Object.assign(new Error("error: from another copy"), {
+      code: "commander.invalidArgument",
+      exitCode: 1,
+    });
+    expect(parseCommandLine(failing(foreign), [])).toMatchObject({
+      kind: "exit",
+      code: EXIT_USAGE,
+    });
+    expect(() => parseCommandLine(failing(new Error("a bug")), [])).toThrow("a bug");
+  });
+
   it("prints help to stdout and errors to stderr", () => {
     const out: string[] = [];
     const err: string[] = [];

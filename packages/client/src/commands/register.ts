@@ -1,8 +1,7 @@
 import type { CliArgs } from "../cli-args.js";
 import { loadConfig } from "../config.js";
-import { processAlive } from "../pidfile.js";
 import { registerOsad } from "../registration.js";
-import { readStateFile } from "../state.js";
+import { readStateFile, serviceAlive } from "../state.js";
 
 /**
  * `osad2-client register`: one register_osad call; returns the reply struct as received.
@@ -19,7 +18,7 @@ export async function registerCommand(
     systemidPath: config.systemid,
   });
   const running = await readStateFile(config.stateFile).catch(() => undefined);
-  if (running && running.state !== "stopped" && processAlive(running.pid)) {
+  if (running !== undefined && (await serviceAlive(running))) {
     warn(
       `note: the running osad2-client (pid ${running.pid}) still uses the old name ${JSON.stringify(running.registration?.clientName ?? null)}; send it SIGHUP (systemctl reload osad2-client) to register again`,
     );

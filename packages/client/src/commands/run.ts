@@ -1,10 +1,16 @@
-import type { Logger } from "pino";
+import {
+  EXIT_OK,
+  acquirePidfile,
+  createLogger,
+  describeError,
+  type ServiceLogger,
+} from "@osad2/service-kit";
 import type { CliArgs } from "../cli-args.js";
 import { DEFAULT_STOP_GRACE_MS, createClient } from "../client.js";
 import { type ClientConfig, loadConfig } from "../config.js";
-import { describeError } from "../errors.js";
-import { createLogger } from "../logger.js";
-import { acquirePidfile } from "../pidfile.js";
+
+/** The program name: the logger's `name`, and what the pidfile check looks for. */
+const PROGRAM = "osad2-client";
 
 /**
  * `osad2-client run`: the service. Resolves with the exit code once stopped by SIGTERM/SIGINT;
@@ -12,12 +18,16 @@ import { acquirePidfile } from "../pidfile.js";
  */
 export async function runCommand(args: CliArgs): Promise<number> {
   const config = await loadConfig({ configPath: args.configPath, overrides: args.overrides });
-  const log = createLogger({
-    logfile: config.logfile,
-    debugLevel: config.debugLevel,
+  const logging = createLogger({
+    name: PROGRAM,
+    file: config.logfile,
+    debug: config.debugLevel > 0,
     fallbackFd: 1,
   });
-  const release = config.pidfile ? await acquirePidfile(config.pidfile) : async () => undefined;
+  const log = logging.logger;
+  const release = config.pidfile
+    ? await acquirePidfile(config.pidfile, { program: PROGRAM })
+    : async () => undefined;
   try {
     const client = createClient(config, { logger: log });
     await client.start();
@@ -38,13 +48,14 @@ export async function runCommand(args: CliArgs): Promise<number> {
           resolve();
         });
       };
-      const hup = (): void => void reload(client, args, log);
+      const hup = (): void => void reload(client, args, logging);
       process.on("SIGTERM", stop);
       process.on("SIGINT", stop);
       process.on("SIGHUP", hup);
     });
     clearInterval(keepAlive);
-    return 0;
+    logging.flush();
+    return EXIT_OK;
   } finally {
     await release();
   }
@@ -53,8 +64,11 @@ export async function runCommand(args: CliArgs): Promise<number> {
 async function reload(
   client: { reload(config: ClientConfig): Promise<void> },
   args: CliArgs,
-  log: Logger,
+  logging: ServiceLogger,
 ): Promise<void> {
+  // SIGHUP is also logrotate's signal: write to the new file from here on.
+  logging.reopen();
+  const log = logging.logger;
   log.info("SIGHUP: reloading configuration and keys");
   try {
     const config = await loadConfig({ configPath: args.configPath, overrides: args.overrides });

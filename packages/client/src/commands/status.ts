@@ -1,7 +1,6 @@
 import type { CliArgs } from "../cli-args.js";
 import { loadConfig } from "../config.js";
-import { processAlive } from "../pidfile.js";
-import { type ClientStatus, readStateFile } from "../state.js";
+import { type ClientStatus, readStateFile, serviceAlive } from "../state.js";
 
 /** `osad2-client status`: the state file, plus whether its process is still alive. */
 export async function statusCommand(
@@ -9,5 +8,5 @@ export async function statusCommand(
 ): Promise<ClientStatus & { readonly alive: boolean }> {
   const config = await loadConfig({ configPath: args.configPath, overrides: args.overrides });
   const status = await readStateFile(config.stateFile);
-  return { ...status, alive: status.state !== "stopped" && processAlive(status.pid) };
+  return { ...status, alive: await serviceAlive(status) };
 }
