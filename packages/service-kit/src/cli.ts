@@ -38,9 +38,11 @@ function capture(command: Command, sink: { output: string }): void {
 function commanderExitCode(error: unknown): number | undefined {
   if (!(error instanceof Error)) return undefined;
   const { code, exitCode } = error as Error & { code?: unknown; exitCode?: unknown };
-  return typeof code === "string" && code.startsWith("commander.") && typeof exitCode === "number"
-    ? exitCode
-    : undefined;
+  const fromCommander =
+    error.name === "CommanderError" ||
+    error.name === "InvalidArgumentError" ||
+    (typeof code === "string" && code.startsWith("commander."));
+  return fromCommander && typeof exitCode === "number" ? exitCode : undefined;
 }
 
 /**
