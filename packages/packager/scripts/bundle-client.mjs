@@ -3,6 +3,7 @@
 // only the linux glibc addons. createclient copies this tree into /usr/lib/osad2-client of each RPM.
 // The tree mirrors the published package (package.json, dist/cli.js) so paths the client resolves
 // relative to itself (its ../package.json for the version) still work; cli.js at the top just imports it.
+// It also copies the client's systemd unit and config template to dist/client-files/.
 // Run after tsup (which empties dist/): `node scripts/bundle-client.mjs`.
 import { build } from "esbuild";
 import { chmod, copyFile, mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
@@ -132,6 +133,18 @@ await writeFile(
     2,
   )}\n`,
 );
+
+// The client's own unit and config template: they exist once, in @osad2/client's dist/, and
+// createclient installs these copies (dist/client-files/, also used by keys-only packages).
+const filesOut = fileURLToPath(new URL("../dist/client-files/", import.meta.url));
+await rm(filesOut, { recursive: true, force: true });
+await mkdir(filesOut, { recursive: true });
+for (const [from, name] of [
+  ["dist/systemd/osad2-client.service", "osad2-client.service"],
+  ["dist/config/osad_client.cfg", "osad_client.cfg"],
+]) {
+  await copyFile(join(clientDir, from), join(filesOut, name));
+}
 
 // What createclient needs to know to stage one architecture.
 await writeFile(

@@ -1,7 +1,8 @@
 import { cp, readFile, stat, writeFile } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ClientBundleError, describeSystemError } from "./errors.js";
+import { ClientBundleError } from "./errors.js";
+import { describeSystemError } from "@osad2/service-kit";
 
 /** `osad2-bundle.json`, written by scripts/bundle-client.mjs next to the bundled client. */
 export interface ClientBundleInfo {

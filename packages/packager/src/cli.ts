@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// The osad2-packager command: parse, run, set the exit code. Everything else lives in ./cli/.
+// The osad2-packager command: parse, run, exit with the code. Everything else lives in ./cli/.
+import { runCli } from "@osad2/service-kit";
 import { main } from "./cli/run.js";
 
-process.exitCode = await main(process.argv.slice(2), {
-  stdout: process.stdout,
-  stderr: process.stderr,
+void runCli((argv) => main(argv, { stdout: process.stdout, stderr: process.stderr }), {
+  program: "osad2-packager",
 });

@@ -144,13 +144,3 @@ export class ClientBundleError extends PackagerError {
     this.path = path;
   }
 }
-
-/** Short description of a Node system error for messages: `EACCES: permission denied` → `permission denied (EACCES)`. */
-export function describeSystemError(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const text = error.message.replace(/^[A-Z]+: /, "").replace(/, \w+ '.*'$/, "");
-    return code ? `${text} (${code})` : text;
-  }
-  return String(error);
-}

@@ -1,7 +1,7 @@
-import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { access, copyFile, link, rename, stat, unlink, writeFile } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { access, stat } from "node:fs/promises";
+import { dirname } from "node:path";
+import { errnoCode } from "@osad2/service-kit";
 
 /** True when `path` exists (symlinks followed); false only for ENOENT, other errors are thrown. */
 export async function pathExists(path: string): Promise<boolean> {
@@ -9,7 +9,7 @@ export async function pathExists(path: string): Promise<boolean> {
     await stat(path);
     return true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
+    if (errnoCode(error) === "ENOENT") return false;
     throw error;
   }
 }
@@ -25,7 +25,7 @@ export async function directoryProblem(dir: string): Promise<string | undefined>
     try {
       isDirectory = (await stat(current)).isDirectory();
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
+      const code = errnoCode(error);
       if (code === "ENOENT" && dirname(current) !== current) {
         current = dirname(current);
         continue;
@@ -44,30 +44,5 @@ export async function directoryProblem(dir: string): Promise<string | undefined>
       return `is not writable${where}`;
     }
     return undefined;
-  }
-}
-
-/** A name next to `path` that no other writer picks: `.<name>.tmp-<random>`. */
-export function temporarySibling(path: string): string {
-  return join(dirname(path), `.${basename(path)}.tmp-${randomBytes(6).toString("hex")}`);
-}
-
-/**
- * Puts `content` (a string) or a copy of the file `from` at `path` in one step: written beside it, then
- * renamed (`replace`) or hard-linked (fails with EEXIST instead of replacing a file another process made).
- */
-export async function publishFile(
-  path: string,
-  source: { content: string; mode: number } | { from: string },
-  replace: boolean,
-): Promise<void> {
-  const temp = temporarySibling(path);
-  try {
-    if ("from" in source) await copyFile(source.from, temp);
-    else await writeFile(temp, source.content, { mode: source.mode, flag: "wx" });
-    if (replace) await rename(temp, path);
-    else await link(temp, path);
-  } finally {
-    await unlink(temp).catch(() => undefined);
   }
 }

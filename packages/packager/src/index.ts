@@ -21,25 +21,25 @@ export {
   clientNameProblem,
   validateClientName,
   parseServerKeysOptions,
-  parseClientOptions,
+  parseClientPackageOptions,
 } from "./options.js";
 export { PACKAGER_VERSION, PROJECT_URL } from "./constants.js";
 export { CLIENT_PATHS } from "./client-files.js";
 export { rpmArchFor } from "./arch.js";
 export { rpmFileName, rpmPackageName } from "./spec.js";
 export { createServerKeys } from "./server-keys.js";
-export { createClient } from "./create-client.js";
-export { createClients, readNamesFile } from "./create-clients.js";
+export { createClientPackage } from "./client-package.js";
+export { createClientPackages, readNamesFile } from "./client-packages.js";
 export { revokeClient } from "./revoke-client.js";
 
 export type {
   CreateServerKeysOptions,
   ResolvedServerKeysOptions,
-  CreateClientOptions,
-  ResolvedClientOptions,
+  ClientPackageOptions,
+  ResolvedClientPackageOptions,
 } from "./options.js";
 export type { RpmArch } from "./arch.js";
 export type { ServerKeysResult } from "./server-keys.js";
-export type { ClientPackage } from "./create-client.js";
+export type { ClientPackage } from "./client-package.js";
 export type { RevokeClientOptions } from "./revoke-client.js";
-export type { CreateClientsOptions, ClientOutcome } from "./create-clients.js";
+export type { ClientPackagesOptions, ClientPackageOutcome } from "./client-packages.js";

@@ -34,8 +34,8 @@ export interface ResolvedServerKeysOptions {
   readonly force: boolean;
 }
 
-/** Options of {@link createClient}. */
-export interface CreateClientOptions {
+/** Options of {@link createClientPackage}. */
+export interface ClientPackageOptions {
   /** The system's name: its key file is `public_keys/<name>.key`, its RPM `osad2-client-<name>`. Required. */
   name: string;
   /** The server's certificates root (see {@link CreateServerKeysOptions.certificates}). Default {@link DEFAULT_SERVER_CERTIFICATES_DIR}. */
@@ -60,8 +60,8 @@ export interface CreateClientOptions {
   tmpDir?: string;
 }
 
-/** {@link CreateClientOptions} with every default applied. */
-export interface ResolvedClientOptions {
+/** {@link ClientPackageOptions} with every default applied. */
+export interface ResolvedClientPackageOptions {
   readonly name: string;
   readonly certificates: string;
   readonly serverHost: string;
@@ -144,8 +144,10 @@ export function parseServerKeysOptions(
   };
 }
 
-/** Applies defaults to {@link CreateClientOptions} and validates them (the name first, so a bad name is the error reported). */
-export function parseClientOptions(options: CreateClientOptions): ResolvedClientOptions {
+/** Applies defaults to {@link ClientPackageOptions} and validates them (the name first, so a bad name is the error reported). */
+export function parseClientPackageOptions(
+  options: ClientPackageOptions,
+): ResolvedClientPackageOptions {
   const name = validateClientName(options.name);
   const keysOnly = options.keysOnly ?? false;
   let arch: RpmArch | "noarch" = "noarch";

@@ -1,8 +1,9 @@
 import { certificateLayout, createServerKeyPair, readKeyPair, readPublicKey } from "@osad2/keys";
 import { mkdir, stat } from "node:fs/promises";
 import { dirname } from "node:path";
-import { ConfigFileError, ServerKeyExistsError, describeSystemError } from "./errors.js";
-import { directoryProblem, pathExists, publishFile } from "./fs-util.js";
+import { ConfigFileError, ServerKeyExistsError } from "./errors.js";
+import { describeSystemError, errnoCode, writeFileAtomic } from "@osad2/service-kit";
+import { directoryProblem, pathExists } from "./fs-util.js";
 import { parseServerKeysOptions, type CreateServerKeysOptions } from "./options.js";
 import { renderServerConfig } from "./server-config.js";
 
@@ -86,7 +87,7 @@ async function configFileExists(path: string): Promise<boolean> {
   try {
     if ((await stat(path)).isFile()) return true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
+    if (errnoCode(error) === "ENOENT") return false;
     throw new ConfigFileError(path, `cannot be checked: ${describeSystemError(error)}`, {
       cause: error,
     });
@@ -120,14 +121,13 @@ async function existingServerKey(
 async function writeServerConfig(path: string, certificates: string): Promise<boolean> {
   try {
     await mkdir(dirname(path), { recursive: true, mode: 0o755 });
-    await publishFile(
-      path,
-      { content: renderServerConfig({ certificates, created: new Date() }), mode: 0o644 },
-      false,
-    );
+    await writeFileAtomic(path, renderServerConfig({ certificates, created: new Date() }), {
+      mode: 0o644,
+      overwrite: false,
+    });
     return true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    if (errnoCode(error) === "EEXIST") return false;
     throw new ConfigFileError(path, `cannot be written: ${describeSystemError(error)}`, {
       cause: error,
     });

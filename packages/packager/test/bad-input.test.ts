@@ -11,9 +11,9 @@ import {
   OutputDirError,
   RpmBuildError,
   RpmbuildMissingError,
-  createClient,
+  createClientPackage,
   createServerKeys,
-  type CreateClientOptions,
+  type ClientPackageOptions,
 } from "../src/index.js";
 import {
   TempDirs,
@@ -29,7 +29,7 @@ afterEach(() => temps.removeAll());
 interface Setup {
   dir: string;
   certificates: string;
-  base: Omit<CreateClientOptions, "name">;
+  base: Omit<ClientPackageOptions, "name">;
 }
 
 async function setup(): Promise<Setup> {
@@ -68,14 +68,14 @@ async function expectRefused<E extends Error>(
   return error as E;
 }
 
-describe("createClient refuses bad input and writes nothing", () => {
+describe("createClientPackage refuses bad input and writes nothing", () => {
   it.each(["web/01", "web 01", "../../etc/passwd", "", ".x", "server", "x".repeat(65)])(
     "invalid name %j",
     async (name) => {
       const { dir, base } = await setup();
       const error = await expectRefused(
         dir,
-        () => createClient({ ...base, keysOnly: false, name }),
+        () => createClientPackage({ ...base, keysOnly: false, name }),
         InvalidNameError,
       );
       expect(error.clientName).toBe(name);
@@ -84,10 +84,10 @@ describe("createClient refuses bad input and writes nothing", () => {
 
   it("duplicate name: a key in public_keys/ or an RPM in the output directory", async () => {
     const { dir, base, certificates } = await setup();
-    const first = await createClient({ ...base, name: "web01" });
+    const first = await createClientPackage({ ...base, name: "web01" });
     let error = await expectRefused(
       dir,
-      () => createClient({ ...base, name: "web01" }),
+      () => createClientPackage({ ...base, name: "web01" }),
       DuplicateClientError,
     );
     expect(error.path).toBe(join(certificates, "public_keys", "web01.key"));
@@ -99,7 +99,7 @@ describe("createClient refuses bad input and writes nothing", () => {
     await store.close();
     error = await expectRefused(
       dir,
-      () => createClient({ ...base, name: "web01" }),
+      () => createClientPackage({ ...base, name: "web01" }),
       DuplicateClientError,
     );
     expect(error.path).toBe(first.rpmPath);
@@ -107,8 +107,8 @@ describe("createClient refuses bad input and writes nothing", () => {
 
   it("--force re-issues: new key in the allow-list, old key no longer allowed, RPM replaced", async () => {
     const { base, certificates } = await setup();
-    const first = await createClient({ ...base, name: "web01" });
-    const second = await createClient({ ...base, name: "web01", force: true });
+    const first = await createClientPackage({ ...base, name: "web01" });
+    const second = await createClientPackage({ ...base, name: "web01", force: true });
     expect(second.rpmPath).toBe(first.rpmPath);
     expect(second.publicKey).not.toBe(first.publicKey);
     const store = await KeyStore.open(certificates, { pollIntervalMs: 0, fsWatch: false });
@@ -125,7 +125,7 @@ describe("createClient refuses bad input and writes nothing", () => {
     const certificates = join(dir, "elsewhere");
     const error = await expectRefused(
       dir,
-      () => createClient({ ...base, certificates, name: "web01" }),
+      () => createClientPackage({ ...base, certificates, name: "web01" }),
       MissingServerKeyError,
     );
     expect(error.path).toBe(join(certificates, "public_keys", "server.key"));
@@ -138,7 +138,7 @@ describe("createClient refuses bad input and writes nothing", () => {
     await writeFile(join(certificates, "public_keys", "server.key"), "not a certificate\n");
     const error = await expectRefused(
       dir,
-      () => createClient({ ...base, name: "web01" }),
+      () => createClientPackage({ ...base, name: "web01" }),
       MissingServerKeyError,
     );
     expect(error.message).toContain("cannot be read");
@@ -149,13 +149,13 @@ describe("createClient refuses bad input and writes nothing", () => {
     await writeFile(join(dir, "afile"), "x");
     let error = await expectRefused(
       dir,
-      () => createClient({ ...base, out: join(dir, "afile", "rpms"), name: "web01" }),
+      () => createClientPackage({ ...base, out: join(dir, "afile", "rpms"), name: "web01" }),
       OutputDirError,
     );
     expect(error.message).toContain("a file is in the way");
     error = await expectRefused(
       dir,
-      () => createClient({ ...base, out: join(dir, "afile"), name: "web01" }),
+      () => createClientPackage({ ...base, out: join(dir, "afile"), name: "web01" }),
       OutputDirError,
     );
     expect(error.message).toContain("is not a directory");
@@ -165,14 +165,14 @@ describe("createClient refuses bad input and writes nothing", () => {
     const { dir, base } = await setup();
     const error = await expectRefused(
       dir,
-      () => createClient({ ...base, rpmbuild: join(dir, "no", "rpmbuild"), name: "web01" }),
+      () => createClientPackage({ ...base, rpmbuild: join(dir, "no", "rpmbuild"), name: "web01" }),
       RpmbuildMissingError,
     );
     expect(error.message).toContain("apt-get install rpm");
     expect(error.message).toContain("dnf install rpm-build");
     await expectRefused(
       dir,
-      () => createClient({ ...base, rpmbuild: "no-such-rpmbuild-osad2", name: "web01" }),
+      () => createClientPackage({ ...base, rpmbuild: "no-such-rpmbuild-osad2", name: "web01" }),
       RpmbuildMissingError,
     );
   });
@@ -181,7 +181,7 @@ describe("createClient refuses bad input and writes nothing", () => {
     const { dir, base } = await setup();
     const error = await expectRefused(
       dir,
-      () => createClient({ ...base, rpmbuild: "/bin/false", name: "web01" }),
+      () => createClientPackage({ ...base, rpmbuild: "/bin/false", name: "web01" }),
       RpmBuildError,
     );
     expect(error.exitCode).toBe(1);
@@ -194,7 +194,7 @@ describe("createClient refuses bad input and writes nothing", () => {
     const error = await expectRefused(
       dir,
       () =>
-        createClient({
+        createClientPackage({
           ...base,
           keysOnly: false,
           clientBundleDir: join(dir, "empty"),
@@ -206,7 +206,7 @@ describe("createClient refuses bad input and writes nothing", () => {
   });
 });
 
-describe("createClient as an unprivileged user (permissions enforced)", () => {
+describe("createClientPackage as an unprivileged user (permissions enforced)", () => {
   /** A deployment nobody can read, with its own writable HOME and TMPDIR. */
   async function sharedSetup(): Promise<Setup & { env: NodeJS.ProcessEnv }> {
     const s = await setup();
@@ -259,7 +259,7 @@ describe("osad2-packager createclient (CLI) errors", () => {
     [["--name", "web/01"], /^osad2-packager: invalid client name "web\/01": use only letters/],
     [["--name", "web 01"], /^osad2-packager: invalid client name "web 01"/],
     [["--name", "web01", "--release", "1-1"], /^osad2-packager: invalid --release: "1-1" must be/],
-  ])("%j → one line on stderr, exit 1", async (args, message) => {
+  ])("%j → one line on stderr, exit 2 (a usage error)", async (args, message) => {
     const { dir, certificates } = await setup();
     const before = await listTree(dir);
     const result = await runPackager(
@@ -268,7 +268,7 @@ describe("osad2-packager createclient (CLI) errors", () => {
         env: { ...process.env, TMPDIR: join(dir, "tmp") },
       },
     );
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr).toMatch(message);
     expect(result.stderr.trim().split("\n")).toHaveLength(1);
     expect(result.stdout).toBe("");

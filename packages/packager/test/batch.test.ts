@@ -97,14 +97,14 @@ describe("createclient --names-from", () => {
         env: d.env,
       },
     );
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2); // a bad --names-from is a usage error
     expect(result.stderr).toBe(
       `osad2-packager: invalid --names-from: ${join(d.dir, "empty.txt")} lists no client names\n`,
     );
     result = await runPackager(["createclient", "--names-from", join(d.dir, "missing.txt")], {
       env: d.env,
     });
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2); // a bad --names-from is a usage error
     expect(result.stderr).toMatch(
       /^osad2-packager: invalid --names-from: cannot read .*missing\.txt: no such file or directory \(ENOENT\)\n$/,
     );

@@ -1,25 +1,27 @@
 import { describe, expect, it } from "vitest";
-import { EXIT_USAGE, parseCommandLine, type ParsedCommand } from "../src/cli/parse.js";
+import { EXIT_OK, EXIT_USAGE } from "@osad2/service-kit";
+import { parseCliArgs, type PackagerCommand } from "../src/cli/parse.js";
 import {
   DEFAULT_SERVER_CERTIFICATES_DIR,
   DEFAULT_SERVER_CONFIG_PATH,
   PACKAGER_VERSION,
 } from "../src/index.js";
 
-function parse(argv: string[]): { parsed: ParsedCommand; out: string; err: string } {
-  let out = "";
-  let err = "";
-  const parsed = parseCommandLine(argv, {
-    writeOut: (t) => (out += t),
-    writeErr: (t) => (err += t),
-  });
-  return { parsed, out, err };
+/** The command parsed, or the exit code and the text the CLI would print. */
+function parse(argv: string[]): {
+  parsed: PackagerCommand | { kind: "exit"; code: number };
+  out: string;
+} {
+  const result = parseCliArgs(argv);
+  return result.kind === "run"
+    ? { parsed: result.command, out: "" }
+    : { parsed: { kind: "exit", code: result.code }, out: result.output };
 }
 
 const CERTS = DEFAULT_SERVER_CERTIFICATES_DIR;
 
 describe("parseCommandLine: argv → options", () => {
-  it.each<[string[], ParsedCommand]>([
+  it.each<[string[], PackagerCommand]>([
     [
       ["createserver"],
       {
@@ -90,8 +92,8 @@ describe("parseCommandLine: argv → options", () => {
       { kind: "revokeclient", options: { name: "web01", certificates: "/c" } },
     ],
   ])("%j", (argv, expected) => {
-    const { parsed, err } = parse(argv);
-    expect(err).toBe("");
+    const { parsed, out } = parse(argv);
+    expect(out).toBe("");
     expect(parsed).toEqual(expected);
   });
 
@@ -105,11 +107,11 @@ describe("parseCommandLine: argv → options", () => {
 describe("parseCommandLine: help, version and usage errors", () => {
   it("prints help and the version with exit code 0", () => {
     const help = parse(["--help"]);
-    expect(help.parsed).toEqual({ kind: "exit", code: 0 });
+    expect(help.parsed).toEqual({ kind: "exit", code: EXIT_OK });
     expect(help.out).toContain("createserver");
     expect(help.out).toContain("createclient");
     const clientHelp = parse(["createclient", "--help"]);
-    expect(clientHelp.parsed).toEqual({ kind: "exit", code: 0 });
+    expect(clientHelp.parsed).toEqual({ kind: "exit", code: EXIT_OK });
     for (const flag of [
       "--name",
       "--names-from",
@@ -123,7 +125,7 @@ describe("parseCommandLine: help, version and usage errors", () => {
       expect(clientHelp.out).toContain(flag);
     }
     const version = parse(["--version"]);
-    expect(version.parsed).toEqual({ kind: "exit", code: 0 });
+    expect(version.parsed).toEqual({ kind: "exit", code: EXIT_OK });
     expect(version.out.trim()).toBe(PACKAGER_VERSION);
   });
 
@@ -135,8 +137,8 @@ describe("parseCommandLine: help, version and usage errors", () => {
     [["createclient", "--name"], "argument missing"],
     [["createserver", "--bogus"], "unknown option"],
   ])("%j is a usage error (exit 2)", (argv, message) => {
-    const { parsed, err } = parse(argv);
+    const { parsed, out } = parse(argv);
     expect(parsed).toEqual({ kind: "exit", code: EXIT_USAGE });
-    expect(err).toContain(message);
+    expect(out).toContain(message);
   });
 });

@@ -2,12 +2,13 @@
 import { KeyStore, isCurveKey, readKeyPair, readPublicKey } from "@osad2/keys";
 import { parse as parseIni } from "ini";
 import { mkdir, readFile, readdir, stat } from "node:fs/promises";
-import { basename, join } from "node:path";
+import { createRequire } from "node:module";
+import { basename, dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CLIENT_PATHS,
   PACKAGER_VERSION,
-  createClient,
+  createClientPackage,
   createServerKeys,
   rpmArchFor,
   type ClientPackage,
@@ -15,6 +16,11 @@ import {
 import { TempDirs, rpmInstall, run } from "./helpers.js";
 
 const temps = new TempDirs();
+/** Where @osad2/client ships the files its RPM must carry unchanged (they exist once, there). */
+const CLIENT_DIST = join(
+  dirname(createRequire(import.meta.url).resolve("@osad2/client/package.json")),
+  "dist",
+);
 const ARCH = rpmArchFor(process.arch) ?? "unsupported";
 const OTHER_NODE_ARCH = process.arch === "arm64" ? "x64" : "arm64";
 
@@ -34,7 +40,7 @@ beforeAll(async () => {
   await mkdir(tmpDir);
   serverPublicKey = (await createServerKeys({ certificates, config: false })).publicKey;
   const started = Date.now();
-  client = await createClient({
+  client = await createClientPackage({
     name: "web01",
     certificates,
     out: join(dir, "rpms"),
@@ -56,7 +62,7 @@ const rpmQueryOf = async (rpmPath: string, ...args: string[]): Promise<string> =
 };
 const rpmQuery = (...args: string[]): Promise<string> => rpmQueryOf(client.rpmPath, ...args);
 
-describe("createClient: the RPM", () => {
+describe("createClientPackage: the RPM", () => {
   it("is named osad2-client-NAME-VERSION-RELEASE.ARCH.rpm and left no temporary files", async () => {
     expect(basename(client.rpmPath)).toBe(`osad2-client-web01-${PACKAGER_VERSION}-3.${ARCH}.rpm`);
     expect(client).toMatchObject({ name: "web01", arch: ARCH, keysOnly: false });
@@ -150,7 +156,7 @@ describe("createClient: the RPM", () => {
   });
 });
 
-describe("createClient: the installed tree (rpm -i --root --nodeps --noscripts)", () => {
+describe("createClientPackage: the installed tree (rpm -i --root --nodeps --noscripts)", () => {
   it("holds a 0600 client.key_secret that @osad2/keys loads, pyzmq-style, matching public_keys/web01.key", async () => {
     const secretPath = join(root, CLIENT_PATHS.secretKey);
     expect((await stat(secretPath)).mode & 0o777).toBe(0o600);
@@ -180,8 +186,15 @@ describe("createClient: the installed tree (rpm -i --root --nodeps --noscripts)"
       server_public_key: CLIENT_PATHS.serverKey,
       client_secret_key: CLIENT_PATHS.secretKey,
     });
+    const text = await readFile(join(root, CLIENT_PATHS.config), "utf8");
+    // @osad2/client's template with this system's values: its commented defaults are still there.
+    expect(text).toContain("\n;registry_interval = 20\n");
+    expect(text).not.toContain(";server_host =");
     const unit = await readFile(join(root, CLIENT_PATHS.unit), "utf8");
-    expect(unit).toContain(`ExecStart=${CLIENT_PATHS.bin} run --config ${CLIENT_PATHS.config}`);
+    expect(unit).toBe(await readFile(join(CLIENT_DIST, "systemd", "osad2-client.service"), "utf8"));
+    expect(unit).toContain(
+      `ExecStart=/usr/bin/env osad2-client run --config ${CLIENT_PATHS.config}`,
+    );
     expect(unit).toContain("WantedBy=multi-user.target");
     // systemctl stop must not SIGTERM a running rhn_check: the client drains it itself.
     expect(unit).toMatch(/^KillMode=mixed$/m);
@@ -218,7 +231,7 @@ describe("createClient: the installed tree (rpm -i --root --nodeps --noscripts)"
   });
 });
 
-describe("createClient: the allow-list", () => {
+describe("createClientPackage: the allow-list", () => {
   it("allows the new client at once and denies it after KeyStore.revoke", async () => {
     const store = await KeyStore.open(certificates, { pollIntervalMs: 0, fsWatch: false });
     try {
@@ -238,10 +251,10 @@ describe("createClient: the allow-list", () => {
   });
 });
 
-describe("createClient --arch (cross-building)", () => {
+describe("createClientPackage --arch (cross-building)", () => {
   it("builds the other architecture with only its zeromq addon and a manifest naming it", async () => {
     const otherArch = OTHER_NODE_ARCH === "arm64" ? "aarch64" : "x86_64";
-    const other = await createClient({
+    const other = await createClientPackage({
       name: "cross01",
       certificates,
       out: join(dir, "rpms"),

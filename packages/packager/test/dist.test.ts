@@ -62,8 +62,8 @@ describe("dist/index.js and dist/cli.js", () => {
     >;
     for (const name of [
       "createServerKeys",
-      "createClient",
-      "createClients",
+      "createClientPackage",
+      "createClientPackages",
       "PackagerError",
       "InvalidNameError",
       "DuplicateClientError",

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CLIENT_PATHS,
   PACKAGER_VERSION,
-  createClient,
+  createClientPackage,
   createServerKeys,
   type ClientPackage,
 } from "../src/index.js";
@@ -22,7 +22,7 @@ beforeAll(async () => {
   certificates = join(dir, "certs");
   serverPublicKey = (await createServerKeys({ certificates, config: false })).publicKey;
   // No client bundle needed: point it somewhere empty to prove keys-only never reads it.
-  client = await createClient({
+  client = await createClientPackage({
     name: "db.example",
     certificates,
     out: join(dir, "new", "rpms"),
@@ -34,7 +34,7 @@ beforeAll(async () => {
 
 afterAll(() => temps.removeAll());
 
-describe("createClient --keys-only", () => {
+describe("createClientPackage --keys-only", () => {
   it("builds a noarch RPM (creating the output directory) with only the keys and the config", async () => {
     expect(basename(client.rpmPath)).toBe(
       `osad2-client-db.example-${PACKAGER_VERSION}-1.noarch.rpm`,
@@ -99,7 +99,7 @@ describe("createClient --keys-only", () => {
     const configPath = join(root, CLIENT_PATHS.config);
     await appendFile(configPath, "; edited by the admin\n");
 
-    const reissued = await createClient({
+    const reissued = await createClientPackage({
       name: "db.example",
       certificates,
       out: join(dir, "new", "rpms"),

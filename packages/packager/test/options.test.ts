@@ -8,7 +8,7 @@ import {
   InvalidNameError,
   InvalidOptionError,
   clientNameProblem,
-  parseClientOptions,
+  parseClientPackageOptions,
   parseServerKeysOptions,
   rpmArchFor,
   rpmFileName,
@@ -48,9 +48,9 @@ describe("client names", () => {
   });
 });
 
-describe("parseClientOptions", () => {
+describe("parseClientPackageOptions", () => {
   it("applies the defaults", () => {
-    const opts = parseClientOptions({ name: "web01" });
+    const opts = parseClientPackageOptions({ name: "web01" });
     expect(opts).toEqual({
       name: "web01",
       certificates: DEFAULT_SERVER_CERTIFICATES_DIR,
@@ -67,7 +67,7 @@ describe("parseClientOptions", () => {
   });
 
   it("resolves paths, keeps releases as text, maps architectures, and keys-only is noarch", () => {
-    const opts = parseClientOptions({
+    const opts = parseClientPackageOptions({
       name: "n",
       certificates: "certs",
       out: "rpms",
@@ -80,8 +80,10 @@ describe("parseClientOptions", () => {
     expect(opts.release).toBe("7");
     expect(opts.arch).toBe("aarch64");
     expect(opts.serverHost).toBe("::1");
-    expect(parseClientOptions({ name: "n", keysOnly: true, arch: "sparc" }).arch).toBe("noarch");
-    expect(parseClientOptions({ name: "n", arch: "x86_64" }).arch).toBe("x86_64");
+    expect(parseClientPackageOptions({ name: "n", keysOnly: true, arch: "sparc" }).arch).toBe(
+      "noarch",
+    );
+    expect(parseClientPackageOptions({ name: "n", arch: "x86_64" }).arch).toBe("x86_64");
   });
 
   it.each([
@@ -97,7 +99,7 @@ describe("parseClientOptions", () => {
     [{ rpmbuild: "" }, "rpmbuild"],
   ])("refuses %j naming the option", (bad, option) => {
     try {
-      parseClientOptions({ name: "web01", ...bad });
+      parseClientPackageOptions({ name: "web01", ...bad });
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(InvalidOptionError);
@@ -107,7 +109,9 @@ describe("parseClientOptions", () => {
   });
 
   it("reports a bad name before anything else", () => {
-    expect(() => parseClientOptions({ name: "a/b", release: "x-y" })).toThrow(InvalidNameError);
+    expect(() => parseClientPackageOptions({ name: "a/b", release: "x-y" })).toThrow(
+      InvalidNameError,
+    );
   });
 });
 

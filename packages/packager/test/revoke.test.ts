@@ -45,7 +45,11 @@ describe("osad2-packager revokeclient", () => {
     const certificates = await dirs.make();
     await createServerKeyPair(certificates);
     const before = readdirSync(join(certificates, "public_keys"));
-    for (const name of ["nobody", "../server"]) {
+    // An unknown name fails (1); a name that cannot be a client's is a usage error (2).
+    for (const [name, code] of [
+      ["nobody", 1],
+      ["../server", 2],
+    ] as const) {
       const result = await runPackager([
         "revokeclient",
         "--name",
@@ -53,7 +57,7 @@ describe("osad2-packager revokeclient", () => {
         "--certificates",
         certificates,
       ]);
-      expect(result.code).toBe(1);
+      expect(result.code).toBe(code);
       expect(result.stderr.split("\n").filter(Boolean)).toHaveLength(1);
       expect(result.stderr).toMatch(/^osad2-packager: /);
     }

@@ -1,35 +1,30 @@
-import { Command, CommanderError, Option } from "commander";
+import {
+  EXIT_USAGE,
+  parseCommandLine,
+  type CliParseResult,
+  type RecordCommand,
+} from "@osad2/service-kit";
+import { Command, Option } from "commander";
 import { PACKAGER_VERSION } from "../constants.js";
 import {
   DEFAULT_RELEASE,
   DEFAULT_SERVER_CERTIFICATES_DIR,
   DEFAULT_SERVER_CONFIG_PATH,
-  type CreateClientOptions,
+  type ClientPackageOptions,
   type CreateServerKeysOptions,
 } from "../options.js";
 import type { RevokeClientOptions } from "../revoke-client.js";
 
-/** What the command line asks for; {@link parseCommandLine} performs no action itself. */
-export type ParsedCommand =
+/** What the command line asks for; {@link parseCliArgs} performs no action itself. */
+export type PackagerCommand =
   | { readonly kind: "createserver"; readonly options: CreateServerKeysOptions }
-  | { readonly kind: "createclient"; readonly options: CreateClientOptions }
+  | { readonly kind: "createclient"; readonly options: ClientPackageOptions }
   | {
       readonly kind: "createclients";
       readonly namesFrom: string;
-      readonly options: Omit<CreateClientOptions, "name">;
+      readonly options: Omit<ClientPackageOptions, "name">;
     }
-  | { readonly kind: "revokeclient"; readonly options: RevokeClientOptions }
-  /** Help, version or a usage error: already printed; exit with `code`. */
-  | { readonly kind: "exit"; readonly code: number };
-
-/** Where commander prints help and usage errors (the process streams, or buffers in tests). */
-export interface CliOutput {
-  writeOut(text: string): void;
-  writeErr(text: string): void;
-}
-
-/** Exit code of a usage error (bad or missing flags). */
-export const EXIT_USAGE = 2;
+  | { readonly kind: "revokeclient"; readonly options: RevokeClientOptions };
 
 interface ServerFlags {
   certificates?: string;
@@ -50,14 +45,13 @@ interface ClientFlags {
   rpmbuild?: string;
 }
 
-function buildProgram(output: CliOutput, found: { parsed?: ParsedCommand }): Command {
+/** Builds the commander program; its actions hand the parsed command to `record`. */
+export function buildProgram(record: RecordCommand<PackagerCommand>): Command {
   const program = new Command("osad2-packager")
     .description(
       "Creates the osad2 server's CURVE keys and one RPM per client system with its own fresh key pair.",
     )
     .version(PACKAGER_VERSION, "-V, --version")
-    .configureOutput({ writeOut: (t) => output.writeOut(t), writeErr: (t) => output.writeErr(t) })
-    .exitOverride()
     .showHelpAfterError("(run with --help for usage)");
 
   program
@@ -77,14 +71,14 @@ function buildProgram(output: CliOutput, found: { parsed?: ParsedCommand }): Com
       "replace an existing server key pair (the old files are kept as a dated backup)",
     )
     .action((flags: ServerFlags) => {
-      found.parsed = {
+      record({
         kind: "createserver",
         options: {
           ...(flags.certificates === undefined ? {} : { certificates: flags.certificates }),
           ...(flags.config === undefined ? {} : { config: flags.config }),
           ...(flags.force === true ? { force: true } : {}),
         },
-      };
+      });
     });
 
   program
@@ -122,7 +116,7 @@ function buildProgram(output: CliOutput, found: { parsed?: ParsedCommand }): Com
     .option("--arch <arch>", "target architecture: x86_64 or aarch64 (default: this machine's)")
     .option("--rpmbuild <path>", "rpmbuild program (default: rpmbuild on PATH)")
     .action((flags: ClientFlags) => {
-      const options: Omit<CreateClientOptions, "name"> = {
+      const options: Omit<ClientPackageOptions, "name"> = {
         ...(flags.certificates === undefined ? {} : { certificates: flags.certificates }),
         ...(flags.serverHost === undefined ? {} : { serverHost: flags.serverHost }),
         ...(flags.out === undefined ? {} : { out: flags.out }),
@@ -133,9 +127,9 @@ function buildProgram(output: CliOutput, found: { parsed?: ParsedCommand }): Com
         ...(flags.rpmbuild === undefined ? {} : { rpmbuild: flags.rpmbuild }),
       };
       if (flags.namesFrom !== undefined) {
-        found.parsed = { kind: "createclients", namesFrom: flags.namesFrom, options };
+        record({ kind: "createclients", namesFrom: flags.namesFrom, options });
       } else if (flags.name !== undefined) {
-        found.parsed = { kind: "createclient", options: { name: flags.name, ...options } };
+        record({ kind: "createclient", options: { name: flags.name, ...options } });
       } else {
         program.commands
           .find((command) => command.name() === "createclient")
@@ -157,35 +151,20 @@ function buildProgram(output: CliOutput, found: { parsed?: ParsedCommand }): Com
       DEFAULT_SERVER_CERTIFICATES_DIR,
     )
     .action((flags: { name: string; certificates: string }) => {
-      found.parsed = {
+      record({
         kind: "revokeclient",
         options: { name: flags.name, certificates: flags.certificates },
-      };
+      });
     });
 
   return program;
 }
 
 /**
- * Parses `argv` (without node and the script) into the command to run. Help, version and usage errors are
- * printed to `output` and come back as `{kind: "exit"}`.
+ * Parses `argv` (without node and the script) into the command to run, without printing or
+ * exiting: help and --version come back as exit code 0 with their text, usage errors as
+ * {@link EXIT_USAGE} with commander's message.
  */
-export function parseCommandLine(argv: readonly string[], output: CliOutput): ParsedCommand {
-  const found: { parsed?: ParsedCommand } = {};
-  const program = buildProgram(output, found);
-  try {
-    program.parse([...argv], { from: "user" });
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      // Help and --version exit 0; everything else commander refuses is a usage error.
-      return { kind: "exit", code: error.exitCode === 0 ? 0 : EXIT_USAGE };
-    }
-    throw error;
-  }
-  if (found.parsed === undefined) {
-    // No command given: show what there is.
-    output.writeErr(program.helpInformation());
-    return { kind: "exit", code: EXIT_USAGE };
-  }
-  return found.parsed;
+export function parseCliArgs(argv: readonly string[]): CliParseResult<PackagerCommand> {
+  return parseCommandLine(buildProgram, argv);
 }

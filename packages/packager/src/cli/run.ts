@@ -1,11 +1,22 @@
 import { SingleBar } from "cli-progress";
 import type { Writable } from "node:stream";
-import { createClient } from "../create-client.js";
-import { createClients, readNamesFile, type ClientOutcome } from "../create-clients.js";
-import { InvalidOptionError } from "../errors.js";
+import { createClientPackage } from "../client-package.js";
+import {
+  createClientPackages,
+  readNamesFile,
+  type ClientPackageOutcome,
+} from "../client-packages.js";
+import { InvalidNameError, InvalidOptionError } from "../errors.js";
 import { createServerKeys } from "../server-keys.js";
 import { revokeClient } from "../revoke-client.js";
-import { parseCommandLine, type ParsedCommand } from "./parse.js";
+import { parseCliArgs, type PackagerCommand } from "./parse.js";
+import {
+  EXIT_FAILURE,
+  EXIT_OK,
+  describeError as describeAny,
+  exitCodeFor,
+  printParseExit,
+} from "@osad2/service-kit";
 
 /** The streams the CLI talks to; a progress bar is drawn only when `stdout` is a TTY. */
 export interface CliStreams {
@@ -13,29 +24,29 @@ export interface CliStreams {
   readonly stderr: Writable;
 }
 
-/** Exit code of a failed command. */
-export const EXIT_FAILURE = 1;
+/** Errors that mean "fix the command line" (exit 2, as a usage error): a bad flag value or name. */
+const USAGE_ERRORS = [InvalidOptionError, InvalidNameError];
 
 const PREFIX = "osad2-packager";
 
-/** Runs the command line; returns the exit code. Never throws for expected failures, never exits. */
+/**
+ * Runs the command line; returns the exit code (service-kit's convention: 0 ok, 1 failed,
+ * 2 usage: a bad flag, name or value). Prints one line for an expected failure; never exits.
+ */
 export async function main(argv: readonly string[], streams: CliStreams): Promise<number> {
-  const out = (text: string): void => void streams.stdout.write(text);
-  const err = (text: string): void => void streams.stderr.write(text);
-  const parsed = parseCommandLine(argv, { writeOut: out, writeErr: err });
+  const parsed = parseCliArgs(argv);
+  if (parsed.kind === "exit") return printParseExit(parsed, streams);
   try {
-    return await runCommand(parsed, streams);
+    return await runCommand(parsed.command, streams);
   } catch (error) {
-    err(`${PREFIX}: ${describeError(error)}\n`);
-    return EXIT_FAILURE;
+    streams.stderr.write(`${PREFIX}: ${describeError(error)}\n`);
+    return exitCodeFor(error, USAGE_ERRORS);
   }
 }
 
-async function runCommand(parsed: ParsedCommand, streams: CliStreams): Promise<number> {
+async function runCommand(parsed: PackagerCommand, streams: CliStreams): Promise<number> {
   const print = (line: string): void => void streams.stdout.write(`${line}\n`);
   switch (parsed.kind) {
-    case "exit":
-      return parsed.code;
     case "createserver": {
       const result = await createServerKeys(parsed.options);
       if (result.created) {
@@ -55,26 +66,26 @@ async function runCommand(parsed: ParsedCommand, streams: CliStreams): Promise<n
             : `server config exists, kept: ${result.configPath}`,
         );
       }
-      return 0;
+      return EXIT_OK;
     }
     case "createclient": {
-      const client = await createClient(parsed.options);
+      const client = await createClientPackage(parsed.options);
       print(`built ${client.rpmPath}`);
       print(`client ${client.name}: public key ${client.publicKey} added to ${client.keyPath}`);
-      return 0;
+      return EXIT_OK;
     }
     case "createclients":
       return runBatch(parsed, streams);
     case "revokeclient": {
       const revoked = await revokeClient(parsed.options);
       print(`client ${revoked.name} revoked: its key is now ${revoked.path}`);
-      return 0;
+      return EXIT_OK;
     }
   }
 }
 
 async function runBatch(
-  parsed: Extract<ParsedCommand, { kind: "createclients" }>,
+  parsed: Extract<PackagerCommand, { kind: "createclients" }>,
   streams: CliStreams,
 ): Promise<number> {
   const names = await readNamesFile(parsed.namesFrom);
@@ -88,7 +99,7 @@ async function runBatch(
         })
       : undefined;
   bar?.start(names.length, 0, { name: names[0] ?? "" });
-  const outcomes = await createClients({ ...parsed.options, names }, (outcome, index) => {
+  const outcomes = await createClientPackages({ ...parsed.options, names }, (outcome, index) => {
     if (bar !== undefined) bar.update(index + 1, { name: names[index + 1] ?? "" });
     else print(describeOutcome(outcome));
   });
@@ -102,10 +113,10 @@ async function runBatch(
   if (bar !== undefined) {
     for (const outcome of outcomes) if (outcome.ok) print(`  ${describeOutcome(outcome)}`);
   }
-  return failed.length > 0 ? EXIT_FAILURE : 0;
+  return failed.length > 0 ? EXIT_FAILURE : EXIT_OK;
 }
 
-function describeOutcome(outcome: ClientOutcome): string {
+function describeOutcome(outcome: ClientPackageOutcome): string {
   return outcome.ok
     ? `ok ${outcome.name}: ${outcome.client.rpmPath}`
     : `FAILED ${outcome.name}: ${describeError(outcome.error)}`;
@@ -116,5 +127,5 @@ function describeError(error: unknown): string {
   if (error instanceof InvalidOptionError) {
     return `invalid --${error.option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${error.problem}`;
   }
-  return error instanceof Error ? error.message : String(error);
+  return describeAny(error);
 }

@@ -1,16 +1,17 @@
 import { readFile } from "node:fs/promises";
-import { createClient, type ClientPackage } from "./create-client.js";
-import { InvalidOptionError, describeSystemError } from "./errors.js";
-import type { CreateClientOptions } from "./options.js";
+import { createClientPackage, type ClientPackage } from "./client-package.js";
+import { InvalidOptionError } from "./errors.js";
+import { describeSystemError } from "@osad2/service-kit";
+import type { ClientPackageOptions } from "./options.js";
 
-/** Options of {@link createClients}: those of {@link createClient} with many names. */
-export interface CreateClientsOptions extends Omit<CreateClientOptions, "name"> {
+/** Options of {@link createClientPackages}: those of {@link createClientPackage} with many names. */
+export interface ClientPackagesOptions extends Omit<ClientPackageOptions, "name"> {
   /** Client names, built in this order. */
   names: readonly string[];
 }
 
 /** The result for one name of a batch. */
-export type ClientOutcome =
+export type ClientPackageOutcome =
   | { readonly name: string; readonly ok: true; readonly client: ClientPackage }
   | { readonly name: string; readonly ok: false; readonly error: Error };
 
@@ -18,16 +19,16 @@ export type ClientOutcome =
  * Builds one client package per name, one after the other (rpmbuild is CPU-bound). A failure is recorded
  * and the rest still get built. `onOutcome` hears each result as it happens (for progress output).
  */
-export async function createClients(
-  options: CreateClientsOptions,
-  onOutcome?: (outcome: ClientOutcome, index: number, total: number) => void,
-): Promise<ClientOutcome[]> {
+export async function createClientPackages(
+  options: ClientPackagesOptions,
+  onOutcome?: (outcome: ClientPackageOutcome, index: number, total: number) => void,
+): Promise<ClientPackageOutcome[]> {
   const { names, ...shared } = options;
-  const outcomes: ClientOutcome[] = [];
+  const outcomes: ClientPackageOutcome[] = [];
   for (const [index, name] of names.entries()) {
-    let outcome: ClientOutcome;
+    let outcome: ClientPackageOutcome;
     try {
-      outcome = { name, ok: true, client: await createClient({ ...shared, name }) };
+      outcome = { name, ok: true, client: await createClientPackage({ ...shared, name }) };
     } catch (error) {
       outcome = {
         name,

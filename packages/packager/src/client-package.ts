@@ -12,30 +12,26 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { nodeArchFor } from "./arch.js";
 import { loadClientBundle, stageClientBundle } from "./bundle.js";
-import {
-  CLIENT_PATHS,
-  renderClientConfig,
-  renderServiceUnit,
-  renderWrapper,
-} from "./client-files.js";
+import { loadClientTemplates } from "./client-templates.js";
+import { CLIENT_PATHS, renderClientConfig, renderWrapper } from "./client-files.js";
 import { PACKAGER_VERSION } from "./constants.js";
 import {
   DuplicateClientError,
   MissingServerKeyError,
   OutputDirError,
   PackagerError,
-  describeSystemError,
 } from "./errors.js";
-import { directoryProblem, pathExists, publishFile } from "./fs-util.js";
+import { copyFileAtomic, describeSystemError, errnoCode } from "@osad2/service-kit";
+import { directoryProblem, pathExists } from "./fs-util.js";
 import {
-  parseClientOptions,
-  type CreateClientOptions,
-  type ResolvedClientOptions,
+  parseClientPackageOptions,
+  type ClientPackageOptions,
+  type ResolvedClientPackageOptions,
 } from "./options.js";
 import { resolveRpmbuild, runRpmbuild } from "./rpmbuild.js";
 import { renderSpec, rpmbuildTarget, rpmFileName, rpmPackageName, type SpecInput } from "./spec.js";
 
-/** What {@link createClient} made. */
+/** What {@link createClientPackage} made. */
 export interface ClientPackage {
   /** The client (system) name. */
   readonly name: string;
@@ -57,8 +53,8 @@ export interface ClientPackage {
  * directory, moved into place in one step, and removed again if the key cannot be added.
  * @throws {PackagerError} subclasses for bad options and failures, {@link KeyError} from @osad2/keys for unreadable key files.
  */
-export async function createClient(options: CreateClientOptions): Promise<ClientPackage> {
-  const opts = parseClientOptions(options);
+export async function createClientPackage(options: ClientPackageOptions): Promise<ClientPackage> {
+  const opts = parseClientPackageOptions(options);
   const layout = certificateLayout(opts.certificates);
   const keyPath = join(layout.publicKeysDir, `${opts.name}.key`);
 
@@ -67,6 +63,7 @@ export async function createClient(options: CreateClientOptions): Promise<Client
     throw new DuplicateClientError(opts.name, keyPath);
   const rpmbuild = await resolveRpmbuild(opts.rpmbuild);
   const bundle = opts.keysOnly ? undefined : await loadClientBundle(opts.clientBundleDir);
+  const templates = await loadClientTemplates();
   const outProblem = await directoryProblem(opts.out);
   if (outProblem !== undefined) throw new OutputDirError(opts.out, outProblem);
 
@@ -91,11 +88,14 @@ export async function createClient(options: CreateClientOptions): Promise<Client
   const topdir = await makeTopdir(opts);
   try {
     const root = join(topdir, "SOURCES", "root");
-    await stageKeysAndConfig(root, opts, keyPair, serverPublicKey, spec.created);
+    await stageKeysAndConfig(root, opts, keyPair, serverPublicKey, {
+      template: templates.config,
+      created: spec.created,
+    });
     if (bundle !== undefined && opts.arch !== "noarch") {
       await stageClientBundle(bundle, nodeArchFor(opts.arch), join(root, CLIENT_PATHS.libDir));
       await writeStaged(root, CLIENT_PATHS.bin, renderWrapper(), 0o755);
-      await writeStaged(root, CLIENT_PATHS.unit, renderServiceUnit(), 0o644);
+      await writeStaged(root, CLIENT_PATHS.unit, templates.unit, 0o644);
     }
     const specPath = join(topdir, "SPECS", `${rpmPackageName(opts.name)}.spec`);
     await writeFile(specPath, renderSpec(spec), { mode: 0o644 });
@@ -130,7 +130,7 @@ async function readServerPublicKey(path: string): Promise<string> {
   try {
     await stat(path);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
+    const code = errnoCode(error);
     const detail =
       code === "ENOENT" || code === "ENOTDIR"
         ? "does not exist"
@@ -146,7 +146,7 @@ async function readServerPublicKey(path: string): Promise<string> {
   }
 }
 
-async function makeTopdir(opts: ResolvedClientOptions): Promise<string> {
+async function makeTopdir(opts: ResolvedClientPackageOptions): Promise<string> {
   const base = opts.tmpDir ?? tmpdir();
   try {
     const topdir = await mkdtemp(join(base, "osad2-packager-"));
@@ -175,10 +175,10 @@ async function writeStaged(
 
 async function stageKeysAndConfig(
   root: string,
-  opts: ResolvedClientOptions,
+  opts: ResolvedClientPackageOptions,
   keyPair: KeyPair,
   serverPublicKey: string,
-  created: Date,
+  config: { readonly template: string; readonly created: Date },
 ): Promise<void> {
   await mkdir(join(root, CLIENT_PATHS.certsDir), { recursive: true, mode: 0o700 });
   const metadata = { name: opts.name, "created-by": "osad2-packager" };
@@ -190,25 +190,32 @@ async function stageKeysAndConfig(
   await writeStaged(
     root,
     CLIENT_PATHS.config,
-    renderClientConfig({ name: opts.name, serverHost: opts.serverHost, created }),
+    renderClientConfig(config.template, {
+      name: opts.name,
+      serverHost: opts.serverHost,
+      created: config.created,
+    }),
     0o644,
   );
 }
+
+/** Mode of the RPMs written to the output directory (they hold no secret the system lacks). */
+const RPM_FILE_MODE = 0o644;
 
 /** Moves the built RPM into the output directory in one step; returns the directory it had to create, if any. */
 async function publishRpm(
   built: string,
   rpmPath: string,
-  opts: ResolvedClientOptions,
+  opts: ResolvedClientPackageOptions,
 ): Promise<string | undefined> {
   let madeDir: string | undefined;
   try {
     madeDir = await mkdir(opts.out, { recursive: true });
-    await publishFile(rpmPath, { from: built }, opts.force);
+    await copyFileAtomic(built, rpmPath, { mode: RPM_FILE_MODE, overwrite: opts.force });
     return madeDir;
   } catch (error) {
     if (madeDir !== undefined) await rm(madeDir, { recursive: true, force: true });
-    if ((error as NodeJS.ErrnoException).code === "EEXIST")
+    if (errnoCode(error) === "EEXIST")
       throw new DuplicateClientError(opts.name, rpmPath, { cause: error });
     throw new OutputDirError(opts.out, `cannot take ${rpmPath}: ${describeSystemError(error)}`, {
       cause: error,
@@ -217,7 +224,7 @@ async function publishRpm(
 }
 
 /** Adds the key to `public_keys/`; a running server's KeyStore picks it up within about a second. */
-async function addClientKey(opts: ResolvedClientOptions, publicKey: string): Promise<void> {
+async function addClientKey(opts: ResolvedClientPackageOptions, publicKey: string): Promise<void> {
   let store: KeyStore | undefined;
   try {
     // One-shot use: no watching or polling, the store only writes.

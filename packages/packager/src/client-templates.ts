@@ -1,0 +1,50 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ClientBundleError } from "./errors.js";
+
+/**
+ * The files @osad2/client owns that its RPM installs: its systemd unit and its config template
+ * (every key commented out at its default). scripts/bundle-client.mjs copies them from the
+ * built @osad2/client into dist/client-files/, so they exist once, in the client package.
+ */
+export interface ClientTemplates {
+  /** `osad2-client.service`, installed as is. */
+  readonly unit: string;
+  /** `osad_client.cfg` with `;key = default` lines the packager fills in. */
+  readonly config: string;
+}
+
+/** File names inside dist/client-files/ (the names @osad2/client ships them under). */
+export const CLIENT_TEMPLATE_FILES = {
+  unit: "osad2-client.service",
+  config: "osad_client.cfg",
+} as const;
+
+/** dist/client-files seen from the built dist/*.js and from src/*.ts (tests run the sources). */
+function defaultCandidates(): string[] {
+  return [
+    fileURLToPath(new URL("./client-files/", import.meta.url)),
+    fileURLToPath(new URL("../dist/client-files/", import.meta.url)),
+  ];
+}
+
+/** Reads the client's unit and config template from the packager's build; `dir` overrides the search. */
+export async function loadClientTemplates(dir?: string): Promise<ClientTemplates> {
+  const candidates = dir === undefined ? defaultCandidates() : [dir];
+  for (const candidate of candidates) {
+    try {
+      const [unit, config] = await Promise.all([
+        readFile(join(candidate, CLIENT_TEMPLATE_FILES.unit), "utf8"),
+        readFile(join(candidate, CLIENT_TEMPLATE_FILES.config), "utf8"),
+      ]);
+      return { unit, config };
+    } catch {
+      // not built here: try the next place
+    }
+  }
+  throw new ClientBundleError(
+    candidates[0] ?? "client-files",
+    `is missing the client's ${CLIENT_TEMPLATE_FILES.unit} and ${CLIENT_TEMPLATE_FILES.config}`,
+  );
+}
