@@ -65,6 +65,18 @@ describe("parseCommandLine", () => {
       code: EXIT_USAGE,
     });
     expect(() => parseCommandLine(failing(new Error("a bug")), [])).toThrow("a bug");
+    // command.error(message, { code }) with a code of the program's own
+    const own = (record: (c: Parsed) => void): Command => {
+      const program = new Command("x");
+      program.action(() => {
+        program.error("error: needs --name", { exitCode: EXIT_USAGE, code: "osad2.missingName" });
+        record({ name: "never", verbose: false });
+      });
+      return program;
+    };
+    const missing = parseCommandLine(own, []);
+    expect(missing).toMatchObject({ kind: "exit", code: EXIT_USAGE });
+    expect(missing.kind === "exit" && missing.output).toContain("needs --name");
   });
 
   it("prints help to stdout and errors to stderr", () => {
