@@ -10,7 +10,7 @@ import { tempDir, waitFor } from "@osad2/test-helpers";
 import { Deployment, run } from "@osad2/testkit";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const packages = ["protocol", "keys", "server", "client", "packager"];
+const packages = ["protocol", "keys", "service-kit", "server", "client", "packager"];
 
 let tmp: { path: string; remove(): Promise<void> };
 let prefix: string;

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { run } from "@osad2/testkit";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const packages = ["protocol", "keys", "server", "client", "packager"];
+const packages = ["protocol", "keys", "service-kit", "server", "client", "packager"];
 
 describe.each(packages)("@osad2/%s as published", (pkg) => {
   const dir = path.join(root, "packages", pkg);
