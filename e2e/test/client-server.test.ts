@@ -12,11 +12,9 @@ import {
   type ServerConfig,
   type SpacewalkStore,
   createServer,
-  createSystem,
   openStore,
-  scheduleAction,
-  setServerActionStatus,
 } from "@osad2/server";
+import { createSystem, scheduleAction, setServerActionStatus } from "@osad2/server/testing";
 import {
   DATABASE_KINDS,
   TempDirs,

@@ -4,7 +4,7 @@
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { certificateLayout, readPublicKey } from "@osad2/keys";
-import { scheduleAction } from "@osad2/server";
+import { scheduleAction } from "@osad2/server/testing";
 import { waitFor } from "@osad2/test-helpers";
 import {
   ActionCompleter,

@@ -5,7 +5,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KeyStore, readKeyPair } from "@osad2/keys";
-import { createSystem, scheduleAction } from "@osad2/server";
+import { createSystem, scheduleAction } from "@osad2/server/testing";
 import { tempDir, waitFor } from "@osad2/test-helpers";
 import { cliPath, Deployment, run, startProcess, type ManagedProcess } from "@osad2/testkit";
 

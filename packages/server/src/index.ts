@@ -1,5 +1,6 @@
-// The public surface of @osad2/server. Implementations stay internal.
-export { createServer } from "./server.js";
+// The public surface of @osad2/server. Implementations stay internal; seeding for trials and
+// tests is the separate entry @osad2/server/testing.
+export { createServer, DEFAULT_CATCH_UP_DELAY_MS } from "./server.js";
 export {
   DEFAULT_CONFIG_PATH,
   CONFIG_SECTION,
@@ -9,10 +10,10 @@ export {
   parseConfigText,
   readConfigFile,
   resolveServerConfig,
-} from "./config.js";
-export { SERVER_CONFIG_SCHEMA, flagName } from "./config-schema.js";
-export { DEFAULT_UI_PING_TIMEOUT_MS } from "./presence.js";
-export { ZAP_DOMAIN, ZAP_ENDPOINT } from "./zmq/zap.js";
+} from "./config/load.js";
+export { SERVER_CONFIG_SCHEMA, flagName } from "./config/schema.js";
+export { DEFAULT_UI_PING_TIMEOUT_MS } from "./presence/presence.js";
+export { ZAP_DOMAIN, ZAP_ENDPOINT } from "./transport/zap.js";
 export { createLogger } from "./logger.js";
 export {
   ConfigError,
@@ -23,17 +24,13 @@ export {
   ServerStateError,
   PidfileError,
 } from "./errors.js";
-// Database layer (server-db helper); the seeding calls are for standalone trials and tests.
+// Database layer (the store the server runs on; a real Spacewalk's or a standalone SQLite file).
 export {
   openStore,
   NOTIFY_CHANNEL,
   DatabaseConfigError,
   DatabaseSchemaError,
   DatabaseUnavailableError,
-  SeedError,
-  createSystem,
-  scheduleAction,
-  setServerActionStatus,
 } from "./db/index.js";
 export { signSystemId, RegistrationFault } from "./registration/index.js";
 
@@ -44,18 +41,18 @@ export type {
   ServerState,
   ReloadResult,
 } from "./server.js";
-export type { ServerConfig, ConfigKeySpec } from "./config-schema.js";
-export type { ConfigFileValues, ConfigSources } from "./config.js";
+export type { ServerConfig, ConfigKeySpec } from "./config/schema.js";
+export type { ConfigFileValues, ConfigSources } from "./config/load.js";
 export type {
   ServerEvents,
   ServerEventName,
-  ServerEventListener,
+  ServerEventHandler,
   AuthFailureEvent,
   DbErrorEvent,
-} from "./events.js";
-export type { NotifiedEvent, NotifyResult } from "./notifier.js";
-export type { HealthReport } from "./health.js";
-export type { SocketState } from "./zmq/sockets.js";
+} from "./telemetry/events.js";
+export type { NotifiedEvent, NotifyResult } from "./dispatch/ports.js";
+export type { HealthReport } from "./telemetry/health.js";
+export type { SocketState } from "./transport/sockets.js";
 export type { LoggerOptions, ServerLogger, Logger } from "./logger.js";
 export type {
   DatabaseKind,
@@ -67,8 +64,7 @@ export type {
   SpacewalkStore,
   SpacewalkSystem,
   StoreOptions,
-  CreateSystemOptions,
-  ScheduleActionOptions,
-  SetServerActionStatusOptions,
+  WakeUpConnectionEvent,
+  WakeUpHandler,
 } from "./db/index.js";
 export type { SystemIdFields, SignOptions, RegistrationFaultReason } from "./registration/index.js";

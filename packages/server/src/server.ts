@@ -1,32 +1,35 @@
 import { KeyStore } from "@osad2/keys";
 import type * as zmq from "zeromq";
-import { backoffDelay } from "./backoff.js";
-import { changedFields, normalizeServerConfig, RELOADABLE_FIELDS } from "./config.js";
-import type { ServerConfig } from "./config-schema.js";
+import { normalizeServerConfig } from "./config/load.js";
+import { planReload } from "./config/reload.js";
+import type { ServerConfig } from "./config/schema.js";
 import { openStore } from "./db/index.js";
 import type { PrepareOptions, SpacewalkStore } from "./db/types.js";
+import { Notifier, type NotifierSettings } from "./dispatch/notifier.js";
+import type { NotifyResult } from "./dispatch/ports.js";
+import { DEFAULT_HELLO_GRACE_MS } from "./dispatch/reachability.js";
+import { WakeUps } from "./dispatch/wake-ups.js";
 import { ServerStateError } from "./errors.js";
-import {
-  TypedEmitter,
-  type AuthFailureEvent,
-  type ServerEventListener,
-  type ServerEventName,
-} from "./events.js";
-import { probe, type HealthReport } from "./health.js";
-import { startMetricsEndpoint, type MetricsEndpoint } from "./http-endpoint.js";
 import { silentLogger, type Logger } from "./logger.js";
-import { ServerMetrics } from "./metrics.js";
-import { Notifier, type NotifyResult } from "./notifier.js";
-import { DEFAULT_UI_PING_TIMEOUT_MS, Presence } from "./presence.js";
-import { LogRateLimiter } from "./rate-limit.js";
-import { startRegistrationEndpoint, type RegistrationEndpoint } from "./registration-endpoint.js";
-import { createZmqContext } from "./zmq/context.js";
-import { runListener } from "./zmq/listener.js";
-import { ServerSockets } from "./zmq/sockets.js";
-import { ZapHandler, type ZapRejection } from "./zmq/zap.js";
+import { OnlineClients } from "./presence/online-clients.js";
+import {
+  DEFAULT_UI_PING_TIMEOUT_MS,
+  Presence,
+  type PresenceSettings,
+} from "./presence/presence.js";
+import { startRegistrationEndpoint, type RegistrationEndpoint } from "./registration/endpoint.js";
+import type { ServerEventHandler, ServerEventName } from "./telemetry/events.js";
+import { checkHealth, type HealthReport, type HealthSource } from "./telemetry/health.js";
+import { startMetricsEndpoint, type MetricsEndpoint } from "./telemetry/http-endpoint.js";
+import { Telemetry } from "./telemetry/telemetry.js";
+import { createZmqContext } from "./transport/context.js";
+import { RevocationRebind } from "./transport/revocation.js";
+import { RouterLoop } from "./transport/router-loop.js";
+import { ServerSockets } from "./transport/sockets.js";
+import { ZapHandler } from "./transport/zap.js";
 
 /** Default of {@link CreateServerOptions.catchUpDelayMs}. */
-export const DEFAULT_CATCH_UP_DELAY_MS = 250;
+export const DEFAULT_CATCH_UP_DELAY_MS = DEFAULT_HELLO_GRACE_MS;
 
 /** Lifecycle states of a server. */
 export type ServerState = "new" | "starting" | "running" | "stopping" | "stopped";
@@ -55,6 +58,7 @@ export interface CreateServerOptions {
 /** Where a running server can be reached (ports resolved when configured as 0). */
 export interface ServerEndpoints {
   readonly publisher: string;
+  /** The ROUTER endpoint (the seed's listener_port). */
   readonly listener: string;
   readonly publisherPort: number;
   readonly listenerPort: number;
@@ -86,8 +90,8 @@ export interface Osad2Server {
   notify(target: number | string): Promise<NotifyResult>;
   /** Rescans the key store and applies a new configuration where possible (SIGHUP). */
   reload(config?: Partial<ServerConfig>): Promise<ReloadResult>;
-  /** Subscribes to an event; returns the function that unsubscribes. */
-  on<E extends ServerEventName>(event: E, listener: ServerEventListener<E>): () => void;
+  /** Subscribes a handler to an event; returns the function that unsubscribes. */
+  on<E extends ServerEventName>(event: E, handler: ServerEventHandler<E>): () => void;
   /** Resolved endpoints; throws ServerStateError before start. */
   endpoints(): ServerEndpoints;
   /** What /healthz reports. */
@@ -110,28 +114,30 @@ interface Running {
   context?: zmq.Context;
   zap?: ZapHandler;
   sockets?: ServerSockets;
-  listenerLoop?: Promise<void>;
+  online?: OnlineClients;
   presence?: Presence;
   notifier?: Notifier;
+  routerLoop?: RouterLoop;
   metricsEndpoint?: MetricsEndpoint;
+  wakeUps?: WakeUps;
+  revocation?: RevocationRebind;
   registration?: RegistrationEndpoint;
-  stopListen?: () => Promise<void>;
-  unwatchKeys?: () => void;
 }
 
-class Server implements Osad2Server {
+/**
+ * The composition root: builds the parts and connects them through their named interfaces.
+ * Data path of an action: the notifier (dispatch/) reads due work from the store, asks its
+ * reachability which clients can hear it and publishes `system:<name> checkin` through the
+ * sockets (transport/). Clients' pongs and hellos come back through the ROUTER loop to
+ * presence (presence/), which tells the notifier about them. Every part reports to telemetry.
+ */
+class Server implements Osad2Server, HealthSource {
   state: ServerState = "new";
   config: ServerConfig;
   private readonly logger: Logger;
-  private readonly events: TypedEmitter;
-  private readonly metrics: ServerMetrics;
-  private readonly authLog = new LogRateLimiter(10, 60_000);
-  private readonly dbErrorLog = new LogRateLimiter(5, 60_000);
+  private readonly telemetry: Telemetry;
   private running: Running | undefined;
-  private revocationTimer: NodeJS.Timeout | undefined;
-  private rebinding: Promise<void> | undefined;
-  private listenTimer: NodeJS.Timeout | undefined;
-  private listenFailures = 0;
+  private stopping: Promise<void> = Promise.resolve();
 
   constructor(
     config: ServerConfig,
@@ -139,14 +145,11 @@ class Server implements Osad2Server {
   ) {
     this.config = config;
     this.logger = options.logger ?? silentLogger();
-    this.events = new TypedEmitter(this.logger);
-    this.metrics = new ServerMetrics(() => this.running?.presence?.onlineCount ?? 0, {
-      processMetrics: options.processMetrics,
-    });
+    this.telemetry = new Telemetry(this.logger, { processMetrics: options.processMetrics });
   }
 
-  on<E extends ServerEventName>(event: E, listener: ServerEventListener<E>): () => void {
-    return this.events.on(event, listener);
+  on<E extends ServerEventName>(event: E, handler: ServerEventHandler<E>): () => void {
+    return this.telemetry.events.on(event, handler);
   }
 
   async start(): Promise<void> {
@@ -164,31 +167,25 @@ class Server implements Osad2Server {
   }
 
   private async bringUp(): Promise<void> {
-    const config = this.config;
+    const { config, options, logger, telemetry } = this;
     const keyStore = await KeyStore.open(config.certificates, {
-      onError: (error) => this.logger.warn({ err: error }, "key store problem"),
+      onError: (error) => telemetry.keyStoreProblem(error),
     });
-    const ownStore = this.options.store === undefined;
     let store: SpacewalkStore;
     try {
-      store =
-        this.options.store ??
-        (await openStore(
-          config.database,
-          config.databaseSchema === "" ? {} : { schema: config.databaseSchema },
-        ));
+      store = options.store ?? (await openStore(config.database, storeOptions(config)));
     } catch (error) {
       await keyStore.close();
       throw error;
     }
-    const running: Running = { keyStore, store, ownStore };
+    const running: Running = { keyStore, store, ownStore: options.store === undefined };
     this.running = running;
     const keyPair = await keyStore.readServerKeyPair();
 
-    const prepare = this.options.prepare ?? store.kind === "sqlite";
+    const prepare = options.prepare ?? store.kind === "sqlite";
     if (prepare !== false) {
       const result = await store.prepare(prepare === true ? {} : prepare);
-      this.logger.info(result, "database schema checked");
+      logger.info(result, "database schema checked");
     }
 
     running.context = createZmqContext();
@@ -196,107 +193,79 @@ class Server implements Osad2Server {
     running.zap = await ZapHandler.start({
       context: running.context,
       keys: keyStore,
-      logger: this.logger,
-      onReject: (rejection) => this.authFailure(rejection),
+      report: telemetry,
+      logger,
     });
-    running.sockets = await ServerSockets.open({
+    const sockets = await ServerSockets.open({
       context: running.context,
       bind: config.bind,
       publisherPort: config.publisherPort,
-      listenerPort: config.listenerPort,
+      routerPort: config.listenerPort,
       keyPair,
-      logger: this.logger,
-      onHandshakeFailure: ({ endpoint, code }) =>
-        this.authFailure({ address: endpoint, reason: "handshake", detail: code }),
+      report: telemetry,
+      logger,
     });
-    const sockets = running.sockets;
-    const publish = (frame: Buffer) => sockets.publish(frame);
+    running.sockets = sockets;
 
-    const presence = new Presence({
-      store,
-      publish,
-      logger: this.logger,
-      pingIntervalMs: config.pingInterval * 1000,
-      missedPings: config.missedPings,
-      uiCheckIntervalMs: config.actionPollInterval * 1000,
-      uiPingTimeoutMs: this.options.uiPingTimeoutMs ?? DEFAULT_UI_PING_TIMEOUT_MS,
-      helloGraceMs: this.options.catchUpDelayMs ?? DEFAULT_CATCH_UP_DELAY_MS,
-      onOnline: (clientName) => {
-        this.logger.info({ clientName }, "client online");
-        this.events.emit("online", { clientName });
-      },
-      onContact: (clientName) => notifier.catchUp(clientName),
-      onOffline: (names) => {
-        for (const clientName of names) this.events.emit("offline", { clientName });
-      },
-      onDbError: (error) => this.dbError(error, "presence"),
-    });
-    running.presence = presence;
+    const online = new OnlineClients();
     const notifier = new Notifier({
+      ...notifierSettings(config, options),
       store,
-      publish,
-      isOnline: (name) => presence.isReachable(name),
-      logger: this.logger,
-      ...notifierSettings(config),
-      onPublished: (event, firstTime, at) => {
-        this.metrics.notificationsPublished.inc();
-        for (const action of firstTime) {
-          this.metrics.notifyLatency.observe(
-            Math.max(0, (at.getTime() - action.earliestAction.getTime()) / 1000),
-          );
-        }
-        this.events.emit("notified", event);
-      },
-      onDbError: (error) => this.dbError(error, "poll"),
-      onDbOk: () => undefined,
+      publisher: sockets,
+      online,
+      report: telemetry,
+      logger,
     });
+    const presence = new Presence({
+      ...presenceSettings(config, options),
+      store,
+      publisher: sockets,
+      online,
+      sink: notifier,
+      report: telemetry,
+      logger,
+    });
+    running.online = online;
     running.notifier = notifier;
+    running.presence = presence;
+    telemetry.metrics.countClients(online);
 
-    const catchUpDelay = this.options.catchUpDelayMs ?? DEFAULT_CATCH_UP_DELAY_MS;
-    running.listenerLoop = runListener(
-      sockets.messages(),
-      {
-        onPong: (clientName) => presence.answered(clientName, "pong"),
-        onHello: (clientName, hello) => {
-          this.logger.debug(
-            { clientName, software: hello.software, lastRun: hello.lastRun },
-            "client hello",
-          );
-          presence.answered(clientName, "hello");
-          // A (re)connected client may have missed checkins while away. Its hello says both
-          // sockets are connected, not that the PUB has processed its subscription (another
-          // TCP connection): presence keeps it unaddressed for the grace, then this re-announces.
-          notifier.catchUp(clientName, catchUpDelay);
-        },
-        onMalformed: (reason, routingId) => {
-          this.metrics.malformedMessages.inc({ reason });
-          this.logger.debug({ reason, routingId }, "malformed client message dropped");
-        },
-      },
-      this.logger,
-    );
+    running.routerLoop = new RouterLoop({
+      source: sockets,
+      handler: presence,
+      report: telemetry,
+      logger,
+    });
+    running.routerLoop.start();
 
     if (config.metricsPort !== 0) {
       running.metricsEndpoint = await startMetricsEndpoint({
         host: config.metricsBind,
         port: config.metricsPort,
-        metrics: this.metrics,
-        health: () => this.health(),
-        logger: this.logger,
+        metrics: telemetry.metrics,
+        health: this,
+        logger,
       });
     }
 
     try {
       await presence.refresh();
     } catch (error) {
-      this.dbError(error, "presence");
+      telemetry.presenceFailed(error);
     }
     presence.start();
     notifier.start();
-    this.startListening(running);
-    running.unwatchKeys = keyStore.watch((change) => {
-      if (change.type === "removed") this.keyRemoved(change.key.name);
+    running.wakeUps = new WakeUps({ source: store, target: notifier, report: telemetry, logger });
+    running.wakeUps.start();
+    running.revocation = new RevocationRebind({
+      sockets,
+      dispatch: notifier,
+      logger,
+      ...(options.revocationDebounceMs === undefined
+        ? {}
+        : { debounceMs: options.revocationDebounceMs }),
     });
+    running.revocation.follow(keyStore);
 
     if (config.xmlrpcPort !== 0) {
       running.registration = await startRegistrationEndpoint({
@@ -307,44 +276,11 @@ class Server implements Osad2Server {
         tlsKey: config.tlsKey,
         publicHost: config.publicHost,
         publisherPort: sockets.publisherPort,
-        listenerPort: sockets.listenerPort,
+        listenerPort: sockets.routerPort,
         serverPublicKey: keyPair.publicKey,
-        logger: this.logger,
+        logger,
       });
     }
-  }
-
-  /** PostgreSQL LISTEN for instant wake-ups; retried with back-off while the database is away. */
-  private startListening(running: Running): void {
-    const attempt = async (): Promise<void> => {
-      try {
-        const stop = await running.store.listen(() => running.notifier?.wake(), {
-          onEvent: (event) => {
-            if (event.type === "listening") {
-              if (event.reconnected) this.logger.info("LISTEN connection re-established");
-              // Anything scheduled while the connection was down has sent no NOTIFY we heard.
-              running.notifier?.wake();
-            } else {
-              // Reconnects by itself (back-off in the database layer); polls cover the gap.
-              this.dbError(event.error, "listen");
-            }
-          },
-        });
-        if (this.running !== running || this.state === "stopping" || this.state === "stopped") {
-          await stop();
-          return;
-        }
-        running.stopListen = stop;
-        this.listenFailures = 0;
-      } catch (error) {
-        this.listenFailures += 1;
-        this.dbError(error, "listen");
-        if (this.running === running && this.state !== "stopping" && this.state !== "stopped") {
-          this.listenTimer = setTimeout(() => void attempt(), backoffDelay(this.listenFailures));
-        }
-      }
-    };
-    void attempt();
   }
 
   async stop(): Promise<void> {
@@ -361,17 +297,10 @@ class Server implements Osad2Server {
     return this.stopping;
   }
 
-  private stopping: Promise<void> = Promise.resolve();
-
   private async tearDown(): Promise<void> {
     const running = this.running;
     if (running === undefined) return;
-    clearTimeout(this.revocationTimer);
-    clearTimeout(this.listenTimer);
-    const settle = async (
-      what: string,
-      work: (() => Promise<void> | void) | undefined,
-    ): Promise<void> => {
+    const settle = async (what: string, work: (() => unknown) | undefined): Promise<void> => {
       if (work === undefined) return;
       try {
         await work();
@@ -379,17 +308,22 @@ class Server implements Osad2Server {
         this.logger.warn({ err: error }, `error while stopping ${what}`);
       }
     };
-    // New work stops first (registrations, wake-ups), then in-flight work drains.
-    await settle("XML-RPC", running.registration && (() => running.registration?.close()));
-    running.unwatchKeys?.();
-    await settle("LISTEN", running.stopListen);
-    await settle("notifier", running.notifier && (() => running.notifier?.stop()));
-    await settle("presence", running.presence && (() => running.presence?.stop()));
-    await settle("re-bind", this.rebinding && (() => this.rebinding));
-    await settle("sockets", running.sockets && (() => running.sockets?.close()));
-    await settle("listener", running.listenerLoop && (() => running.listenerLoop));
-    await settle("ZAP", running.zap && (() => running.zap?.close()));
-    await settle("metrics", running.metricsEndpoint && (() => running.metricsEndpoint?.close()));
+    const { registration, revocation, wakeUps, notifier, presence, sockets, routerLoop, zap } =
+      running;
+    // New work stops first (registrations, wake-ups, re-binds), then in-flight work drains.
+    await settle("XML-RPC", registration && (() => registration.close()));
+    await settle("wake-ups", wakeUps && (() => wakeUps.stop()));
+    await settle("notifier", notifier && (() => notifier.stop()));
+    await settle("presence", presence && (() => presence.stop()));
+    await settle("re-bind", revocation && (() => revocation.stop()));
+    // The loop ends once the sockets are closed; told first so it does not restart then.
+    const routerDone = routerLoop?.stop();
+    await settle("sockets", sockets && (() => sockets.close()));
+    await settle("ROUTER loop", routerDone && (() => routerDone));
+    await settle("ZAP", zap && (() => zap.close()));
+    const metricsEndpoint = running.metricsEndpoint;
+    await settle("metrics", metricsEndpoint && (() => metricsEndpoint.close()));
+    this.telemetry.metrics.countClients(undefined);
     await settle("key store", () => running.keyStore.close());
     if (running.ownStore) await settle("database", () => running.store.close());
     this.running = undefined;
@@ -408,30 +342,19 @@ class Server implements Osad2Server {
       throw new ServerStateError(this.state, "reload");
     await running.keyStore.reload();
     if (config === undefined) return { applied: [], restartNeeded: [] };
-    const next = normalizeServerConfig(config);
-    const changed = changedFields(this.config, next);
-    const applied = changed.filter((field) => RELOADABLE_FIELDS.has(field));
-    const restartNeeded = changed.filter((field) => !RELOADABLE_FIELDS.has(field));
-    const merged: Record<string, unknown> = { ...this.config };
-    for (const field of applied) merged[field] = next[field];
-    this.config = merged as unknown as ServerConfig;
-    running.presence?.configure({
-      pingIntervalMs: this.config.pingInterval * 1000,
-      missedPings: this.config.missedPings,
-      uiCheckIntervalMs: this.config.actionPollInterval * 1000,
-      uiPingTimeoutMs: this.options.uiPingTimeoutMs ?? DEFAULT_UI_PING_TIMEOUT_MS,
-      helloGraceMs: this.options.catchUpDelayMs ?? DEFAULT_CATCH_UP_DELAY_MS,
-    });
-    running.notifier?.configure(notifierSettings(this.config));
+    const plan = planReload(this.config, normalizeServerConfig(config));
+    this.config = plan.config;
+    running.presence?.configure(presenceSettings(this.config, this.options));
+    running.notifier?.configure(notifierSettings(this.config, this.options));
     this.logger.level = this.config.debug ? "debug" : "info";
-    if (restartNeeded.length > 0) {
+    if (plan.restartNeeded.length > 0) {
       this.logger.warn(
-        { settings: restartNeeded },
+        { settings: plan.restartNeeded },
         "these settings changed but take effect only after a restart",
       );
     }
-    this.logger.info({ applied }, "configuration reloaded");
-    return { applied, restartNeeded };
+    this.logger.info({ applied: plan.applied }, "configuration reloaded");
+    return { applied: plan.applied, restartNeeded: plan.restartNeeded };
   }
 
   endpoints(): ServerEndpoints {
@@ -440,102 +363,51 @@ class Server implements Osad2Server {
     const registration = this.running?.registration;
     return {
       publisher: sockets.publisherEndpoint,
-      listener: sockets.listenerEndpoint,
+      listener: sockets.routerEndpoint,
       publisherPort: sockets.publisherPort,
-      listenerPort: sockets.listenerPort,
+      listenerPort: sockets.routerPort,
       xmlrpc: registration?.url ?? null,
       xmlrpcPort: registration?.port ?? null,
       metricsPort: this.running?.metricsEndpoint?.port ?? null,
     };
   }
 
-  async health(): Promise<HealthReport> {
+  health(): Promise<HealthReport> {
     const running = this.running;
-    const sockets = running?.sockets?.state ?? { publisher: false, listener: false };
-    const dbProblem =
-      running === undefined ? "server not running" : await probe(() => running.store.healthCheck());
-    return {
-      healthy:
-        this.state === "running" &&
-        dbProblem === undefined &&
-        sockets.publisher &&
-        sockets.listener,
-      db: {
-        ok: dbProblem === undefined,
-        kind: running?.store.kind ?? "unknown",
-        ...(dbProblem ? { error: dbProblem } : {}),
-      },
-      sockets,
-      clientsOnline: running?.presence?.onlineCount ?? 0,
-      inFlight: running?.notifier?.inFlight ?? 0,
-    };
-  }
-
-  /**
-   * A key left public_keys/ (revoked, deleted, replaced). ZAP only runs at handshake, and
-   * libzmq cannot drop one peer of a bound socket, so the server re-binds both sockets: every
-   * connection is cut, every client reconnects within its reconnect interval (1-2 s) and passes
-   * ZAP again, and the revoked one is refused. Revocations are rare operator actions, so one
-   * reconnect wave per (debounced) revocation is cheap next to the alternative of a client
-   * that keeps receiving. Anything published during the wave is re-announced (expedite) and
-   * reconnecting osad2 clients get a catch-up through their hello.
-   */
-  private keyRemoved(name: string): void {
-    this.logger.info({ key: name }, "client key removed from the allow-list; cutting connections");
-    clearTimeout(this.revocationTimer);
-    this.revocationTimer = setTimeout(() => {
-      const running = this.running;
-      if (running?.sockets === undefined || this.state !== "running") return;
-      const sockets = running.sockets;
-      const previous = this.rebinding ?? Promise.resolve();
-      this.rebinding = previous
-        .then(() => sockets.rebind())
-        .then(() => {
-          running.notifier?.expedite(3_000);
-          this.logger.info("sockets re-bound; clients re-authenticate through ZAP");
-        })
-        .catch((error: unknown) => {
-          this.logger.error({ err: error }, "re-binding after a key revocation failed");
-        });
-    }, this.options.revocationDebounceMs ?? 200);
-  }
-
-  private authFailure(
-    rejection: ZapRejection | { address: string; reason: "handshake"; detail: string },
-  ): void {
-    this.metrics.authFailures.inc({ reason: rejection.reason });
-    const event: AuthFailureEvent = {
-      address: rejection.address,
-      reason: rejection.reason,
-      ...("publicKey" in rejection && rejection.publicKey !== undefined
-        ? { publicKey: rejection.publicKey }
-        : {}),
-    };
-    this.events.emit("auth-failure", event);
-    const { log, suppressed } = this.authLog.take();
-    if (log) {
-      this.logger.warn(
-        { ...event, ...("detail" in rejection ? { detail: rejection.detail } : {}), suppressed },
-        "client refused",
-      );
-    }
-  }
-
-  private dbError(error: unknown, operation: string): void {
-    const err = error instanceof Error ? error : new Error(String(error));
-    this.metrics.pollErrors.inc();
-    this.events.emit("db-error", { error: err, operation });
-    const { log, suppressed } = this.dbErrorLog.take();
-    if (log)
-      this.logger.error({ err, operation, suppressed }, "database operation failed; retrying");
+    return checkHealth({
+      running: this.state === "running",
+      ...(running === undefined
+        ? {}
+        : {
+            store: running.store,
+            sockets: running.sockets,
+            router: running.routerLoop,
+            presence: running.online,
+            dispatch: running.notifier,
+          }),
+    });
   }
 }
 
-function notifierSettings(config: ServerConfig) {
+function storeOptions(config: ServerConfig): { schema?: string } {
+  return config.databaseSchema === "" ? {} : { schema: config.databaseSchema };
+}
+
+function presenceSettings(config: ServerConfig, options: CreateServerOptions): PresenceSettings {
+  return {
+    pingIntervalMs: config.pingInterval * 1000,
+    missedPings: config.missedPings,
+    uiCheckIntervalMs: config.actionPollInterval * 1000,
+    uiPingTimeoutMs: options.uiPingTimeoutMs ?? DEFAULT_UI_PING_TIMEOUT_MS,
+  };
+}
+
+function notifierSettings(config: ServerConfig, options: CreateServerOptions): NotifierSettings {
   return {
     renotifyMs: config.renotifyInterval * 1000,
     threshold: config.checkinCount,
     pollIntervalMs: config.actionPollInterval * 1000,
     includePickedUp: config.renotifyPickedUp,
+    helloGraceMs: options.catchUpDelayMs ?? DEFAULT_CATCH_UP_DELAY_MS,
   };
 }

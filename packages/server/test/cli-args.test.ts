@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseCliArgs } from "../src/cli-args.js";
-import { DEFAULT_CONFIG_PATH } from "../src/config.js";
+import { parseCliArgs } from "../src/cli/args.js";
+import { DEFAULT_CONFIG_PATH } from "../src/config/load.js";
 
 const parse = (argv: string[]) => parseCliArgs(argv, "0.1.0");
 

@@ -6,7 +6,7 @@ import readline from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { generateKeyPair, KeyStore, readPublicKey, certificateLayout } from "@osad2/keys";
-import { scheduleAction } from "../src/db/index.js";
+import { scheduleAction } from "../src/testing/index.js";
 import type { SpacewalkStore } from "../src/db/types.js";
 import { clientName, eventually, freePort, seedClient, TestClient } from "./core-fixtures.js";
 import { openStore } from "../src/db/index.js";

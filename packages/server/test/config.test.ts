@@ -2,15 +2,15 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { SERVER_CONFIG_FIELDS, SERVER_CONFIG_SCHEMA, flagName } from "../src/config-schema.js";
+import { SERVER_CONFIG_FIELDS, SERVER_CONFIG_SCHEMA, flagName } from "../src/config/schema.js";
+import { changedFields } from "../src/config/reload.js";
 import {
-  changedFields,
   defaultServerConfig,
   normalizeServerConfig,
   parseConfigText,
   readConfigFile,
   resolveServerConfig,
-} from "../src/config.js";
+} from "../src/config/load.js";
 import { ConfigError, ConfigFileError } from "../src/errors.js";
 
 describe("server configuration", () => {

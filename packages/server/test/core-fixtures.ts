@@ -16,8 +16,9 @@ import {
   type PublisherMessage,
 } from "@osad2/protocol";
 import { createServer, type CreateServerOptions, type Osad2Server } from "../src/server.js";
-import type { ServerConfig } from "../src/config-schema.js";
-import { createSystem, openStore } from "../src/db/index.js";
+import type { ServerConfig } from "../src/config/schema.js";
+import { openStore } from "../src/db/index.js";
+import { createSystem } from "../src/testing/index.js";
 import type { SpacewalkStore } from "../src/db/types.js";
 import { createTestDatabase, type TestDatabase } from "./db-fixtures.js";
 

@@ -4,15 +4,13 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
-  createSystem,
   DatabaseConfigError,
   DatabaseSchemaError,
   DatabaseUnavailableError,
   openStore,
-  scheduleAction,
-  setServerActionStatus,
   type SpacewalkStore,
 } from "../src/db/index.js";
+import { createSystem, scheduleAction, setServerActionStatus } from "../src/testing/index.js";
 import { createTestDatabase, KINDS, waitFor, type TestDatabase } from "./db-fixtures.js";
 
 const SECOND = 1000;
@@ -473,13 +471,13 @@ describe("notifications on postgres", () => {
     let notified = 0;
     let catchUps = 0;
     const events: string[] = [];
-    const stop = await store.listen(
-      (serverId) => {
+    const stop = await store.subscribeWakeUps({
+      wakeUp(serverId) {
         if (serverId === ownId) notified++;
         if (serverId === undefined) catchUps++;
       },
-      { onEvent: (e) => events.push(e.type) },
-    );
+      connectionChanged: (e) => events.push(e.type),
+    });
     try {
       expect(events).toEqual(["listening"]);
       const action = await scheduleAction(store, { serverIds: [system.id] });
@@ -502,15 +500,17 @@ describe("notifications on postgres", () => {
     }
   });
 
-  it("installs no trigger unless asked, and a stopped listener hears nothing", async () => {
+  it("installs no trigger unless asked, and a stopped wake-up subscription hears nothing", async () => {
     expect(await store.prepare()).toMatchObject({ notifyTrigger: false });
     const triggers = await db.query(
       "SELECT tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE c.relname = 'rhnserveraction' AND c.relnamespace = current_schema()::regnamespace AND NOT t.tgisinternal",
     );
     expect(triggers).toEqual([]);
     let notified = 0;
-    const stop = await store.listen((serverId) => {
-      if (serverId === ownId) notified++;
+    const stop = await store.subscribeWakeUps({
+      wakeUp(serverId) {
+        if (serverId === ownId) notified++;
+      },
     });
     await db.query(`SELECT pg_notify('osad2_actions', '${ownId}')`);
     await waitFor("manual NOTIFY", async () => notified === 1);
@@ -522,12 +522,12 @@ describe("notifications on postgres", () => {
 });
 
 describe("notifications on sqlite", () => {
-  it("returns a no-op listener (the server polls) and never installs a trigger", async () => {
+  it("returns a no-op wake-up subscription (the server polls) and never installs a trigger", async () => {
     const store = await openStore("sqlite::memory:");
     try {
       expect(await store.prepare({ notifyTrigger: true })).toMatchObject({ notifyTrigger: false });
       let notified = 0;
-      const stop = await store.listen(() => notified++);
+      const stop = await store.subscribeWakeUps({ wakeUp: () => notified++ });
       const { system } = await createSystem(store, { name: "a" });
       await scheduleAction(store, { serverIds: [system.id] });
       await stop();

@@ -16,9 +16,6 @@ describe("published package", () => {
       "readConfigFile",
       "SERVER_CONFIG_SCHEMA",
       "openStore",
-      "createSystem",
-      "scheduleAction",
-      "setServerActionStatus",
       "signSystemId",
       "ConfigError",
       "DatabaseUnavailableError",
@@ -27,6 +24,20 @@ describe("published package", () => {
       expect(api[name], name).toBeDefined();
     }
     expect(typeof api.createServer).toBe("function");
+    // Seeding is not part of the server's API: it has its own entry.
+    for (const name of ["createSystem", "scheduleAction", "setServerActionStatus", "SeedError"]) {
+      expect(api[name], name).toBeUndefined();
+    }
+  });
+
+  it("the built testing entry exports the seeding calls", async () => {
+    const testing = (await import(path.join(root, "dist", "testing.js"))) as Record<
+      string,
+      unknown
+    >;
+    for (const name of ["createSystem", "scheduleAction", "setServerActionStatus", "SeedError"]) {
+      expect(typeof testing[name], name).toBe("function");
+    }
   });
 
   it("the tarball ships dist (with the CLI and types) and the systemd unit", async () => {
@@ -43,6 +54,8 @@ describe("published package", () => {
       "dist/index.js",
       "dist/index.d.ts",
       "dist/cli.js",
+      "dist/testing.js",
+      "dist/testing.d.ts",
       "dist/systemd/osad2-server.service",
       "README.md",
     ]) {

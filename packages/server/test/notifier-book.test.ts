@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import type { DueAction } from "../src/db/types.js";
-import { NotificationBook } from "../src/notifier-book.js";
-import { LogRateLimiter } from "../src/rate-limit.js";
+import { NotificationBook } from "../src/dispatch/notification-book.js";
+import { LogRateLimiter } from "../src/telemetry/log-rate-limiter.js";
 import { backoffDelay } from "../src/backoff.js";
 
 const due = (serverId: number, actionId: number, clientName = `c${serverId}`): DueAction => ({

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSystem, openStore, type SpacewalkStore } from "../src/db/index.js";
+import { openStore, type SpacewalkStore } from "../src/db/index.js";
+import { createSystem } from "../src/testing/index.js";
 import {
   parseSystemId,
   RegistrationFault,

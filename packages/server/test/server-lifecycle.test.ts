@@ -1,8 +1,8 @@
 import xmlrpc from "xmlrpc";
 import { describe, expect, it } from "vitest";
-import { createSystem, scheduleAction, setServerActionStatus } from "../src/db/index.js";
+import { createSystem, scheduleAction, setServerActionStatus } from "../src/testing/index.js";
 import { ServerStateError, UnknownClientError } from "../src/errors.js";
-import type { NotifiedEvent } from "../src/notifier.js";
+import type { NotifiedEvent } from "../src/dispatch/ports.js";
 import { createServer } from "../src/server.js";
 import {
   connectClient,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { scheduleAction, setServerActionStatus } from "../src/db/index.js";
-import type { NotifiedEvent } from "../src/notifier.js";
+import { scheduleAction, setServerActionStatus } from "../src/testing/index.js";
+import type { NotifiedEvent } from "../src/dispatch/ports.js";
 import { connectClient, eventually, useServerHarness } from "./core-fixtures.js";
 
 // Notification rules on an embedded SQLite database (PostgreSQL: server-postgres.test.ts).

@@ -1,7 +1,7 @@
 import net from "node:net";
 import { describe, expect, it } from "vitest";
-import { scheduleAction } from "../src/db/index.js";
-import type { DbErrorEvent } from "../src/events.js";
+import { scheduleAction } from "../src/testing/index.js";
+import type { DbErrorEvent } from "../src/telemetry/events.js";
 import { eventually, freePort, useServerHarness } from "./core-fixtures.js";
 
 /**

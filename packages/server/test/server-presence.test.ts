@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { scheduleAction } from "../src/db/index.js";
+import { scheduleAction } from "../src/testing/index.js";
 import { connectClient, eventually, useServerHarness } from "./core-fixtures.js";
 
 describe("presence in rhnPushClient (SQLite)", () => {

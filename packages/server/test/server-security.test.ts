@@ -1,8 +1,8 @@
 import * as zmq from "zeromq";
 import { afterEach, describe, expect, it } from "vitest";
 import { encodeHello, encodePong } from "@osad2/protocol";
-import { scheduleAction } from "../src/db/index.js";
-import type { AuthFailureEvent } from "../src/events.js";
+import { scheduleAction } from "../src/testing/index.js";
+import type { AuthFailureEvent } from "../src/telemetry/events.js";
 import {
   connectClient,
   eventually,

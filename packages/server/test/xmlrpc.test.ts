@@ -7,11 +7,13 @@ import { promisify } from "node:util";
 import xmlrpc from "xmlrpc";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
-  createSystem,
   DatabaseUnavailableError,
+  isUnavailable,
   openStore,
   type SpacewalkStore,
 } from "../src/db/index.js";
+import { registrationMethods } from "../src/registration/index.js";
+import { createSystem } from "../src/testing/index.js";
 import {
   FAULT_INTERNAL_ERROR,
   FAULT_INVALID_PARAMS,
@@ -19,7 +21,6 @@ import {
   FAULT_METHOD_NOT_FOUND,
   FAULT_PARSE_ERROR,
   FAULT_SERVER_UNAVAILABLE,
-  registrationMethods,
   startXmlRpcServer,
   XmlRpcServerError,
   type XmlRpcServer,
@@ -262,6 +263,8 @@ describe("XML-RPC adapter", () => {
       port: 0,
       methods,
       ...(tls ? { tls } : {}),
+      // As the registration endpoint wires it: the database layer says what "unavailable" is.
+      isUnavailable,
     });
     servers.push(server);
     return server;
@@ -297,6 +300,21 @@ describe("XML-RPC adapter", () => {
     expect(db.fault?.faultString).not.toMatch(/db\.example/);
     const value = { a: [1, "two", true], b: { c: new Date("2024-01-02T03:04:05Z") } };
     expect((await call(client, "t.echo", [value])).value).toEqual(value);
+  });
+
+  it("answers -32500 only for errors its isUnavailable option recognises", async () => {
+    const server = await startXmlRpcServer({
+      host: "127.0.0.1",
+      port: 0,
+      methods: {
+        "t.db": async () => {
+          throw new DatabaseUnavailableError("db.example:5432/spacewalk", "connection refused");
+        },
+      },
+    });
+    servers.push(server);
+    const client = xmlrpc.createClient({ host: "127.0.0.1", port: server.port, path: "/XMLRPC" });
+    expect((await call(client, "t.db", [])).fault?.faultCode).toBe(FAULT_INTERNAL_ERROR);
   });
 
   it("serves HTTPS when given a certificate and key", async () => {

@@ -2,9 +2,9 @@ import * as zmq from "zeromq";
 import { afterEach, describe, expect, it } from "vitest";
 import { generateKeyPair, KeyStore, type KeyPair } from "@osad2/keys";
 import { encodePing } from "@osad2/protocol";
-import { createZmqContext } from "../src/zmq/context.js";
-import { ServerSockets } from "../src/zmq/sockets.js";
-import { ZapHandler, type ZapRejection } from "../src/zmq/zap.js";
+import { createZmqContext } from "../src/transport/context.js";
+import { ServerSockets } from "../src/transport/sockets.js";
+import { ZapHandler, type ZapRejection } from "../src/transport/zap.js";
 import { createTestKeys, eventually, testLogger, type TestKeys } from "./core-fixtures.js";
 
 /** A bare SUB client that records what it receives and its handshake outcome. */
@@ -70,14 +70,14 @@ describe("ZAP handler (RFC 27) with the key store as allow-list", () => {
       context,
       keys: store,
       logger: testLogger(),
-      onReject: (r) => rejections.push(r),
+      report: { rejected: (r) => rejections.push(r) },
       rescanGapMs: 100,
     });
     const sockets = await ServerSockets.open({
       context,
       bind: "127.0.0.1",
       publisherPort: 0,
-      listenerPort: 0,
+      routerPort: 0,
       keyPair: keys.server,
       logger: testLogger(),
     });
@@ -123,13 +123,13 @@ describe("ZAP handler (RFC 27) with the key store as allow-list", () => {
       context,
       keys: store,
       logger: testLogger(),
-      onReject: () => undefined,
+      report: { rejected: () => undefined },
     });
     const sockets = await ServerSockets.open({
       context,
       bind: "127.0.0.1",
       publisherPort: 0,
-      listenerPort: 0,
+      routerPort: 0,
       keyPair: keys.server,
       logger: testLogger(),
     });
@@ -181,13 +181,13 @@ describe("ServerSockets.messages() across re-binds", () => {
       context,
       keys: store,
       logger: testLogger(),
-      onReject: () => undefined,
+      report: { rejected: () => undefined },
     });
     const sockets = await ServerSockets.open({
       context,
       bind: "127.0.0.1",
       publisherPort: 0,
-      listenerPort: 0,
+      routerPort: 0,
       keyPair: keys.server,
       logger: testLogger(),
     });
@@ -209,7 +209,7 @@ describe("ServerSockets.messages() across re-binds", () => {
       linger: 0,
       reconnectInterval: 50,
     });
-    dealer.connect(sockets.listenerEndpoint);
+    dealer.connect(sockets.routerEndpoint);
     let talking = true;
     const talk = (async () => {
       // Messages sent while the connection is down queue in the DEALER; the send never fails.

@@ -10,7 +10,8 @@ import {
   writeCertificate,
   type KeyPair,
 } from "@osad2/keys";
-import { createSystem, openStore, scheduleAction, type SpacewalkStore } from "@osad2/server";
+import { openStore, type SpacewalkStore } from "@osad2/server";
+import { createSystem, scheduleAction } from "@osad2/server/testing";
 import { iniSection } from "./ini.js";
 import { freePorts } from "@osad2/test-helpers";
 import { createTestSchema, type TestSchema } from "@osad2/test-helpers";

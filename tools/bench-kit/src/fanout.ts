@@ -1,4 +1,4 @@
-import { scheduleAction } from "@osad2/server";
+import { scheduleAction } from "@osad2/server/testing";
 import { retryBusy, type DatabaseChoice } from "@osad2/testkit";
 import { serverMetrics, type ServerMetrics } from "./metrics.js";
 import type { BenchOptions } from "./options.js";

@@ -1,4 +1,4 @@
-import { scheduleAction, setServerActionStatus } from "@osad2/server";
+import { scheduleAction, setServerActionStatus } from "@osad2/server/testing";
 import { sleep } from "@osad2/test-helpers";
 import { retryBusy, type DatabaseChoice } from "@osad2/testkit";
 import type { BenchOptions } from "./options.js";

@@ -1,19 +1,13 @@
 export { openStore } from "./store.js";
 export { NOTIFY_CHANNEL } from "./types.js";
-export {
-  DatabaseConfigError,
-  DatabaseSchemaError,
-  DatabaseUnavailableError,
-  SeedError,
-} from "./errors.js";
+export { DatabaseConfigError, DatabaseSchemaError, DatabaseUnavailableError } from "./errors.js";
+export { isUnavailable } from "./connection.js";
 export { parseDatabaseUrl, redact } from "./url.js";
 export { NOTIFY_FUNCTION, NOTIFY_TRIGGER } from "./notify-trigger.js";
 export { ACTION_TYPES, REBOOT_ACTION_LABEL, TABLES } from "./tables.js";
 export type {
   DatabaseKind,
   DueAction,
-  ListenEvent,
-  ListenOptions,
   PrepareOptions,
   PrepareResult,
   PushClient,
@@ -23,11 +17,7 @@ export type {
   SpacewalkSystem,
   StoreLogger,
   StoreOptions,
+  WakeUpConnectionEvent,
+  WakeUpHandler,
 } from "./types.js";
 export type { DatabaseTarget } from "./url.js";
-export { createSystem, scheduleAction, setServerActionStatus } from "./seed.js";
-export type {
-  CreateSystemOptions,
-  ScheduleActionOptions,
-  SetServerActionStatusOptions,
-} from "./seed.js";

@@ -4,14 +4,13 @@ import type { Knex } from "knex";
 import { createKnex, pgConnectionConfig, translateError, unavailableHint } from "./connection.js";
 import { DatabaseConfigError, DatabaseSchemaError, DatabaseUnavailableError } from "./errors.js";
 import { registerInternals, toNumber } from "./internal.js";
-import { listenForNotifications } from "./listen.js";
+import { listenForWakeUps } from "./wake-ups.js";
 import { prepareSchema } from "./schema.js";
 import { REBOOT_ACTION_LABEL, TABLES } from "./tables.js";
 import { fromDbTime, requireDbTime, toDbTime } from "./time.js";
 import type {
   DatabaseKind,
   DueAction,
-  ListenOptions,
   PrepareOptions,
   PrepareResult,
   PushClient,
@@ -19,6 +18,7 @@ import type {
   SpacewalkStore,
   SpacewalkSystem,
   StoreOptions,
+  WakeUpHandler,
 } from "./types.js";
 import { parseDatabaseUrl, type DatabaseTarget } from "./url.js";
 
@@ -80,7 +80,7 @@ class KnexSpacewalkStore implements SpacewalkStore {
   readonly kind: DatabaseKind;
   private readonly knex: Knex;
   private stateIds: Promise<StateIds> | undefined;
-  private readonly stopListeners = new Set<() => Promise<void>>();
+  private readonly wakeUpSubscriptions = new Set<() => Promise<void>>();
   private closed: Promise<void> | undefined;
 
   constructor(
@@ -363,22 +363,14 @@ class KnexSpacewalkStore implements SpacewalkStore {
     }));
   }
 
-  async listen(
-    onNotify: (serverId?: number) => void,
-    options: ListenOptions = {},
-  ): Promise<() => Promise<void>> {
+  async subscribeWakeUps(handler: WakeUpHandler): Promise<() => Promise<void>> {
     if (this.target.kind !== "postgres") return async () => undefined;
-    const stop = await listenForNotifications(
-      this.target,
-      pgConnectionConfig(this.target),
-      onNotify,
-      options,
-    );
+    const stop = await listenForWakeUps(this.target, pgConnectionConfig(this.target), handler);
     const tracked = async () => {
-      this.stopListeners.delete(tracked);
+      this.wakeUpSubscriptions.delete(tracked);
       await stop();
     };
-    this.stopListeners.add(tracked);
+    this.wakeUpSubscriptions.add(tracked);
     return tracked;
   }
 
@@ -388,7 +380,7 @@ class KnexSpacewalkStore implements SpacewalkStore {
 
   close(): Promise<void> {
     this.closed ??= (async () => {
-      await Promise.all([...this.stopListeners].map((stop) => stop()));
+      await Promise.all([...this.wakeUpSubscriptions].map((stop) => stop()));
       await this.knex.destroy();
     })();
     return this.closed;

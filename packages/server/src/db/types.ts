@@ -113,20 +113,16 @@ export interface SpacewalkStore {
   registerPushClientJid(serverId: number, jabberId: string): Promise<void>;
   /** rhnPushDispatcher rows, oldest id first. */
   pushDispatchers(): Promise<PushDispatcher[]>;
-  /** PostgreSQL LISTEN on NOTIFY_CHANNEL ("osad2_actions"); reconnects by itself; SQLite: returns a no-op.
-   *  onNotify gets the notified server id (the trigger's payload), or undefined for the catch-up call made
-   *  after a reconnect and for payloads that are not a number. */
-  listen(
-    onNotify: (serverId?: number) => void,
-    options?: ListenOptions,
-  ): Promise<() => Promise<void>>;
+  /** Database wake-ups: PostgreSQL LISTEN on NOTIFY_CHANNEL ("osad2_actions") on a dedicated connection
+   *  that reconnects by itself; SQLite has none (returns a no-op). Resolves with the function that stops. */
+  subscribeWakeUps(handler: WakeUpHandler): Promise<() => Promise<void>>;
   /** A cheap query; rejects with DatabaseUnavailableError when the database cannot be reached. */
   healthCheck(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** What the dedicated LISTEN connection is doing, for logs and health reports. */
-export type ListenEvent =
+/** What the dedicated wake-up (LISTEN) connection is doing, for logs and health reports. */
+export type WakeUpConnectionEvent =
   | { readonly type: "listening"; readonly reconnected: boolean }
   | {
       readonly type: "disconnected";
@@ -134,10 +130,16 @@ export type ListenEvent =
       readonly retryInMs: number;
     };
 
-/** Options of {@link SpacewalkStore.listen} beyond the contract's callback. */
-export interface ListenOptions {
-  /** Told about every connect and disconnect of the LISTEN connection. Default: nobody. */
-  readonly onEvent?: (event: ListenEvent) => void;
+/** Receives the database's wake-ups ({@link SpacewalkStore.subscribeWakeUps}). */
+export interface WakeUpHandler {
+  /**
+   * rhnServerAction changed: the server id of the trigger's NOTIFY payload, or undefined for a
+   * payload that is not a number and for the call made after each reconnect (whatever was
+   * notified while the connection was down went unheard).
+   */
+  wakeUp(serverId?: number): void;
+  /** The dedicated connection connected or dropped. Optional. */
+  connectionChanged?(event: WakeUpConnectionEvent): void;
 }
 
 /** PostgreSQL NOTIFY channel of the opt-in rhnServerAction trigger. */

@@ -14,6 +14,8 @@ export {
   newSharedKey,
   MAX_JABBER_ID_LENGTH,
 } from "./register.js";
+export { registrationMethods, REGISTER_OSAD, REGISTER_OSAD_JID } from "./xmlrpc-methods.js";
+export { startRegistrationEndpoint } from "./endpoint.js";
 export {
   RegistrationFault,
   FAULT_INVALID_SYSTEM,
@@ -24,3 +26,5 @@ export type { RegistrationFaultReason } from "./errors.js";
 export type { SystemIdFields, SignOptions, ParsedSystemId, SystemSecret } from "./systemid.js";
 export type { ChecksumValue } from "./checksum.js";
 export type { RegistrationReplyExtras, RegisterOsadReply } from "./register.js";
+export type { RegistrationStore } from "./store.js";
+export type { RegistrationEndpoint, RegistrationEndpointOptions } from "./endpoint.js";

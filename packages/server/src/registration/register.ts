@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
-import type { SpacewalkStore, SpacewalkSystem } from "../db/types.js";
+import type { SpacewalkSystem } from "../db/types.js";
 import type { XmlRpcStruct, XmlRpcValue } from "../xmlrpc/codec.js";
 import { FAULT_NO_JABBER_ID, RegistrationFault } from "./errors.js";
+import type { RegistrationStore } from "./store.js";
 import { verifySystemId } from "./systemid.js";
 
 /** What register_osad adds to Spacewalk's reply, from the server's configuration. */
@@ -40,7 +41,7 @@ export function newSharedKey(): string {
 
 /** Authenticates a systemid against the store (RegistrationFault when it is not valid). */
 export async function authenticateSystem(
-  store: SpacewalkStore,
+  store: RegistrationStore,
   systemIdXml: string,
 ): Promise<SpacewalkSystem> {
   const { system } = await verifySystemId(systemIdXml, (id) => store.findSystemByDigitalId(id));
@@ -54,7 +55,7 @@ export async function authenticateSystem(
  * Every call rotates the name, as in Spacewalk. Nothing is written when authentication fails.
  */
 export async function registerOsad(
-  store: SpacewalkStore,
+  store: RegistrationStore,
   systemIdXml: string,
   args: XmlRpcStruct,
   extras: RegistrationReplyExtras,
@@ -85,7 +86,7 @@ export const MAX_JABBER_ID_LENGTH = 128;
 
 /** registration.register_osad_jid: records args["jabber-id"] for the authenticated system; returns {}. */
 export async function registerOsadJid(
-  store: SpacewalkStore,
+  store: RegistrationStore,
   systemIdXml: string,
   args: XmlRpcStruct,
 ): Promise<Record<string, never>> {

@@ -4,7 +4,6 @@ export {
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_REQUEST_TIMEOUT_MS,
 } from "./server.js";
-export { registrationMethods, REGISTER_OSAD, REGISTER_OSAD_JID } from "./registration-methods.js";
 export {
   XmlRpcFault,
   XmlRpcServerError,

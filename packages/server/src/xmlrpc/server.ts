@@ -1,7 +1,6 @@
 import http from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
-import { isUnavailable } from "../db/connection.js";
 import { parseMethodCall, serializeFault, serializeResponse, type XmlRpcValue } from "./codec.js";
 import {
   FAULT_INTERNAL_ERROR,
@@ -56,6 +55,11 @@ export interface XmlRpcServerOptions {
   readonly logger?: XmlRpcLogger;
   /** Default DEFAULT_MAX_BODY_BYTES (1 MiB). */
   readonly maxBodyBytes?: number;
+  /**
+   * Recognises errors meaning a dependency (the database) is down for now: those are answered
+   * with fault -32500 ("retry later") and logged as a warning. Default: none is.
+   */
+  readonly isUnavailable?: (error: unknown) => boolean;
 }
 
 /** A running endpoint. */
@@ -77,6 +81,7 @@ const SILENT: XmlRpcLogger = { debug() {}, info() {}, warn() {}, error() {} };
 export async function startXmlRpcServer(options: XmlRpcServerOptions): Promise<XmlRpcServer> {
   const logger = options.logger ?? SILENT;
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const isUnavailable = options.isUnavailable ?? (() => false);
   if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) {
     throw new XmlRpcServerError(
       options.host,
@@ -88,14 +93,16 @@ export async function startXmlRpcServer(options: XmlRpcServerOptions): Promise<X
   const methods = new Map(Object.entries(options.methods));
 
   const handler = (request: http.IncomingMessage, response: http.ServerResponse): void => {
-    handleRequest(request, response, { methods, logger, maxBody }).catch((error: unknown) => {
-      // Last resort: nothing may escape a request into an unhandled rejection.
-      logger.error({ err: error }, "XML-RPC request failed outside the handler");
-      if (!response.headersSent) {
-        response.writeHead(500, { "Content-Type": "text/plain" });
-      }
-      response.end();
-    });
+    handleRequest(request, response, { methods, logger, maxBody, isUnavailable }).catch(
+      (error: unknown) => {
+        // Last resort: nothing may escape a request into an unhandled rejection.
+        logger.error({ err: error }, "XML-RPC request failed outside the handler");
+        if (!response.headersSent) {
+          response.writeHead(500, { "Content-Type": "text/plain" });
+        }
+        response.end();
+      },
+    );
   };
 
   let server: http.Server;
@@ -168,6 +175,7 @@ interface RequestScope {
   readonly methods: ReadonlyMap<string, XmlRpcMethod>;
   readonly logger: XmlRpcLogger;
   readonly maxBody: number;
+  readonly isUnavailable: (error: unknown) => boolean;
 }
 
 async function handleRequest(
@@ -228,7 +236,7 @@ async function handleRequest(
   try {
     result = await method(call.params, { methodName: call.methodName, remoteAddress });
   } catch (error) {
-    return xml(response, faultFor(error, call.methodName, remoteAddress, scope.logger));
+    return xml(response, faultFor(error, call.methodName, remoteAddress, scope));
   }
   let text: string;
   try {
@@ -249,7 +257,7 @@ function faultFor(
   error: unknown,
   methodName: string,
   remoteAddress: string,
-  logger: XmlRpcLogger,
+  { logger, isUnavailable }: RequestScope,
 ): string {
   const faultCode = (error as { faultCode?: unknown } | null)?.faultCode;
   if (typeof faultCode === "number" && error instanceof Error) {

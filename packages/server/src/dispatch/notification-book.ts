@@ -1,0 +1,175 @@
+import type { DueAction } from "../db/types.js";
+
+/** One `system:<name> checkin` to publish, covering every due action of one system that needs it. */
+export interface Publication {
+  readonly clientName: string;
+  readonly serverId: number;
+  /** The actions this message announces (first time, re-announce or catch-up). */
+  readonly actions: readonly DueAction[];
+}
+
+/** Settings of the book; both can change at run time (SIGHUP). */
+export interface BookSettings {
+  /** Re-announce an action still due this long after it was last announced. */
+  readonly renotifyMs: number;
+  /** At most this many systems asked and not yet done; 0 = unlimited (checkin_count). */
+  readonly threshold: number;
+}
+
+/** The result of one planning pass. */
+export interface Plan {
+  readonly publications: readonly Publication[];
+  /** Systems with due work left waiting because the throttle is full. */
+  readonly deferred: number;
+}
+
+// The client name is part of the key: register_osad gives a system a new name, and an
+// announcement on the old topic reached nobody.
+const actionKey = (action: DueAction): string =>
+  `${action.serverId}:${action.actionId}:${action.clientName}`;
+
+/**
+ * In-memory bookkeeping of what was announced when: which (system, action) pairs were
+ * published, and which systems are "asked and not yet done" (they still have due work).
+ * Pure and synchronous; the notifier feeds it the database's due list.
+ *
+ * It is deliberately not persisted: after a restart the book is empty, so every action that
+ * is still due is announced again. That is what makes kill -9 between scheduling and
+ * delivery safe, at the cost of one extra checkin per due action after a restart.
+ */
+export class NotificationBook {
+  /** (server, action, client name) → when it was last announced (ms). */
+  private readonly notified = new Map<string, number>();
+  /** Systems asked to check in and not done yet, with their client names. */
+  private readonly asked = new Map<number, string>();
+
+  constructor(private settings: BookSettings) {}
+
+  configure(settings: BookSettings): void {
+    this.settings = settings;
+  }
+
+  /** Systems asked and not yet done (occupying throttle slots). */
+  get askedCount(): number {
+    return this.asked.size;
+  }
+
+  /**
+   * Decides what to publish given the complete list of due actions (ordered by
+   * earliest_action, as the store returns it). Systems no longer in the list are done and
+   * free their slot; systems whose client is not online are skipped (they get a catch-up
+   * when they come back) and hold no slot.
+   *
+   * @param catchUp client name → a time (ms): re-announce that client's due actions last
+   *   announced before it (it reconnected then and may have missed them).
+   */
+  plan(
+    due: readonly DueAction[],
+    now: number,
+    isOnline: (clientName: string) => boolean,
+    catchUp: ReadonlyMap<string, number> = new Map(),
+  ): Plan {
+    const groups = groupByServer(due);
+    this.forgetAllBut(groups, isOnline);
+    const publications: Publication[] = [];
+    let deferred = 0;
+    for (const [serverId, actions] of groups) {
+      const clientName = (actions[0] as DueAction).clientName;
+      if (!isOnline(clientName)) continue;
+      const since = catchUp.get(clientName);
+      const pending = actions.filter((action) => this.needsAnnouncing(action, now, since));
+      if (pending.length === 0) continue;
+      if (!this.asked.has(serverId)) {
+        if (this.settings.threshold > 0 && this.asked.size >= this.settings.threshold) {
+          deferred += 1;
+          continue;
+        }
+        this.asked.set(serverId, clientName);
+      }
+      publications.push({ clientName, serverId, actions: pending });
+    }
+    return { publications, deferred };
+  }
+
+  /**
+   * Notes that a publication went out. Returns the actions announced for the first time
+   * (for the latency histogram), not the re-announcements.
+   */
+  record(publication: Publication, now: number): DueAction[] {
+    const first: DueAction[] = [];
+    this.asked.set(publication.serverId, publication.clientName);
+    for (const action of publication.actions) {
+      const key = actionKey(action);
+      if (!this.notified.has(key)) first.push(action);
+      this.notified.set(key, now);
+    }
+    return first;
+  }
+
+  /** When the earliest re-announcement falls due, or undefined when nothing is pending. */
+  nextRenotifyAt(): number | undefined {
+    let earliest: number | undefined;
+    for (const at of this.notified.values()) {
+      const due = at + this.settings.renotifyMs;
+      if (earliest === undefined || due < earliest) earliest = due;
+    }
+    return earliest;
+  }
+
+  /**
+   * Makes every remembered announcement fall due again at `at` (after the sockets were
+   * re-bound, messages published while clients reconnected may have been lost).
+   */
+  expedite(at: number): void {
+    for (const key of this.notified.keys()) {
+      this.notified.set(
+        key,
+        Math.min(this.notified.get(key) as number, at - this.settings.renotifyMs),
+      );
+    }
+  }
+
+  private needsAnnouncing(
+    action: DueAction,
+    now: number,
+    catchUpSince: number | undefined,
+  ): boolean {
+    const last = this.notified.get(actionKey(action));
+    if (last === undefined || now - last >= this.settings.renotifyMs) return true;
+    return catchUpSince !== undefined && last < catchUpSince;
+  }
+
+  private forgetAllBut(
+    groups: ReadonlyMap<number, readonly DueAction[]>,
+    isOnline: (name: string) => boolean,
+  ): void {
+    for (const [serverId, clientName] of this.asked) {
+      const actions = groups.get(serverId);
+      // Done (nothing due any more), renamed by register_osad, or gone offline: the slot frees.
+      if (
+        actions === undefined ||
+        (actions[0] as DueAction).clientName !== clientName ||
+        !isOnline(clientName)
+      ) {
+        this.asked.delete(serverId);
+      }
+    }
+    const stillDue = new Set<string>();
+    for (const actions of groups.values()) {
+      for (const action of actions) stillDue.add(actionKey(action));
+    }
+    for (const key of this.notified.keys()) {
+      if (!stillDue.has(key)) this.notified.delete(key);
+    }
+  }
+}
+
+function groupByServer(due: readonly DueAction[]): Map<number, DueAction[]> {
+  const groups = new Map<number, DueAction[]>();
+  for (const action of due) {
+    const group = groups.get(action.serverId);
+    if (group === undefined) groups.set(action.serverId, [action]);
+    else group.push(action);
+  }
+  return groups;
+}

@@ -1,0 +1,35 @@
+import type { DueAction, PushClient } from "../db/types.js";
+
+/** The store calls the dispatcher makes. */
+export interface DispatchStore {
+  /** Due work now, by osa-dispatcher's rules, ordered by earliest_action. */
+  dueActions(now: Date, options: { readonly includePickedUp: boolean }): Promise<DueAction[]>;
+  /** The next earliest_action after `now` among queued actions, or null. */
+  nextEarliestAction(now: Date): Promise<Date | null>;
+  findClient(name: string): Promise<PushClient | undefined>;
+}
+
+/** What one published checkin announced (the payload of the server's 'notified' event). */
+export interface NotifiedEvent {
+  readonly clientName: string;
+  readonly serverId: number;
+  readonly actionIds: readonly number[];
+}
+
+/** The answer of {@link Notifier.notify}. */
+export interface NotifyResult {
+  /** False only when a server id was given and that system has no due work (so no client name is known). */
+  readonly published: boolean;
+  readonly clientName: string | null;
+  readonly serverId: number | null;
+  /** Due actions the checkin covers (may be empty when notifying a client by name). */
+  readonly actionIds: readonly number[];
+}
+
+/** What the dispatcher reports (telemetry: metrics, events, logs). */
+export interface DispatchReport {
+  /** A checkin went out at `at`; `firstTime` are the actions announced for the first time. */
+  published(event: NotifiedEvent, firstTime: readonly DueAction[], at: Date): void;
+  /** A round failed (the database); the dispatcher retries with back-off by itself. */
+  roundFailed(error: unknown): void;
+}

@@ -1,0 +1,122 @@
+import type { DueAction } from "../db/types.js";
+import type { DispatchReport, NotifiedEvent } from "../dispatch/ports.js";
+import type { WakeUpReport } from "../dispatch/wake-ups.js";
+import type { Logger } from "../logger.js";
+import type { PresenceReport } from "../presence/ports.js";
+import type { HandshakeReport } from "../transport/ports.js";
+import type { InboundReport } from "../transport/router-loop.js";
+import type { ZapRejection, ZapReport } from "../transport/zap.js";
+import { TypedEmitter, type AuthFailureEvent } from "./events.js";
+import { LogRateLimiter } from "./log-rate-limiter.js";
+import { ServerMetrics } from "./metrics.js";
+
+/** Refused handshakes logged per minute at most; the next logged one says how many were held back. */
+const AUTH_LOGS_PER_MINUTE = 10;
+/** Database failures logged per minute at most. */
+const DB_ERROR_LOGS_PER_MINUTE = 5;
+
+/** Options of {@link Telemetry}. */
+export interface TelemetryOptions {
+  /** Export Node process metrics (memory, event loop) too. Default true. */
+  readonly processMetrics?: boolean;
+}
+
+/**
+ * Everything the server reports, behind the report interfaces of its parts: Prometheus
+ * metrics, the events library users subscribe to, and logs (rate-limited where a scanner or a
+ * database outage could flood them). The parts only say what happened.
+ */
+export class Telemetry
+  implements DispatchReport, PresenceReport, InboundReport, ZapReport, HandshakeReport, WakeUpReport
+{
+  readonly metrics: ServerMetrics;
+  readonly events: TypedEmitter;
+  private readonly authLog = new LogRateLimiter(AUTH_LOGS_PER_MINUTE, 60_000);
+  private readonly dbErrorLog = new LogRateLimiter(DB_ERROR_LOGS_PER_MINUTE, 60_000);
+
+  constructor(
+    private readonly logger: Logger,
+    options: TelemetryOptions = {},
+  ) {
+    this.events = new TypedEmitter(logger);
+    this.metrics = new ServerMetrics({ processMetrics: options.processMetrics });
+  }
+
+  published(event: NotifiedEvent, firstTime: readonly DueAction[], at: Date): void {
+    this.metrics.notificationsPublished.inc();
+    for (const action of firstTime) {
+      this.metrics.notifyLatency.observe(
+        Math.max(0, (at.getTime() - action.earliestAction.getTime()) / 1000),
+      );
+    }
+    this.events.emit("notified", event);
+  }
+
+  roundFailed(error: unknown): void {
+    this.dbError(error, "poll");
+  }
+
+  cameOnline(clientName: string): void {
+    this.logger.info({ clientName }, "client online");
+    this.events.emit("online", { clientName });
+  }
+
+  wentOffline(clientNames: readonly string[]): void {
+    for (const clientName of clientNames) this.events.emit("offline", { clientName });
+  }
+
+  presenceFailed(error: unknown): void {
+    this.dbError(error, "presence");
+  }
+
+  wakeUpsFailed(error: unknown): void {
+    this.dbError(error, "listen");
+  }
+
+  malformed(reason: string, routingId: string | undefined): void {
+    this.metrics.malformedMessages.inc({ reason });
+    this.logger.debug({ reason, routingId }, "malformed client message dropped");
+  }
+
+  rejected(rejection: ZapRejection): void {
+    this.authFailure(
+      {
+        address: rejection.address,
+        reason: rejection.reason,
+        ...(rejection.publicKey === undefined ? {} : { publicKey: rejection.publicKey }),
+      },
+      undefined,
+    );
+  }
+
+  handshakeFailed(failure: { readonly endpoint: string; readonly code: string }): void {
+    this.authFailure({ address: failure.endpoint, reason: "handshake" }, failure.code);
+  }
+
+  /** The key store could not read a key file (it keeps the last good state). */
+  keyStoreProblem(error: unknown): void {
+    this.logger.warn({ err: error }, "key store problem");
+  }
+
+  /** A database operation failed; the part retries by itself. */
+  dbError(error: unknown, operation: string): void {
+    const err = error instanceof Error ? error : new Error(String(error));
+    this.metrics.pollErrors.inc();
+    this.events.emit("db-error", { error: err, operation });
+    const { log, suppressed } = this.dbErrorLog.take();
+    if (log)
+      this.logger.error({ err, operation, suppressed }, "database operation failed; retrying");
+  }
+
+  private authFailure(event: AuthFailureEvent, detail: string | undefined): void {
+    this.metrics.authFailures.inc({ reason: event.reason });
+    this.events.emit("auth-failure", event);
+    const { log, suppressed } = this.authLog.take();
+    if (log) {
+      this.logger.warn(
+        { ...event, ...(detail === undefined ? {} : { detail }), suppressed },
+        "client refused",
+      );
+    }
+  }
+}

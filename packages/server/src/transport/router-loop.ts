@@ -1,0 +1,150 @@
+import {
+  decodeListenerMessage,
+  isValidClientName,
+  ProtocolError,
+  type ClientHello,
+} from "@osad2/protocol";
+import { backoffDelay } from "../backoff.js";
+import type { Logger } from "../logger.js";
+import type { InboundSource } from "./ports.js";
+
+/** First restart delay after the ROUTER loop failed; doubles up to {@link ROUTER_RESTART_MAX_MS}. */
+export const ROUTER_RESTART_MIN_MS = 100;
+/** Longest wait before a restart: well inside missed_pings × ping_interval, so clients stay online. */
+export const ROUTER_RESTART_MAX_MS = 5_000;
+
+/** Where decoded client messages go (presence). None of these may throw. */
+export interface ClientMessageHandler {
+  /** A client echoed `ping <token>`. */
+  pong(clientName: string, token: string): void;
+  /** A client announced itself after (re)connecting (osad2 extension). */
+  hello(clientName: string, hello: ClientHello): void;
+}
+
+/** Told about every dropped message (metrics). */
+export interface InboundReport {
+  /** Dropped: undecodable, or its routing id is not a client name. */
+  malformed(reason: string, routingId: string | undefined): void;
+}
+
+/** The loop's health: `ok` false from a failure until it has restarted (for /healthz). */
+export interface RouterLoopStatus {
+  readonly ok: boolean;
+  /** The last failure's message while `ok` is false. */
+  readonly error?: string;
+  /** Restarts since the server started. */
+  readonly restarts: number;
+}
+
+/** Options of {@link RouterLoop}. */
+export interface RouterLoopOptions {
+  readonly source: InboundSource;
+  readonly handler: ClientMessageHandler;
+  readonly report: InboundReport;
+  readonly logger: Logger;
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+function routingIdText(frame: Buffer): string | undefined {
+  try {
+    const text = utf8.decode(frame);
+    return isValidClientName(text) ? text : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Reads the ROUTER until the sockets close. Each message is [routing id = client name, frame];
+ * anything else is counted and dropped, so one broken or hostile client never disturbs the
+ * rest. If receiving fails, the failure is logged at error level and the loop restarts after a
+ * back-off: without it the server would hear no client again and every client would go offline.
+ */
+export class RouterLoop {
+  private running: Promise<void> | undefined;
+  private stopping = false;
+  private failure: string | undefined;
+  private restarts = 0;
+  private backoffTimer: NodeJS.Timeout | undefined;
+  private endBackoff: (() => void) | undefined;
+
+  constructor(private readonly options: RouterLoopOptions) {}
+
+  get status(): RouterLoopStatus {
+    return this.failure === undefined
+      ? { ok: true, restarts: this.restarts }
+      : { ok: false, error: this.failure, restarts: this.restarts };
+  }
+
+  start(): void {
+    this.running ??= this.run();
+  }
+
+  /** No more restarts; resolves when the loop has ended (once the sockets are closed). */
+  stop(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.backoffTimer);
+    this.endBackoff?.();
+    return this.running ?? Promise.resolve();
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (!this.stopping) {
+      try {
+        for await (const [routingId, ...frames] of this.options.source.messages()) {
+          failures = 0;
+          this.handle(routingId, frames);
+        }
+        return;
+      } catch (error) {
+        if (this.stopping) return;
+        failures += 1;
+        const retryInMs = backoffDelay(failures, ROUTER_RESTART_MIN_MS, ROUTER_RESTART_MAX_MS);
+        this.failure = error instanceof Error ? error.message : String(error);
+        this.options.logger.error(
+          { err: error, retryInMs, failures },
+          "receiving from clients (ROUTER) failed; restarting the loop",
+        );
+        await this.backoff(retryInMs);
+        this.restarts += 1;
+        this.failure = undefined;
+      }
+    }
+  }
+
+  private backoff(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.endBackoff = resolve;
+      this.backoffTimer = setTimeout(resolve, ms);
+    });
+  }
+
+  private handle(routingId: Buffer | undefined, frames: Buffer[]): void {
+    const { handler, report, logger } = this.options;
+    const clientName = routingId === undefined ? undefined : routingIdText(routingId);
+    if (clientName === undefined) {
+      report.malformed("bad-routing-id", routingId?.toString("hex").slice(0, 64));
+      return;
+    }
+    let message;
+    try {
+      message = decodeListenerMessage(frames);
+    } catch (error) {
+      report.malformed(error instanceof ProtocolError ? error.reason : "undecodable", clientName);
+      return;
+    }
+    try {
+      if (message.kind === "pong") {
+        handler.pong(clientName, message.token);
+      } else if (message.hello.clientName !== clientName) {
+        report.malformed("hello-name-mismatch", clientName);
+      } else {
+        handler.hello(clientName, message.hello);
+      }
+    } catch (error) {
+      logger.error({ err: error, clientName }, "client message handler failed");
+    }
+  }
+}

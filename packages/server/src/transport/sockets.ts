@@ -1,0 +1,272 @@
+import * as zmq from "zeromq";
+import { SOCKET_DEFAULTS } from "@osad2/protocol";
+import type { KeyPair } from "@osad2/keys";
+import { SocketBindError } from "../errors.js";
+import type { Logger } from "../logger.js";
+import type { HandshakeReport, InboundSource, Publisher } from "./ports.js";
+import { ZAP_DOMAIN } from "./zap.js";
+
+/** Options of {@link ServerSockets.open}. */
+export interface ServerSocketsOptions {
+  readonly context: zmq.Context;
+  /** Bind address; `*` = all interfaces, IPv6 literals allowed. */
+  readonly bind: string;
+  /** PUB port; 0 = any free port (tests). */
+  readonly publisherPort: number;
+  /** ROUTER port (the seed's listener_port); 0 = any free port. */
+  readonly routerPort: number;
+  /** The server's CURVE key pair (Z85). */
+  readonly keyPair: KeyPair;
+  readonly logger: Logger;
+  /** Told about CURVE handshakes that failed before ZAP was asked. Default: nobody. */
+  readonly report?: HandshakeReport;
+}
+
+/** Which sockets are bound right now (for /healthz); `listener` is the ROUTER, as in listener_port. */
+export interface SocketState {
+  readonly publisher: boolean;
+  readonly listener: boolean;
+}
+
+const BIND_RETRY_MS = 25;
+const BIND_RETRY_LIMIT_MS = 3_000;
+
+function endpointFor(bind: string, port: number): string {
+  const host = bind.includes(":") && !bind.startsWith("[") ? `[${bind}]` : bind;
+  return `tcp://${host}:${port}`;
+}
+
+function curveServerOptions(options: ServerSocketsOptions) {
+  return {
+    context: options.context,
+    curveServer: true,
+    curveSecretKey: options.keyPair.secretKey,
+    curvePublicKey: options.keyPair.publicKey,
+    zapDomain: ZAP_DOMAIN,
+    // Without this libzmq lets a client in when no ZAP handler answers; with it, never.
+    zapEnforceDomain: true,
+    ipv6: options.bind.includes(":"),
+    // No ZMTP heartbeats here: with thousands of peers libzmq 4.3.5's timer cancellation makes
+    // them quadratic (connections stall near 5,000 clients). Liveness is the application ping;
+    // kernel keepalive reclaims the connections of hosts that vanished.
+    tcpKeepalive: 1,
+    tcpKeepaliveIdle: SOCKET_DEFAULTS.tcpKeepaliveIdle,
+    tcpKeepaliveInterval: SOCKET_DEFAULTS.tcpKeepaliveInterval,
+    tcpKeepaliveCount: SOCKET_DEFAULTS.tcpKeepaliveCount,
+    linger: SOCKET_DEFAULTS.linger,
+    maxMessageSize: SOCKET_DEFAULTS.maxMessageSize,
+  };
+}
+
+/** A bound PUB and ROUTER pair; replaced as a whole by {@link ServerSockets.rebind}. */
+interface SocketPair {
+  readonly publisher: zmq.Publisher;
+  readonly router: zmq.Router;
+}
+
+function newPublisher(options: ServerSocketsOptions): zmq.Publisher {
+  return new zmq.Publisher({
+    ...curveServerOptions(options),
+    sendHighWaterMark: SOCKET_DEFAULTS.sendHighWaterMark,
+  });
+}
+
+function newRouter(options: ServerSocketsOptions): zmq.Router {
+  return new zmq.Router({
+    ...curveServerOptions(options),
+    receiveHighWaterMark: SOCKET_DEFAULTS.receiveHighWaterMark,
+    // A client that reconnects before its old connection timed out takes over its
+    // routing id instead of being refused as a duplicate.
+    handover: true,
+  });
+}
+
+/**
+ * The server's two CURVE sockets: PUB (pings and checkins to every client) and ROUTER
+ * (answers from clients, routing id = client name). The only module that touches them.
+ */
+export class ServerSockets implements Publisher, InboundSource {
+  private sendChain: Promise<void> = Promise.resolve();
+  private bound = { publisher: false, listener: false };
+  private readonly observers = new Set<Promise<void>>();
+  private closing = false;
+  /** Settles when a re-bind in progress has put the new pair in place. */
+  private replacing: Promise<void> = Promise.resolve();
+
+  private constructor(
+    private readonly options: ServerSocketsOptions,
+    private pair: SocketPair,
+    /** The resolved PUB endpoint, e.g. tcp://127.0.0.1:5555. */
+    readonly publisherEndpoint: string,
+    /** The resolved ROUTER endpoint. */
+    readonly routerEndpoint: string,
+  ) {
+    this.bound = { publisher: true, listener: true };
+    this.observePair(pair);
+  }
+
+  /** Creates and binds both sockets. The ZAP handler must already be bound in the same context. */
+  static async open(options: ServerSocketsOptions): Promise<ServerSockets> {
+    const pair = { publisher: newPublisher(options), router: newRouter(options) };
+    try {
+      const publisherEndpoint = await bindOnce(
+        pair.publisher,
+        endpointFor(options.bind, options.publisherPort),
+      );
+      const routerEndpoint = await bindOnce(
+        pair.router,
+        endpointFor(options.bind, options.routerPort),
+      );
+      return new ServerSockets(options, pair, publisherEndpoint, routerEndpoint);
+    } catch (error) {
+      pair.publisher.close();
+      pair.router.close();
+      throw error;
+    }
+  }
+
+  get state(): SocketState {
+    return { ...this.bound };
+  }
+
+  /** The PUB port actually bound (useful when configured as 0). */
+  get publisherPort(): number {
+    return portOf(this.publisherEndpoint);
+  }
+
+  /** The ROUTER port actually bound. */
+  get routerPort(): number {
+    return portOf(this.routerEndpoint);
+  }
+
+  /**
+   * Publishes one frame. PUB never blocks (it drops for a peer past its high-water mark),
+   * but zeromq.js allows one send in flight per socket, so sends are chained (and wait
+   * behind a re-bind).
+   */
+  publish(frame: Buffer): Promise<void> {
+    const next = this.sendChain.then(() => this.pair.publisher.send(frame));
+    this.sendChain = next.catch(() => undefined);
+    return next;
+  }
+
+  /**
+   * Messages from clients: [routing id, ...frames]. Carries on across a re-bind (on the new
+   * ROUTER) and ends when the sockets close.
+   */
+  async *messages(): AsyncGenerator<Buffer[]> {
+    for (;;) {
+      const router = this.pair.router;
+      try {
+        for await (const message of router) yield message;
+      } catch (error) {
+        // The iterator throws when the socket is closed under a receive; anything else is real.
+        if (!router.closed) throw error;
+      }
+      await this.replacing;
+      if (this.closing || this.pair.router === router) return;
+    }
+  }
+
+  /**
+   * Cuts every connection and accepts new ones on the same endpoints: each client
+   * reconnects (after its reconnect interval) and passes through ZAP again. Used when a
+   * key is revoked, because ZAP only runs at handshake time and libzmq cannot drop one
+   * peer of a bound socket.
+   *
+   * The pair is closed and replaced rather than unbound and bound again: an unbind leaves
+   * the cut connections' teardown to the socket's own command queue, which an idle PUB
+   * only works through on its next send (the revoked client stayed connected until then),
+   * and a receive issued during bind/unbind fails with EBUSY. Closing hands the teardown
+   * to libzmq's reaper, which does it at once.
+   */
+  async rebind(): Promise<void> {
+    const replaced = this.sendChain.then(() => this.replacePair());
+    this.replacing = replaced.catch(() => undefined);
+    this.sendChain = this.replacing;
+    await replaced;
+  }
+
+  private async replacePair(): Promise<void> {
+    if (this.closing) return;
+    const old = this.pair;
+    this.bound = { publisher: false, listener: false };
+    old.publisher.close();
+    old.router.close();
+    const pair = { publisher: newPublisher(this.options), router: newRouter(this.options) };
+    // In place before binding: if binding fails, close() still finds the sockets to close.
+    this.pair = pair;
+    this.observePair(pair);
+    await bindWithRetry(pair.publisher, this.publisherEndpoint);
+    this.bound = { ...this.bound, publisher: true };
+    await bindWithRetry(pair.router, this.routerEndpoint);
+    this.bound = { publisher: true, listener: true };
+  }
+
+  /** Closes both sockets (pending sends are dropped: linger 0). Idempotent. */
+  async close(): Promise<void> {
+    await this.sendChain;
+    this.closing = true;
+    this.bound = { publisher: false, listener: false };
+    if (!this.pair.publisher.closed) this.pair.publisher.close();
+    if (!this.pair.router.closed) this.pair.router.close();
+    await Promise.all([...this.observers]);
+  }
+
+  private observePair(pair: SocketPair): void {
+    for (const socket of [pair.publisher, pair.router]) {
+      const observer = this.observe(socket);
+      this.observers.add(observer);
+      void observer.finally(() => this.observers.delete(observer));
+    }
+  }
+
+  private async observe(socket: zmq.Socket): Promise<void> {
+    try {
+      for await (const event of socket.events) {
+        if (event.type === "handshake:error:protocol" || event.type === "handshake:error:other") {
+          this.options.report?.handshakeFailed({ endpoint: event.address, code: event.error.code });
+        }
+      }
+    } catch (error) {
+      if (!socket.closed) this.options.logger.debug({ err: error }, "socket event observer ended");
+    }
+  }
+}
+
+function portOf(endpoint: string): number {
+  return Number(endpoint.slice(endpoint.lastIndexOf(":") + 1));
+}
+
+async function bindOnce(socket: zmq.Socket, endpoint: string): Promise<string> {
+  try {
+    await socket.bind(endpoint);
+  } catch (cause) {
+    const code = (cause as { code?: string }).code;
+    const detail =
+      code === "EADDRINUSE"
+        ? "address already in use (another osad2-server, or change the port)"
+        : code === "EADDRNOTAVAIL"
+          ? "address not available on this host (check bind)"
+          : code === "EACCES"
+            ? "permission denied (ports below 1024 need privileges)"
+            : ((cause as Error).message ?? String(cause));
+    throw new SocketBindError(endpoint, detail, { cause });
+  }
+  // Resolved form (tcp://0.0.0.0:5555, or the real port when 0 was asked).
+  return socket.lastEndpoint ?? endpoint;
+}
+
+async function bindWithRetry(socket: zmq.Socket, endpoint: string): Promise<void> {
+  // close() returns before libzmq's reaper has closed the old socket's listening descriptor.
+  const deadline = Date.now() + BIND_RETRY_LIMIT_MS;
+  for (;;) {
+    try {
+      await bindOnce(socket, endpoint);
+      return;
+    } catch (error) {
+      if (!(error instanceof SocketBindError) || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, BIND_RETRY_MS));
+    }
+  }
+}
