@@ -1,6 +1,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
+import { caught } from "@osad2/test-helpers";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   CONFIG_SCHEMA,
@@ -47,10 +48,7 @@ async function setup(
 }
 
 async function failure(promise: Promise<unknown>): Promise<ConfigError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
+  const error = await caught(() => promise);
   expect(error).toBeInstanceOf(ConfigError);
   return error as ConfigError;
 }

@@ -1,4 +1,4 @@
-import { isIP } from "node:net";
+import { valueTypes } from "@osad2/service-kit";
 import { hostname } from "node:os";
 import { resolve } from "node:path";
 import { InvalidNameError, InvalidOptionError } from "./errors.js";
@@ -94,19 +94,15 @@ export function validateClientName(name: string): string {
   return name;
 }
 
+/** A host name or IP address (service-kit's `host` type, as the client's config reads it), without `[ ]`. */
 function validateServerHost(host: string): string {
-  const bare = host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
-  if (isIP(bare) !== 0) return bare;
-  if (
-    bare.length <= 253 &&
-    /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(bare)
-  ) {
-    return bare;
+  if (valueTypes.host.parse(host) === undefined) {
+    throw new InvalidOptionError(
+      "serverHost",
+      `${JSON.stringify(host)} is not a host name or IP address`,
+    );
   }
-  throw new InvalidOptionError(
-    "serverHost",
-    `${JSON.stringify(host)} is not a host name or IP address`,
-  );
+  return host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
 }
 
 function validateRelease(release: string | number): string {

@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { caught } from "@osad2/test-helpers";
 import { Command } from "commander";
 import { afterEach, describe, expect, it } from "vitest";
 import {
@@ -79,14 +80,10 @@ function resolve(text: string, extra: Parameters<typeof resolveConfig>[1] = {}) 
   return resolveConfig(DEFINITION, { document: parseIni(text, PATH), ...extra });
 }
 
-function failure(run: () => unknown): ConfigError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error("accepted");
+async function failure(run: () => unknown): Promise<ConfigError> {
+  const error = await caught(run);
+  expect(error).toBeInstanceOf(ConfigError);
+  return error as ConfigError;
 }
 
 describe("resolveConfig", () => {
@@ -145,15 +142,15 @@ describe("resolveConfig", () => {
     ["systemid =", /systemid = "" is not a path/],
     ["database = mysql://x", /database = "mysql:\/\/x" is not a sqlite: URL/],
     ["ping_interval = 0", /is not a number of seconds from 0.01 to 86400/],
-  ])("refuses %s naming file, line and key", (line, message) => {
-    const error = failure(() => resolve(`[osad]\n${line}\n`));
+  ])("refuses %s naming file, line and key", async (line, message) => {
+    const error = await failure(() => resolve(`[osad]\n${line}\n`));
     expect(error.message).toMatch(message);
     expect(error.message.startsWith(`${PATH} line 2: `)).toBe(true);
     expect(error).toMatchObject({ path: PATH, line: 2, key: line.split(" ")[0] });
   });
 
-  it("refuses unknown keys with the known ones, but accepts ignored and [DEFAULT]-only keys", () => {
-    const error = failure(() => resolve("[osad]\nregistery_interval = 5\n"));
+  it("refuses unknown keys with the known ones, but accepts ignored and [DEFAULT]-only keys", async () => {
+    const error = await failure(() => resolve("[osad]\nregistery_interval = 5\n"));
     expect(error.message).toBe(
       `${PATH} line 2: unknown key "registery_interval" in [osad]: fix its spelling or remove it (known keys: systemid, rhn_check_command, registry_interval, jitter, debug_level, publisher_port, metrics_port, run_at_start, ca_cert, server_url, database, ping_interval)`,
     );
@@ -161,39 +158,39 @@ describe("resolveConfig", () => {
     expect(() => resolve("[DEFAULT]\nanything = 1\n[osad]\nproto = https\n")).not.toThrow();
   });
 
-  it("refuses a missing required section and sections the program does not read", () => {
-    expect(failure(() => resolve("[main]\njitter = 1\n")).message).toBe(
+  it("refuses a missing required section and sections the program does not read", async () => {
+    expect((await failure(() => resolve("[main]\njitter = 1\n"))).message).toBe(
       `${PATH}: has no [osad] section: add "[osad]" above its keys`,
     );
-    expect(failure(() => resolve("[osad]\n[extra]\na = 1\n")).message).toMatch(
+    expect((await failure(() => resolve("[osad]\n[extra]\na = 1\n"))).message).toMatch(
       /line 2: unknown section \[extra\]: osad2-test reads only \[osad\] and \[DEFAULT\]/,
     );
     const optional = { ...DEFINITION, sectionRequired: false };
     expect(resolveConfig(optional, { document: parseIni("", PATH) }).jitter).toBe(0);
   });
 
-  it("names the flag or the variable when that value is bad, and refuses unknown flags", () => {
-    expect(failure(() => resolve("[osad]\n", { flags: { jitter: "-1" } })).message).toBe(
+  it("names the flag or the variable when that value is bad, and refuses unknown flags", async () => {
+    expect((await failure(() => resolve("[osad]\n", { flags: { jitter: "-1" } }))).message).toBe(
       '--jitter "-1" is not a number of seconds ≥ 0: write e.g. jitter = 0',
     );
     expect(
-      failure(() => resolve("[osad]\n", { env: { OSAD2_TEST_DATABASE: "pg" } })).message,
+      (await failure(() => resolve("[osad]\n", { env: { OSAD2_TEST_DATABASE: "pg" } }))).message,
     ).toMatch(/^OSAD2_TEST_DATABASE="pg" is not a sqlite: URL/);
-    expect(failure(() => resolve("[osad]\n", { flags: { nonsense: "1" } })).message).toMatch(
-      /^--nonsense is not an osad2-test setting \(known keys: systemid,/,
-    );
+    expect(
+      (await failure(() => resolve("[osad]\n", { flags: { nonsense: "1" } }))).message,
+    ).toMatch(/^--nonsense is not an osad2-test setting \(known keys: systemid,/);
   });
 });
 
 describe("normalizeConfig and changedFields", () => {
-  it("checks library values by type and names the INI key", () => {
+  it("checks library values by type and names the INI key", async () => {
     expect(normalizeConfig(DEFINITION, { jitter: 2 }).jitter).toBe(2);
-    expect(failure(() => normalizeConfig(DEFINITION, { publisherPort: 70_000 })).message).toBe(
-      "option publisherPort = 70000 is not a TCP port (1-65535) (INI key publisher_port)",
-    );
-    expect(failure(() => normalizeConfig(DEFINITION, { pingInterval: Number.NaN })).key).toBe(
-      "ping_interval",
-    );
+    expect(
+      (await failure(() => normalizeConfig(DEFINITION, { publisherPort: 70_000 }))).message,
+    ).toBe("option publisherPort = 70000 is not a TCP port (1-65535) (INI key publisher_port)");
+    expect(
+      (await failure(() => normalizeConfig(DEFINITION, { pingInterval: Number.NaN }))).key,
+    ).toBe("ping_interval");
     expect(() => normalizeConfig(DEFINITION, { nope: 1 } as never)).toThrow(
       /unknown osad2-test option "nope"/,
     );

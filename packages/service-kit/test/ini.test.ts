@@ -1,3 +1,4 @@
+import { caught } from "@osad2/test-helpers";
 import { describe, expect, it } from "vitest";
 import { ConfigError, parseIni } from "../src/index.js";
 
@@ -10,14 +11,10 @@ function values(text: string, section = "osad"): Record<string, string> {
   );
 }
 
-function failure(text: string): ConfigError {
-  try {
-    parseIni(text, PATH);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error("parseIni accepted the text");
+async function failure(text: string): Promise<ConfigError> {
+  const error = await caught(() => parseIni(text, PATH));
+  expect(error).toBeInstanceOf(ConfigError);
+  return error as ConfigError;
 }
 
 describe("parseIni (the seed's ConfigParser dialect)", () => {
@@ -77,15 +74,15 @@ describe("parseIni (the seed's ConfigParser dialect)", () => {
     ],
     ["a loop", "[osad]\na = %(b)s\nb = %(a)s\n", 2, /"a" refers to itself through %\(a\)s/],
     ["a lone %", "[osad]\ncmd = date +%s\n", 2, /"cmd" has a lone "%": write %%/],
-  ])("refuses %s with the file and line", (_what, text, line, message) => {
-    const error = failure(text);
+  ])("refuses %s with the file and line", async (_what, text, line, message) => {
+    const error = await failure(text);
     expect(error.message).toMatch(message);
     expect(error.message.startsWith(`${PATH} line ${line}: `)).toBe(true);
     expect(error.path).toBe(PATH);
     expect(error.line).toBe(line);
   });
 
-  it("names the key of a bad key line", () => {
-    expect(failure("[osad]\na = 1\na = 2\n").key).toBe("a");
+  it("names the key of a bad key line", async () => {
+    expect((await failure("[osad]\na = 1\na = 2\n")).key).toBe("a");
   });
 });

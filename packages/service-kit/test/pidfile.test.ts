@@ -1,4 +1,4 @@
-import { TempDirs, waitFor } from "@osad2/test-helpers";
+import { TempDirs, caught, waitFor } from "@osad2/test-helpers";
 import { spawn, type ChildProcess } from "node:child_process";
 import { lstat, readFile, stat, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -44,10 +44,7 @@ function pidOf(child: ChildProcess): number {
 }
 
 async function refusal(promise: Promise<unknown>): Promise<PidfileError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
+  const error = await caught(() => promise);
   expect(error).toBeInstanceOf(PidfileError);
   return error as PidfileError;
 }
