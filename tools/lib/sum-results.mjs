@@ -25,9 +25,10 @@ for (const { name, report } of suites) {
     continue;
   }
   const result = JSON.parse(fs.readFileSync(report, "utf8"));
-  // A file that failed to load counts as a failure even if no test inside it ran.
+  // A file that failed without a failed test (it did not load, or a beforeAll threw and its
+  // tests were skipped) counts as one failure.
   const unloaded = (result.testResults ?? []).filter(
-    (r) => r.status === "failed" && (r.assertionResults ?? []).length === 0,
+    (r) => r.status === "failed" && !(r.assertionResults ?? []).some((a) => a.status === "failed"),
   ).length;
   const p = result.numPassedTests ?? 0;
   let f = (result.numFailedTests ?? 0) + (result.numRuntimeErrors ?? 0) + unloaded;
