@@ -1,0 +1,213 @@
+// Fakes of the parts' interfaces, for unit tests of dispatch, presence and the ROUTER loop:
+// no sockets, no database. Time is vitest's fake clock (vi.useFakeTimers) wherever used.
+import { Writable } from "node:stream";
+import pino from "pino";
+import { decodePublisherMessage, type PublisherMessage } from "@osad2/protocol";
+import type { DueAction, PushClient } from "../src/db/types.js";
+import type { DispatchReport, DispatchStore, NotifiedEvent } from "../src/dispatch/ports.js";
+import type { Logger } from "../src/logger.js";
+import type { PresenceReport, PresenceSink, PresenceStore } from "../src/presence/ports.js";
+import type { Publisher } from "../src/transport/ports.js";
+
+/** Records what was published, decoded, with the (fake) time. */
+export class FakePublisher implements Publisher {
+  readonly sent: { at: number; message: PublisherMessage }[] = [];
+
+  async publish(frame: Buffer): Promise<void> {
+    this.sent.push({ at: Date.now(), message: decodePublisherMessage([frame]) });
+  }
+
+  /** Client names of the checkins published so far, in order. */
+  get checkins(): string[] {
+    return this.sent.flatMap((s) => (s.message.kind === "checkin" ? [s.message.clientName] : []));
+  }
+
+  get pings(): number {
+    return this.sent.filter((s) => s.message.kind === "ping").length;
+  }
+}
+
+/** A due-work list the test edits; `failures` makes the next rounds reject. */
+export class FakeDispatchStore implements DispatchStore {
+  due: DueAction[] = [];
+  nextEarliest: Date | null = null;
+  readonly clients = new Map<string, PushClient>();
+  failures = 0;
+  rounds = 0;
+
+  async dueActions(now: Date, options: { readonly includePickedUp: boolean }) {
+    this.rounds += 1;
+    if (this.failures > 0) {
+      this.failures -= 1;
+      throw new Error("database away");
+    }
+    return this.due.filter(
+      (d) => d.earliestAction <= now && (options.includePickedUp || d.status === 0),
+    );
+  }
+
+  async nextEarliestAction(now: Date) {
+    return this.nextEarliest !== null && this.nextEarliest > now ? this.nextEarliest : null;
+  }
+
+  async findClient(name: string) {
+    return this.clients.get(name);
+  }
+}
+
+/** One queued action of a system whose push client is `clientName`. */
+export function dueAction(serverId: number, actionId: number, clientName: string): DueAction {
+  return {
+    serverId,
+    actionId,
+    clientName,
+    status: 0,
+    earliestAction: new Date(0),
+    actionType: "packages.update",
+  };
+}
+
+export class FakeDispatchReport implements DispatchReport {
+  readonly events: NotifiedEvent[] = [];
+  /** Per publication: the action ids announced for the first time. */
+  readonly firstTime: number[][] = [];
+  readonly failures: unknown[] = [];
+
+  published(event: NotifiedEvent, firstTime: readonly DueAction[]): void {
+    this.events.push(event);
+    this.firstTime.push(firstTime.map((action) => action.actionId));
+  }
+
+  roundFailed(error: unknown): void {
+    this.failures.push(error);
+  }
+}
+
+interface Row {
+  state: "online" | "offline";
+  lastMessageTime: Date | null;
+  lastPingTime: Date | null;
+  nextActionTime: Date | null;
+}
+
+/** rhnPushClient in memory, with the semantics of the real store's presence calls. */
+export class FakePresenceStore implements PresenceStore {
+  readonly rows = new Map<string, Row>();
+  readonly writes: string[] = [];
+
+  add(name: string, state: "online" | "offline"): void {
+    this.rows.set(name, { state, lastMessageTime: null, lastPingTime: null, nextActionTime: null });
+  }
+
+  /** What Spacewalk's system.sendOsaPing does. */
+  requestPing(name: string): void {
+    const row = this.row(name);
+    row.lastPingTime = new Date();
+    row.nextActionTime = null;
+  }
+
+  row(name: string): Row {
+    const row = this.rows.get(name);
+    if (row === undefined) throw new Error(`no row ${name}`);
+    return row;
+  }
+
+  async markOnline(name: string, at: Date): Promise<boolean> {
+    this.writes.push(name);
+    const row = this.rows.get(name);
+    if (row === undefined) return false;
+    const wasOffline = row.state === "offline";
+    Object.assign(row, {
+      state: "online",
+      lastMessageTime: at,
+      lastPingTime: null,
+      nextActionTime: null,
+    });
+    return wasOffline;
+  }
+
+  async markOffline(names: readonly string[]): Promise<void> {
+    for (const name of names) {
+      const row = this.rows.get(name);
+      if (row !== undefined) row.state = "offline";
+    }
+  }
+
+  async onlineClientNames(): Promise<string[]> {
+    return this.names((row) => row.state === "online");
+  }
+
+  async requestedPings(): Promise<string[]> {
+    return this.names(
+      (row) => row.state === "online" && row.lastPingTime !== null && row.nextActionTime === null,
+    );
+  }
+
+  async setPingDeadline(name: string, deadline: Date): Promise<void> {
+    this.row(name).nextActionTime = deadline;
+  }
+
+  async expiredPingDeadlines(now: Date): Promise<string[]> {
+    return this.names(
+      (row) =>
+        row.state === "online" &&
+        row.lastPingTime !== null &&
+        row.nextActionTime !== null &&
+        row.nextActionTime < now,
+    );
+  }
+
+  private names(keep: (row: Row) => boolean): string[] {
+    return [...this.rows].filter(([, row]) => keep(row)).map(([name]) => name);
+  }
+}
+
+/** Records what presence tells the dispatcher. */
+export class FakePresenceSink implements PresenceSink {
+  readonly contacts: [string, "hello" | "pong"][] = [];
+  readonly onlines: [string, boolean][] = [];
+  readonly offlines: string[][] = [];
+
+  contact(clientName: string, kind: "hello" | "pong"): void {
+    this.contacts.push([clientName, kind]);
+  }
+
+  online(clientName: string, wasOffline: boolean): void {
+    this.onlines.push([clientName, wasOffline]);
+  }
+
+  offline(clientNames: readonly string[]): void {
+    this.offlines.push([...clientNames]);
+  }
+}
+
+export class FakePresenceReport implements PresenceReport {
+  readonly cameOnlines: string[] = [];
+  readonly wentOfflines: string[] = [];
+  readonly failures: unknown[] = [];
+
+  cameOnline(clientName: string): void {
+    this.cameOnlines.push(clientName);
+  }
+
+  wentOffline(clientNames: readonly string[]): void {
+    this.wentOfflines.push(...clientNames);
+  }
+
+  presenceFailed(error: unknown): void {
+    this.failures.push(error);
+  }
+}
+
+/** A real pino logger whose lines are kept as parsed JSON (level 50 = error). */
+export function recordingLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split("\n"))
+        if (line !== "") lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { logger: pino({ level: "debug" }, stream), lines };
+}
