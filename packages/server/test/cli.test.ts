@@ -6,9 +6,11 @@ import readline from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { generateKeyPair, KeyStore, readPublicKey, certificateLayout } from "@osad2/keys";
+import { freePort, waitFor } from "@osad2/test-helpers";
+
 import { scheduleAction } from "../src/testing/index.js";
 import type { SpacewalkStore } from "../src/db/types.js";
-import { clientName, eventually, freePort, seedClient, TestClient } from "./core-fixtures.js";
+import { clientName, seedClient, TestClient } from "./core-fixtures.js";
 import { openStore } from "../src/db/index.js";
 
 const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "dist", "cli.js");
@@ -157,14 +159,10 @@ describe("osad2-server CLI (real child processes, SQLite)", () => {
   async function onlineSystemWithQueuedAction() {
     const system = await connectedSystem();
     const { serverId, name, client } = system;
-    await eventually(
-      "online",
-      async () => (await store?.findClient(name))?.state === "online",
-      10_000,
-    );
+    await waitFor("online", async () => (await store?.findClient(name))?.state === "online");
     // Past the hello's catch-up round (250 ms after the hello): pings come every 200 ms.
     const pingsOnline = client.pings;
-    await eventually("three more pings", () => client.pings >= pingsOnline + 3, 10_000);
+    await waitFor("three more pings", () => client.pings >= pingsOnline + 3);
     await scheduleWhileServerWrites(store as SpacewalkStore, serverId);
     return system;
   }
@@ -181,7 +179,7 @@ describe("osad2-server CLI (real child processes, SQLite)", () => {
     });
 
     const server = runServer();
-    await eventually("healthy", healthy, 15_000);
+    await waitFor("healthy", healthy);
     const pid = Number(
       (await fs.readFile(path.join(dir, "run", "osad2-server.pid"), "utf8")).trim(),
     );
@@ -203,7 +201,7 @@ describe("osad2-server CLI (real child processes, SQLite)", () => {
     expect(client.checkins).toBe(0);
     await writeConfig({ action_poll_interval: 0.2 });
     server.process.kill("SIGHUP");
-    await eventually("reload applied and the action announced", () => client.checkins >= 1, 10_000);
+    await waitFor("reload applied and the action announced", () => client.checkins >= 1);
     expect(
       server.lines.some(
         (l) => l.includes("configuration reloaded") && l.includes("actionPollInterval"),
@@ -222,7 +220,7 @@ describe("osad2-server CLI (real child processes, SQLite)", () => {
   it("kill -9 between scheduling and delivery, then restart: the queued action is delivered", async () => {
     expect((await runToEnd(["init", "--config", configPath])).code).toBe(0);
     const first = runServer();
-    await eventually("healthy", healthy, 15_000);
+    await waitFor("healthy", healthy);
     const { client } = await onlineSystemWithQueuedAction();
     // The next poll is 30 s away: nothing has been published for it when the server dies.
     first.process.kill("SIGKILL");
@@ -230,7 +228,7 @@ describe("osad2-server CLI (real child processes, SQLite)", () => {
     expect(client.checkins).toBe(0);
 
     const second = runServer(); // the stale pidfile is replaced
-    await eventually("delivered after restart", () => client.checkins >= 1, 15_000);
+    await waitFor("delivered after restart", () => client.checkins >= 1);
     second.process.kill("SIGTERM");
     expect((await second.exited).code).toBe(0);
   });

@@ -1,9 +1,6 @@
 // Test helpers of the server-core tests: real key stores, real CURVE client sockets, a server
 // on free ports over a real database. Nothing here fakes a part.
 import { randomBytes } from "node:crypto";
-import fs from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import * as zmq from "zeromq";
 import pino from "pino";
 import { afterEach, beforeEach } from "vitest";
@@ -20,7 +17,7 @@ import type { ServerConfig } from "../src/config/schema.js";
 import { openStore } from "../src/db/index.js";
 import { createSystem } from "../src/testing/index.js";
 import type { SpacewalkStore } from "../src/db/types.js";
-import { createTestDatabase, type TestDatabase } from "./db-fixtures.js";
+import { createTestDatabase, tempDir, waitFor, type TestDatabase } from "@osad2/test-helpers";
 
 /** A certificates directory with server keys and an allow-list. */
 export interface TestKeys {
@@ -33,7 +30,8 @@ export interface TestKeys {
 }
 
 export async function createTestKeys(): Promise<TestKeys> {
-  const root = await fs.mkdtemp(path.join(os.tmpdir(), "osad2-core-keys-"));
+  const dir = await tempDir("osad2-core-keys-");
+  const root = dir.path;
   const { keyPair } = await createServerKeyPair(root);
   const withStore = async <T>(work: (store: KeyStore) => Promise<T>): Promise<T> => {
     const store = await KeyStore.open(root, { pollIntervalMs: 0, fsWatch: false });
@@ -54,7 +52,7 @@ export async function createTestKeys(): Promise<TestKeys> {
     async revoke(name) {
       await withStore((store) => store.revoke(name));
     },
-    remove: () => fs.rm(root, { recursive: true, force: true }),
+    remove: () => dir.remove(),
   };
 }
 
@@ -268,36 +266,6 @@ export function connectClient(
   });
 }
 
-/** Polls until check() passes or the bound passes (throws with the label). */
-export async function eventually(
-  label: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${label}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-export const sleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-export async function freePort(): Promise<number> {
-  const net = await import("node:net");
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.on("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as import("node:net").AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
 /** Sum of a Prometheus metric's samples in /metrics text (all label sets). */
 export function metricSum(text: string, name: string): number {
   let sum = 0;
@@ -423,7 +391,7 @@ export function useServerHarness(
         clientOptions,
       );
       clients.push(client);
-      await eventually(
+      await waitFor(
         `${registered.name} online`,
         async () => (await store.findClient(registered.name))?.state === "online",
       );

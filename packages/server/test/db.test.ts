@@ -11,11 +11,16 @@ import {
   type SpacewalkStore,
 } from "../src/db/index.js";
 import { createSystem, scheduleAction, setServerActionStatus } from "../src/testing/index.js";
-import { createTestDatabase, KINDS, waitFor, type TestDatabase } from "./db-fixtures.js";
+import {
+  createTestDatabase,
+  DATABASE_KINDS,
+  waitFor,
+  type TestDatabase,
+} from "@osad2/test-helpers";
 
 const SECOND = 1000;
 
-describe.each(KINDS)("store on %s", (kind) => {
+describe.each(DATABASE_KINDS)("store on %s", (kind) => {
   let db: TestDatabase;
   let store: SpacewalkStore;
 
@@ -539,23 +544,35 @@ describe("notifications on sqlite", () => {
 });
 
 describe("seeding beside another writer (sqlite)", () => {
-  /** Another process holds SQLite's write lock for holdMs (better-sqlite3 blocks its own thread). */
-  async function holdWriteLock(file: string, holdMs: number): Promise<{ released: Promise<void> }> {
+  /**
+   * Another process holds SQLite's write lock for holdMs (better-sqlite3 blocks this process's
+   * thread while it waits, so the holder releases by its own timer); `releasedAt` is its clock
+   * just before COMMIT.
+   */
+  async function holdWriteLock(
+    file: string,
+    holdMs: number,
+  ): Promise<{ released: Promise<{ releasedAt: number }> }> {
     const script = `
       const db = new (require("better-sqlite3"))(${JSON.stringify(file)}, { timeout: 5000 });
       db.exec("BEGIN IMMEDIATE");
       db.exec("UPDATE rhnserver SET name = name");
       console.log("locked");
-      setTimeout(() => { db.exec("COMMIT"); db.close(); }, ${holdMs});`;
+      setTimeout(() => { const at = Date.now(); db.exec("COMMIT"); db.close(); console.log("released " + at); }, ${holdMs});`;
     const child = spawn(process.execPath, ["-e", script], {
       cwd: process.cwd(),
       stdio: ["ignore", "pipe", "inherit"],
     });
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
     await new Promise<void>((resolve, reject) => {
-      child.stdout.on("data", (d: Buffer) => d.toString().includes("locked") && resolve());
+      child.stdout.on("data", () => output.includes("locked") && resolve());
       child.on("exit", (code) => reject(new Error(`lock holder exited early (${code})`)));
     });
-    return { released: new Promise<void>((resolve) => child.on("exit", () => resolve())) };
+    const released = new Promise<{ releasedAt: number }>((resolve) =>
+      child.on("exit", () => resolve({ releasedAt: Number(/released (\d+)/.exec(output)?.[1]) })),
+    );
+    return { released };
   }
 
   it("scheduleAction and createSystem wait for another process's write lock instead of failing busy", async () => {
@@ -566,15 +583,16 @@ describe("seeding beside another writer (sqlite)", () => {
       await store.prepare();
       const { system } = await createSystem(store, { name: "locked" });
       let { released } = await holdWriteLock(file, 400);
-      const started = Date.now();
       await scheduleAction(store, { serverIds: [system.id] });
-      expect(Date.now() - started).toBeGreaterThanOrEqual(200);
+      // It could only get through once the other process let go of the lock.
+      const scheduledAt = Date.now();
+      expect(scheduledAt).toBeGreaterThanOrEqual((await released).releasedAt);
       expect(await db.count("rhnserveraction")).toBe(1);
-      await released;
       ({ released } = await holdWriteLock(file, 200));
       await createSystem(store, { name: "second" });
+      const createdAt = Date.now();
+      expect(createdAt).toBeGreaterThanOrEqual((await released).releasedAt);
       expect(await db.count("rhnserver")).toBe(2);
-      await released;
     } finally {
       await store.close();
       await db.drop();

@@ -10,7 +10,7 @@ import {
   signSystemId,
   verifySystemId,
 } from "../src/registration/index.js";
-import { createTestDatabase, KINDS, type TestDatabase } from "./db-fixtures.js";
+import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from "@osad2/test-helpers";
 
 const SHA_SECRET = "5f2b7c0e9a1d4e8f6b3a2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f"; // 64 chars
 const MD5_SECRET = "0123456789abcdef0123456789abcdef"; // 32 chars
@@ -216,7 +216,7 @@ describe("systemid verification", () => {
   });
 });
 
-describe.each(KINDS)("register_osad on %s", (kind) => {
+describe.each(DATABASE_KINDS)("register_osad on %s", (kind) => {
   let db: TestDatabase;
   let store: SpacewalkStore;
   const extras = {

@@ -4,10 +4,9 @@ import { createSystem, scheduleAction, setServerActionStatus } from "../src/test
 import { ServerStateError, UnknownClientError } from "../src/errors.js";
 import type { NotifiedEvent } from "../src/dispatch/ports.js";
 import { createServer } from "../src/server.js";
+import { freePort, waitFor } from "@osad2/test-helpers";
 import {
   connectClient,
-  eventually,
-  freePort,
   metricSum,
   testConfig,
   type OnlineClient,
@@ -22,7 +21,7 @@ describe("server lifecycle: restart, throttle, notify(), reload, metrics (SQLite
     const { client: c1, ...sys } = await h.onlineClient(first);
     const queued = await scheduleAction(h.store, { serverIds: [sys.serverId] });
     await first.notify(sys.serverId);
-    await eventually("first announcement", () => c1.checkins >= 1);
+    await waitFor("first announcement", () => c1.checkins >= 1);
     await first.stop();
     h.servers.splice(h.servers.indexOf(first), 1);
     await c1.close();
@@ -33,7 +32,7 @@ describe("server lifecycle: restart, throttle, notify(), reload, metrics (SQLite
     second.on("notified", (e) => events.push(e));
     const c2 = connectClient(second, h.keys, sys.name, sys.keyPair, { hello: false });
     h.clients.push(c2);
-    await eventually("announced again after restart", () => c2.checkins >= 1, 5_000);
+    await waitFor("announced again after restart", () => c2.checkins >= 1);
     expect(events.some((e) => e.actionIds.includes(queued))).toBe(true);
   });
 
@@ -49,24 +48,21 @@ describe("server lifecycle: restart, throttle, notify(), reload, metrics (SQLite
       systems.push({ ...sys, client });
     }
     for (const sys of systems) {
-      await eventually(
-        "online",
-        async () => (await h.store.findClient(sys.name))?.state === "online",
-      );
+      await waitFor("online", async () => (await h.store.findClient(sys.name))?.state === "online");
     }
     const actionId = await scheduleAction(h.store, { serverIds: systems.map((x) => x.serverId) });
     const asked = () => new Set(notified.map((e) => e.serverId));
-    await eventually("two asked", () => asked().size === 2);
+    await waitFor("two asked", () => asked().size === 2);
     const pings = systems[0]?.client.pings ?? 0;
-    await eventually("several polls", () => (systems[0]?.client.pings ?? 0) >= pings + 4);
+    await waitFor("several polls", () => (systems[0]?.client.pings ?? 0) >= pings + 4);
     expect(asked().size).toBe(2);
 
     // One system finishes (completed): exactly one more is asked.
     const [done] = [...asked()];
     await setServerActionStatus(h.store, { serverId: done as number, actionId, status: 2 });
-    await eventually("third asked", () => asked().size === 3);
+    await waitFor("third asked", () => asked().size === 3);
     const p2 = systems[0]?.client.pings ?? 0;
-    await eventually("more polls", () => (systems[0]?.client.pings ?? 0) >= p2 + 4);
+    await waitFor("more polls", () => (systems[0]?.client.pings ?? 0) >= p2 + 4);
     expect(asked().size).toBe(3);
 
     // checkin_count 0 = unlimited, applied on reload (SIGHUP).
@@ -76,7 +72,7 @@ describe("server lifecycle: restart, throttle, notify(), reload, metrics (SQLite
       actionPollInterval: 0.2,
     });
     expect(result.applied).toContain("checkinCount");
-    await eventually("all asked", () => asked().size === 5);
+    await waitFor("all asked", () => asked().size === 5);
   });
 
   it("notify() publishes at once by client name or server id; unknown names are an error", async () => {
@@ -88,7 +84,7 @@ describe("server lifecycle: restart, throttle, notify(), reload, metrics (SQLite
       serverId: sys.serverId,
       actionIds: [],
     });
-    await eventually("forced checkin", () => c.checkins === 1);
+    await waitFor("forced checkin", () => c.checkins === 1);
     await expect(s.notify(sys.serverId)).resolves.toMatchObject({
       published: false,
       clientName: null,
@@ -102,7 +98,7 @@ describe("server lifecycle: restart, throttle, notify(), reload, metrics (SQLite
     const s = await h.server({ metricsPort });
     const { client: c, ...sys } = await h.onlineClient(s);
     await scheduleAction(h.store, { serverIds: [sys.serverId] });
-    await eventually("checkin", () => c.checkins >= 1);
+    await waitFor("checkin", () => c.checkins >= 1);
     const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     expect(metricSum(text, "osad2_notifications_published_total")).toBeGreaterThanOrEqual(1);
     expect(metricSum(text, "osad2_notify_latency_seconds_count")).toBe(1);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { scheduleAction } from "../src/testing/index.js";
-import { connectClient, eventually, useServerHarness } from "./core-fixtures.js";
+import { waitFor } from "@osad2/test-helpers";
+import { connectClient, useServerHarness } from "./core-fixtures.js";
 
 describe("presence in rhnPushClient (SQLite)", () => {
   const h = useServerHarness("sqlite");
@@ -12,7 +13,7 @@ describe("presence in rhnPushClient (SQLite)", () => {
     const { name, keyPair } = await h.registered();
     const before = Date.now();
     h.clients.push(connectClient(s, h.keys, name, keyPair, { hello: false }));
-    await eventually("online", async () => (await h.store.findClient(name))?.state === "online");
+    await waitFor("online", async () => (await h.store.findClient(name))?.state === "online");
     const row = await h.store.findClient(name);
     expect(row?.lastMessageTime?.getTime()).toBeGreaterThanOrEqual(before - 1000);
     expect(online).toEqual([name]);
@@ -25,14 +26,11 @@ describe("presence in rhnPushClient (SQLite)", () => {
     const { name, serverId, keyPair } = await h.registered();
     const silent = connectClient(s, h.keys, name, keyPair);
     h.clients.push(silent);
-    await eventually("online", async () => (await h.store.findClient(name))?.state === "online");
-    await silent.close();
+    await waitFor("online", async () => (await h.store.findClient(name))?.state === "online");
+    // Taken before closing: a slow close must not shorten the measured silence.
     const gone = Date.now();
-    await eventually(
-      "offline",
-      async () => (await h.store.findClient(name))?.state === "offline",
-      5_000,
-    );
+    await silent.close();
+    await waitFor("offline", async () => (await h.store.findClient(name))?.state === "offline");
     // Three pings at 200 ms: not before ~0.4 s, well within a few intervals.
     expect(Date.now() - gone).toBeGreaterThanOrEqual(300);
     expect(offline).toEqual([name]);
@@ -41,7 +39,7 @@ describe("presence in rhnPushClient (SQLite)", () => {
     await scheduleAction(h.store, { serverIds: [serverId] });
     const back = connectClient(s, h.keys, name, keyPair, { hello: false });
     h.clients.push(back);
-    await eventually("catch-up checkin", () => back.checkins >= 1, 5_000);
+    await waitFor("catch-up checkin", () => back.checkins >= 1);
     expect((await h.store.findClient(name))?.state).toBe("online");
   });
 
@@ -51,21 +49,17 @@ describe("presence in rhnPushClient (SQLite)", () => {
     const { name, keyPair } = await h.registered();
     const client = connectClient(s, h.keys, name, keyPair);
     h.clients.push(client);
-    await eventually("online", async () => (await h.store.findClient(name))?.state === "online");
+    await waitFor("online", async () => (await h.store.findClient(name))?.state === "online");
     // What Spacewalk's system.sendOsaPing does.
     await h.db.query(
       "UPDATE rhnPushClient SET last_ping_time = ?, next_action_time = NULL WHERE name = ?",
       [new Date().toISOString(), name],
     );
     const pings = client.pings;
-    await eventually(
-      "answered and cleared",
-      async () => {
-        const row = await h.store.findClient(name);
-        return row?.state === "online" && row.lastPingTime === null && row.nextActionTime === null;
-      },
-      3_000,
-    );
+    await waitFor("answered and cleared", async () => {
+      const row = await h.store.findClient(name);
+      return row?.state === "online" && row.lastPingTime === null && row.nextActionTime === null;
+    });
     expect(client.pings).toBe(pings + 1);
   });
 
@@ -77,14 +71,14 @@ describe("presence in rhnPushClient (SQLite)", () => {
     const { name, keyPair } = await h.registered();
     const client = connectClient(s, h.keys, name, keyPair);
     h.clients.push(client);
-    await eventually("online", async () => (await h.store.findClient(name))?.state === "online");
+    await waitFor("online", async () => (await h.store.findClient(name))?.state === "online");
     await client.close();
     const requested = new Date();
     await h.db.query(
       "UPDATE rhnPushClient SET last_ping_time = ?, next_action_time = NULL WHERE name = ?",
       [requested.toISOString(), name],
     );
-    await eventually(
+    await waitFor(
       "deadline set",
       async () => (await h.store.findClient(name))?.nextActionTime !== null,
     );
@@ -92,10 +86,9 @@ describe("presence in rhnPushClient (SQLite)", () => {
     const deadline = row?.nextActionTime?.getTime() ?? 0;
     expect(deadline - requested.getTime()).toBeGreaterThanOrEqual(500);
     expect(row?.state).toBe("online");
-    await eventually(
+    await waitFor(
       "offline past the deadline",
       async () => (await h.store.findClient(name))?.state === "offline",
-      5_000,
     );
     expect(Date.now()).toBeGreaterThanOrEqual(deadline);
     // Spacewalk's getOsaPing keeps showing when it was pinged.

@@ -3,13 +3,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { encodeHello, encodePong } from "@osad2/protocol";
 import { scheduleAction } from "../src/testing/index.js";
 import type { AuthFailureEvent } from "../src/telemetry/events.js";
-import {
-  connectClient,
-  eventually,
-  freePort,
-  metricSum,
-  useServerHarness,
-} from "./core-fixtures.js";
+import { freePort, waitFor } from "@osad2/test-helpers";
+import { connectClient, metricSum, useServerHarness } from "./core-fixtures.js";
 
 describe("CURVE, ZAP allow-list, revocation and hostile input (SQLite)", () => {
   const h = useServerHarness("sqlite");
@@ -30,13 +25,13 @@ describe("CURVE, ZAP allow-list, revocation and hostile input (SQLite)", () => {
     const u = connectClient(s, h.keys, stranger.name, stranger.keyPair);
     h.clients.push(a, u);
     await scheduleAction(h.store, { serverIds: [good.serverId, stranger.serverId] });
-    await eventually(
+    await waitFor(
       "stranger refused on both sockets",
       () => u.eventCount("handshake:error:auth") >= 2,
     );
-    await eventually("good client served", () => a.checkins >= 1);
+    await waitFor("good client served", () => a.checkins >= 1);
     const pings = a.pings;
-    await eventually("three more pings to the good client", () => a.pings >= pings + 3);
+    await waitFor("three more pings to the good client", () => a.pings >= pings + 3);
     expect(u.received).toHaveLength(0);
     expect((await h.store.findClient(stranger.name))?.state).toBe("offline");
     expect(
@@ -52,19 +47,19 @@ describe("CURVE, ZAP allow-list, revocation and hostile input (SQLite)", () => {
     const v = connectClient(s, h.keys, victim.name, victim.keyPair);
     const o = connectClient(s, h.keys, other.name, other.keyPair);
     h.clients.push(v, o);
-    await eventually("both receive pings", () => v.pings >= 2 && o.pings >= 2);
+    await waitFor("both receive pings", () => v.pings >= 2 && o.pings >= 2);
     const revokedAt = Date.now();
     await h.keys.revoke(victim.name);
-    await eventually(
+    await waitFor(
       "victim refused on reconnect",
       () => v.eventCount("handshake:error:auth", "sub") >= 1,
-      5_000,
+      { timeoutMs: 5_000 },
     );
     const cutAfter = Math.max(...v.received.map((r) => r.at)) - revokedAt;
     expect(cutAfter).toBeLessThan(5_000);
     const victimCount = v.received.length;
     const otherPings = o.pings;
-    await eventually("the other client keeps receiving", () => o.pings >= otherPings + 5, 10_000);
+    await waitFor("the other client keeps receiving", () => o.pings >= otherPings + 5);
     expect(v.received.length).toBe(victimCount);
   });
 
@@ -100,7 +95,7 @@ describe("CURVE, ZAP allow-list, revocation and hostile input (SQLite)", () => {
     for (let i = 0; i < 100; i++) await anonymous.send(encodePong("abcdef"));
 
     const metricsText = async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-    await eventually(
+    await waitFor(
       "1,000 drops counted",
       async () => metricSum(await metricsText(), "osad2_malformed_messages_total") >= 1000,
     );
@@ -112,12 +107,12 @@ describe("CURVE, ZAP allow-list, revocation and hostile input (SQLite)", () => {
     const good = await h.registered();
     const g = connectClient(s, h.keys, good.name, good.keyPair);
     h.clients.push(g);
-    await eventually(
+    await waitFor(
       "good client online",
       async () => (await h.store.findClient(good.name))?.state === "online",
     );
     await scheduleAction(h.store, { serverIds: [good.serverId] });
-    await eventually("good client served", () => g.checkins >= 1);
+    await waitFor("good client served", () => g.checkins >= 1);
     // The attacker's name was never made online by garbage (its frames never decoded).
     expect((await h.store.findClient(attacker.name))?.state).toBe("offline");
     const health = await (await fetch(`http://127.0.0.1:${metricsPort}/healthz`)).json();

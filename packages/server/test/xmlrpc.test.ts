@@ -25,7 +25,7 @@ import {
   XmlRpcServerError,
   type XmlRpcServer,
 } from "../src/xmlrpc/index.js";
-import { createTestDatabase, KINDS, type TestDatabase } from "./db-fixtures.js";
+import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from "@osad2/test-helpers";
 
 const EXTRAS = {
   publicHost: "spacewalk.example.com",
@@ -90,7 +90,7 @@ function faultCodeOf(xml: string): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-describe.each(KINDS)("registration endpoint on %s", (kind) => {
+describe.each(DATABASE_KINDS)("registration endpoint on %s", (kind) => {
   let db: TestDatabase;
   let store: SpacewalkStore;
   let server: XmlRpcServer;

@@ -5,7 +5,8 @@ import { encodePing } from "@osad2/protocol";
 import { createZmqContext } from "../src/transport/context.js";
 import { ServerSockets } from "../src/transport/sockets.js";
 import { ZapHandler, type ZapRejection } from "../src/transport/zap.js";
-import { createTestKeys, eventually, testLogger, type TestKeys } from "./core-fixtures.js";
+import { waitFor } from "@osad2/test-helpers";
+import { createTestKeys, testLogger, type TestKeys } from "./core-fixtures.js";
 
 /** A bare SUB client that records what it receives and its handshake outcome. */
 function subscriber(endpoint: string, serverKey: string, pair: KeyPair) {
@@ -51,8 +52,8 @@ describe("ZAP handler (RFC 27) with the key store as allow-list", () => {
     await pub.bind("tcp://127.0.0.1:0");
     const stranger = subscriber(pub.lastEndpoint as string, server.publicKey, generateKeyPair());
     cleanups.push(() => stranger.sub.close());
-    await eventually("stranger handshake", () => stranger.state.handshakes >= 1);
-    await eventually("stranger receives", async () => {
+    await waitFor("stranger handshake", () => stranger.state.handshakes >= 1);
+    await waitFor("stranger receives", async () => {
       await pub.send(encodePing("token1"));
       return stranger.state.received >= 1;
     });
@@ -91,8 +92,8 @@ describe("ZAP handler (RFC 27) with the key store as allow-list", () => {
       () => good.sub.close(),
       () => stranger.sub.close(),
     );
-    await eventually("stranger refused", () => stranger.state.refusals >= 1);
-    await eventually("good client receives", async () => {
+    await waitFor("stranger refused", () => stranger.state.refusals >= 1);
+    await waitFor("good client receives", async () => {
       await sockets.publish(encodePing("t"));
       return good.state.received >= 3;
     });
@@ -108,7 +109,7 @@ describe("ZAP handler (RFC 27) with the key store as allow-list", () => {
     const late = await keys.allow("late");
     const latecomer = subscriber(sockets.publisherEndpoint, keys.server.publicKey, late);
     cleanups.push(() => latecomer.sub.close());
-    await eventually("latecomer admitted", () => latecomer.state.handshakes >= 1);
+    await waitFor("latecomer admitted", () => latecomer.state.handshakes >= 1);
     expect(latecomer.state.refusals).toBe(0);
   });
 
@@ -143,7 +144,7 @@ describe("ZAP handler (RFC 27) with the key store as allow-list", () => {
       () => a.sub.close(),
       () => b.sub.close(),
     );
-    await eventually("both connected", () => a.state.handshakes >= 1 && b.state.handshakes >= 1);
+    await waitFor("both connected", () => a.state.handshakes >= 1 && b.state.handshakes >= 1);
     const endpoint = sockets.publisherEndpoint;
 
     await keys.revoke("go");
@@ -151,10 +152,10 @@ describe("ZAP handler (RFC 27) with the key store as allow-list", () => {
     await sockets.rebind();
     expect(sockets.publisherEndpoint).toBe(endpoint);
     expect(sockets.state).toEqual({ publisher: true, listener: true });
-    await eventually("revoked client refused", () => b.state.refusals >= 1);
-    await eventually("allowed client back", () => a.state.handshakes >= 2);
+    await waitFor("revoked client refused", () => b.state.refusals >= 1);
+    await waitFor("allowed client back", () => a.state.handshakes >= 2);
     const before = b.state.received;
-    await eventually("allowed client receives after the rebind", async () => {
+    await waitFor("allowed client receives after the rebind", async () => {
       await sockets.publish(encodePing("after"));
       return a.state.received >= 2;
     });
@@ -223,11 +224,11 @@ describe("ServerSockets.messages() across re-binds", () => {
       dealer.close(); // a send waiting for the connection then rejects
       await talk.catch(() => undefined);
     });
-    await eventually("first messages", () => received.length >= 10);
+    await waitFor("first messages", () => received.length >= 10);
     for (let i = 0; i < 5; i++) {
       await sockets.rebind();
       const seen = received.length;
-      await eventually(`messages after re-bind ${i + 1}`, () => received.length > seen + 10);
+      await waitFor(`messages after re-bind ${i + 1}`, () => received.length > seen + 10);
     }
     expect(sockets.state).toEqual({ publisher: true, listener: true });
   });
