@@ -2,4 +2,4 @@
 // The osad2-server binary (package.json "bin"); everything it does lives in cli/.
 import { main } from "./cli/main.js";
 
-main(process.argv.slice(2));
+void main(process.argv.slice(2));

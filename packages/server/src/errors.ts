@@ -1,31 +1,9 @@
 /**
  * Errors thrown by the osad2 server library (the database layer has its own in
- * db/errors.ts and registration/errors.ts; index.ts re-exports all of them).
- * Every class sets `name`, accepts `{ cause }` and carries the fields a caller branches on.
+ * db/errors.ts and registration/errors.ts; configuration errors are @osad2/service-kit's
+ * ConfigError; index.ts re-exports all of them). Every class sets `name`, accepts
+ * `{ cause }` where it wraps one, and carries the fields a caller branches on.
  */
-
-/** A configuration value (INI key, CLI flag or library option) is missing or invalid. */
-export class ConfigError extends Error {
-  override readonly name = "ConfigError";
-  /** The INI key the problem is about, e.g. "publisher_port"; undefined for file-level problems. */
-  readonly key: string | undefined;
-
-  constructor(key: string | undefined, message: string, options?: { cause?: unknown }) {
-    super(key === undefined ? message : `config key ${key}: ${message}`, options);
-    this.key = key;
-  }
-}
-
-/** The configuration file could not be read or parsed. */
-export class ConfigFileError extends Error {
-  override readonly name = "ConfigFileError";
-  readonly path: string;
-
-  constructor(path: string, detail: string, options?: { cause?: unknown }) {
-    super(`config file ${path}: ${detail}`, options);
-    this.path = path;
-  }
-}
 
 /** ZeroMQ could not bind a socket (port in use, address not on this host, no permission). */
 export class SocketBindError extends Error {
@@ -70,18 +48,5 @@ export class ServerStateError extends Error {
   constructor(state: string, action: string) {
     super(`cannot ${action}: the server is ${state}`);
     this.state = state;
-  }
-}
-
-/** Another osad2-server already runs with this pidfile. */
-export class PidfileError extends Error {
-  override readonly name = "PidfileError";
-  readonly path: string;
-  readonly pid: number | undefined;
-
-  constructor(path: string, detail: string, pid?: number, options?: { cause?: unknown }) {
-    super(`pidfile ${path}: ${detail}`, options);
-    this.path = path;
-    this.pid = pid;
   }
 }

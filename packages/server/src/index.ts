@@ -2,28 +2,28 @@
 // tests is the separate entry @osad2/server/testing.
 export { createServer, DEFAULT_CATCH_UP_DELAY_MS } from "./server.js";
 export {
+  defaultServerConfig,
+  loadServerConfig,
+  normalizeServerConfig,
+  resolveServerConfig,
+} from "./config/load.js";
+export {
+  SERVER_CONFIG,
+  SERVER_CONFIG_SCHEMA,
   DEFAULT_CONFIG_PATH,
   CONFIG_SECTION,
   DATABASE_ENV,
-  defaultServerConfig,
-  normalizeServerConfig,
-  parseConfigText,
-  readConfigFile,
-  resolveServerConfig,
-} from "./config/load.js";
-export { SERVER_CONFIG_SCHEMA, flagName } from "./config/schema.js";
+} from "./config/schema.js";
 export { DEFAULT_UI_PING_TIMEOUT_MS } from "./presence/presence.js";
 export { ZAP_DOMAIN, ZAP_ENDPOINT } from "./transport/zap.js";
-export { createLogger } from "./logger.js";
 export {
-  ConfigError,
-  ConfigFileError,
   SocketBindError,
   CurveUnavailableError,
   UnknownClientError,
   ServerStateError,
-  PidfileError,
 } from "./errors.js";
+// createServer() and the config functions throw the shared base package's ConfigError.
+export { ConfigError } from "@osad2/service-kit";
 // Database layer (the store the server runs on; a real Spacewalk's or a standalone SQLite file).
 export {
   openStore,
@@ -41,8 +41,8 @@ export type {
   ServerState,
   ReloadResult,
 } from "./server.js";
-export type { ServerConfig, ConfigKeySpec } from "./config/schema.js";
-export type { ConfigFileValues, ConfigSources } from "./config/load.js";
+export type { ServerConfig, ServerConfigKey } from "./config/schema.js";
+export type { LoadServerConfigOptions } from "./config/load.js";
 export type {
   ServerEvents,
   ServerEventName,
@@ -53,7 +53,7 @@ export type {
 export type { NotifiedEvent, NotifyResult } from "./dispatch/ports.js";
 export type { HealthReport } from "./telemetry/health.js";
 export type { SocketState } from "./transport/sockets.js";
-export type { LoggerOptions, ServerLogger, Logger } from "./logger.js";
+export type { Logger } from "@osad2/service-kit";
 export type {
   DatabaseKind,
   DueAction,

@@ -10,7 +10,7 @@ import type { NotifyResult } from "./dispatch/ports.js";
 import { DEFAULT_HELLO_GRACE_MS } from "./dispatch/reachability.js";
 import { WakeUps } from "./dispatch/wake-ups.js";
 import { ServerStateError } from "./errors.js";
-import { silentLogger, type Logger } from "./logger.js";
+import { silentLogger, type Logger } from "@osad2/service-kit";
 import { OnlineClients } from "./presence/online-clients.js";
 import {
   DEFAULT_UI_PING_TIMEOUT_MS,

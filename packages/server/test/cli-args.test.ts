@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseCliArgs } from "../src/cli/args.js";
-import { DEFAULT_CONFIG_PATH } from "../src/config/load.js";
+import { DEFAULT_CONFIG_PATH } from "../src/config/schema.js";
 
 const parse = (argv: string[]) => parseCliArgs(argv, "0.1.0");
 
@@ -33,8 +33,8 @@ describe("osad2-server command line", () => {
     [["status", "--config", "/etc/x.cfg"], { command: "status", configPath: "/etc/x.cfg" }],
   ])("%j", (argv, expected) => {
     const result = parse(argv);
-    expect(result.kind).toBe("invocation");
-    if (result.kind === "invocation") expect(result.invocation).toMatchObject(expected);
+    expect(result.kind).toBe("run");
+    if (result.kind === "run") expect(result.command).toMatchObject(expected);
   });
 
   it("has a flag for every config key", () => {

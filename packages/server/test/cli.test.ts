@@ -199,6 +199,15 @@ describe("osad2-server CLI (real child processes, SQLite)", () => {
       database: { ok: true, clientsOnline: 1 },
     });
     expect(client.checkins).toBe(0);
+    // A bad edit is refused as strictly as at start, and the running configuration stays.
+    await writeConfig({ action_poll_interval: 0.2, jabber_server: "old.example.com" });
+    server.process.kill("SIGHUP");
+    await waitFor("reload refused", () =>
+      server.lines.some(
+        (l) => l.includes("reload failed") && l.includes('unknown key \\"jabber_server\\"'),
+      ),
+    );
+    expect(client.checkins).toBe(0);
     await writeConfig({ action_poll_interval: 0.2 });
     server.process.kill("SIGHUP");
     await waitFor("reload applied and the action announced", () => client.checkins >= 1);
@@ -238,11 +247,18 @@ describe("osad2-server CLI (real child processes, SQLite)", () => {
     const result = await runToEnd(["run", "--config", configPath]);
     expect(result.code).toBe(2);
     expect(result.stderr.trim()).toBe(
-      'osad2-server: config key publisher_port: "70000" must be a port number 0-65535',
+      `osad2-server: ${configPath} line 6: publisher_port = "70000" is not a TCP port (1-65535) or 0: write e.g. publisher_port = 5555`,
     );
     const missing = await runToEnd(["run", "--config", path.join(dir, "nope.cfg")]);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/nope\.cfg: does not exist/);
+    expect(missing.stderr).toMatch(/nope\.cfg \(ENOENT\)/);
+    // Strict in every command: an unknown key is an error naming its line, in status too.
+    await writeConfig({ jabber_server: "old.example.com" });
+    for (const command of ["status", "init"]) {
+      const strict = await runToEnd([command, "--config", configPath]);
+      expect(strict.code).toBe(2);
+      expect(strict.stderr).toMatch(/osad_server\.cfg line \d+: unknown key "jabber_server"/);
+    }
     const usage = await runToEnd(["run", "--bogus"]);
     expect(usage.code).toBe(2);
   });

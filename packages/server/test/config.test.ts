@@ -1,17 +1,20 @@
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { ConfigError, flagName, parseIni } from "@osad2/service-kit";
+import { tempDir } from "@osad2/test-helpers";
 import { describe, expect, it } from "vitest";
-import { SERVER_CONFIG_FIELDS, SERVER_CONFIG_SCHEMA, flagName } from "../src/config/schema.js";
-import { changedFields } from "../src/config/reload.js";
 import {
   defaultServerConfig,
+  loadServerConfig,
   normalizeServerConfig,
-  parseConfigText,
-  readConfigFile,
   resolveServerConfig,
 } from "../src/config/load.js";
-import { ConfigError, ConfigFileError } from "../src/errors.js";
+import { planReload } from "../src/config/reload.js";
+import { SERVER_CONFIG_SCHEMA } from "../src/config/schema.js";
+
+/** A `[main]` file as the strict reader parses it. */
+const file = (lines: string[], at = "/etc/x.cfg") => parseIni(`${lines.join("\n")}\n`, at);
 
 describe("server configuration", () => {
   it("has the seed's keys and defaults plus osad2's", () => {
@@ -35,8 +38,8 @@ describe("server configuration", () => {
       metricsBind: "127.0.0.1",
     });
     expect(defaults.publicHost).toBe(os.hostname());
-    const keys = SERVER_CONFIG_FIELDS.map((f) => SERVER_CONFIG_SCHEMA[f].key);
-    for (const seedKey of [
+    const keys = Object.keys(SERVER_CONFIG_SCHEMA);
+    const seedKeys = [
       "bind",
       "publisher_port",
       "listener_port",
@@ -47,29 +50,28 @@ describe("server configuration", () => {
       "log_file",
       "debug",
       "pidfile",
-    ]) {
-      expect(keys).toContain(seedKey);
-    }
+    ];
+    for (const seedKey of seedKeys) expect(keys).toContain(seedKey);
+    // The schema says which keys are the seed's, for the README table.
+    expect(
+      Object.entries(SERVER_CONFIG_SCHEMA)
+        .filter(([, spec]) => spec.seed)
+        .map(([key]) => key)
+        .sort(),
+    ).toEqual([...seedKeys].sort());
     expect(flagName("action_poll_interval")).toBe("--action-poll-interval");
   });
 
-  it("reads a seed-style [main] section and reports unknown keys", () => {
-    const { values, unknownKeys } = parseConfigText(
-      [
-        "[main]",
-        "bind = 127.0.0.1",
-        "publisher_port = 6555",
-        "ping_interval = 0.2",
-        "debug = 1",
-        "renotify_picked_up = true",
-        "jabber_server = old.example.com",
-        "[other]",
-        "ignored = 1",
-      ].join("\n"),
-      "/etc/x.cfg",
-    );
-    expect(unknownKeys).toEqual(["jabber_server"]);
-    const config = resolveServerConfig({ file: values });
+  it("reads a seed-style [main] section; unknown keys and other sections are errors naming file and line", () => {
+    const seedStyle = [
+      "[main]",
+      "bind = 127.0.0.1",
+      "publisher_port = 6555",
+      "ping_interval = 0.2",
+      "debug = 1",
+      "renotify_picked_up = true",
+    ];
+    const config = resolveServerConfig({ document: file(seedStyle) });
     expect(config).toMatchObject({
       bind: "127.0.0.1",
       publisherPort: 6555,
@@ -77,78 +79,113 @@ describe("server configuration", () => {
       debug: true,
       renotifyPickedUp: true,
     });
+    const unknownKey = caught(() =>
+      resolveServerConfig({ document: file([...seedStyle, "jabber_server = old.example.com"]) }),
+    );
+    expect(unknownKey).toMatchObject({ path: "/etc/x.cfg", line: 7, key: "jabber_server" });
+    expect(unknownKey.message).toMatch(
+      /^\/etc\/x\.cfg line 7: unknown key "jabber_server" in \[main\]/,
+    );
+    const otherSection = caught(() =>
+      resolveServerConfig({ document: file([...seedStyle, "[other]", "ignored = 1"]) }),
+    );
+    expect(otherSection).toMatchObject({ path: "/etc/x.cfg", line: 7 });
+    expect(otherSection.message).toMatch(/unknown section \[other\]/);
+    expect(caught(() => file(["[main", "bind = *"])).message).toMatch(/\/etc\/x\.cfg line 1/);
   });
 
   it("layers file < OSAD2_DATABASE < flags", () => {
-    const file = { database: "sqlite:/from/file.db", checkin_count: "10" };
-    expect(resolveServerConfig({ file }).database).toBe("sqlite:/from/file.db");
+    const document = file(["[main]", "database = sqlite:/from/file.db", "checkin_count = 10"]);
+    expect(resolveServerConfig({ document }).database).toBe("sqlite:/from/file.db");
     const env = { OSAD2_DATABASE: "postgres://u@h:5432/env" };
-    expect(resolveServerConfig({ file, env }).database).toBe("postgres://u@h:5432/env");
+    expect(resolveServerConfig({ document, env }).database).toBe("postgres://u@h:5432/env");
     const flags = { database: "sqlite::memory:", checkin_count: "0" };
-    expect(resolveServerConfig({ file, env, flags })).toMatchObject({
+    expect(resolveServerConfig({ document, env, flags })).toMatchObject({
       database: "sqlite::memory:",
       checkinCount: 0,
     });
   });
 
   it.each([
-    ["publisher_port", "70000", /publisher_port: "70000" must be a port number 0-65535/],
-    ["publisher_port", "55x", /publisher_port: "55x" is not a number/],
-    ["ping_interval", "0", /ping_interval: "0" must be a number of seconds/],
+    ["publisher_port", "70000", /publisher_port = "70000" is not a TCP port \(1-65535\) or 0/],
+    ["publisher_port", "55x", /publisher_port = "55x" is not a TCP port/],
+    ["ping_interval", "0", /ping_interval = "0" is not a number of seconds from 0\.01/],
     ["ping_interval", "-1", /ping_interval/],
-    ["checkin_count", "1.5", /checkin_count: "1.5" must be a whole number between 0/],
-    ["missed_pings", "0", /missed_pings: "0" must be a whole number between 1/],
-    ["debug", "maybe", /debug: "maybe" must be 0 or 1/],
-    ["database", "mysql://x", /database: "mysql:\/\/x" must look like sqlite:/],
-    ["bind", "", /bind: "" must be a non-empty string/],
-  ])("rejects %s = %j naming the key", (key, raw, message) => {
-    let caught: unknown;
-    try {
-      resolveServerConfig({ file: { [key]: raw } });
-    } catch (error) {
-      caught = error;
-    }
-    expect(caught).toBeInstanceOf(ConfigError);
-    expect((caught as ConfigError).key).toBe(key);
-    expect((caught as Error).message).toMatch(message);
+    ["checkin_count", "1.5", /checkin_count = "1\.5" is not a whole number from 0/],
+    ["missed_pings", "0", /missed_pings = "0" is not a whole number from 1/],
+    ["debug", "maybe", /debug = "maybe" is not 0 or 1/],
+    ["database", "mysql://x", /database = "mysql:\/\/x" is not sqlite:/],
+    ["bind", "", /bind = "" is not \* or an IP address or host name/],
+  ])("rejects %s = %j naming file, line and key", (key, raw, message) => {
+    const error = caught(() =>
+      resolveServerConfig({ document: file(["[main]", "# a comment", `${key} = ${raw}`]) }),
+    );
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error).toMatchObject({ key, path: "/etc/x.cfg", line: 3 });
+    expect(error.message).toMatch(/^\/etc\/x\.cfg line 3: /);
+    expect(error.message).toMatch(message);
   });
 
   it("checks combinations and library values", () => {
-    expect(() => normalizeServerConfig({ tlsCert: "/c.pem" })).toThrow(
-      /tls_key: tls_cert and tls_key must be set together/,
-    );
+    expect(caught(() => normalizeServerConfig({ tlsCert: "/c.pem" }))).toMatchObject({
+      key: "tls_key",
+      message: expect.stringMatching(/tls_cert and tls_key must be set together/),
+    });
     expect(() => normalizeServerConfig({ publisherPort: 6000, listenerPort: 6000 })).toThrow(
-      /listener_port: must differ/,
+      /listener_port must differ/,
     );
+    // In a file, a rule across keys names the line of the key to fix.
+    expect(
+      caught(() =>
+        resolveServerConfig({
+          document: file(["[main]", "publisher_port = 6000", "listener_port = 6000"]),
+        }),
+      ),
+    ).toMatchObject({ key: "listener_port", line: 3, path: "/etc/x.cfg" });
     expect(() => normalizeServerConfig({ pingInterval: Number.NaN })).toThrow(/ping_interval/);
     expect(() => normalizeServerConfig({ nonsense: 1 } as never)).toThrow(
-      /unknown server option "nonsense"/,
+      /unknown osad2-server option "nonsense"/,
     );
     expect(() => resolveServerConfig({ flags: { nonsense: "1" } })).toThrow(
-      /nonsense: is not an osad2-server setting/,
+      /--nonsense is not an osad2-server setting/,
     );
     const config = normalizeServerConfig({ publisherPort: 0, listenerPort: 0, checkinCount: 0 });
     expect(config.checkinCount).toBe(0);
     expect(
-      changedFields(defaultServerConfig(), { ...defaultServerConfig(), missedPings: 5 }),
-    ).toEqual(["missedPings"]);
+      planReload(defaultServerConfig(), { ...defaultServerConfig(), missedPings: 5 }),
+    ).toMatchObject({ applied: ["missedPings"], restartNeeded: [] });
   });
 
   it("reads files: the default path may be missing, a named one may not", async () => {
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "osad2-cfg-"));
+    const dir = await tempDir("osad2-cfg-");
     try {
-      const missing = path.join(dir, "missing.cfg");
-      await expect(readConfigFile(missing, false)).resolves.toEqual({
-        values: {},
-        unknownKeys: [],
-      });
-      await expect(readConfigFile(missing, true)).rejects.toThrow(ConfigFileError);
-      await expect(readConfigFile(missing, true)).rejects.toThrow(/missing\.cfg: does not exist/);
-      const file = path.join(dir, "osad_server.cfg");
-      await fs.writeFile(file, "[main]\nlistener_port = 7556\n");
-      expect((await readConfigFile(file, true)).values).toEqual({ listener_port: "7556" });
+      const missing = path.join(dir.path, "missing.cfg");
+      await expect(loadServerConfig({ path: missing, required: false })).resolves.toEqual(
+        defaultServerConfig(),
+      );
+      const error = await loadServerConfig({ path: missing, required: true }).catch(
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error).toMatchObject({ path: missing });
+      expect((error as Error).message).toMatch(/missing\.cfg \(ENOENT\)/);
+      const named = path.join(dir.path, "osad_server.cfg");
+      await fs.writeFile(named, "[main]\nlistener_port = 7556\n");
+      expect((await loadServerConfig({ path: named })).listenerPort).toBe(7556);
+      await fs.writeFile(named, "[main]\nlistener_port = 7556\nlistener_port = 7557\n");
+      await expect(loadServerConfig({ path: named })).rejects.toThrow(/osad_server\.cfg line 3/);
     } finally {
-      await fs.rm(dir, { recursive: true, force: true });
+      await dir.remove();
     }
   });
 });
+
+function caught(work: () => unknown): ConfigError {
+  try {
+    work();
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error("expected a ConfigError");
+}

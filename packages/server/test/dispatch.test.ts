@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Notifier, type NotifierSettings } from "../src/dispatch/notifier.js";
 import { Reachability } from "../src/dispatch/reachability.js";
 import { UnknownClientError } from "../src/errors.js";
-import { silentLogger } from "../src/logger.js";
+import { silentLogger } from "@osad2/service-kit";
 import { OnlineClients } from "../src/presence/online-clients.js";
 import { FakeDispatchReport, FakeDispatchStore, FakePublisher, dueAction } from "./fakes.js";
 

@@ -13,7 +13,7 @@ describe("published package", () => {
     for (const name of [
       "createServer",
       "resolveServerConfig",
-      "readConfigFile",
+      "loadServerConfig",
       "SERVER_CONFIG_SCHEMA",
       "openStore",
       "signSystemId",

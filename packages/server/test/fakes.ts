@@ -3,9 +3,9 @@
 import { Writable } from "node:stream";
 import pino from "pino";
 import { decodePublisherMessage, type PublisherMessage } from "@osad2/protocol";
+import type { Logger } from "@osad2/service-kit";
 import type { DueAction, PushClient } from "../src/db/types.js";
 import type { DispatchReport, DispatchStore, NotifiedEvent } from "../src/dispatch/ports.js";
-import type { Logger } from "../src/logger.js";
 import type { PresenceReport, PresenceSink, PresenceStore } from "../src/presence/ports.js";
 import type { Publisher } from "../src/transport/ports.js";
 

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import type { DueAction } from "../src/db/types.js";
 import { NotificationBook } from "../src/dispatch/notification-book.js";
 import { LogRateLimiter } from "../src/telemetry/log-rate-limiter.js";
-import { backoffDelay } from "../src/backoff.js";
+import { backoffDelay } from "@osad2/service-kit";
 
 const due = (serverId: number, actionId: number, clientName = `c${serverId}`): DueAction => ({
   serverId,

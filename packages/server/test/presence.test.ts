@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { silentLogger } from "../src/logger.js";
+import { silentLogger } from "@osad2/service-kit";
 import { OnlineClients } from "../src/presence/online-clients.js";
 import { Presence, type PresenceSettings } from "../src/presence/presence.js";
 import { FakePresenceReport, FakePresenceSink, FakePresenceStore, FakePublisher } from "./fakes.js";

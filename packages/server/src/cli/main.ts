@@ -1,28 +1,25 @@
+import { EXIT_OK, printParseExit, runCli } from "@osad2/service-kit";
 import packageJson from "../../package.json" with { type: "json" };
 import { DatabaseConfigError } from "../db/index.js";
-import { ConfigError, ConfigFileError } from "../errors.js";
 import { parseCliArgs } from "./args.js";
 import { initCommand } from "./commands/init.js";
 import { runCommand } from "./commands/run.js";
 import { statusCommand } from "./commands/status.js";
 
-/** Exit codes of `run` and `init` (`status` uses 0/1/3, see STATUS_EXIT). */
-export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
-
-/** Runs one command; resolves with its exit code. Errors of the configuration are usage errors. */
+/**
+ * Runs one command and resolves with its exit code: `run` and `init` 0 ok, 1 run-time
+ * failure, 2 bad configuration or usage; `status` 0 healthy, 1 unhealthy, 3 not running.
+ */
 async function dispatch(argv: readonly string[]): Promise<number> {
   const parsed = parseCliArgs(argv, packageJson.version);
-  if (parsed.kind === "exit") {
-    (parsed.code === 0 ? process.stdout : process.stderr).write(parsed.output);
-    return parsed.code;
-  }
-  const { invocation } = parsed;
+  if (parsed.kind === "exit") return printParseExit(parsed);
+  const invocation = parsed.command;
   switch (invocation.command) {
     case "run":
       return runCommand(invocation);
     case "init":
       process.stdout.write(`${JSON.stringify(await initCommand(invocation), null, 2)}\n`);
-      return EXIT.ok;
+      return EXIT_OK;
     case "status": {
       const { report, exitCode } = await statusCommand(invocation);
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
@@ -32,18 +29,7 @@ async function dispatch(argv: readonly string[]): Promise<number> {
 }
 
 /** The osad2-server binary: parse, run one command, print one line on failure, exit with a code. */
-export function main(argv: readonly string[]): void {
-  dispatch(argv).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      const usage =
-        error instanceof ConfigError ||
-        error instanceof ConfigFileError ||
-        error instanceof DatabaseConfigError;
-      process.stderr.write(
-        `osad2-server: ${error instanceof Error ? error.message : String(error)}\n`,
-      );
-      process.exit(usage ? EXIT.usage : EXIT.failure);
-    },
-  );
+export function main(argv: readonly string[]): Promise<void> {
+  // A bad `database` URL is a configuration error like any other (exit 2).
+  return runCli(dispatch, { program: "osad2-server", usageErrors: [DatabaseConfigError] }, argv);
 }

@@ -1,145 +1,84 @@
-import { readFile } from "node:fs/promises";
-import { decode } from "ini";
 import {
-  FIELD_BY_INI_KEY,
-  SERVER_CONFIG_FIELDS,
-  SERVER_CONFIG_SCHEMA,
+  ConfigError,
+  defaultConfig,
+  loadConfig,
+  locationPrefix,
+  normalizeConfig,
+  resolveConfig,
+  type ConfigSources,
+  type IniDocument,
+} from "@osad2/service-kit";
+import {
+  CONFIG_SECTION,
+  SERVER_CONFIG,
   type ServerConfig,
+  type ServerConfigKey,
 } from "./schema.js";
-import { ConfigError, ConfigFileError } from "../errors.js";
-
-/** Where `osad2-server` looks for its configuration when `--config` is not given. */
-export const DEFAULT_CONFIG_PATH = "/etc/rhn/osad2-server/osad_server.cfg";
-/** The INI section holding every key (the seed's). */
-export const CONFIG_SECTION = "main";
-/** Environment variable that overrides `database` from the file (a flag still wins). */
-export const DATABASE_ENV = "OSAD2_DATABASE";
-
-/** Raw `[main]` values of a config file, by INI key. */
-export interface ConfigFileValues {
-  readonly values: Readonly<Record<string, string>>;
-  /** Keys osad2 does not know (kept from old seed files or typos); the CLI warns about them. */
-  readonly unknownKeys: readonly string[];
-}
 
 /** Every field at its documented default. */
 export function defaultServerConfig(): ServerConfig {
-  const config: Record<string, unknown> = {};
-  for (const field of SERVER_CONFIG_FIELDS)
-    config[field] = SERVER_CONFIG_SCHEMA[field].defaultValue();
-  return config as unknown as ServerConfig;
+  return defaultConfig(SERVER_CONFIG);
 }
 
 /**
  * Merges library-supplied values over the defaults and validates every field.
- * Throws ConfigError naming the INI key of the first bad value.
+ * @throws {ConfigError} naming the INI key of the first bad value.
  */
 export function normalizeServerConfig(input: Partial<ServerConfig> = {}): ServerConfig {
-  const config: Record<string, unknown> = { ...defaultServerConfig() };
-  for (const [field, value] of Object.entries(input)) {
-    if (value === undefined) continue;
-    const schema = SERVER_CONFIG_SCHEMA[field as keyof ServerConfig] as
-      (typeof SERVER_CONFIG_SCHEMA)[keyof ServerConfig] | undefined;
-    if (schema === undefined)
-      throw new ConfigError(undefined, `unknown server option ${JSON.stringify(field)}`);
-    const problem = schema.check(value);
-    if (problem !== undefined)
-      throw new ConfigError(schema.key, `${JSON.stringify(value)} ${problem}`);
-    config[field] = value;
-  }
-  return checkCombination(config as unknown as ServerConfig);
-}
-
-function checkCombination(config: ServerConfig): ServerConfig {
-  if ((config.tlsCert === "") !== (config.tlsKey === "")) {
-    throw new ConfigError(
-      config.tlsCert === "" ? "tls_cert" : "tls_key",
-      "tls_cert and tls_key must be set together",
-    );
-  }
-  if (config.publisherPort !== 0 && config.publisherPort === config.listenerPort) {
-    throw new ConfigError(
-      "listener_port",
-      `must differ from publisher_port (both are ${config.listenerPort})`,
-    );
-  }
-  return config;
-}
-
-/** Parses the text of an INI file; only `[main]` is read. */
-export function parseConfigText(text: string, path: string): ConfigFileValues {
-  let parsed: Record<string, unknown>;
-  try {
-    parsed = decode(text) as Record<string, unknown>;
-  } catch (cause) {
-    throw new ConfigFileError(path, "is not a valid INI file", { cause });
-  }
-  const section = parsed[CONFIG_SECTION];
-  if (section === undefined) return { values: {}, unknownKeys: [] };
-  if (typeof section !== "object" || section === null) {
-    throw new ConfigFileError(path, `[${CONFIG_SECTION}] must be a section`);
-  }
-  const values: Record<string, string> = {};
-  const unknownKeys: string[] = [];
-  for (const [key, value] of Object.entries(section as Record<string, unknown>)) {
-    if (!FIELD_BY_INI_KEY.has(key)) {
-      unknownKeys.push(key);
-      continue;
-    }
-    // `ini` turns true/false into booleans and repeated keys into arrays; the schema parses text.
-    if (Array.isArray(value) || (typeof value === "object" && value !== null)) {
-      throw new ConfigError(key, "must be a single value");
-    }
-    values[key] = value === null ? "" : String(value);
-  }
-  return { values, unknownKeys };
+  return checkCombination(normalizeConfig(SERVER_CONFIG, input), undefined);
 }
 
 /**
- * Reads a config file. A missing file is an error only when `required` (the user named it
- * with --config); the default path may be absent, then every key has its default.
+ * Builds and validates the configuration from its sources (pure): defaults < file <
+ * environment `OSAD2_DATABASE` (for `database`) < flags.
+ * @throws {ConfigError} naming file, line and key.
  */
-export async function readConfigFile(path: string, required: boolean): Promise<ConfigFileValues> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" && !required) return { values: {}, unknownKeys: [] };
-    throw new ConfigFileError(
-      path,
-      code === "ENOENT" ? "does not exist" : `cannot be read (${code ?? "error"})`,
-      {
-        cause,
-      },
+export function resolveServerConfig(sources: ConfigSources): ServerConfig {
+  return checkCombination(resolveConfig(SERVER_CONFIG, sources), sources.document);
+}
+
+/** Options of {@link loadServerConfig}. */
+export interface LoadServerConfigOptions {
+  readonly path: string;
+  /** Whether a missing file is an error (it was named with --config). Default true. */
+  readonly required?: boolean;
+  /** Raw command-line values by INI key. */
+  readonly flags?: Readonly<Record<string, string | undefined>>;
+  /** Environment; only OSAD2_DATABASE is read. Default none. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * Reads the config file (strict INI: unknown keys, sections other than `[main]`, malformed
+ * lines and bad values are errors naming file, line and key), then environment and flags.
+ */
+export async function loadServerConfig(options: LoadServerConfigOptions): Promise<ServerConfig> {
+  const { values, document } = await loadConfig(SERVER_CONFIG, options);
+  return checkCombination(values, document);
+}
+
+/** Rules across keys, reported at the line of the key to fix when it came from the file. */
+function checkCombination(config: ServerConfig, document: IniDocument | undefined): ServerConfig {
+  const problem = (key: ServerConfigKey, message: string): ConfigError => {
+    const line = document?.sections.get(CONFIG_SECTION)?.get(key)?.line;
+    const where = document === undefined ? "" : locationPrefix(document.path, line);
+    return new ConfigError(`${where}${message}`, {
+      key,
+      ...(document === undefined ? {} : { path: document.path }),
+      ...(line === undefined ? {} : { line }),
+    });
+  };
+  if ((config.tlsCert === "") !== (config.tlsKey === "")) {
+    throw problem(
+      config.tlsCert === "" ? "tls_cert" : "tls_key",
+      "tls_cert and tls_key must be set together: set both for HTTPS, or neither",
     );
   }
-  return parseConfigText(text, path);
-}
-
-/** The layers of a configuration, lowest precedence first: defaults, file, environment, flags. */
-export interface ConfigSources {
-  /** Raw file values by INI key. */
-  readonly file?: Readonly<Record<string, string>>;
-  /** Process environment; only {@link DATABASE_ENV} is read. */
-  readonly env?: Readonly<Record<string, string | undefined>>;
-  /** Raw command-line values by INI key (`publisher_port`, not `--publisher-port`). */
-  readonly flags?: Readonly<Record<string, string | undefined>>;
-}
-
-/** Builds and validates the configuration from text sources; throws ConfigError naming the key. */
-export function resolveServerConfig(sources: ConfigSources): ServerConfig {
-  const raw: Record<string, string> = { ...sources.file };
-  const envDatabase = sources.env?.[DATABASE_ENV];
-  if (envDatabase !== undefined && envDatabase !== "") raw.database = envDatabase;
-  for (const [key, value] of Object.entries(sources.flags ?? {})) {
-    if (value !== undefined) raw[key] = value;
+  if (config.publisherPort !== 0 && config.publisherPort === config.listenerPort) {
+    throw problem(
+      "listener_port",
+      `listener_port must differ from publisher_port (both are ${config.listenerPort})`,
+    );
   }
-  const config: Record<string, unknown> = { ...defaultServerConfig() };
-  for (const [key, text] of Object.entries(raw)) {
-    const field = FIELD_BY_INI_KEY.get(key);
-    if (field === undefined) throw new ConfigError(key, "is not an osad2-server setting");
-    config[field] = SERVER_CONFIG_SCHEMA[field].parse(text);
-  }
-  return checkCombination(config as unknown as ServerConfig);
+  return config;
 }

@@ -1,4 +1,5 @@
-import { SERVER_CONFIG_FIELDS, type ServerConfig } from "./schema.js";
+import { changedFields } from "@osad2/service-kit";
+import { SERVER_CONFIG, type ServerConfig } from "./schema.js";
 
 /** Settings a running server can take over on reload (SIGHUP); the rest need a restart. */
 export const RELOADABLE_FIELDS: ReadonlySet<keyof ServerConfig> = new Set<keyof ServerConfig>([
@@ -11,11 +12,6 @@ export const RELOADABLE_FIELDS: ReadonlySet<keyof ServerConfig> = new Set<keyof 
   "missedPings",
 ]);
 
-/** The fields whose values differ between two configurations. */
-export function changedFields(before: ServerConfig, after: ServerConfig): (keyof ServerConfig)[] {
-  return SERVER_CONFIG_FIELDS.filter((field) => before[field] !== after[field]);
-}
-
 /** What a reload changes: the configuration to run with now, and what waits for a restart. */
 export interface ReloadPlan {
   /** `current` with the reloadable changes of `next` taken over. */
@@ -26,7 +22,7 @@ export interface ReloadPlan {
 
 /** Splits the differences between the running and a new configuration. */
 export function planReload(current: ServerConfig, next: ServerConfig): ReloadPlan {
-  const changed = changedFields(current, next);
+  const changed = changedFields(SERVER_CONFIG, current, next);
   const applied = changed.filter((field) => RELOADABLE_FIELDS.has(field));
   const restartNeeded = changed.filter((field) => !RELOADABLE_FIELDS.has(field));
   const merged: Record<string, unknown> = { ...current };

@@ -1,8 +1,8 @@
 import { assertClientName, encodeCheckin } from "@osad2/protocol";
-import { backoffDelay } from "../backoff.js";
+import { backoffDelay } from "@osad2/service-kit";
 import type { DueAction } from "../db/types.js";
 import { UnknownClientError } from "../errors.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "@osad2/service-kit";
 import type { OnlineView, PresenceSink } from "../presence/ports.js";
 import type { Publisher } from "../transport/ports.js";
 import { NotificationBook, type Publication } from "./notification-book.js";

@@ -1,6 +1,6 @@
-import { backoffDelay } from "../backoff.js";
+import { backoffDelay } from "@osad2/service-kit";
 import type { WakeUpConnectionEvent, WakeUpHandler } from "../db/types.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "@osad2/service-kit";
 
 /** The store's database wake-ups (PostgreSQL NOTIFY). */
 export interface WakeUpSource {

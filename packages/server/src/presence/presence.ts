@@ -1,5 +1,5 @@
 import { encodePing, newPingToken, type ClientHello } from "@osad2/protocol";
-import type { Logger } from "../logger.js";
+import type { Logger } from "@osad2/service-kit";
 import type { Publisher } from "../transport/ports.js";
 import type { ClientMessageHandler } from "../transport/router-loop.js";
 import type { OnlineClients } from "./online-clients.js";

@@ -1,7 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { isUnavailable } from "../db/connection.js";
-import { ConfigError } from "../errors.js";
-import type { Logger } from "../logger.js";
+import { ConfigError, describeSystemError, type Logger } from "@osad2/service-kit";
 import { startXmlRpcServer } from "../xmlrpc/server.js";
 import type { RegistrationStore } from "./store.js";
 import { registrationMethods } from "./xmlrpc-methods.js";
@@ -36,8 +35,8 @@ async function readPem(path: string, key: "tls_cert" | "tls_key"): Promise<strin
     return await readFile(path, "utf8");
   } catch (cause) {
     throw new ConfigError(
-      key,
-      `cannot read ${path} (${(cause as NodeJS.ErrnoException).code ?? "error"})`,
+      `${key} ${path}: cannot be read (${describeSystemError(cause)}): fix ${key} or the file's permissions`,
+      { key, path },
       { cause },
     );
   }

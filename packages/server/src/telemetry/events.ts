@@ -1,5 +1,5 @@
 import type { NotifiedEvent } from "../dispatch/ports.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "@osad2/service-kit";
 
 /** A client handshake the server refused. */
 export interface AuthFailureEvent {

@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Logger } from "../logger.js";
+import type { Logger } from "@osad2/service-kit";
 import type { HealthSource } from "./health.js";
 import type { ServerMetrics } from "./metrics.js";
 

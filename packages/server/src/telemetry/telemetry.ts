@@ -1,7 +1,7 @@
 import type { DueAction } from "../db/types.js";
 import type { DispatchReport, NotifiedEvent } from "../dispatch/ports.js";
 import type { WakeUpReport } from "../dispatch/wake-ups.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "@osad2/service-kit";
 import type { PresenceReport } from "../presence/ports.js";
 import type { HandshakeReport } from "../transport/ports.js";
 import type { InboundReport } from "../transport/router-loop.js";

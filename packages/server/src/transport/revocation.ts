@@ -1,5 +1,5 @@
 import type { KeyStoreChange } from "@osad2/keys";
-import type { Logger } from "../logger.js";
+import type { Logger } from "@osad2/service-kit";
 
 /** Default of {@link RevocationOptions.debounceMs}. */
 export const DEFAULT_REVOCATION_DEBOUNCE_MS = 200;

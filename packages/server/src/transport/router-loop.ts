@@ -4,8 +4,8 @@ import {
   ProtocolError,
   type ClientHello,
 } from "@osad2/protocol";
-import { backoffDelay } from "../backoff.js";
-import type { Logger } from "../logger.js";
+import { backoffDelay } from "@osad2/service-kit";
+import type { Logger } from "@osad2/service-kit";
 import type { InboundSource } from "./ports.js";
 
 /** First restart delay after the ROUTER loop failed; doubles up to {@link ROUTER_RESTART_MAX_MS}. */
@@ -101,7 +101,10 @@ export class RouterLoop {
       } catch (error) {
         if (this.stopping) return;
         failures += 1;
-        const retryInMs = backoffDelay(failures, ROUTER_RESTART_MIN_MS, ROUTER_RESTART_MAX_MS);
+        const retryInMs = backoffDelay(failures, {
+          minMs: ROUTER_RESTART_MIN_MS,
+          maxMs: ROUTER_RESTART_MAX_MS,
+        });
         this.failure = error instanceof Error ? error.message : String(error);
         this.options.logger.error(
           { err: error, retryInMs, failures },

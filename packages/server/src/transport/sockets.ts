@@ -2,7 +2,7 @@ import * as zmq from "zeromq";
 import { SOCKET_DEFAULTS } from "@osad2/protocol";
 import type { KeyPair } from "@osad2/keys";
 import { SocketBindError } from "../errors.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "@osad2/service-kit";
 import type { HandshakeReport, InboundSource, Publisher } from "./ports.js";
 import { ZAP_DOMAIN } from "./zap.js";
 

@@ -1,6 +1,6 @@
 import * as zmq from "zeromq";
 import { z85Encode } from "@osad2/keys";
-import type { Logger } from "../logger.js";
+import type { Logger } from "@osad2/service-kit";
 
 /** The ZAP endpoint libzmq sends authentication requests to (RFC 27). */
 export const ZAP_ENDPOINT = "inproc://zeromq.zap.01";

@@ -1,6 +1,6 @@
 import { createServerKeyPair, KeyExistsError, readPublicKey, certificateLayout } from "@osad2/keys";
-import type { CliInvocation } from "../args.js";
 import { openStore, redact } from "../../db/index.js";
+import type { CliInvocation } from "../args.js";
 import { loadCliConfig } from "./load-config.js";
 
 /** What `osad2-server init` did (printed as JSON). */
@@ -19,7 +19,7 @@ export interface InitReport {
 
 /** `osad2-server init`: migrate the standalone schema (never alters Spacewalk's) and create server keys if missing. */
 export async function initCommand(invocation: CliInvocation): Promise<InitReport> {
-  const { config } = await loadCliConfig(invocation);
+  const config = await loadCliConfig(invocation);
   const store = await openStore(
     config.database,
     config.databaseSchema === "" ? {} : { schema: config.databaseSchema },

@@ -1,22 +1,29 @@
-import type { CliInvocation } from "../args.js";
-import { createLogger } from "../../logger.js";
-import { acquirePidfile } from "../pidfile.js";
+import { acquirePidfile, createLogger, EXIT_FAILURE, EXIT_OK } from "@osad2/service-kit";
 import { createServer } from "../../server.js";
+import type { CliInvocation } from "../args.js";
 import { loadCliConfig } from "./load-config.js";
+
+/** The program name: the logger's `name` and what the pidfile check looks for. */
+const PROGRAM = "osad2-server";
 
 /**
  * `osad2-server run`: runs in the foreground until SIGTERM/SIGINT (drain, exit 0); SIGHUP
  * re-reads the config file and the key store and reopens the log file. Resolves with the exit code.
  */
 export async function runCommand(invocation: CliInvocation): Promise<number> {
-  const { config, unknownKeys } = await loadCliConfig(invocation);
-  const log = createLogger({ file: config.logFile, debug: config.debug });
+  const config = await loadCliConfig(invocation);
+  // Buffered: flushed before every exit below.
+  const log = createLogger({
+    name: PROGRAM,
+    file: config.logFile,
+    debug: config.debug,
+    buffered: true,
+  });
   const logger = log.logger;
-  if (unknownKeys.length > 0) {
-    logger.warn({ keys: unknownKeys, file: invocation.configPath }, "ignoring unknown config keys");
-  }
   const releasePidfile =
-    config.pidfile === "" ? async () => undefined : await acquirePidfile(config.pidfile);
+    config.pidfile === ""
+      ? async () => undefined
+      : await acquirePidfile(config.pidfile, { program: PROGRAM });
   const server = createServer(config, { logger });
   try {
     await server.start();
@@ -26,13 +33,16 @@ export async function runCommand(invocation: CliInvocation): Promise<number> {
     throw error;
   }
   return new Promise<number>((resolve) => {
+    const exit = (code: number): void => {
+      log.flush();
+      resolve(code);
+    };
     let stopping = false;
     const stop = (signal: NodeJS.Signals): void => {
       if (stopping) {
         // A second signal while draining: the operator wants out now.
         logger.warn({ signal }, "second signal while stopping; exiting at once");
-        log.flush();
-        resolve(1);
+        exit(EXIT_FAILURE);
         return;
       }
       stopping = true;
@@ -41,20 +51,20 @@ export async function runCommand(invocation: CliInvocation): Promise<number> {
         .stop()
         .then(releasePidfile)
         .then(
-          () => resolve(0),
+          () => exit(EXIT_OK),
           (error: unknown) => {
             logger.error({ err: error }, "error while stopping");
-            resolve(1);
+            exit(EXIT_FAILURE);
           },
-        )
-        .finally(() => log.flush());
+        );
     };
     process.on("SIGTERM", stop);
     process.on("SIGINT", stop);
     process.on("SIGHUP", () => {
       log.reopen();
+      // The file is read as strictly as at start: a bad edit keeps the running configuration.
       loadCliConfig(invocation)
-        .then(({ config: next }) => server.reload(next))
+        .then((next) => server.reload(next))
         .catch((error: unknown) =>
           logger.error({ err: error }, "reload failed; keeping the running configuration"),
         );

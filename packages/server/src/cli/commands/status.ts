@@ -1,8 +1,8 @@
 import { KeyStore } from "@osad2/keys";
-import type { CliInvocation } from "../args.js";
+import { describeError, pidfileProcess, STATUS_EXIT } from "@osad2/service-kit";
 import { openStore, redact } from "../../db/index.js";
 import { probe, type HealthReport } from "../../telemetry/health.js";
-import { pidfileProcess } from "../pidfile.js";
+import type { CliInvocation } from "../args.js";
 import { loadCliConfig } from "./load-config.js";
 
 /** What `osad2-server status` prints (JSON). */
@@ -23,9 +23,6 @@ export interface StatusReport {
     { readonly allowed: number; readonly revoked: number } | { readonly error: string };
 }
 
-/** Exit codes of `status`, as LSB init scripts use them. */
-export const STATUS_EXIT = { healthy: 0, unhealthy: 1, notRunning: 3 } as const;
-
 async function fetchHealth(host: string, port: number): Promise<HealthReport | null> {
   const target =
     host === "*" || host === "0.0.0.0" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
@@ -43,11 +40,11 @@ async function fetchHealth(host: string, port: number): Promise<HealthReport | n
 export async function statusCommand(
   invocation: CliInvocation,
 ): Promise<{ report: StatusReport; exitCode: number }> {
-  const { config } = await loadCliConfig(invocation);
+  const config = await loadCliConfig(invocation);
   const pid =
     config.pidfile === ""
       ? { pid: undefined, running: false }
-      : await pidfileProcess(config.pidfile);
+      : await pidfileProcess(config.pidfile, { program: "osad2-server" });
   const health =
     config.metricsPort === 0 ? null : await fetchHealth(config.metricsBind, config.metricsPort);
 
@@ -70,7 +67,7 @@ export async function statusCommand(
       await store.close();
     }
   } catch (error) {
-    database = { ...database, error: (error as Error).message };
+    database = { ...database, error: describeError(error) };
   }
 
   let keys: StatusReport["keys"];
@@ -79,7 +76,7 @@ export async function statusCommand(
     keys = { allowed: store.list().length, revoked: store.listRevoked().length };
     await store.close();
   } catch (error) {
-    keys = { error: (error as Error).message };
+    keys = { error: describeError(error) };
   }
 
   const running = pid.running || health !== null;
