@@ -1,7 +1,7 @@
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { ConfigError, flagName, parseIni } from "@osad2/service-kit";
+import { ConfigError, configDocsTable, flagName, parseIni } from "@osad2/service-kit";
 import { tempDir } from "@osad2/test-helpers";
 import { describe, expect, it } from "vitest";
 import {
@@ -11,7 +11,7 @@ import {
   resolveServerConfig,
 } from "../src/config/load.js";
 import { planReload } from "../src/config/reload.js";
-import { SERVER_CONFIG_SCHEMA } from "../src/config/schema.js";
+import { SERVER_CONFIG, SERVER_CONFIG_SCHEMA } from "../src/config/schema.js";
 
 /** A `[main]` file as the strict reader parses it. */
 const file = (lines: string[], at = "/etc/x.cfg") => parseIni(`${lines.join("\n")}\n`, at);
@@ -177,6 +177,25 @@ describe("server configuration", () => {
     } finally {
       await dir.remove();
     }
+  });
+});
+
+describe("README", () => {
+  it("documents every config key as the schema does", async () => {
+    // Cells compared trimmed, so prettier's column padding does not matter.
+    const rows = (text: string): string[] =>
+      text
+        .split("\n")
+        .filter((line) => line.startsWith("| `"))
+        .map((line) =>
+          line
+            .split(/(?<!\\)\|/)
+            .map((cell) => cell.trim())
+            .join("|"),
+        );
+    const readme = await fs.readFile(new URL("../README.md", import.meta.url), "utf8");
+    const documented = rows(readme);
+    for (const row of rows(configDocsTable(SERVER_CONFIG))) expect(documented).toContain(row);
   });
 });
 

@@ -40,13 +40,13 @@ export const SERVER_CONFIG = defineConfig({
     publisher_port: {
       type: valueTypes.portOrZero,
       default: "5555",
-      doc: "PUB port: ping <token> and system:<name> checkin go out here (0 = any free port)",
+      doc: "PUB port: pings and checkins go out here (0 = any free port)",
       seed: true,
     },
     listener_port: {
       type: valueTypes.portOrZero,
       default: "5556",
-      doc: "ROUTER port: pongs and hellos from clients, routing id = client name (0 = any free port)",
+      doc: "ROUTER port: pongs and hellos come in here, routing id = client name (0 = any free port)",
       seed: true,
     },
     ping_interval: {
