@@ -55,8 +55,12 @@ export class FakeDispatchStore implements DispatchStore {
   }
 }
 
-/** One queued action of a system whose push client is `clientName`. */
-export function dueAction(serverId: number, actionId: number, clientName: string): DueAction {
+/** One queued action of a system whose push client is `clientName` (default `c<serverId>`). */
+export function dueAction(
+  serverId: number,
+  actionId: number,
+  clientName = `c${serverId}`,
+): DueAction {
   return {
     serverId,
     actionId,

@@ -1,18 +1,11 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import type { DueAction } from "../src/db/types.js";
 import { NotificationBook } from "../src/dispatch/notification-book.js";
 import { LogRateLimiter } from "../src/telemetry/log-rate-limiter.js";
 import { backoffDelay } from "@osad2/service-kit";
+import { dueAction } from "./fakes.js";
 
-const due = (serverId: number, actionId: number, clientName = `c${serverId}`): DueAction => ({
-  serverId,
-  actionId,
-  clientName,
-  status: 0,
-  earliestAction: new Date(0),
-  actionType: "packages.update",
-});
+const due = dueAction;
 const everyone = () => true;
 const ids = (plan: ReturnType<NotificationBook["plan"]>) =>
   plan.publications.map((p) => [p.serverId, p.actions.map((a) => a.actionId)]);

@@ -31,9 +31,40 @@ function subscriber(endpoint: string, serverKey: string, pair: KeyPair) {
   return { sub, state };
 }
 
+type Cleanup = () => Promise<void> | void;
+
+/** The key store, ZAP handler and bound sockets of a server on `keys`; `cleanups` close them. */
+async function openTransport(
+  keys: TestKeys,
+  cleanups: Cleanup[],
+  options: { readonly rejections?: ZapRejection[]; readonly rescanGapMs?: number } = {},
+): Promise<{ store: KeyStore; sockets: ServerSockets }> {
+  const store = await KeyStore.open(keys.root, { pollIntervalMs: 0, fsWatch: false });
+  cleanups.push(() => store.close());
+  const context = createZmqContext();
+  const zap = await ZapHandler.start({
+    context,
+    keys: store,
+    logger: testLogger(),
+    report: { rejected: (rejection) => options.rejections?.push(rejection) },
+    ...(options.rescanGapMs === undefined ? {} : { rescanGapMs: options.rescanGapMs }),
+  });
+  cleanups.push(() => zap.close());
+  const sockets = await ServerSockets.open({
+    context,
+    bind: "127.0.0.1",
+    publisherPort: 0,
+    routerPort: 0,
+    keyPair: keys.server,
+    logger: testLogger(),
+  });
+  cleanups.push(() => sockets.close());
+  return { store, sockets };
+}
+
 describe("ZAP handler (RFC 27) with the key store as allow-list", () => {
   let keys: TestKeys | undefined;
-  const cleanups: (() => Promise<void> | void)[] = [];
+  const cleanups: Cleanup[] = [];
 
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -63,27 +94,8 @@ describe("ZAP handler (RFC 27) with the key store as allow-list", () => {
   it("refuses unknown keys, admits allowed ones, and admits a key added a moment before it connects", async () => {
     keys = await createTestKeys();
     const allowed = await keys.allow("allowed");
-    const store = await KeyStore.open(keys.root, { pollIntervalMs: 0, fsWatch: false });
-    cleanups.push(() => store.close());
-    const context = createZmqContext();
     const rejections: ZapRejection[] = [];
-    const zap = await ZapHandler.start({
-      context,
-      keys: store,
-      logger: testLogger(),
-      report: { rejected: (r) => rejections.push(r) },
-      rescanGapMs: 100,
-    });
-    const sockets = await ServerSockets.open({
-      context,
-      bind: "127.0.0.1",
-      publisherPort: 0,
-      routerPort: 0,
-      keyPair: keys.server,
-      logger: testLogger(),
-    });
-    cleanups.push(() => zap.close());
-    cleanups.push(() => sockets.close());
+    const { sockets } = await openTransport(keys, cleanups, { rejections, rescanGapMs: 100 });
 
     const good = subscriber(sockets.publisherEndpoint, keys.server.publicKey, allowed);
     const strangerPair = generateKeyPair();
@@ -117,27 +129,7 @@ describe("ZAP handler (RFC 27) with the key store as allow-list", () => {
     keys = await createTestKeys();
     const stay = await keys.allow("stay");
     const go = await keys.allow("go");
-    const store = await KeyStore.open(keys.root, { pollIntervalMs: 0, fsWatch: false });
-    cleanups.push(() => store.close());
-    const context = createZmqContext();
-    const zap = await ZapHandler.start({
-      context,
-      keys: store,
-      logger: testLogger(),
-      report: { rejected: () => undefined },
-    });
-    const sockets = await ServerSockets.open({
-      context,
-      bind: "127.0.0.1",
-      publisherPort: 0,
-      routerPort: 0,
-      keyPair: keys.server,
-      logger: testLogger(),
-    });
-    cleanups.push(
-      () => zap.close(),
-      () => sockets.close(),
-    );
+    const { store, sockets } = await openTransport(keys, cleanups);
     const a = subscriber(sockets.publisherEndpoint, keys.server.publicKey, stay);
     const b = subscriber(sockets.publisherEndpoint, keys.server.publicKey, go);
     cleanups.push(
@@ -165,7 +157,7 @@ describe("ZAP handler (RFC 27) with the key store as allow-list", () => {
 
 describe("ServerSockets.messages() across re-binds", () => {
   let keys: TestKeys | undefined;
-  const cleanups: (() => Promise<void> | void)[] = [];
+  const cleanups: Cleanup[] = [];
 
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -175,33 +167,16 @@ describe("ServerSockets.messages() across re-binds", () => {
   it("keeps delivering a client's messages while the sockets are re-bound under it", async () => {
     keys = await createTestKeys();
     const pair = await keys.allow("talker");
-    const store = await KeyStore.open(keys.root, { pollIntervalMs: 0, fsWatch: false });
-    cleanups.push(() => store.close());
-    const context = createZmqContext();
-    const zap = await ZapHandler.start({
-      context,
-      keys: store,
-      logger: testLogger(),
-      report: { rejected: () => undefined },
-    });
-    const sockets = await ServerSockets.open({
-      context,
-      bind: "127.0.0.1",
-      publisherPort: 0,
-      routerPort: 0,
-      keyPair: keys.server,
-      logger: testLogger(),
-    });
+    const { sockets } = await openTransport(keys, cleanups);
     const received: string[] = [];
     const reading = (async () => {
       for await (const [, frame] of sockets.messages()) received.push(String(frame));
     })();
-    // Reversed at the end: the reader ends once the sockets are closed.
-    cleanups.push(
-      () => zap.close(),
-      () => reading,
-      () => sockets.close(),
-    );
+    // The reader ends once the sockets are closed (close() is idempotent).
+    cleanups.push(async () => {
+      await sockets.close();
+      await reading;
+    });
     const dealer = new zmq.Dealer({
       curveServerKey: keys.server.publicKey,
       curvePublicKey: pair.publicKey,

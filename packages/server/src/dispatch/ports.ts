@@ -1,13 +1,10 @@
-import type { DueAction, PushClient } from "../db/types.js";
+import type { DueAction, SpacewalkStore } from "../db/types.js";
 
-/** The store calls the dispatcher makes. */
-export interface DispatchStore {
-  /** Due work now, by osa-dispatcher's rules, ordered by earliest_action. */
-  dueActions(now: Date, options: { readonly includePickedUp: boolean }): Promise<DueAction[]>;
-  /** The next earliest_action after `now` among queued actions, or null. */
-  nextEarliestAction(now: Date): Promise<Date | null>;
-  findClient(name: string): Promise<PushClient | undefined>;
-}
+/** The store calls the dispatcher makes (the database layer documents each). */
+export type DispatchStore = Pick<
+  SpacewalkStore,
+  "dueActions" | "nextEarliestAction" | "findClient"
+>;
 
 /** What one published checkin announced (the payload of the server's 'notified' event). */
 export interface NotifiedEvent {

@@ -1,15 +1,15 @@
-/** The store calls presence makes. */
-export interface PresenceStore {
-  /** state online, last_message_time = at, ping times cleared; true when it was offline before. */
-  markOnline(name: string, at: Date): Promise<boolean>;
-  markOffline(names: readonly string[]): Promise<void>;
-  onlineClientNames(): Promise<string[]>;
-  /** Web UI "ping system": online clients with last_ping_time set and next_action_time null. */
-  requestedPings(): Promise<string[]>;
-  setPingDeadline(name: string, deadline: Date): Promise<void>;
-  /** Online clients whose web-UI ping deadline (next_action_time) has passed. */
-  expiredPingDeadlines(now: Date): Promise<string[]>;
-}
+import type { SpacewalkStore } from "../db/types.js";
+
+/** The store calls presence makes (the database layer documents each). */
+export type PresenceStore = Pick<
+  SpacewalkStore,
+  | "markOnline"
+  | "markOffline"
+  | "onlineClientNames"
+  | "requestedPings"
+  | "setPingDeadline"
+  | "expiredPingDeadlines"
+>;
 
 /** Who is online in rhnPushClient as presence sees it (read by the dispatcher). */
 export interface OnlineView {

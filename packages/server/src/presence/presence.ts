@@ -184,20 +184,9 @@ export class Presence implements ClientMessageHandler {
         silent.push(name);
       }
     }
+    if (silent.length > 0) await this.takeOffline(silent, "clients went offline (missed pings)");
     const online = new Set(names);
-    if (silent.length > 0) {
-      await this.options.store.markOffline(silent);
-      for (const name of silent) {
-        online.delete(name);
-        this.written.delete(name);
-      }
-      this.options.logger.info(
-        { clients: silent.slice(0, 20), count: silent.length },
-        "clients went offline (missed pings)",
-      );
-      this.options.sink.offline(silent);
-      this.options.report.wentOffline(silent);
-    }
+    for (const name of silent) online.delete(name);
     // Answers that arrived during the query already added themselves; keep them.
     for (const name of this.online) if (this.lastSeen.get(name) === this.round) online.add(name);
     this.online.replace(online);
@@ -243,22 +232,23 @@ export class Presence implements ClientMessageHandler {
         );
       }
       const expired = await store.expiredPingDeadlines(new Date());
-      if (expired.length > 0) {
-        await store.markOffline(expired);
-        for (const name of expired) {
-          this.uiPending.delete(name);
-          this.online.delete(name);
-          this.written.delete(name);
-        }
-        this.options.logger.info(
-          { clients: expired.slice(0, 20), count: expired.length },
-          "clients missed the web UI ping deadline",
-        );
-        this.options.sink.offline(expired);
-        this.options.report.wentOffline(expired);
-      }
+      if (expired.length > 0)
+        await this.takeOffline(expired, "clients missed the web UI ping deadline");
     } catch (error) {
       this.options.report.presenceFailed(error);
     }
+  }
+
+  /** Writes them offline, forgets their answers and tells the dispatcher and telemetry. */
+  private async takeOffline(names: readonly string[], why: string): Promise<void> {
+    await this.options.store.markOffline(names);
+    for (const name of names) {
+      this.uiPending.delete(name);
+      this.online.delete(name);
+      this.written.delete(name);
+    }
+    this.options.logger.info({ clients: names.slice(0, 20), count: names.length }, why);
+    this.options.sink.offline(names);
+    this.options.report.wentOffline(names);
   }
 }
