@@ -60,3 +60,20 @@ export class PidfileError extends Error {
     this.pid = pid;
   }
 }
+
+/** A directory whose files must be trusted is writable by its group or by anyone. */
+export class UnsafeDirectoryError extends Error {
+  override readonly name = "UnsafeDirectoryError";
+  readonly path: string;
+  /** The directory's permission bits, e.g. 0o777. */
+  readonly mode: number;
+
+  constructor(path: string, mode: number, what: string, options?: { cause?: unknown }) {
+    super(
+      `directory ${path} (${what}) has mode 0${mode.toString(8).padStart(3, "0")}: its group or others may add or replace files in it; run \`chmod go-w ${path}\``,
+      options,
+    );
+    this.path = path;
+    this.mode = mode;
+  }
+}

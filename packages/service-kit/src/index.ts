@@ -1,6 +1,6 @@
 // The public surface of @osad2/service-kit: one implementation of each piece of plumbing the
 // osad2 server, client and packager share.
-export { ConfigError, PidfileError, locationPrefix } from "./errors.js";
+export { ConfigError, PidfileError, UnsafeDirectoryError, locationPrefix } from "./errors.js";
 export { errnoCode, describeError, describeSystemError } from "./errno.js";
 export { parseIni, DEFAULT_SECTION } from "./ini.js";
 export { valueTypes, parseNumber, NUMBER_SYNTAX } from "./value-types.js";
@@ -11,8 +11,19 @@ export { loadConfig, readIniFile } from "./config-load.js";
 export { addConfigOptions, configFlagValues } from "./config-flags.js";
 export { configDocsTable } from "./config-docs.js";
 export { createLogger, silentLogger, LOG_FILE_MODE, LOG_DIR_MODE } from "./logger.js";
-export { acquirePidfile, readPidfile, pidfileProcess, PIDFILE_MODE } from "./pidfile.js";
+export {
+  acquirePidfile,
+  readPidfile,
+  pidfileProcess,
+  PIDFILE_MODE,
+  PIDFILE_DIR_MODE,
+} from "./pidfile.js";
 export { processAlive, runsProgram } from "./process-check.js";
+export {
+  ensureDirectory,
+  ensureDirectorySync,
+  assertNotGroupOrWorldWritable,
+} from "./file-modes.js";
 export { backoffDelay, BACKOFF_DEFAULTS } from "./backoff.js";
 export {
   writeFileAtomic,

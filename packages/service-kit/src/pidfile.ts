@@ -2,10 +2,13 @@ import { constants, promises as fs } from "node:fs";
 import { dirname } from "node:path";
 import { describeSystemError, errnoCode } from "./errno.js";
 import { PidfileError } from "./errors.js";
+import { ensureDirectory } from "./file-modes.js";
 import { processAlive, runsProgram } from "./process-check.js";
 
-/** Mode of a pidfile: anyone may read the pid (status commands, init scripts). */
-export const PIDFILE_MODE = 0o644;
+/** Mode of a pidfile: its owner writes it, the service's group (status tools) may read it. */
+export const PIDFILE_MODE = 0o640;
+/** Mode of a pidfile directory osad2 creates (an existing one keeps its mode). */
+export const PIDFILE_DIR_MODE = 0o750;
 
 /** Options of {@link acquirePidfile} and {@link pidfileProcess}. */
 export interface PidfileOptions {
@@ -122,7 +125,7 @@ export async function acquirePidfile(
     processAlive(pid) &&
     (await runsProgram(pid, options.program, markers));
   try {
-    await fs.mkdir(dirname(path), { recursive: true, mode: 0o755 });
+    await ensureDirectory(dirname(path), PIDFILE_DIR_MODE);
   } catch (error) {
     throw ioError(path, error);
   }

@@ -50,9 +50,9 @@ async function refusal(promise: Promise<unknown>): Promise<PidfileError> {
 }
 
 describe("acquirePidfile", () => {
-  it("writes the pid 0644 whatever the umask and removes it on release", async () => {
-    const path = join(await dirs.make(), "run", "osad2-test.pid");
-    const old = process.umask(0o077);
+  it("writes the pid 0640 in a 0750 directory whatever the umask and removes it on release", async () => {
+    const path = join(await dirs.make(), "run", "deeper", "osad2-test.pid");
+    const old = process.umask(0o000);
     let release: () => Promise<void>;
     try {
       release = await acquirePidfile(path, { program: "osad2-test", markers: [] });
@@ -60,7 +60,9 @@ describe("acquirePidfile", () => {
       process.umask(old);
     }
     expect(await readFile(path, "utf8")).toBe(`${process.pid}\n`);
-    expect((await stat(path)).mode & 0o777).toBe(0o644);
+    expect((await stat(path)).mode & 0o777).toBe(0o640);
+    expect((await stat(join(path, ".."))).mode & 0o777).toBe(0o750);
+    expect((await stat(join(path, "..", ".."))).mode & 0o777).toBe(0o750);
     expect(await readPidfile(path)).toBe(process.pid);
     await release();
     await expect(lstat(path)).rejects.toThrow(/ENOENT/);
