@@ -1,5 +1,10 @@
-/** Wire-format version of the osad2 extensions (the seed format itself has no version). */
-export const PROTOCOL_VERSION = 1;
+/**
+ * Wire-format version of the osad2 extensions (the seed format itself has no version).
+ * 1: the unsigned hello. 2: signed hello, pong and goodbye with server challenges.
+ */
+export const PROTOCOL_VERSION = 2;
+/** The unsigned hello of version 1, still sent to seed-format servers. */
+export const UNSIGNED_HELLO_VERSION = 1;
 
 /** The seed's PUB port: the server publishes `ping` and `system:<name> checkin` here. */
 export const DEFAULT_PUBLISHER_PORT = 5555;
@@ -8,8 +13,11 @@ export const DEFAULT_LISTENER_PORT = 5556;
 /** Default port of the osad2 server's own XML-RPC registration endpoint. */
 export const DEFAULT_XMLRPC_PORT = 5557;
 
-/** Frames larger than this are refused before any decoding. */
-export const MAX_MESSAGE_BYTES = 64 * 1024;
+/**
+ * Frames larger than this are refused before any decoding. The largest message (a signed
+ * hello) is under 600 bytes; 4 KiB leaves room and bounds what a peer can queue.
+ */
+export const MAX_MESSAGE_BYTES = 4 * 1024;
 /** Client names are rhnPushClient.name: varchar(64). */
 export const MAX_CLIENT_NAME_LENGTH = 64;
 export const MAX_TOKEN_LENGTH = 128;
@@ -18,6 +26,16 @@ export const TOPIC_PING = "ping";
 export const TOPIC_SYSTEM_PREFIX = "system:";
 export const TOPIC_HELLO = "hello";
 export const COMMAND_CHECKIN = "checkin";
+/** Signed messages (v2): a client asks for a challenge, answers pings, says goodbye. */
+export const TOPIC_HELLO_REQUEST = "hello-request";
+export const TOPIC_PONG = "pong";
+export const TOPIC_GOODBYE = "goodbye";
+/** Server → client over the ROUTER: a nonce to sign the hello with. */
+export const TOPIC_CHALLENGE = "challenge";
+/** Server → client: this name is not registered or its signature fails; register again. */
+export const TOPIC_UNKNOWN_CLIENT = "unknown-client";
+/** Server → client: the message was refused for a reason the client can fix itself. */
+export const TOPIC_REFUSED = "refused";
 
 /**
  * Socket options shared by server and client, spelled as zeromq.js spells them.
@@ -41,7 +59,15 @@ export const SOCKET_DEFAULTS = {
   reconnectJitter: 1.0,
   /** Queue up to this many messages per peer before PUB drops (never blocks). */
   sendHighWaterMark: 100_000,
+  /** Clients queue what the server publishes (pings, checkins) up to this many. */
   receiveHighWaterMark: 100_000,
+  /**
+   * The server's ROUTER queues at most this many messages per client: a client sends a few
+   * per ping interval, so 1,000 is ample, and a flooding peer holds at most 1,000 × 4 KiB.
+   */
+  serverReceiveHighWaterMark: 1_000,
+  /** Replies (challenges, refusals) queued per client on the server's ROUTER. */
+  serverSendHighWaterMark: 1_000,
   /**
    * Kernel TCP keepalive for the server's sockets instead of ZMTP heartbeats: libzmq 4.3.5
    * cancels a heartbeat timer by walking all of its I/O thread's timers, on every message, so

@@ -9,7 +9,9 @@ export type ProtocolErrorReason =
   | "bad-client-name"
   | "bad-token"
   | "bad-hello"
-  | "unsupported-version";
+  | "unsupported-version"
+  | "bad-signature-format"
+  | "bad-reply";
 
 /** Anything on the wire that osad2 does not understand. Never thrown for any other reason. */
 export class ProtocolError extends Error {

@@ -1,6 +1,7 @@
 export { ProtocolError } from "./errors.js";
 export {
   PROTOCOL_VERSION,
+  UNSIGNED_HELLO_VERSION,
   DEFAULT_PUBLISHER_PORT,
   DEFAULT_LISTENER_PORT,
   DEFAULT_XMLRPC_PORT,
@@ -11,6 +12,12 @@ export {
   TOPIC_SYSTEM_PREFIX,
   TOPIC_HELLO,
   COMMAND_CHECKIN,
+  TOPIC_HELLO_REQUEST,
+  TOPIC_PONG,
+  TOPIC_GOODBYE,
+  TOPIC_CHALLENGE,
+  TOPIC_UNKNOWN_CLIENT,
+  TOPIC_REFUSED,
   SOCKET_DEFAULTS,
   reconnectIntervalWithJitter,
 } from "./constants.js";
@@ -26,13 +33,27 @@ export {
 } from "./publisher.js";
 export {
   encodePong,
+  encodeSignedPong,
   encodeHello,
+  encodeSignedHello,
+  encodeHelloRequest,
+  encodeGoodbye,
   encodeListenerMessage,
   decodeListenerMessage,
 } from "./listener.js";
+export {
+  encodeChallenge,
+  encodeUnknownClient,
+  encodeRefused,
+  encodeServerReply,
+  decodeServerReply,
+} from "./replies.js";
+export { signMessage, verifySignature } from "./signature.js";
 export { newPingToken } from "./token.js";
 
 export type { ProtocolErrorReason } from "./errors.js";
 export type { Frames } from "./frames.js";
 export type { PublisherMessage } from "./publisher.js";
-export type { ListenerMessage, ClientHello, LastRun } from "./listener.js";
+export type { ListenerMessage, ClientHello, LastRun, Signature } from "./listener.js";
+export type { ServerReply, RefusalReason } from "./replies.js";
+export type { SignedMessageType } from "./signature.js";

@@ -1,6 +1,15 @@
-import { PROTOCOL_VERSION, TOPIC_HELLO, TOPIC_PING } from "./constants.js";
+import {
+  PROTOCOL_VERSION,
+  TOPIC_GOODBYE,
+  TOPIC_HELLO,
+  TOPIC_HELLO_REQUEST,
+  TOPIC_PING,
+  TOPIC_PONG,
+  UNSIGNED_HELLO_VERSION,
+} from "./constants.js";
 import { ProtocolError } from "./errors.js";
 import { type Frames, singleTextFrame, splitTopic, textFrame } from "./frames.js";
+import { assertMac, assertNonce, signMessage } from "./signature.js";
 import { assertClientName, assertToken } from "./validate.js";
 
 /** The result of the client's last rhn_check run, as reported in a hello. */
@@ -11,31 +20,77 @@ export interface LastRun {
   readonly exitCode: number | null;
 }
 
+/** A signature over (type, client name, nonce) with the shared key; see {@link signMessage}. */
+export interface Signature {
+  /** The server nonce signed: a challenge (hello) or a ping token (pong, goodbye). */
+  readonly nonce: string;
+  /** HMAC-SHA256, 64 lowercase hex characters. */
+  readonly mac: string;
+}
+
 /**
  * osad2 extension: a client announces itself on every (re)connect so the server can
- * mark it online and re-send due work at once. A seed server ignores it.
+ * mark it online and re-send due work at once. A seed server ignores it. Version 2 is
+ * signed (answering a `challenge`); version 1 is the unsigned hello of osad2 0.1.
  */
 export interface ClientHello {
-  readonly version: typeof PROTOCOL_VERSION;
+  readonly version: typeof PROTOCOL_VERSION | typeof UNSIGNED_HELLO_VERSION;
   readonly clientName: string;
   /** The client software's version, e.g. "0.1.0". */
   readonly software: string;
   readonly lastRun: LastRun | null;
+  /** Present exactly for version 2. */
+  readonly signature?: Signature;
 }
 
 /** Messages a client sends over its DEALER to the server's ROUTER (routing id stripped). */
 export type ListenerMessage =
+  /** The seed's unsigned echo `ping <token>`; its routing id is its name. */
   | { readonly kind: "pong"; readonly token: string }
-  | { readonly kind: "hello"; readonly hello: ClientHello };
+  | { readonly kind: "hello"; readonly hello: ClientHello }
+  /** `hello-request 2`: asks for a `challenge` to sign a hello with. */
+  | { readonly kind: "hello-request" }
+  /** `pong <name> <token> <mac>`: a signed answer to `ping <token>`. */
+  | {
+      readonly kind: "signed-pong";
+      readonly clientName: string;
+      readonly token: string;
+      readonly mac: string;
+    }
+  /** `goodbye <name> <nonce> <mac>`: a clean stop (nonce: a recent ping token or challenge). */
+  | {
+      readonly kind: "goodbye";
+      readonly clientName: string;
+      readonly nonce: string;
+      readonly mac: string;
+    };
 
-/** The seed client's answer to `ping <token>`: the same text, echoed back. */
+/** The seed client's answer to `ping <token>`: the same text, echoed back (unsigned). */
 export function encodePong(token: string): Buffer {
   return textFrame(`${TOPIC_PING} ${assertToken(token)}`);
 }
 
-export function encodeHello(hello: Omit<ClientHello, "version">): Buffer {
+/** A pong signed with the shared key: the server credits it to `clientName` only if it verifies. */
+export function encodeSignedPong(clientName: string, token: string, sharedKey: string): Buffer {
+  const mac = signMessage(sharedKey, "pong", assertClientName(clientName), assertToken(token));
+  return textFrame(`${TOPIC_PONG} ${clientName} ${token} ${mac}`);
+}
+
+/** A signed goodbye: the server takes the client offline at once. */
+export function encodeGoodbye(clientName: string, nonce: string, sharedKey: string): Buffer {
+  const mac = signMessage(sharedKey, "goodbye", assertClientName(clientName), assertNonce(nonce));
+  return textFrame(`${TOPIC_GOODBYE} ${clientName} ${nonce} ${mac}`);
+}
+
+/** Asks the server for a `challenge` (the nonce a signed hello needs). */
+export function encodeHelloRequest(): Buffer {
+  return textFrame(`${TOPIC_HELLO_REQUEST} ${PROTOCOL_VERSION}`);
+}
+
+/** The unsigned version-1 hello, for seed-format servers (which ignore it) and osad2 0.1 servers. */
+export function encodeHello(hello: Omit<ClientHello, "version" | "signature">): Buffer {
   const body = {
-    v: PROTOCOL_VERSION,
+    v: UNSIGNED_HELLO_VERSION,
     name: assertClientName(hello.clientName),
     software: hello.software,
     lastRun: hello.lastRun,
@@ -43,16 +98,100 @@ export function encodeHello(hello: Omit<ClientHello, "version">): Buffer {
   return textFrame(`${TOPIC_HELLO} ${JSON.stringify(body)}`);
 }
 
+/** The signed version-2 hello answering `challenge <nonce>`. */
+export function encodeSignedHello(
+  hello: Omit<ClientHello, "version" | "signature">,
+  nonce: string,
+  sharedKey: string,
+): Buffer {
+  const name = assertClientName(hello.clientName);
+  const body = {
+    v: PROTOCOL_VERSION,
+    name,
+    software: hello.software,
+    lastRun: hello.lastRun,
+    nonce: assertNonce(nonce),
+    mac: signMessage(sharedKey, "hello", name, nonce),
+  };
+  return textFrame(`${TOPIC_HELLO} ${JSON.stringify(body)}`);
+}
+
 export function encodeListenerMessage(message: ListenerMessage): Buffer {
-  return message.kind === "pong" ? encodePong(message.token) : encodeHello(message.hello);
+  switch (message.kind) {
+    case "pong":
+      return encodePong(message.token);
+    case "hello-request":
+      return encodeHelloRequest();
+    case "signed-pong":
+      return textFrame(
+        `${TOPIC_PONG} ${assertClientName(message.clientName)} ${assertToken(message.token)} ${assertMac(message.mac)}`,
+      );
+    case "goodbye":
+      return textFrame(
+        `${TOPIC_GOODBYE} ${assertClientName(message.clientName)} ${assertNonce(message.nonce)} ${assertMac(message.mac)}`,
+      );
+    case "hello": {
+      const { hello } = message;
+      const body = {
+        v: hello.version,
+        name: assertClientName(hello.clientName),
+        software: hello.software,
+        lastRun: hello.lastRun,
+        ...(hello.signature === undefined
+          ? {}
+          : { nonce: assertNonce(hello.signature.nonce), mac: assertMac(hello.signature.mac) }),
+      };
+      return textFrame(`${TOPIC_HELLO} ${JSON.stringify(body)}`);
+    }
+  }
 }
 
 /** Decodes one message from a client (without the routing-id frame); throws ProtocolError. */
 export function decodeListenerMessage(frames: Frames): ListenerMessage {
   const { topic, payload } = splitTopic(singleTextFrame(frames));
-  if (topic === TOPIC_PING) return { kind: "pong", token: assertToken(payload) };
-  if (topic === TOPIC_HELLO) return { kind: "hello", hello: parseHello(payload) };
-  throw new ProtocolError("unknown-topic", `unknown topic ${JSON.stringify(topic.slice(0, 80))}`);
+  switch (topic) {
+    case TOPIC_PING:
+      return { kind: "pong", token: assertToken(payload) };
+    case TOPIC_HELLO:
+      return { kind: "hello", hello: parseHello(payload) };
+    case TOPIC_HELLO_REQUEST:
+      if (payload !== String(PROTOCOL_VERSION)) {
+        throw new ProtocolError(
+          "unsupported-version",
+          `hello-request for version ${JSON.stringify(payload.slice(0, 16))}, not ${PROTOCOL_VERSION}`,
+        );
+      }
+      return { kind: "hello-request" };
+    case TOPIC_PONG: {
+      const [clientName, token, mac] = threeFields(payload, "pong <name> <token> <mac>");
+      return {
+        kind: "signed-pong",
+        clientName: assertClientName(clientName),
+        token: assertToken(token),
+        mac: assertMac(mac),
+      };
+    }
+    case TOPIC_GOODBYE: {
+      const [clientName, nonce, mac] = threeFields(payload, "goodbye <name> <nonce> <mac>");
+      return {
+        kind: "goodbye",
+        clientName: assertClientName(clientName),
+        nonce: assertNonce(nonce),
+        mac: assertMac(mac),
+      };
+    }
+    default:
+      throw new ProtocolError(
+        "unknown-topic",
+        `unknown topic ${JSON.stringify(topic.slice(0, 80))}`,
+      );
+  }
+}
+
+function threeFields(payload: string, shape: string): [string, string, string] {
+  const fields = payload.split(" ");
+  if (fields.length !== 3) throw new ProtocolError("bad-format", `expected '${shape}'`);
+  return fields as [string, string, string];
 }
 
 function parseHello(payload: string): ClientHello {
@@ -66,10 +205,10 @@ function parseHello(payload: string): ClientHello {
     throw new ProtocolError("bad-hello", "hello payload must be a JSON object");
   }
   const b = body as Record<string, unknown>;
-  if (b.v !== PROTOCOL_VERSION) {
+  if (b.v !== PROTOCOL_VERSION && b.v !== UNSIGNED_HELLO_VERSION) {
     throw new ProtocolError(
       "unsupported-version",
-      `hello version ${String(b.v)} is not ${PROTOCOL_VERSION}`,
+      `hello version ${String(b.v).slice(0, 16)} is not ${UNSIGNED_HELLO_VERSION} or ${PROTOCOL_VERSION}`,
     );
   }
   if (typeof b.name !== "string")
@@ -80,11 +219,19 @@ function parseHello(payload: string): ClientHello {
       "hello.software must be a string of at most 64 characters",
     );
   }
-  return {
-    version: PROTOCOL_VERSION,
+  const hello = {
     clientName: assertClientName(b.name),
     software: b.software,
     lastRun: parseLastRun(b.lastRun),
+  };
+  if (b.v === UNSIGNED_HELLO_VERSION) return { version: UNSIGNED_HELLO_VERSION, ...hello };
+  if (typeof b.nonce !== "string" || typeof b.mac !== "string") {
+    throw new ProtocolError("bad-hello", "a version 2 hello needs string nonce and mac");
+  }
+  return {
+    version: PROTOCOL_VERSION,
+    ...hello,
+    signature: { nonce: assertNonce(b.nonce), mac: assertMac(b.mac) },
   };
 }
 

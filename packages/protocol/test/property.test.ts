@@ -4,6 +4,7 @@ import {
   ProtocolError,
   decodeListenerMessage,
   decodePublisherMessage,
+  decodeServerReply,
   encodeCheckin,
   encodePing,
 } from "../src/index.js";
@@ -27,9 +28,43 @@ const frameLike = fc.oneof(
   fc.string({ maxLength: 120 }).map((s) => Buffer.from(s, "utf8")),
   fc
     .tuple(
-      fc.constantFrom("ping", "system:", "hello", "system:ab", "pong", ""),
+      fc.constantFrom(
+        "ping",
+        "system:",
+        "hello",
+        "system:ab",
+        "pong",
+        "",
+        "hello-request",
+        "goodbye",
+        "challenge",
+        "unknown-client",
+        "refused",
+      ),
       fc.constantFrom(" ", "  ", "", "\n"),
-      fc.oneof(fc.string({ maxLength: 80 }), fc.json({ maxDepth: 2 })),
+      fc.oneof(
+        fc.string({ maxLength: 80 }),
+        fc.json({ maxDepth: 2 }),
+        // Near-valid signed fields: name, token/nonce and a 64-hex mac in any combination.
+        fc
+          .array(
+            fc.oneof(
+              fc.stringMatching(/^[a-f0-9]{1,70}$/),
+              fc.constantFrom("2", "ab", "unsigned", "stale-nonce", " "),
+            ),
+            { maxLength: 4 },
+          )
+          .map((parts) => parts.join(" ")),
+        fc
+          .record({
+            v: fc.constantFrom(1, 2, 3, "2"),
+            name: fc.constantFrom("ab", "a b", 7),
+            software: fc.constantFrom("x", 1),
+            nonce: fc.oneof(fc.constant("n0"), fc.string({ maxLength: 5 })),
+            mac: fc.oneof(fc.constant("a".repeat(64)), fc.string({ maxLength: 66 })),
+          })
+          .map((o) => JSON.stringify(o)),
+      ),
     )
     .map(([a, b, c]) => Buffer.from(a + b + c, "utf8")),
 );
@@ -51,6 +86,13 @@ describe("decoders never throw anything but ProtocolError", () => {
       {
         numRuns: 60_000,
       },
+    );
+  });
+
+  it("server-reply decoder, 60,000 random inputs", () => {
+    fc.assert(
+      fc.property(framesArb, (f) => onlyProtocolErrors(decodeServerReply, f)),
+      { numRuns: 60_000 },
     );
   });
 

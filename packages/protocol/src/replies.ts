@@ -1,0 +1,56 @@
+import { TOPIC_CHALLENGE, TOPIC_REFUSED, TOPIC_UNKNOWN_CLIENT } from "./constants.js";
+import { ProtocolError } from "./errors.js";
+import { type Frames, singleTextFrame, splitTopic, textFrame } from "./frames.js";
+import { assertNonce } from "./signature.js";
+import { assertClientName } from "./validate.js";
+
+/** Why the server refused a client message it can fix by itself. */
+export type RefusalReason =
+  /** An unsigned (seed-format) message; this server needs signed ones: ask for a challenge. */
+  | "unsigned"
+  /** The hello's challenge expired or was never issued: ask for a new one. */
+  | "stale-nonce";
+
+const REFUSAL_REASONS: readonly RefusalReason[] = ["unsigned", "stale-nonce"];
+
+/** What the server sends a client over the ROUTER (to the routing id the client's message came from). */
+export type ServerReply =
+  | { readonly kind: "challenge"; readonly nonce: string }
+  | { readonly kind: "unknown-client"; readonly clientName: string }
+  | { readonly kind: "refused"; readonly reason: RefusalReason };
+
+export function encodeChallenge(nonce: string): Buffer {
+  return textFrame(`${TOPIC_CHALLENGE} ${assertNonce(nonce)}`);
+}
+
+export function encodeUnknownClient(clientName: string): Buffer {
+  return textFrame(`${TOPIC_UNKNOWN_CLIENT} ${assertClientName(clientName)}`);
+}
+
+export function encodeRefused(reason: RefusalReason): Buffer {
+  return textFrame(`${TOPIC_REFUSED} ${reason}`);
+}
+
+export function encodeServerReply(reply: ServerReply): Buffer {
+  if (reply.kind === "challenge") return encodeChallenge(reply.nonce);
+  if (reply.kind === "unknown-client") return encodeUnknownClient(reply.clientName);
+  return encodeRefused(reply.reason);
+}
+
+/** Decodes one message a client's DEALER received from the server; throws ProtocolError. */
+export function decodeServerReply(frames: Frames): ServerReply {
+  const { topic, payload } = splitTopic(singleTextFrame(frames));
+  if (topic === TOPIC_CHALLENGE) return { kind: "challenge", nonce: assertNonce(payload) };
+  if (topic === TOPIC_UNKNOWN_CLIENT)
+    return { kind: "unknown-client", clientName: assertClientName(payload) };
+  if (topic === TOPIC_REFUSED) {
+    const reason = REFUSAL_REASONS.find((r) => r === payload);
+    if (reason === undefined)
+      throw new ProtocolError(
+        "bad-reply",
+        `unknown refusal ${JSON.stringify(payload.slice(0, 40))}`,
+      );
+    return { kind: "refused", reason };
+  }
+  throw new ProtocolError("unknown-topic", `unknown topic ${JSON.stringify(topic.slice(0, 80))}`);
+}
