@@ -648,7 +648,7 @@ describe("opening stores", () => {
     try {
       expect((await store.prepare()).schema).toBe("created");
       const { system } = await createSystem(store, { name: "mem" });
-      expect(await store.findSystemByDigitalId(system.digitalServerId)).toEqual(system);
+      expect(await store.findSystem(system.digitalServerId)).toEqual(system);
     } finally {
       await store.close();
     }

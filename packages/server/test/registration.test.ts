@@ -144,7 +144,7 @@ describe("systemid verification", () => {
       checksum.replace(/^./, (c) => (c === "0" ? "1" : "0")),
     );
     expect(await faultOf(verifySystemId(forged, lookupFor(SHA_SECRET)))).toMatchObject({
-      faultCode: 9,
+      faultCode: -9,
       reason: "bad-checksum",
     });
 
@@ -168,7 +168,7 @@ describe("systemid verification", () => {
     );
   });
 
-  it("refuses ANONYMOUS systemids with Spacewalk's fault 28, whatever the case", async () => {
+  it("refuses ANONYMOUS systemids with Spacewalk's fault -28, whatever the case", async () => {
     const values = { ...VALUES, type: "anonymous" };
     const xml = handBuiltSystemId(
       values,
@@ -176,11 +176,11 @@ describe("systemid verification", () => {
       independentChecksum("sha256", SHA_SECRET, values, FIELDS),
     );
     const fault = await faultOf(verifySystemId(xml, lookupFor(SHA_SECRET)));
-    expect(fault).toMatchObject({ faultCode: 28, reason: "anonymous" });
+    expect(fault).toMatchObject({ faultCode: -28, reason: "anonymous" });
     expect(fault.message).toMatch(/anonymous/);
   });
 
-  it("refuses unknown systems and malformed documents with fault 9 and a clear message", async () => {
+  it("refuses unknown systems and malformed documents with fault -9 and a clear message", async () => {
     const values = { ...VALUES, system_id: "ID-42" };
     const unknown = handBuiltSystemId(
       values,
@@ -188,8 +188,18 @@ describe("systemid verification", () => {
       independentChecksum("sha256", SHA_SECRET, values, FIELDS),
     );
     const fault = await faultOf(verifySystemId(unknown, lookupFor(SHA_SECRET)));
-    expect(fault).toMatchObject({ faultCode: 9, reason: "unknown-system" });
+    expect(fault).toMatchObject({ faultCode: -9, reason: "unknown-system" });
     expect(fault.message).toMatch(/ID-42 is not registered/);
+    // Spacewalk's rhnFault.getxml() layout, which its client libraries parse ("Error Class Code: 9").
+    expect(fault.message.split("\n").slice(0, 5)).toEqual([
+      "",
+      "Error Message:",
+      "    Please run rhn_register as root on this client",
+      "Error Class Code: 9",
+      "Error Class Info: Invalid System Credentials.",
+    ]);
+    expect(fault.message).toMatch(/^Explanation: system ID-42 is not registered/m);
+    expect(fault.detail).toMatch(/^system ID-42 is not registered/);
 
     for (const [xml, pattern] of [
       ["", /not an XML-RPC params document/],
@@ -209,7 +219,7 @@ describe("systemid verification", () => {
       ["<params>" + "x".repeat(70_000) + "</params>", /larger than/],
     ] as const) {
       const f = await faultOf(verifySystemId(xml, lookupFor(SHA_SECRET)));
-      expect(f.faultCode).toBe(9);
+      expect(f.faultCode).toBe(-9);
       expect(f.reason).toBe("malformed-systemid");
       expect(f.message).toMatch(pattern);
     }
@@ -254,7 +264,8 @@ describe.each(DATABASE_KINDS)("register_osad on %s", (kind) => {
       "client-timestamp": before,
       extra: "echoed",
       "jabber-server": "spacewalk.example.com",
-      dispatchers: ["spacewalk.example.com"],
+      // Spacewalk lists rhnPushDispatcher's jabber ids: none here.
+      dispatchers: [],
       "publisher-endpoint": extras.publisherEndpoint,
       "listener-endpoint": extras.listenerEndpoint,
       "server-public-key": extras.serverPublicKey,
@@ -285,7 +296,7 @@ describe.each(DATABASE_KINDS)("register_osad on %s", (kind) => {
   it("lists rhnPushDispatcher jabber ids as dispatchers when there are any", async () => {
     const { systemIdXml } = await createSystem(store, { name: "web02" });
     await db.query(
-      "INSERT INTO rhnpushdispatcher (id, jabber_id, hostname, port) VALUES (1, 'rhn-dispatcher-sat@spacewalk.example.com/superclient', 'spacewalk.example.com', 1290)",
+      "INSERT INTO rhnpushdispatcher (id, jabber_id, hostname) VALUES (1, 'rhn-dispatcher-sat@spacewalk.example.com/superclient', 'spacewalk.example.com')",
     );
     try {
       const reply = await registerOsad(store, systemIdXml, {}, extras);
@@ -293,6 +304,51 @@ describe.each(DATABASE_KINDS)("register_osad on %s", (kind) => {
     } finally {
       await db.query("DELETE FROM rhnpushdispatcher");
     }
+  });
+
+  it("finds `ID-<digits>` by number, leading zeros and all, as Spacewalk does", async () => {
+    const secret = "a".repeat(64);
+    const { system } = await createSystem(store, { name: "zeros", secret });
+    const values = { ...VALUES, system_id: `ID-0${system.id}` };
+    const xml = handBuiltSystemId(
+      values,
+      FIELDS,
+      independentChecksum("sha256", secret, values, FIELDS),
+    );
+    const reply = await registerOsad(store, xml, {}, extras);
+    expect((await store.findClient(reply["client-name"]))?.serverId).toBe(system.id);
+    expect(await store.findSystem(`ID-00${system.id}`)).toEqual(system);
+    expect(await store.findSystem(system.digitalServerId)).toEqual(system);
+    // Not of the ID-<digits> form: looked up by digital_server_id, which no row has.
+    expect(await store.findSystem(`ID-${system.id}x`)).toBeUndefined();
+    expect(await store.findSystem(`${system.id}`)).toBeUndefined();
+  });
+
+  it("is a check-in: rhnServerInfo.checkin = now and checkin_counter + 1 per authenticated call", async () => {
+    const { system, systemIdXml } = await createSystem(store, { name: "checkin" });
+    const read = async () => {
+      const [row] = await db.query(
+        `SELECT checkin, checkin_counter FROM rhnserverinfo WHERE server_id = ${system.id}`,
+      );
+      const checkin = row?.checkin;
+      const at = checkin instanceof Date ? checkin : new Date(String(checkin));
+      return { at, counter: Number(row?.checkin_counter) };
+    };
+    await db.query(
+      `UPDATE rhnserverinfo SET checkin = '${kind === "postgres" ? "2020-01-01 00:00:00+00" : "2020-01-01T00:00:00.000Z"}' WHERE server_id = ${system.id}`,
+    );
+    expect(await read()).toEqual({ at: new Date("2020-01-01T00:00:00Z"), counter: 0 });
+    const before = Date.now();
+    await registerOsad(store, systemIdXml, {}, extras);
+    const first = await read();
+    expect(first.counter).toBe(1);
+    expect(first.at.getTime()).toBeGreaterThanOrEqual(before - 1000);
+    await registerOsadJid(store, systemIdXml, { "jabber-id": "osad-checkin@spacewalk/osad" });
+    expect((await read()).counter).toBe(2);
+    // A refused call is no check-in.
+    const forged = systemIdXml.replace("<string>admin<", "<string>root<");
+    await faultOf(registerOsad(store, forged, {}, extras));
+    expect((await read()).counter).toBe(2);
   });
 
   it("writes nothing for a forged systemid", async () => {
@@ -307,7 +363,7 @@ describe.each(DATABASE_KINDS)("register_osad on %s", (kind) => {
     expect(await db.count("rhnpushclient")).toBe(before);
   });
 
-  it("records the jabber id with register_osad_jid and refuses a missing one with fault 160", async () => {
+  it("records the jabber id with register_osad_jid and refuses a missing one with fault -160", async () => {
     const { system, systemIdXml } = await createSystem(store, { name: "jid" });
     await registerOsad(store, systemIdXml, {}, extras);
     expect(
@@ -317,11 +373,13 @@ describe.each(DATABASE_KINDS)("register_osad on %s", (kind) => {
       `SELECT jabber_id FROM rhnpushclient WHERE server_id = ${system.id}`,
     );
     expect(rows).toEqual([{ jabber_id: "osad-abc@spacewalk/osad" }]);
-    expect(await faultOf(registerOsadJid(store, systemIdXml, {}))).toMatchObject({
-      faultCode: 160,
-    });
+    const missing = await faultOf(registerOsadJid(store, systemIdXml, {}));
+    expect(missing).toMatchObject({ faultCode: -160 });
+    expect(missing.message).toContain(
+      "Error Class Code: 160\nError Class Info: Required argument is missing",
+    );
     expect(await faultOf(registerOsadJid(store, systemIdXml, { "jabber-id": 5 }))).toMatchObject({
-      faultCode: 160,
+      faultCode: -160,
     });
   });
 });

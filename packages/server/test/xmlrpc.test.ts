@@ -126,7 +126,7 @@ describe.each(DATABASE_KINDS)("registration endpoint on %s", (kind) => {
     expect(reply).toMatchObject({
       "client-timestamp": now,
       "jabber-server": "spacewalk.example.com",
-      dispatchers: ["spacewalk.example.com"],
+      dispatchers: [], // rhnPushDispatcher is empty, as Spacewalk answers
       "publisher-endpoint": EXTRAS.publisherEndpoint,
       "listener-endpoint": EXTRAS.listenerEndpoint,
       "server-public-key": EXTRAS.serverPublicKey,
@@ -149,7 +149,7 @@ describe.each(DATABASE_KINDS)("registration endpoint on %s", (kind) => {
     expect(jid.value).toEqual({});
   });
 
-  it("answers a forged checksum with fault 9 and writes no row", async () => {
+  it("answers a forged checksum with fault -9 and writes no row", async () => {
     const { systemIdXml } = await createSystem(store, { name: "forged" });
     const forged = systemIdXml.replace(/<name>checksum<\/name>\n<value><string>[0-9a-f]/, (m) =>
       m.endsWith("0") ? `${m.slice(0, -1)}1` : `${m.slice(0, -1)}0`,
@@ -157,31 +157,33 @@ describe.each(DATABASE_KINDS)("registration endpoint on %s", (kind) => {
     expect(forged).not.toBe(systemIdXml);
     const before = await db.count("rhnpushclient");
     const outcome = await call(client, "registration.register_osad", [forged, {}]);
-    expect(outcome.fault?.faultCode).toBe(9);
+    expect(outcome.fault?.faultCode).toBe(-9);
     expect(outcome.fault?.faultString).toMatch(/checksum .* does not match/);
+    expect(outcome.fault?.faultString).toMatch(
+      /^\nError Message:\n {4}Please run rhn_register as root on this client\nError Class Code: 9\n/,
+    );
     expect(await db.count("rhnpushclient")).toBe(before);
   });
 
-  it("answers an unknown system with fault 9 and an ANONYMOUS one with fault 28", async () => {
+  it("answers an unknown system with fault -9 and an ANONYMOUS one with fault -28", async () => {
     const { systemIdXml } = await createSystem(store, { name: "gone" });
     const unknown = systemIdXml.replace(/ID-\d+/g, "ID-999");
     expect((await call(client, "registration.register_osad", [unknown, {}])).fault).toMatchObject({
-      faultCode: 9,
+      faultCode: -9,
     });
     const anonymous = systemIdXml.replace("<string>REAL</string>", "<string>ANONYMOUS</string>");
     const outcome = await call(client, "registration.register_osad", [anonymous, {}]);
-    expect(outcome.fault?.faultCode).toBe(28);
+    expect(outcome.fault?.faultCode).toBe(-28);
   });
 
-  it("answers wrong argument counts and types with fault -32602", async () => {
+  it("answers wrong argument counts and types with Spacewalk's fault 1, a systemid not a string with -9", async () => {
     const { systemIdXml } = await createSystem(store, { name: "types" });
+    expect(FAULT_INVALID_PARAMS).toBe(1);
     for (const params of [
       [],
       [systemIdXml, {}, "extra"],
-      [42, {}],
       [systemIdXml, "not a struct"],
       [systemIdXml, [1, 2]],
-      [null],
     ]) {
       const outcome = await call(client, "registration.register_osad", params);
       expect(outcome.fault?.faultCode, JSON.stringify(params).slice(0, 60)).toBe(
@@ -189,10 +191,16 @@ describe.each(DATABASE_KINDS)("registration endpoint on %s", (kind) => {
       );
       expect(outcome.fault?.faultString).toMatch(/registration\.register_osad/);
     }
+    for (const params of [[42, {}], [null], [[systemIdXml], {}]]) {
+      const outcome = await call(client, "registration.register_osad", params);
+      expect(outcome.fault?.faultCode, JSON.stringify(params).slice(0, 60)).toBe(-9);
+      expect(outcome.fault?.faultString).toMatch(/argument 1 \(systemid\) must be a string/);
+    }
   });
 
-  it("answers an unknown method with fault -32601, not HTTP 404", async () => {
+  it("answers an unknown method with Spacewalk's fault -1, not HTTP 404", async () => {
     const outcome = await call(client, "registration.no_such_method", ["x"]);
+    expect(FAULT_METHOD_NOT_FOUND).toBe(-1);
     expect(outcome.fault?.faultCode).toBe(FAULT_METHOD_NOT_FOUND);
     expect(outcome.fault?.faultString).toMatch(
       /unknown method "registration.no_such_method".*register_osad/,
@@ -226,7 +234,7 @@ describe.each(DATABASE_KINDS)("registration endpoint on %s", (kind) => {
         <param><value><struct><member><name>__proto__</name><value><struct><member><name>jabber-id</name><value>j</value></member></struct></value></member></struct></value></param>
         </params></methodCall>`,
     });
-    expect(faultCodeOf(proto.body)).toBe(9);
+    expect(faultCodeOf(proto.body)).toBe(-9);
 
     expect((await raw(server.port, { method: "GET" })).status).toBe(405);
     expect((await raw(server.port, { path: "/other", body: "<x/>" })).status).toBe(404);

@@ -7,6 +7,7 @@ import {
   PUSH_CLIENT_STATES,
   SEQUENCES,
   TABLES,
+  TRIAL_SERVER_ARCH_ID,
 } from "./tables.js";
 import type { DatabaseKind } from "./types.js";
 
@@ -241,8 +242,68 @@ const spacewalkSubset: EmbeddedMigration = {
   },
 };
 
+/**
+ * Brings 0001's tables to Spacewalk 2.11's definitions: rhnServer's os, release and
+ * server_arch_id are NOT NULL (no rhnServerArch table here, so no foreign key), rhnPushDispatcher
+ * has no port, and rhnServerInfo exists (register_osad's check-in writes it). Rows 0001 allowed
+ * without os or release get "unknown", and every existing system TRIAL_SERVER_ARCH_ID.
+ */
+const spacewalk211Columns: EmbeddedMigration = {
+  name: "0002_spacewalk_2_11_columns",
+  async up(knex, kind) {
+    const c = columns(knex, kind);
+    if (kind === "sqlite") {
+      // SQLite alters a column by copying its table; rhnServerAction's rows point at rhnServer
+      // meanwhile, so foreign keys are checked at commit, when the copy is back in place.
+      await knex.raw("PRAGMA defer_foreign_keys = ON");
+    }
+    await knex(TABLES.server).whereNull("os").update({ os: "unknown" });
+    await knex(TABLES.server).whereNull("release").update({ release: "unknown" });
+    await knex.schema.alterTable(TABLES.server, (t) => {
+      c.number(t, "server_arch_id");
+    });
+    await knex(TABLES.server).update({ server_arch_id: TRIAL_SERVER_ARCH_ID });
+    await knex.schema.alterTable(TABLES.server, (t) => {
+      t.string("os", 64).notNullable().alter();
+      t.string("release", 64).notNullable().alter();
+      c.number(t, "server_arch_id").notNullable().alter();
+    });
+    await knex.schema.alterTable(TABLES.pushDispatcher, (t) => {
+      t.dropColumn("port");
+    });
+    await knex.schema.createTable(TABLES.serverInfo, (t) => {
+      c.number(t, "server_id")
+        .notNullable()
+        .references("id")
+        .inTable(TABLES.server)
+        .withKeyName("rhn_server_info_sid_fk");
+      c.time(t, "checkin").defaultTo(
+        knex.raw(kind === "postgres" ? "current_timestamp" : SQLITE_NOW),
+      );
+      c.number(t, "checkin_counter").defaultTo(0);
+      t.unique(["server_id"], { indexName: "rhn_server_info_sid_unq" });
+    });
+    // The systems 0001 seeded get the row Spacewalk creates at registration.
+    await knex.raw(
+      `INSERT INTO ${TABLES.serverInfo} (server_id, checkin_counter) SELECT id, 0 FROM ${TABLES.server}`,
+    );
+  },
+  async down(knex, kind) {
+    if (kind === "sqlite") await knex.raw("PRAGMA defer_foreign_keys = ON");
+    await knex.schema.dropTableIfExists(TABLES.serverInfo);
+    await knex.schema.alterTable(TABLES.pushDispatcher, (t) => {
+      columns(knex, kind).number(t, "port").notNullable().defaultTo(0);
+    });
+    await knex.schema.alterTable(TABLES.server, (t) => {
+      t.dropColumn("server_arch_id");
+      t.string("os", 64).nullable().alter();
+      t.string("release", 64).nullable().alter();
+    });
+  },
+};
+
 /** Every standalone-schema migration, oldest first. Append; never edit a released one. */
-const MIGRATIONS: readonly EmbeddedMigration[] = [spacewalkSubset];
+const MIGRATIONS: readonly EmbeddedMigration[] = [spacewalkSubset, spacewalk211Columns];
 
 /** knex migration source serving the embedded migrations (no files are read at run time). */
 export function embeddedMigrationSource(

@@ -1,7 +1,22 @@
 import { beginWrite, internalsOf, rawRows, toNumber } from "./internal.js";
-import { FIRST_SERVER_ID, SEQUENCES, TABLES } from "./tables.js";
+import type { Knex } from "knex";
+import { FIRST_SERVER_ID, SEQUENCES, TABLES, TRIAL_SERVER_ARCH_ID } from "./tables.js";
 import { toDbTime } from "./time.js";
-import type { SpacewalkStore } from "./types.js";
+import type { DatabaseKind, SpacewalkStore } from "./types.js";
+
+/** Seeding named a server architecture Spacewalk's rhnServerArch does not list. */
+export class UnknownServerArchError extends Error {
+  override readonly name = "UnknownServerArchError";
+  readonly label: string;
+
+  constructor(label: string, options?: { cause?: unknown }) {
+    super(
+      `rhnServerArch has no architecture "${label}"; pass one of its labels (e.g. x86_64-redhat-linux)`,
+      options,
+    );
+    this.label = label;
+  }
+}
 
 /** An rhnServer row to insert. */
 export interface SystemRow {
@@ -12,6 +27,8 @@ export interface SystemRow {
   readonly secret: string;
   readonly os: string;
   readonly release: string;
+  /** rhnServerArch label, e.g. x86_64-redhat-linux (looked up where Spacewalk's table exists). */
+  readonly architecture: string;
 }
 
 /** An rhnAction to insert, queued (status 0) for each of `serverIds`. */
@@ -48,6 +65,29 @@ export interface SpacewalkWrites {
   ): Promise<boolean>;
 }
 
+/**
+ * rhnServer.server_arch_id for an architecture label: Spacewalk's rhnServerArch id where that
+ * table exists, TRIAL_SERVER_ARCH_ID in osad2's own schema (which has none).
+ */
+async function serverArchId(
+  trx: Knex.Transaction,
+  kind: DatabaseKind,
+  label: string,
+): Promise<number> {
+  const exists =
+    kind === "postgres"
+      ? await trx.raw("SELECT to_regclass('rhnserverarch') IS NOT NULL AS present")
+      : await trx.raw(
+          "SELECT count(*) > 0 AS present FROM sqlite_master WHERE name = 'rhnserverarch'",
+        );
+  const present = rawRows<{ present: unknown }>(exists)[0]?.present;
+  if (present !== true && present !== 1) return TRIAL_SERVER_ARCH_ID;
+  const row = (await trx("rhnserverarch").select("id").where("label", label).first()) as
+    { id: unknown } | undefined;
+  if (row === undefined) throw new UnknownServerArchError(label);
+  return toNumber(row.id, "rhnserverarch.id");
+}
+
 /** Largest INSERT batch of rhnServerAction rows. */
 const INSERT_CHUNK = 500;
 
@@ -77,10 +117,17 @@ export function spacewalkWrites(store: SpacewalkStore): SpacewalkWrites {
             id: serverId,
             org_id: row.orgId,
             digital_server_id: `ID-${serverId}`,
+            server_arch_id: await serverArchId(trx, kind, row.architecture),
             os: row.os,
             release: row.release,
             name: row.name,
             secret: row.secret,
+          });
+          // Spacewalk's registration creates the row its check-ins update.
+          await trx(TABLES.serverInfo).insert({
+            server_id: serverId,
+            checkin: toDbTime(kind, new Date()),
+            checkin_counter: 0,
           });
           return serverId;
         }),
@@ -112,6 +159,9 @@ export function spacewalkWrites(store: SpacewalkStore): SpacewalkWrites {
             name: row.name,
             earliest_action: toDbTime(kind, row.earliest),
             prerequisite: row.prerequisite,
+            // What Spacewalk's ActionManager writes.
+            version: 2,
+            archived: 0,
           };
           let actionId: number;
           if (kind === "postgres") {
@@ -126,6 +176,7 @@ export function spacewalkWrites(store: SpacewalkStore): SpacewalkWrites {
             server_id: serverId,
             action_id: actionId,
             status: 0,
+            remaining_tries: 10,
           }));
           for (let i = 0; i < rows.length; i += INSERT_CHUNK)
             await trx(TABLES.serverAction).insert(rows.slice(i, i + INSERT_CHUNK));

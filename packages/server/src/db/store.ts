@@ -1,10 +1,16 @@
-import fs from "node:fs";
-import path from "node:path";
 import type { Knex } from "knex";
 import { createKnex, pgConnectionConfig, translateError, unavailableHint } from "./connection.js";
-import { DatabaseConfigError, DatabaseSchemaError, DatabaseUnavailableError } from "./errors.js";
+import { retryWhileBusy } from "./busy-retry.js";
+import {
+  DatabaseConfigError,
+  DatabaseSchemaError,
+  DatabaseUnavailableError,
+  DatabaseWritesFailingError,
+} from "./errors.js";
 import { registerInternals, toNumber } from "./internal.js";
+import { prepareSqliteFile } from "./sqlite-files.js";
 import { listenForWakeUps } from "./wake-ups.js";
+import { WriteHealth } from "./write-health.js";
 import { prepareSchema } from "./schema.js";
 import { REBOOT_ACTION_LABEL, TABLES } from "./tables.js";
 import { fromDbTime, requireDbTime, toDbTime } from "./time.js";
@@ -25,6 +31,7 @@ import { parseDatabaseUrl, type DatabaseTarget } from "./url.js";
 /** Largest IN (…) list per statement; keeps well under SQLite's and PostgreSQL's parameter limits. */
 const IN_CHUNK = 500;
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
+const SYSTEM_ID_NUMBER = /^ID-([0-9]+)$/;
 
 /**
  * Opens a store on `sqlite:/path`, `sqlite::memory:` or `postgres://…`. Nothing is queried yet:
@@ -59,7 +66,7 @@ export async function openStore(url: string, options: StoreOptions = {}): Promis
   if (target.kind === "sqlite" && target.filename !== ":memory:") {
     // The default /var/lib/osad2/osad2.db lives in a directory a fresh install does not have yet.
     try {
-      fs.mkdirSync(path.dirname(path.resolve(target.filename)), { recursive: true, mode: 0o750 });
+      prepareSqliteFile(target.filename);
     } catch (error) {
       throw new DatabaseUnavailableError(
         target.display,
@@ -82,6 +89,7 @@ class KnexSpacewalkStore implements SpacewalkStore {
   private stateIds: Promise<StateIds> | undefined;
   private readonly wakeUpSubscriptions = new Set<() => Promise<void>>();
   private closed: Promise<void> | undefined;
+  private readonly writes: WriteHealth;
 
   constructor(
     private readonly target: DatabaseTarget,
@@ -89,6 +97,7 @@ class KnexSpacewalkStore implements SpacewalkStore {
   ) {
     this.kind = target.kind;
     this.knex = createKnex(target, options);
+    this.writes = new WriteHealth(this.knex);
     registerInternals(this, {
       knex: this.knex,
       kind: this.kind,
@@ -287,11 +296,15 @@ class KnexSpacewalkStore implements SpacewalkStore {
     return rows.map((row: { name: unknown }) => String(row.name));
   }
 
-  async findSystemByDigitalId(digitalServerId: string): Promise<SpacewalkSystem | undefined> {
+  async findSystem(systemId: string): Promise<SpacewalkSystem | undefined> {
+    // Spacewalk's rhnServer.get: `ID-<digits>` is the number itself (leading zeros and all), the rest a digital id.
+    const byNumber = SYSTEM_ID_NUMBER.exec(systemId);
+    const id = byNumber === null ? undefined : Number(byNumber[1]);
+    if (id !== undefined && !Number.isSafeInteger(id)) return undefined;
     const row = await this.guard(() =>
       this.knex(TABLES.server)
         .select("id", "digital_server_id", "name", "secret")
-        .where("digital_server_id", digitalServerId)
+        .where(id === undefined ? { digital_server_id: systemId } : { id })
         .first(),
     );
     if (row === undefined) return undefined;
@@ -302,6 +315,18 @@ class KnexSpacewalkStore implements SpacewalkStore {
       name: r.name === null || r.name === undefined ? "" : String(r.name),
       secret: String(r.secret),
     };
+  }
+
+  async recordCheckin(serverId: number, at: Date): Promise<void> {
+    // Spacewalk's server.checkin(): an update only; Spacewalk creates the row when it registers the system.
+    await this.guard(() =>
+      this.knex(TABLES.serverInfo)
+        .where("server_id", serverId)
+        .update({
+          checkin: toDbTime(this.kind, at),
+          checkin_counter: this.knex.raw("coalesce(checkin_counter, 0) + 1"),
+        }),
+    );
   }
 
   async registerPushClient(
@@ -376,6 +401,16 @@ class KnexSpacewalkStore implements SpacewalkStore {
 
   async healthCheck(): Promise<void> {
     await this.guard(() => this.knex.raw("select 1"));
+    // A full disk or a held lock still answers `select 1`: the last writes tell.
+    const problem = this.writes.problem();
+    if (problem !== undefined) {
+      throw new DatabaseWritesFailingError(
+        this.target.display,
+        problem.kind,
+        problem.since,
+        problem.message,
+      );
+    }
   }
 
   close(): Promise<void> {
@@ -416,7 +451,7 @@ class KnexSpacewalkStore implements SpacewalkStore {
 
   private async guard<T>(fn: () => Promise<T>): Promise<T> {
     try {
-      return await fn();
+      return this.kind === "sqlite" ? await retryWhileBusy(fn) : await fn();
     } catch (error) {
       throw translateError(error, this.target);
     }

@@ -5,6 +5,7 @@
  */
 export const TABLES = {
   server: "rhnserver",
+  serverInfo: "rhnserverinfo",
   actionType: "rhnactiontype",
   actionStatus: "rhnactionstatus",
   action: "rhnaction",
@@ -35,6 +36,12 @@ export const SEQUENCES = {
 
 /** Spacewalk's first rhnServer id (rhn_server_id_seq starts here), so digital ids look like `ID-1000010000`. */
 export const FIRST_SERVER_ID = 1000010000;
+
+/**
+ * rhnServer.server_arch_id of systems in osad2's own schema, which has no rhnServerArch table
+ * to point into (seeding into Spacewalk's schema looks the architecture up instead).
+ */
+export const TRIAL_SERVER_ARCH_ID = 1;
 
 /** rhnActionStatus rows, exactly as Spacewalk seeds them. */
 export const ACTION_STATUSES: readonly { readonly id: 0 | 1 | 2 | 3; readonly name: string }[] = [

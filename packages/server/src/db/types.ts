@@ -102,7 +102,13 @@ export interface SpacewalkStore {
   setPingDeadline(name: string, deadline: Date): Promise<void>;
   /** Clients with last_ping_time set and next_action_time < now (missed the UI ping deadline). */
   expiredPingDeadlines(now: Date): Promise<string[]>;
-  findSystemByDigitalId(digitalServerId: string): Promise<SpacewalkSystem | undefined>;
+  /**
+   * The system a systemid's `system_id` names, as Spacewalk finds it: `ID-<digits>` by
+   * rhnServer.id (so `ID-01000010000` is 1000010000), anything else by digital_server_id.
+   */
+  findSystem(systemId: string): Promise<SpacewalkSystem | undefined>;
+  /** An authenticated call is a check-in: rhnServerInfo.checkin = at, checkin_counter + 1. */
+  recordCheckin(serverId: number, at: Date): Promise<void>;
   /** register_osad: insert or update the system's rhnPushClient in one transaction (offline, times cleared). */
   registerPushClient(
     serverId: number,

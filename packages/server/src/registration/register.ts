@@ -39,12 +39,16 @@ export function newSharedKey(): string {
   return randomBytes(20).toString("hex");
 }
 
-/** Authenticates a systemid against the store (RegistrationFault when it is not valid). */
+/**
+ * Authenticates a systemid against the store (RegistrationFault when it is not valid) and, as
+ * Spacewalk's auth_system does, records it as a check-in (the web UI's "Last Checked In").
+ */
 export async function authenticateSystem(
   store: RegistrationStore,
   systemIdXml: string,
 ): Promise<SpacewalkSystem> {
-  const { system } = await verifySystemId(systemIdXml, (id) => store.findSystemByDigitalId(id));
+  const { system } = await verifySystemId(systemIdXml, (id) => store.findSystem(id));
+  await store.recordCheckin(system.id, new Date());
   return system;
 }
 
@@ -64,10 +68,8 @@ export async function registerOsad(
   const clientName = newClientName();
   const sharedKey = newSharedKey();
   await store.registerPushClient(system.id, { name: clientName, sharedKey });
-  const registered = await store.pushDispatchers();
-  // Spacewalk lists osa-dispatcher jabber ids; a standalone osad2 has none, so it names itself.
-  const dispatchers =
-    registered.length > 0 ? registered.map((d) => d.jabberId) : [extras.publicHost];
+  // Spacewalk lists rhnPushDispatcher's jabber ids, [] when there are none.
+  const dispatchers = (await store.pushDispatchers()).map((d) => d.jabberId);
   return {
     ...copyStruct(args),
     "client-name": clientName,

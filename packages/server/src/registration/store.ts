@@ -3,5 +3,9 @@ import type { SpacewalkStore } from "../db/types.js";
 /** The store calls registration makes (the database layer documents each). */
 export type RegistrationStore = Pick<
   SpacewalkStore,
-  "findSystemByDigitalId" | "registerPushClient" | "registerPushClientJid" | "pushDispatchers"
+  | "findSystem"
+  | "recordCheckin"
+  | "registerPushClient"
+  | "registerPushClientJid"
+  | "pushDispatchers"
 >;

@@ -146,12 +146,12 @@ export interface SystemSecret {
 }
 
 /**
- * Authenticates a systemid as Spacewalk does. Throws RegistrationFault: 9 when malformed, unknown
- * or forged, 28 for type ANONYMOUS. `lookup` finds the system by digital id (`ID-…`).
+ * Authenticates a systemid as Spacewalk does. Throws RegistrationFault: -9 when malformed, unknown
+ * or forged, -28 for type ANONYMOUS. `lookup` finds the system its `system_id` names.
  */
 export async function verifySystemId<S extends SystemSecret>(
   xml: string,
-  lookup: (digitalServerId: string) => Promise<S | undefined>,
+  lookup: (systemId: string) => Promise<S | undefined>,
 ): Promise<{ readonly system: S; readonly systemId: ParsedSystemId }> {
   const parsed = await parseSystemId(xml);
   if (parsed.type !== undefined && parsed.type.toUpperCase() === "ANONYMOUS") {

@@ -1,5 +1,6 @@
 import { isStruct, type XmlRpcStruct, type XmlRpcValue } from "../xmlrpc/codec.js";
 import { FAULT_INVALID_PARAMS, XmlRpcFault } from "../xmlrpc/faults.js";
+import { FAULT_INVALID_SYSTEM, REREGISTER_HINT, RegistrationFault } from "./errors.js";
 import type { XmlRpcMethod } from "../xmlrpc/server.js";
 import { registerOsad, registerOsadJid, type RegistrationReplyExtras } from "./register.js";
 import type { RegistrationStore } from "./store.js";
@@ -10,7 +11,8 @@ export const REGISTER_OSAD_JID = "registration.register_osad_jid";
 
 /**
  * Both calls take (systemid: string, args?: struct), like Spacewalk's `def register_osad(self,
- * system_id, args={})`. Anything else is fault -32602 naming what was wrong.
+ * system_id, args={})`. A wrong number of arguments or args not a struct is fault 1 (Spacewalk's
+ * TypeError); a systemid that is not a string is -9 (Spacewalk cannot read it as a certificate).
  */
 function systemIdAndArgs(
   methodName: string,
@@ -24,9 +26,10 @@ function systemIdAndArgs(
   }
   const [systemId, args = {}] = params;
   if (typeof systemId !== "string") {
-    throw new XmlRpcFault(
-      FAULT_INVALID_PARAMS,
-      `${methodName}: argument 1 (systemid) must be a string holding the systemid document, got ${describe(systemId)}`,
+    throw new RegistrationFault(
+      FAULT_INVALID_SYSTEM,
+      "malformed-systemid",
+      `${methodName}: argument 1 (systemid) must be a string holding the systemid document, got ${describe(systemId)}; ${REREGISTER_HINT}`,
     );
   }
   if (!isStruct(args)) {

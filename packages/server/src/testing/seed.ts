@@ -26,7 +26,7 @@ export interface CreateSystemOptions {
   readonly operatingSystem?: string;
   /** systemid `os_release` / rhnServer.release. Default "7Server". */
   readonly osRelease?: string;
-  /** systemid `architecture`. Default "x86_64-redhat-linux". */
+  /** systemid `architecture` / rhnServer.server_arch_id (by rhnServerArch label). Default "x86_64-redhat-linux". */
   readonly architecture?: string;
 }
 
@@ -47,6 +47,7 @@ export async function createSystem(
   }
   const os = options.operatingSystem ?? "redhat-release-server";
   const release = options.osRelease ?? "7Server";
+  const architecture = options.architecture ?? "x86_64-redhat-linux";
   const id = await spacewalkWrites(store).insertSystem({
     id: options.id,
     orgId: options.orgId ?? 1,
@@ -54,6 +55,7 @@ export async function createSystem(
     secret,
     os,
     release,
+    architecture,
   });
   const system: SpacewalkSystem = { id, digitalServerId: `ID-${id}`, name: options.name, secret };
   const systemIdXml = signSystemId(
@@ -62,7 +64,7 @@ export async function createSystem(
       username: options.username ?? "admin",
       os_release: release,
       operating_system: os,
-      architecture: options.architecture ?? "x86_64-redhat-linux",
+      architecture,
       type: "REAL",
       profile_name: options.name,
       description: `Initial Registration Parameters:\nOS: ${os}\nRelease: ${release}`,
