@@ -7,7 +7,9 @@ export {
 export {
   XmlRpcFault,
   XmlRpcServerError,
+  XmlRpcDecodeError,
   FAULT_PARSE_ERROR,
+  FAULT_INVALID_CHARACTER,
   FAULT_INVALID_REQUEST,
   FAULT_METHOD_NOT_FOUND,
   FAULT_INVALID_PARAMS,
@@ -21,8 +23,12 @@ export {
   serializeFault,
   serializeResponse,
   isStruct,
+  xmlSafeText,
+  MAX_VALUE_DEPTH,
+  MAX_ELEMENTS,
 } from "./codec.js";
 export type { XmlRpcValue, XmlRpcStruct } from "./codec.js";
+export type { XmlRpcDecodeReason } from "./faults.js";
 export type {
   XmlRpcMethod,
   XmlRpcCallContext,

@@ -4,12 +4,12 @@ import type { AddressInfo } from "node:net";
 import { parseMethodCall, serializeFault, serializeResponse, type XmlRpcValue } from "./codec.js";
 import {
   FAULT_INTERNAL_ERROR,
-  FAULT_INVALID_REQUEST,
   FAULT_METHOD_NOT_FOUND,
-  FAULT_PARSE_ERROR,
   FAULT_SERVER_UNAVAILABLE,
+  XmlRpcDecodeError,
   XmlRpcServerError,
 } from "./faults.js";
+import { describeError } from "@osad2/service-kit";
 
 /** Request path, as Spacewalk serves it. */
 export const XMLRPC_PATH = "/XMLRPC";
@@ -95,12 +95,15 @@ export async function startXmlRpcServer(options: XmlRpcServerOptions): Promise<X
   const handler = (request: http.IncomingMessage, response: http.ServerResponse): void => {
     handleRequest(request, response, { methods, logger, maxBody, isUnavailable }).catch(
       (error: unknown) => {
-        // Last resort: nothing may escape a request into an unhandled rejection.
+        // Last resort: nothing may escape a request into an unhandled rejection, and the
+        // caller still gets an XML-RPC answer it can read.
         logger.error({ err: error }, "XML-RPC request failed outside the handler");
-        if (!response.headersSent) {
-          response.writeHead(500, { "Content-Type": "text/plain" });
-        }
-        response.end();
+        if (response.headersSent) response.end();
+        else
+          xml(
+            response,
+            serializeFault(FAULT_INTERNAL_ERROR, "internal error while answering this request"),
+          );
       },
     );
   };
@@ -211,13 +214,18 @@ async function handleRequest(
   try {
     call = await parseMethodCall(body);
   } catch (error) {
-    scope.logger.debug({ remoteAddress, err: error }, "malformed XML-RPC request");
-    const message = (error as Error).message;
-    // Well-formed XML that is not a methodCall is an invalid request; anything else did not parse.
-    const code = /method call|method name/i.test(message)
-      ? FAULT_INVALID_REQUEST
-      : FAULT_PARSE_ERROR;
-    return xml(response, serializeFault(code, `malformed XML-RPC request: ${message}`));
+    const decode =
+      error instanceof XmlRpcDecodeError
+        ? error
+        : new XmlRpcDecodeError("malformed", describeError(error), { cause: error });
+    scope.logger.debug(
+      { remoteAddress, reason: decode.reason, err: decode },
+      "malformed XML-RPC request",
+    );
+    return xml(
+      response,
+      serializeFault(decode.faultCode, `malformed XML-RPC request: ${decode.message}`),
+    );
   }
 
   const method = scope.methods.get(call.methodName);
