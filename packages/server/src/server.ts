@@ -380,6 +380,7 @@ class Server implements Osad2Server, HealthSource {
         ? {}
         : {
             store: running.store,
+            keys: running.keyStore,
             sockets: running.sockets,
             router: running.routerLoop,
             presence: running.online,

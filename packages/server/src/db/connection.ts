@@ -1,5 +1,7 @@
 import knexFactory, { type Knex } from "knex";
+import { SQLITE_BUSY_TIMEOUT_MS } from "./busy-retry.js";
 import { DatabaseUnavailableError } from "./errors.js";
+import { tightenSqliteFiles } from "./sqlite-files.js";
 import type { DatabaseTarget } from "./url.js";
 import type { StoreOptions } from "./types.js";
 
@@ -52,9 +54,14 @@ export function createKnex(target: DatabaseTarget, options: StoreOptions): Knex 
         ) {
           try {
             connection.pragma("foreign_keys = ON");
-            // Other processes (demo tools, Spacewalk stand-ins) write the same file: wait, don't fail.
-            connection.pragma("busy_timeout = 5000");
-            if (target.filename !== ":memory:") connection.pragma("journal_mode = WAL");
+            // Other processes (demo tools, Spacewalk stand-ins) write the same file. The driver is
+            // synchronous: a long busy wait would freeze the event loop, so wait a moment only
+            // and let the store retry asynchronously (busy-retry.ts).
+            connection.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+            if (target.filename !== ":memory:") {
+              connection.pragma("journal_mode = WAL");
+              tightenSqliteFiles(target.filename);
+            }
             done(null, connection);
           } catch (error) {
             done(error as Error, connection);
@@ -89,6 +96,7 @@ const NETWORK_CODES = new Set([
   "EPIPE",
   "SQLITE_CANTOPEN",
   "SQLITE_BUSY",
+  "SQLITE_FULL",
   "SQLITE_READONLY",
   "SQLITE_IOERR",
   // PostgreSQL: admin_shutdown, crash_shutdown, cannot_connect_now, database does not exist, too many connections
@@ -115,6 +123,10 @@ export function isUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
   if (typeof code === "string" && (NETWORK_CODES.has(code) || code.startsWith("08"))) return true;
+  // better-sqlite3 reports extended codes, e.g. SQLITE_BUSY_SNAPSHOT, SQLITE_IOERR_WRITE.
+  if (typeof code === "string" && /^SQLITE_(BUSY|IOERR|READONLY|CANTOPEN|FULL)_/.test(code)) {
+    return true;
+  }
   if (error.name === "KnexTimeoutError") return true;
   if (error instanceof AggregateError) return error.errors.some(isUnavailable);
   return UNAVAILABLE_MESSAGES.some((pattern) => pattern.test(error.message));

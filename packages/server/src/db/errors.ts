@@ -35,3 +35,33 @@ export class DatabaseSchemaError extends Error {
     this.missingTables = missingTables;
   }
 }
+
+/**
+ * The database answers but its writes do not go through: another process holds SQLite's
+ * write lock (`locked`, writes are retried), or the database refuses them (`failing`: disk
+ * full, read-only, no privilege). What /healthz reports as a degraded database.
+ */
+export class DatabaseWritesFailingError extends Error {
+  override readonly name = "DatabaseWritesFailingError";
+  readonly kind: "locked" | "failing";
+  /** When the writes started failing. */
+  readonly since: Date;
+
+  constructor(
+    host: string,
+    kind: "locked" | "failing",
+    since: Date,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    const seconds = Math.max(0, Math.round((Date.now() - since.getTime()) / 1000));
+    super(
+      kind === "locked"
+        ? `database at ${host} is degraded: another process has held its write lock for ${seconds} s (${detail}); writes are retried — find the process holding ${host} (fuser ${host})`
+        : `database at ${host} is degraded: writes have failed for ${seconds} s (${detail}); free disk space or fix the database's permissions`,
+      options,
+    );
+    this.kind = kind;
+    this.since = since;
+  }
+}
