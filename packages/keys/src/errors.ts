@@ -81,6 +81,27 @@ export class KeyPermissionError extends KeyError {
   }
 }
 
+/**
+ * A key directory its group or others may write: whoever can write `public_keys/` can allow
+ * their own key, whoever can write `private_keys/` or `certs/` can swap the secret.
+ */
+export class KeyDirectoryPermissionError extends KeyError {
+  override name = "KeyDirectoryPermissionError";
+  readonly path: string;
+  /** The directory's permission bits, e.g. `0o777`. */
+  readonly mode: number;
+
+  constructor(path: string, mode: number, what: string, options?: { cause?: unknown }) {
+    super(
+      `key directory ${path} (${what}) has mode ${formatMode(mode)}: its group or others may add or replace keys in it; ` +
+        `run \`chmod go-w ${path}\``,
+      options,
+    );
+    this.path = path;
+    this.mode = mode;
+  }
+}
+
 /** A key of that name (or the server key pair) already exists and `force` was not given. */
 export class KeyExistsError extends KeyError {
   override name = "KeyExistsError";

@@ -3,6 +3,7 @@ export {
   Z85Error,
   KeyFileError,
   KeyPermissionError,
+  KeyDirectoryPermissionError,
   KeyExistsError,
   KeyNotFoundError,
   KeyRevokedError,
@@ -39,6 +40,7 @@ export {
   createServerKeyPair,
 } from "./layout.js";
 export { KeyStore } from "./key-store.js";
+export { assertKeyDirectory } from "./directory-check.js";
 export {
   DEFAULT_POLL_INTERVAL_MS,
   DEFAULT_DEBOUNCE_MS,

@@ -2,6 +2,7 @@ import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import { readCertificate, readKeyPair, PUBLIC_FILE_MODE } from "./certificate-file.js";
 import { formatCertificate } from "./certificate-format.js";
+import { assertKeyDirectory } from "./directory-check.js";
 import {
   KeyError,
   KeyExistsError,
@@ -70,13 +71,18 @@ export class KeyStore {
   /**
    * Opens the store over a certificates directory (the seed's layout), creating
    * `public_keys/` and `revoked/` if missing, and reads it once.
-   * @throws {KeyError} bad options; {@link KeyFileError} when the directories cannot be made.
+   * @throws {KeyError} bad options; {@link KeyFileError} when the directories cannot be made;
+   *   {@link KeyDirectoryPermissionError} when the root, `public_keys/` or `revoked/` is
+   *   group- or world-writable (anyone could allow a key).
    */
   static async open(root: string, options: KeyStoreOptions = {}): Promise<KeyStore> {
     const store = new KeyStore(certificateLayout(root), options);
     await ensureDirectory(store.layout.root, PUBLIC_DIR_MODE);
     await ensureDirectory(store.layout.publicKeysDir, PUBLIC_DIR_MODE);
     await ensureDirectory(store.layout.revokedDir, PUBLIC_DIR_MODE);
+    await assertKeyDirectory(store.layout.root, "the certificates directory");
+    await assertKeyDirectory(store.layout.publicKeysDir, "the allowed client keys");
+    await assertKeyDirectory(store.layout.revokedDir, "the revoked client keys");
     await store.reload();
     store.monitor.start();
     return store;
@@ -190,8 +196,14 @@ export class KeyStore {
     });
   }
 
-  /** The server's key pair from `private_keys/server.key_secret`. */
+  /**
+   * The server's key pair from `private_keys/server.key_secret`.
+   * @throws {KeyDirectoryPermissionError} when `private_keys/` is group- or world-writable.
+   */
   async readServerKeyPair(): Promise<KeyPair> {
+    if (await pathExists(this.layout.privateKeysDir)) {
+      await assertKeyDirectory(this.layout.privateKeysDir, "the server's secret key");
+    }
     return readKeyPair(this.layout.serverSecretPath);
   }
 
