@@ -406,7 +406,7 @@ function presenceSettings(config: ServerConfig, options: CreateServerOptions): P
 function notifierSettings(config: ServerConfig, options: CreateServerOptions): NotifierSettings {
   return {
     renotifyMs: config.renotifyInterval * 1000,
-    threshold: config.checkinCount,
+    threshold: config.notifyThreshold,
     pollIntervalMs: config.actionPollInterval * 1000,
     includePickedUp: config.renotifyPickedUp,
     helloGraceMs: options.catchUpDelayMs ?? DEFAULT_CATCH_UP_DELAY_MS,

@@ -21,8 +21,8 @@ describe("osad2-server command line", () => {
     [["run", "--debug"], { flags: { debug: "1" } }],
     [["run", "--debug", "0"], { flags: { debug: "0" } }],
     [
-      ["run", "--renotify-picked-up", "--checkin-count", "0"],
-      { flags: { renotify_picked_up: "1", checkin_count: "0" } },
+      ["run", "--renotify-picked-up", "--notify-threshold", "0"],
+      { flags: { renotify_picked_up: "1", notify_threshold: "0" } },
     ],
     [
       ["run", "--metrics-bind", "0.0.0.0", "--xmlrpc-bind", "10.0.0.1"],
@@ -47,7 +47,7 @@ describe("osad2-server command line", () => {
       "--listener-port",
       "--ping-interval",
       "--action-poll-interval",
-      "--checkin-count",
+      "--notify-threshold",
       "--certificates",
       "--log-file",
       "--debug",

@@ -25,7 +25,7 @@ describe("server configuration", () => {
       listenerPort: 5556,
       pingInterval: 10,
       actionPollInterval: 5,
-      checkinCount: 100,
+      notifyThreshold: 100,
       certificates: "/etc/rhn/osad2-server/certs",
       logFile: "",
       debug: false,
@@ -45,7 +45,7 @@ describe("server configuration", () => {
       "listener_port",
       "ping_interval",
       "action_poll_interval",
-      "checkin_count",
+      "notify_threshold",
       "certificates",
       "log_file",
       "debug",
@@ -99,11 +99,27 @@ describe("server configuration", () => {
     expect(resolveServerConfig({ document }).database).toBe("sqlite:/from/file.db");
     const env = { OSAD2_DATABASE: "postgres://u@h:5432/env" };
     expect(resolveServerConfig({ document, env }).database).toBe("postgres://u@h:5432/env");
-    const flags = { database: "sqlite::memory:", checkin_count: "0" };
+    // checkin_count is the seed's name of notify_threshold.
+    expect(resolveServerConfig({ document }).notifyThreshold).toBe(10);
+    const flags = { database: "sqlite::memory:", notify_threshold: "0" };
     expect(resolveServerConfig({ document, env, flags })).toMatchObject({
       database: "sqlite::memory:",
-      checkinCount: 0,
+      notifyThreshold: 0,
     });
+  });
+
+  it("reads notify_threshold as osa-dispatcher does: its own name wins over checkin_count, empty = unlimited", () => {
+    const both = file(["[main]", "checkin_count = 10", "notify_threshold = 7"]);
+    expect(resolveServerConfig({ document: both }).notifyThreshold).toBe(7);
+    const empty = file(["[main]", "notify_threshold ="]);
+    expect(resolveServerConfig({ document: empty }).notifyThreshold).toBe(0);
+    expect(defaultServerConfig().notifyThreshold).toBe(100);
+    // An error in the alias quotes the line as written.
+    const error = caught(() =>
+      resolveServerConfig({ document: file(["[main]", "checkin_count = 1.5"]) }),
+    );
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toMatch(/line 2: checkin_count = "1\.5" is not a whole number from 0/);
   });
 
   it.each([
@@ -111,7 +127,12 @@ describe("server configuration", () => {
     ["publisher_port", "55x", /publisher_port = "55x" is not a TCP port/],
     ["ping_interval", "0", /ping_interval = "0" is not a number of seconds from 0\.01/],
     ["ping_interval", "-1", /ping_interval/],
-    ["checkin_count", "1.5", /checkin_count = "1\.5" is not a whole number from 0/],
+    ["notify_threshold", "1.5", /notify_threshold = "1\.5" is not a whole number from 0/],
+    [
+      "notify_threshold",
+      "-1",
+      /notify_threshold = "-1" is not a whole number from 0 to 1000000, or nothing/,
+    ],
     ["missed_pings", "0", /missed_pings = "0" is not a whole number from 1/],
     ["debug", "maybe", /debug = "maybe" is not 0 or 1/],
     ["database", "mysql://x", /database = "mysql:\/\/x" is not sqlite:/],
@@ -149,8 +170,8 @@ describe("server configuration", () => {
     expect(() => resolveServerConfig({ flags: { nonsense: "1" } })).toThrow(
       /--nonsense is not an osad2-server setting/,
     );
-    const config = normalizeServerConfig({ publisherPort: 0, listenerPort: 0, checkinCount: 0 });
-    expect(config.checkinCount).toBe(0);
+    const config = normalizeServerConfig({ publisherPort: 0, listenerPort: 0, notifyThreshold: 0 });
+    expect(config.notifyThreshold).toBe(0);
     expect(
       planReload(defaultServerConfig(), { ...defaultServerConfig(), missedPings: 5 }),
     ).toMatchObject({ applied: ["missedPings"], restartNeeded: [] });

@@ -80,7 +80,7 @@ export function testConfig(
     pingInterval: 0.2,
     actionPollInterval: 0.5,
     missedPings: 3,
-    checkinCount: 0,
+    notifyThreshold: 0,
     certificates: keys.root,
     database: db.url,
     databaseSchema: db.schema ?? "",

@@ -82,7 +82,7 @@ describe("Notifier (dispatch) with fakes", () => {
     expect(report.firstTime).toEqual([[10], []]);
   });
 
-  it("throttles to checkin_count systems asked and not done; the next follows when one is done", async () => {
+  it("throttles to notify_threshold systems asked and not done; the next follows when one is done", async () => {
     const { store, publisher, report, notifier, reachable } = setup({
       threshold: 1,
       pollIntervalMs: 1_000,
@@ -98,6 +98,50 @@ describe("Notifier (dispatch) with fakes", () => {
     await vi.advanceTimersByTimeAsync(1_000);
     expect(publisher.checkins).toEqual(["c1", "c2"]);
     expect(report.events.map((e) => e.serverId)).toEqual([1, 2]);
+  });
+
+  it("counts systems with picked-up actions against notify_threshold, as osa-dispatcher does", async () => {
+    const { store, publisher, notifier, reachable } = setup({
+      threshold: 2,
+      pollIntervalMs: 1_000,
+    });
+    // Two other systems are running actions (picked up by rhnsd, not by us): no slot is free.
+    store.running.add(7).add(8);
+    store.due = [dueAction(1, 10, "c1"), dueAction(2, 10, "c2"), dueAction(3, 10, "c3")];
+    for (const name of ["c1", "c2", "c3"]) reachable(name);
+    notifier.start();
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect(publisher.checkins).toEqual([]);
+    store.running.delete(7); // one finished: free = 2 - 1
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(publisher.checkins).toEqual(["c1"]);
+    // c1's rhn_check picks its action up: it leaves the queued list and shows as running; its
+    // slot stays taken until the action completes.
+    store.due = store.due.filter((d) => d.serverId !== 1);
+    store.running.add(1);
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect(publisher.checkins).toEqual(["c1"]);
+    store.running.delete(1); // completed
+    store.running.delete(8);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(publisher.checkins).toEqual(["c1", "c2", "c3"]);
+  });
+
+  it("re-announces a running system without taking another slot", async () => {
+    const { store, publisher, notifier, reachable } = setup({
+      threshold: 1,
+      pollIntervalMs: 1_000,
+      renotifyMs: 2_000,
+      includePickedUp: true,
+    });
+    store.due = [{ ...dueAction(1, 10, "c1"), status: 1 }, dueAction(2, 10, "c2")];
+    store.running.add(1);
+    reachable("c1");
+    reachable("c2");
+    notifier.start();
+    await vi.advanceTimersByTimeAsync(2_500);
+    // Picked-up work is announced again (status in (0, 1)); c2 waits for the one slot.
+    expect(publisher.checkins).toEqual(["c1", "c1"]);
   });
 
   it("after a restart addresses nobody it has not heard from; a first pong gets the due work at once", async () => {

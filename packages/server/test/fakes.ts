@@ -31,6 +31,8 @@ export class FakePublisher implements Publisher {
 export class FakeDispatchStore implements DispatchStore {
   due: DueAction[] = [];
   nextEarliest: Date | null = null;
+  /** Systems with a picked-up (status 1) action, whatever `due` holds. */
+  readonly running = new Set<number>();
   readonly clients = new Map<string, PushClient>();
   failures = 0;
   rounds = 0;
@@ -52,6 +54,10 @@ export class FakeDispatchStore implements DispatchStore {
 
   async findClient(name: string) {
     return this.clients.get(name);
+  }
+
+  async runningSystems() {
+    return [...this.running];
   }
 }
 

@@ -37,7 +37,7 @@ describe("server lifecycle: restart, throttle, notify(), reload, metrics (SQLite
   });
 
   it("throttles to checkin_count systems asked and not yet done; the rest follow as slots free", async () => {
-    const s = await h.server({ checkinCount: 2, actionPollInterval: 0.2 });
+    const s = await h.server({ notifyThreshold: 2, actionPollInterval: 0.2 });
     const notified: NotifiedEvent[] = [];
     s.on("notified", (e) => notified.push(e));
     const systems: OnlineClient[] = [];
@@ -68,10 +68,10 @@ describe("server lifecycle: restart, throttle, notify(), reload, metrics (SQLite
     // checkin_count 0 = unlimited, applied on reload (SIGHUP).
     const result = await s.reload({
       ...testConfig(h.db, h.keys),
-      checkinCount: 0,
+      notifyThreshold: 0,
       actionPollInterval: 0.2,
     });
-    expect(result.applied).toContain("checkinCount");
+    expect(result.applied).toContain("notifyThreshold");
     await waitFor("all asked", () => asked().size === 5);
   });
 

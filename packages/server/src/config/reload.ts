@@ -5,7 +5,7 @@ import { SERVER_CONFIG, type ServerConfig } from "./schema.js";
 export const RELOADABLE_FIELDS: ReadonlySet<keyof ServerConfig> = new Set<keyof ServerConfig>([
   "pingInterval",
   "actionPollInterval",
-  "checkinCount",
+  "notifyThreshold",
   "debug",
   "renotifyInterval",
   "renotifyPickedUp",

@@ -11,6 +11,14 @@ export const DATABASE_ENV = "OSAD2_DATABASE";
 /** Intervals: fractions allowed, at most a day. */
 const interval = valueTypes.secondsBetween(0.01, 86_400);
 
+/** notify_threshold: a count, or empty for unlimited as osa-dispatcher reads an unset threshold. */
+const threshold: ValueType<number> = {
+  name: "count",
+  expected: "a whole number from 0 to 1000000, or nothing (unlimited)",
+  parse: (text) => (text.trim() === "" ? 0 : valueTypes.countBetween(0, 1_000_000).parse(text)),
+  accepts: (value) => valueTypes.countBetween(0, 1_000_000).accepts(value),
+};
+
 /** `*`, an IP address or a host name — or empty for "same as another key". */
 const optionalBindAddress: ValueType<string> = {
   name: "address",
@@ -61,11 +69,13 @@ export const SERVER_CONFIG = defineConfig({
       doc: "seconds between database polls (fallback to NOTIFY and the exact timers) and web-UI ping checks",
       seed: true,
     },
-    checkin_count: {
-      type: valueTypes.countBetween(0, 1_000_000),
+    notify_threshold: {
+      type: threshold,
       default: "100",
-      doc: "systems asked to check in and not done yet, at most (osa-dispatcher's notify_threshold; 0 = unlimited)",
+      doc: "systems with actions running (picked up) or asked and not yet picked up, at most; osa-dispatcher's notify_threshold (empty or 0 = unlimited)",
       seed: true,
+      // The seed's name for it.
+      aliases: ["checkin_count"],
     },
     certificates: {
       type: valueTypes.path,
@@ -152,7 +162,7 @@ export const SERVER_CONFIG = defineConfig({
     renotify_picked_up: {
       type: valueTypes.flag,
       default: "0",
-      doc: "also treat picked-up (status 1) actions as due, as osa-dispatcher did",
+      doc: "re-announce picked-up work too (due = status in (0, 1), as osa-dispatcher does): an action rhn_check picked up and never finished is announced again each renotify_interval",
       seed: false,
     },
     missed_pings: {

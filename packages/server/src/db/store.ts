@@ -157,7 +157,9 @@ class KnexSpacewalkStore implements SpacewalkStore {
             .where("sr.status", 1)
             .where("rt.label", REBOOT_ACTION_LABEL),
         )
+        // osa-dispatcher's order: queued work before re-announcements, oldest first.
         .orderBy([
+          { column: "sa.status" },
           { column: "a.earliest_action" },
           { column: "sa.server_id" },
           { column: "sa.action_id" },
@@ -174,6 +176,15 @@ class KnexSpacewalkStore implements SpacewalkStore {
         actionType: String(row.action_type),
       };
     });
+  }
+
+  async runningSystems(): Promise<number[]> {
+    const rows = await this.guard(() =>
+      this.knex(TABLES.serverAction).distinct("server_id").where("status", 1),
+    );
+    return rows.map((row: { server_id: unknown }) =>
+      toNumber(row.server_id, "rhnserveraction.server_id"),
+    );
   }
 
   async nextEarliestAction(now: Date): Promise<Date | null> {

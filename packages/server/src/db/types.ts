@@ -88,7 +88,7 @@ export interface SpacewalkStore {
   prepare(options?: PrepareOptions): Promise<PrepareResult>;
   /** Osa-dispatcher rules: status 0 (and 1 when includePickedUp), earliest_action <= now, prerequisite
    *  completed (status 2) for that server, joined to rhnPushClient; skips servers with a reboot.reboot
-   *  action at status 1. Ordered by earliest_action, then server id, then action id. */
+   *  action at status 1. Ordered as osa-dispatcher orders: status, earliest_action, server id (then action id). */
   dueActions(now: Date, options: { readonly includePickedUp: boolean }): Promise<DueAction[]>;
   /** The next earliest_action strictly after now among queued actions of push-client systems, or null. */
   nextEarliestAction(now: Date): Promise<Date | null>;
@@ -107,6 +107,11 @@ export interface SpacewalkStore {
    * rhnServer.id (so `ID-01000010000` is 1000010000), anything else by digital_server_id.
    */
   findSystem(systemId: string): Promise<SpacewalkSystem | undefined>;
+  /**
+   * Systems with a picked-up (status 1) action, of every system: what osa-dispatcher's
+   * notify_threshold counts as running (`select distinct server_id … where status = 1`).
+   */
+  runningSystems(): Promise<number[]>;
   /** An authenticated call is a check-in: rhnServerInfo.checkin = at, checkin_counter + 1. */
   recordCheckin(serverId: number, at: Date): Promise<void>;
   /** register_osad: insert or update the system's rhnPushClient in one transaction (offline, times cleared). */

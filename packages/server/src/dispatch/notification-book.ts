@@ -12,7 +12,11 @@ export interface Publication {
 export interface BookSettings {
   /** Re-announce an action still due this long after it was last announced. */
   readonly renotifyMs: number;
-  /** At most this many systems asked and not yet done; 0 = unlimited (checkin_count). */
+  /**
+   * notify_threshold, as osa-dispatcher applies it: systems with picked-up actions (status 1,
+   * any system) and systems asked and not yet picked up together occupy at most this many
+   * slots; each newly asked system takes one. 0 = unlimited.
+   */
   readonly threshold: number;
 }
 
@@ -55,22 +59,29 @@ export class NotificationBook {
   }
 
   /**
-   * Decides what to publish given the complete list of due actions (ordered by
-   * earliest_action, as the store returns it). Systems no longer in the list are done and
+   * Decides what to publish given the complete list of due actions (ordered by status,
+   * earliest_action and server, as the store returns it). Systems no longer in the list are done and
    * free their slot; systems whose client is not online are skipped (they get a catch-up
    * when they come back) and hold no slot.
    *
    * @param catchUp client name → a time (ms): re-announce that client's due actions last
    *   announced before it (it reconnected then and may have missed them).
+   * @param running systems with a picked-up (status 1) action, all of them (osa-dispatcher's
+   *   `count(distinct server_id) … where status = 1`); they occupy throttle slots.
    */
   plan(
     due: readonly DueAction[],
     now: number,
     isOnline: (clientName: string) => boolean,
     catchUp: ReadonlyMap<string, number> = new Map(),
+    running: ReadonlySet<number> = new Set(),
   ): Plan {
     const groups = groupByServer(due);
     this.forgetAllBut(groups, isOnline);
+    // Asked and not picked up yet counts as well as running: between a checkin and rhn_check's
+    // queue.get, the database does not show the system busy, and a fast round must not refill it.
+    let occupied = running.size;
+    for (const serverId of this.asked.keys()) if (!running.has(serverId)) occupied += 1;
     const publications: Publication[] = [];
     let deferred = 0;
     for (const [serverId, actions] of groups) {
@@ -79,13 +90,14 @@ export class NotificationBook {
       const since = catchUp.get(clientName);
       const pending = actions.filter((action) => this.needsAnnouncing(action, now, since));
       if (pending.length === 0) continue;
-      if (!this.asked.has(serverId)) {
-        if (this.settings.threshold > 0 && this.asked.size >= this.settings.threshold) {
+      if (!this.asked.has(serverId) && !running.has(serverId)) {
+        if (this.settings.threshold > 0 && occupied >= this.settings.threshold) {
           deferred += 1;
           continue;
         }
-        this.asked.set(serverId, clientName);
+        occupied += 1;
       }
+      this.asked.set(serverId, clientName);
       publications.push({ clientName, serverId, actions: pending });
     }
     return { publications, deferred };

@@ -13,7 +13,7 @@ import { Reachability } from "./reachability.js";
 export interface NotifierSettings {
   /** Re-announce an action still due this long after it was last announced (renotify_interval). */
   readonly renotifyMs: number;
-  /** checkin_count; 0 = unlimited. */
+  /** notify_threshold (alias checkin_count): slots for running and asked systems; 0 = unlimited. */
   readonly threshold: number;
   /** A round at least this often (action_poll_interval). */
   readonly pollIntervalMs: number;
@@ -40,7 +40,8 @@ const TIMER_SLACK_MS = 2;
 
 /**
  * Announces due actions: one `system:<name> checkin` per due action per client, re-announced
- * after renotify_interval, throttled to checkin_count systems in flight, addressed only to
+ * after renotify_interval, throttled by notify_threshold as osa-dispatcher is (systems with
+ * picked-up actions and systems asked and not yet picked up share the slots), addressed only to
  * clients whose subscription is in place ({@link Reachability}). It runs a round on a poll
  * timer, exactly at the next earliest_action, at the next re-announcement or catch-up, and
  * whenever {@link wake} is called (PostgreSQL NOTIFY); presence tells it about clients.
@@ -203,9 +204,13 @@ export class Notifier implements PresenceSink {
     const started = new Date();
     let next: Date | null;
     try {
-      const [due, earliest] = await Promise.all([
+      const [due, earliest, running] = await Promise.all([
         this.options.store.dueActions(started, { includePickedUp: this.settings.includePickedUp }),
         this.options.store.nextEarliestAction(started),
+        // Only a throttle needs to know; unlimited spares the database the count.
+        this.settings.threshold > 0
+          ? this.options.store.runningSystems()
+          : Promise.resolve<readonly number[]>([]),
       ]);
       next = earliest;
       const now = started.getTime();
@@ -215,6 +220,7 @@ export class Notifier implements PresenceSink {
         now,
         (name) => this.reachability.isReachable(name, now),
         catchUps,
+        new Set(running),
       );
       for (const publication of plan.publications) {
         if (this.stopped) break;

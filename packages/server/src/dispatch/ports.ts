@@ -3,7 +3,7 @@ import type { DueAction, SpacewalkStore } from "../db/types.js";
 /** The store calls the dispatcher makes (the database layer documents each). */
 export type DispatchStore = Pick<
   SpacewalkStore,
-  "dueActions" | "nextEarliestAction" | "findClient"
+  "dueActions" | "nextEarliestAction" | "findClient" | "runningSystems"
 >;
 
 /** What one published checkin announced (the payload of the server's 'notified' event). */
