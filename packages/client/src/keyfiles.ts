@@ -1,4 +1,7 @@
+import { dirname } from "node:path";
 import {
+  assertKeyDirectory,
+  KeyDirectoryPermissionError,
   KeyFileError,
   KeyPermissionError,
   readKeyPair,
@@ -32,11 +35,18 @@ export async function loadClientKeys(paths: {
 
 async function readClientKeyPair(path: string): Promise<KeyPair> {
   try {
+    // Whoever may write certs/ may swap this system's secret (or the server key beside it).
+    await assertKeyDirectory(dirname(path), "this system's certificates").catch(
+      (error: unknown) => {
+        if (error instanceof KeyDirectoryPermissionError) throw error;
+        // A missing directory is reported as the missing key file below.
+      },
+    );
     // readKeyPair also refuses a file whose public half does not belong to its secret half
     // (what the seed's createclient wrote).
     return await readKeyPair(path);
   } catch (error) {
-    if (error instanceof KeyPermissionError) {
+    if (error instanceof KeyPermissionError || error instanceof KeyDirectoryPermissionError) {
       throw new KeyConfigError(path, "permissions", error.message, { cause: error });
     }
     if (error instanceof KeyFileError && error.code === "ENOENT") {

@@ -1,4 +1,4 @@
-import { mkdir, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import {
   type Logger,
@@ -6,6 +6,7 @@ import {
   errnoCode,
   processAlive,
   runsProgram,
+  ensureDirectory,
   writeFileAtomic,
 } from "@osad2/service-kit";
 import { ClientError } from "./errors.js";
@@ -122,12 +123,14 @@ export class StateWriter {
   }
 }
 
-/** Mode of the state file: `osad2-client status` may run as any user. */
-export const STATE_FILE_MODE = 0o644;
+/** Mode of the state file: root writes it, the service's group may run `osad2-client status`. */
+export const STATE_FILE_MODE = 0o640;
+/** Mode of a state directory the client creates (an existing one keeps its mode). */
+export const STATE_DIR_MODE = 0o750;
 
 /** Writes the state file in one step (temp file, fsync, rename), mode {@link STATE_FILE_MODE}. */
 export async function writeStateFile(path: string, status: ClientStatus): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o755 });
+  await ensureDirectory(dirname(path), STATE_DIR_MODE);
   await writeFileAtomic(path, `${JSON.stringify(status, null, 2)}\n`, { mode: STATE_FILE_MODE });
 }
 

@@ -1,5 +1,5 @@
 import { chmod, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { generateKeyPair, writeCertificate } from "@osad2/keys";
 import { afterEach, describe, expect, it } from "vitest";
 import { KeyConfigError, loadClientKeys } from "../src/index.js";
@@ -62,6 +62,20 @@ describe("loadClientKeys", () => {
     const e = await keyError(paths);
     expect(e.reason).toBe("permissions");
     expect(e.message).toContain(`chmod 600 ${paths.clientSecretKey}`);
+  });
+
+  it("refuses a group- or world-writable certs/ directory and says chmod go-w", async () => {
+    const paths = await files();
+    await writeCertificate(paths.clientSecretKey, generateKeyPair());
+    const dir = dirname(paths.clientSecretKey);
+    for (const mode of [0o777, 0o775]) {
+      await chmod(dir, mode);
+      const e = await keyError(paths);
+      expect(e.reason).toBe("permissions");
+      expect(e.message).toContain(`chmod go-w ${dir}`);
+    }
+    await chmod(dir, 0o755);
+    expect((await loadClientKeys(paths)).clientKeyPair.publicKey).toBeDefined();
   });
 
   it("refuses a secret key file whose halves do not match (the seed's createclient defect)", async () => {
