@@ -199,8 +199,11 @@ async function stageKeysAndConfig(
   );
 }
 
-/** Mode of the RPMs written to the output directory (they hold no secret the system lacks). */
-const RPM_FILE_MODE = 0o644;
+/**
+ * Mode of the RPMs written to the output directory: each holds its system's secret key
+ * (rpm2cpio extracts it), so only the user who built it may read it.
+ */
+const RPM_FILE_MODE = 0o600;
 
 /** Moves the built RPM into the output directory in one step; returns the directory it had to create, if any. */
 async function publishRpm(

@@ -72,6 +72,10 @@ describe("createClientPackage: the RPM", () => {
     expect(buildMs).toBeLessThan(60_000);
   });
 
+  it("is 0600: it carries the system's secret key, which rpm2cpio would hand to any reader", async () => {
+    expect((await stat(client.rpmPath)).mode & 0o777).toBe(0o600);
+  });
+
   it("rpm -qip shows name, version, release, summary, license, group and URL", async () => {
     const info = await rpmQuery("-i");
     expect(info).toMatch(/^Name\s+: osad2-client-web01$/m);
