@@ -7,8 +7,10 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: "node20",
-  // The unit and the config template ship inside dist/ (the tarball holds only dist/, README.md
-  // and package.json); osad2-packager copies both from there into its RPMs.
+  // The unit, the config template and the clientCaps.d file ship inside dist/ (the tarball holds
+  // only dist/, README.md and package.json); osad2-packager copies them from there into its RPMs.
+  // clientCaps.d/osad2 declares osad.ping and osad.rhn_check to rhn_check, as classic osad's
+  // clientCaps.d/osad does: Spacewalk's web UI shows "OSA Status" and "Ping System" only then.
   onSuccess:
-    "mkdir -p dist/systemd dist/config && cp systemd/osad2-client.service dist/systemd/ && cp config/osad_client.cfg dist/config/",
+    "mkdir -p dist/systemd dist/config dist/clientCaps.d && cp systemd/osad2-client.service dist/systemd/ && cp config/osad_client.cfg dist/config/ && cp clientCaps.d/osad2 dist/clientCaps.d/",
 });

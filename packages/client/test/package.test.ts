@@ -22,6 +22,7 @@ describe("the published package", () => {
       "dist/cli.js",
       "dist/systemd/osad2-client.service",
       "dist/config/osad_client.cfg",
+      "dist/clientCaps.d/osad2",
       "README.md",
       "package.json",
     ]) {
@@ -53,6 +54,13 @@ describe("the published package", () => {
         "#!/usr/bin/env node\n",
       ),
     ).toBe(true);
+  });
+
+  it("ships clientCaps.d/osad2 declaring osad.ping(1)=1 and osad.rhn_check(1)=1, as classic osad's clientCaps.d/osad does", async () => {
+    // rhn_check reports these to Spacewalk; its web UI shows "OSA Status" and "Ping System"
+    // only for systems capable of osad.ping.
+    const caps = await readFile(new URL("../dist/clientCaps.d/osad2", import.meta.url), "utf8");
+    expect(caps).toBe("osad.ping(1)=1\nosad.rhn_check(1)=1\n");
   });
 
   it("the unit stops gently and reloads with SIGHUP", async () => {

@@ -3,7 +3,7 @@
 // only the linux glibc addons. createclient copies this tree into /usr/lib/osad2-client of each RPM.
 // The tree mirrors the published package (package.json, dist/cli.js) so paths the client resolves
 // relative to itself (its ../package.json for the version) still work; cli.js at the top just imports it.
-// It also copies the client's systemd unit and config template to dist/client-files/.
+// It also copies the client's systemd unit, config template and clientCaps.d file to dist/client-files/.
 // Run after tsup (which empties dist/): `node scripts/bundle-client.mjs`.
 import { build } from "esbuild";
 import { chmod, copyFile, mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
@@ -142,6 +142,7 @@ await mkdir(filesOut, { recursive: true });
 for (const [from, name] of [
   ["dist/systemd/osad2-client.service", "osad2-client.service"],
   ["dist/config/osad_client.cfg", "osad_client.cfg"],
+  ["dist/clientCaps.d/osad2", "clientCaps-osad2"],
 ]) {
   await copyFile(join(clientDir, from), join(filesOut, name));
 }

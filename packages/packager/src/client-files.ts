@@ -11,6 +11,8 @@ export const CLIENT_PATHS = {
   serverKey: "/etc/rhn/osad2-client/certs/server.key",
   unit: "/usr/lib/systemd/system/osad2-client.service",
   unitName: "osad2-client.service",
+  /** rhn_check reports this directory's files as capabilities (classic osad ships `osad` there). */
+  clientCaps: "/etc/sysconfig/rhn/clientCaps.d/osad2",
 } as const;
 
 /** What a generated client file is for. */

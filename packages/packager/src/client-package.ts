@@ -92,6 +92,8 @@ export async function createClientPackage(options: ClientPackageOptions): Promis
       template: templates.config,
       created: spec.created,
     });
+    // Keys-only packages too: they exist for a system that runs the client installed from npm.
+    await writeStaged(root, CLIENT_PATHS.clientCaps, templates.clientCaps, 0o644);
     if (bundle !== undefined && opts.arch !== "noarch") {
       await stageClientBundle(bundle, nodeArchFor(opts.arch), join(root, CLIENT_PATHS.libDir));
       await writeStaged(root, CLIENT_PATHS.bin, renderWrapper(), 0o755);

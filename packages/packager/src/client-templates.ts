@@ -4,21 +4,25 @@ import { fileURLToPath } from "node:url";
 import { ClientBundleError } from "./errors.js";
 
 /**
- * The files @osad2/client owns that its RPM installs: its systemd unit and its config template
- * (every key commented out at its default). scripts/bundle-client.mjs copies them from the
- * built @osad2/client into dist/client-files/, so they exist once, in the client package.
+ * The files @osad2/client owns that its RPM installs: its systemd unit, its config template
+ * (every key commented out at its default) and its clientCaps.d file. scripts/bundle-client.mjs
+ * copies them from the built @osad2/client into dist/client-files/, so they exist once, in the
+ * client package.
  */
 export interface ClientTemplates {
   /** `osad2-client.service`, installed as is. */
   readonly unit: string;
   /** `osad_client.cfg` with `;key = default` lines the packager fills in. */
   readonly config: string;
+  /** `clientCaps.d/osad2` (osad.ping, osad.rhn_check), installed as is. */
+  readonly clientCaps: string;
 }
 
-/** File names inside dist/client-files/ (the names @osad2/client ships them under). */
+/** File names inside dist/client-files/ (@osad2/client's dist/clientCaps.d/osad2 is clientCaps-osad2). */
 export const CLIENT_TEMPLATE_FILES = {
   unit: "osad2-client.service",
   config: "osad_client.cfg",
+  clientCaps: "clientCaps-osad2",
 } as const;
 
 /** dist/client-files seen from the built dist/*.js and from src/*.ts (tests run the sources). */
@@ -34,17 +38,18 @@ export async function loadClientTemplates(dir?: string): Promise<ClientTemplates
   const candidates = dir === undefined ? defaultCandidates() : [dir];
   for (const candidate of candidates) {
     try {
-      const [unit, config] = await Promise.all([
+      const [unit, config, clientCaps] = await Promise.all([
         readFile(join(candidate, CLIENT_TEMPLATE_FILES.unit), "utf8"),
         readFile(join(candidate, CLIENT_TEMPLATE_FILES.config), "utf8"),
+        readFile(join(candidate, CLIENT_TEMPLATE_FILES.clientCaps), "utf8"),
       ]);
-      return { unit, config };
+      return { unit, config, clientCaps };
     } catch {
       // not built here: try the next place
     }
   }
   throw new ClientBundleError(
     candidates[0] ?? "client-files",
-    `is missing the client's ${CLIENT_TEMPLATE_FILES.unit} and ${CLIENT_TEMPLATE_FILES.config}`,
+    `is missing the client's ${CLIENT_TEMPLATE_FILES.unit}, ${CLIENT_TEMPLATE_FILES.config} or ${CLIENT_TEMPLATE_FILES.clientCaps}`,
   );
 }

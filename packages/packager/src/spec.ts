@@ -72,6 +72,7 @@ ${
 %dir %attr(0700,root,root) ${p.certsDir}
 %attr(0600,root,root) ${p.secretKey}
 %attr(0644,root,root) ${p.serverKey}
+%config(noreplace) %attr(0644,root,root) ${p.clientCaps}
 `;
   const changelog = `%changelog
 * ${changelogDate(input.created)} osad2-packager <root@${input.serverHost}> - ${input.version}-${input.release}

@@ -103,6 +103,7 @@ describe("createClientPackage: the RPM", () => {
     expect(entries.get(CLIENT_PATHS.config)).toBe("-rw-r--r-- root root");
     expect(entries.get(CLIENT_PATHS.bin)).toBe("-rwxr-xr-x root root");
     expect(entries.get(CLIENT_PATHS.unit)).toBe("-rw-r--r-- root root");
+    expect(entries.get("/etc/sysconfig/rhn/clientCaps.d/osad2")).toBe("-rw-r--r-- root root");
     expect(entries.get(CLIENT_PATHS.certsDir)).toBe("drwx------ root root");
     expect(entries.get(CLIENT_PATHS.configDir)).toBe("drwxr-xr-x root root");
     expect(entries.get(`${CLIENT_PATHS.libDir}/cli.js`)).toBe("-rwxr-xr-x root root");
@@ -121,13 +122,15 @@ describe("createClientPackage: the RPM", () => {
     expect([...entries.keys()].some((path) => path.includes("osad2-bundle.json"))).toBe(false);
   });
 
-  it("marks only the client config as %config(noreplace)", async () => {
+  it("marks only the client config and clientCaps.d/osad2 as %config(noreplace), as classic osad marks its caps file", async () => {
     const flags = await rpmQuery("--qf", "[%{FILENAMES} %{FILEFLAGS:fflags}\\n]");
     const configs = flags
       .trim()
       .split("\n")
       .filter((line) => / \S*c\S*$/.test(line));
-    expect(configs).toEqual([`${CLIENT_PATHS.config} cn`]);
+    expect(configs.sort()).toEqual(
+      [`${CLIENT_PATHS.config} cn`, `${CLIENT_PATHS.clientCaps} cn`].sort(),
+    );
   });
 
   it("rpm -K reports the digests OK", async () => {
@@ -161,6 +164,14 @@ describe("createClientPackage: the RPM", () => {
 });
 
 describe("createClientPackage: the installed tree (rpm -i --root --nodeps --noscripts)", () => {
+  it("declares osad.ping and osad.rhn_check in clientCaps.d/osad2, @osad2/client's file unchanged", async () => {
+    // Spacewalk's web UI shows "OSA Status" and "Ping System" only for systems capable of osad.ping.
+    const caps = await readFile(join(root, "etc/sysconfig/rhn/clientCaps.d/osad2"), "utf8");
+    expect(caps).toBe("osad.ping(1)=1\nosad.rhn_check(1)=1\n");
+    expect(caps).toBe(await readFile(join(CLIENT_DIST, "clientCaps.d", "osad2"), "utf8"));
+    expect(await rpmQuery("-c")).toContain("/etc/sysconfig/rhn/clientCaps.d/osad2");
+  });
+
   it("holds a 0600 client.key_secret that @osad2/keys loads, pyzmq-style, matching public_keys/web01.key", async () => {
     const secretPath = join(root, CLIENT_PATHS.secretKey);
     expect((await stat(secretPath)).mode & 0o777).toBe(0o600);

@@ -35,7 +35,7 @@ beforeAll(async () => {
 afterAll(() => temps.removeAll());
 
 describe("createClientPackage --keys-only", () => {
-  it("builds a noarch RPM (creating the output directory) with only the keys and the config", async () => {
+  it("builds a noarch RPM (creating the output directory) with only the keys, the config and the clientCaps.d file", async () => {
     expect(basename(client.rpmPath)).toBe(
       `osad2-client-db.example-${PACKAGER_VERSION}-1.noarch.rpm`,
     );
@@ -52,6 +52,7 @@ describe("createClientPackage --keys-only", () => {
         CLIENT_PATHS.secretKey,
         CLIENT_PATHS.serverKey,
         CLIENT_PATHS.config,
+        CLIENT_PATHS.clientCaps,
       ].sort(),
     );
     expect(listing.stdout).toMatch(
@@ -85,6 +86,10 @@ describe("createClientPackage --keys-only", () => {
     const pair = await readKeyPair(join(root, CLIENT_PATHS.secretKey));
     expect(pair.publicKey).toBe(client.publicKey);
     expect(await readPublicKey(join(root, CLIENT_PATHS.serverKey))).toBe(serverPublicKey);
+    // The npm-installed client gets Spacewalk's web UI ping too.
+    expect(await readFile(join(root, "etc/sysconfig/rhn/clientCaps.d/osad2"), "utf8")).toBe(
+      "osad.ping(1)=1\nosad.rhn_check(1)=1\n",
+    );
     const store = await KeyStore.open(certificates, { pollIntervalMs: 0, fsWatch: false });
     try {
       expect(store.get("db.example")?.publicKey).toBe(pair.publicKey);
