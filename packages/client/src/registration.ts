@@ -204,6 +204,13 @@ export function parseReply(url: string, value: unknown): RegistrationReply {
     return bad("is not a struct");
   }
   const raw = value as Record<string, unknown>;
+  if (Object.keys(raw).length === 0) {
+    // What Spacewalk answers when its rhn.conf has no jabber_server: push is not set up there.
+    return bad(
+      "is an empty struct: Spacewalk answers {} when its rhn.conf sets no jabber_server, so it hands out no push client name; " +
+        "point server_url at the osad2 server's XML-RPC endpoint (https://<osad2 server>:5557/XMLRPC) or set jabber_server in Spacewalk's rhn.conf",
+    );
+  }
   const text = (key: string): string | undefined => {
     const v = raw[key];
     if (v === undefined || v === null || v === "") return undefined;

@@ -1,6 +1,7 @@
-import { rename, writeFile } from "node:fs/promises";
+import { readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { generateKeyPair } from "@osad2/keys";
+import { createLogger } from "@osad2/service-kit";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   Registrar,
@@ -234,6 +235,45 @@ describe("Registrar", () => {
     expect(failures[1]!.at - failures[0]!.at).toBeGreaterThanOrEqual(220);
     expect(server.calls).toHaveLength(3);
     expect(registrar.registration).toBe(reply);
+  });
+
+  it("logs Spacewalk's {} (no jabber_server in its rhn.conf) as a clear error and retries", async () => {
+    // Spacewalk's register_osad returns {} and writes nothing when push is not configured there.
+    const server = await startXmlRpcServer((params, call) =>
+      call <= 2 ? { value: {} } : spacewalkReply(params),
+    );
+    const logPath = join(await tempDir(), "client.log");
+    const log = createLogger({ name: "osad2-client", file: logPath });
+    const registrar = new Registrar({
+      serverUrl: server.url,
+      systemidPath: await systemidFile(),
+      retryIntervalMs: 100,
+      random: () => 0,
+      logger: log.logger,
+    });
+    registrars.push(registrar);
+    const failures: Error[] = [];
+    registrar.on("failed", (f) => failures.push(f.error));
+    const registered = new Promise<RegistrationReply>((resolve) =>
+      registrar.once("registered", resolve),
+    );
+    registrar.start();
+    expect((await registered).clientName).toBe("0123456789abcdef");
+    expect(server.calls).toHaveLength(3);
+    expect(failures).toHaveLength(2);
+    expect(failures[0]).toBeInstanceOf(RegistrationError);
+    expect(failures[0]).toMatchObject({ reason: "bad-reply" });
+    expect(failures[0]?.message).toMatch(
+      /empty struct: Spacewalk answers \{\} when its rhn\.conf sets no jabber_server/,
+    );
+    log.flush();
+    const lines = (await readFile(logPath, "utf8"))
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { msg: string; error?: string });
+    const failed = lines.filter((line) => line.msg === "registration failed; will retry");
+    expect(failed).toHaveLength(2);
+    expect(failed[0]?.error).toMatch(/no jabber_server.*point server_url at the osad2 server/);
   });
 
   it("registers again when the systemid file is rewritten or replaced, not on a touch", async () => {
