@@ -10,7 +10,16 @@ export { resolveConfig, defaultConfig, normalizeConfig, changedFields } from "./
 export { loadConfig, readIniFile } from "./config-load.js";
 export { addConfigOptions, configFlagValues } from "./config-flags.js";
 export { configDocsTable } from "./config-docs.js";
-export { createLogger, silentLogger, LOG_FILE_MODE, LOG_DIR_MODE } from "./logger.js";
+export { createLogger, silentLogger, logDrops, LOG_FILE_MODE, LOG_DIR_MODE } from "./logger.js";
+export { LogFileSink, DEFAULT_LOG_BUFFER_BYTES, DEFAULT_LOG_RETRY_MS } from "./log-sink.js";
+export {
+  LogRateLimiter,
+  RepeatedLineFilter,
+  DEFAULT_REPEATS_PER_WINDOW,
+  DEFAULT_LINES_PER_WINDOW,
+  DEFAULT_REPEAT_WINDOW_MS,
+} from "./log-rate-limiter.js";
+export { exitOnFatalErrors } from "./fatal.js";
 export {
   acquirePidfile,
   readPidfile,
@@ -56,6 +65,9 @@ export type {
 export type { ConfigSources } from "./config-resolve.js";
 export type { LoadConfigOptions, LoadedConfig } from "./config-load.js";
 export type { LoggerOptions, ServiceLogger, Logger } from "./logger.js";
+export type { LogDrops, LogFileSinkOptions } from "./log-sink.js";
+export type { RepeatLimits, SuppressedLines } from "./log-rate-limiter.js";
+export type { FatalLog } from "./fatal.js";
 export type { PidfileOptions, PidfileHolder, ReleasePidfile } from "./pidfile.js";
 export type { BackoffOptions } from "./backoff.js";
 export type { AtomicWriteOptions } from "./atomic-write.js";

@@ -3,6 +3,7 @@ import {
   acquirePidfile,
   createLogger,
   describeError,
+  exitOnFatalErrors,
   type ServiceLogger,
 } from "@osad2/service-kit";
 import type { CliArgs } from "../cli-args.js";
@@ -23,7 +24,10 @@ export async function runCommand(args: CliArgs): Promise<number> {
     file: config.logfile,
     debug: config.debugLevel > 0,
     fallbackFd: 1,
+    // A compromised or broken server can send a million checkins or malformed messages.
+    repeatLimits: {},
   });
+  exitOnFatalErrors(logging, PROGRAM);
   const log = logging.logger;
   const release = config.pidfile
     ? await acquirePidfile(config.pidfile, { program: PROGRAM })

@@ -1,4 +1,10 @@
-import { acquirePidfile, createLogger, EXIT_FAILURE, EXIT_OK } from "@osad2/service-kit";
+import {
+  acquirePidfile,
+  createLogger,
+  EXIT_FAILURE,
+  EXIT_OK,
+  exitOnFatalErrors,
+} from "@osad2/service-kit";
 import { createServer } from "../../server.js";
 import type { CliInvocation } from "../args.js";
 import { loadCliConfig } from "./load-config.js";
@@ -12,13 +18,9 @@ const PROGRAM = "osad2-server";
  */
 export async function runCommand(invocation: CliInvocation): Promise<number> {
   const config = await loadCliConfig(invocation);
-  // Buffered: flushed before every exit below.
-  const log = createLogger({
-    name: PROGRAM,
-    file: config.logFile,
-    debug: config.debug,
-    buffered: true,
-  });
+  // The file is written asynchronously (never blocking the loop); flushed before every exit.
+  const log = createLogger({ name: PROGRAM, file: config.logFile, debug: config.debug });
+  exitOnFatalErrors(log, PROGRAM);
   const logger = log.logger;
   const releasePidfile =
     config.pidfile === ""
