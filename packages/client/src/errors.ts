@@ -32,7 +32,8 @@ export class KeyConfigError extends ClientError {
 }
 
 /** register_osad could not be called or its reply cannot be used (not a server fault). */
-export type RegistrationErrorReason = "network" | "timeout" | "http" | "bad-reply" | "systemid";
+export type RegistrationErrorReason =
+  "network" | "timeout" | "http" | "bad-reply" | "too-large" | "systemid";
 
 export class RegistrationError extends ClientError {
   override name = "RegistrationError";

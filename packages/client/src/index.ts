@@ -27,6 +27,7 @@ export {
   parseReply,
   resolveEndpoints,
   DEFAULT_REGISTRATION_TIMEOUT_MS,
+  MAX_REPLY_BYTES,
   REGISTER_METHOD,
 } from "./registration.js";
 export {

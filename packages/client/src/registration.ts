@@ -1,10 +1,15 @@
 import { readFile } from "node:fs/promises";
+import http from "node:http";
+import https from "node:https";
+import { createRequire } from "node:module";
+import { PassThrough, type Readable } from "node:stream";
 import { isCurveKey } from "@osad2/keys";
 import { isValidClientName } from "@osad2/protocol";
-import xmlrpc from "xmlrpc";
 import { RegistrationError, RegistrationFault } from "./errors.js";
 import { describeError, errnoCode } from "@osad2/service-kit";
 
+/** Largest register_osad reply read (1 MiB; a real one is under 1 KiB); larger ones are refused. */
+export const MAX_REPLY_BYTES = 1024 * 1024;
 /** Default limit for one register_osad call, connection included. */
 export const DEFAULT_REGISTRATION_TIMEOUT_MS = 30_000;
 /** The XML-RPC method Spacewalk (and osad2-server) serve. */
@@ -79,11 +84,20 @@ export async function registerOsad(options: RegisterOptions): Promise<Registrati
   return parseReply(options.serverUrl, value);
 }
 
-// xmlrpc hands these options to http(s).request; its typings only know the first few.
-type RequestOptions = Exclude<Parameters<typeof xmlrpc.createClient>[0], string> & {
-  ca?: Buffer[];
-  signal?: AbortSignal;
-};
+// The xmlrpc package's serializer and deserializer; osad2 makes the HTTP request itself so it
+// can cap the reply's size (xmlrpc's own client reads any amount).
+interface XmlRpcCodec {
+  serializeMethodCall(method: string, params: unknown[]): string;
+}
+interface Deserializer {
+  deserializeMethodResponse(
+    stream: Readable,
+    callback: (error: Error | null | undefined, value?: unknown) => void,
+  ): void;
+}
+const require = createRequire(import.meta.url);
+const serializer = require("xmlrpc/lib/serializer") as XmlRpcCodec;
+const DeserializerClass = require("xmlrpc/lib/deserializer") as new () => Deserializer;
 
 async function callXmlRpc(
   options: RegisterOptions,
@@ -107,25 +121,73 @@ async function callXmlRpc(
     }
   }
   const timeoutMs = options.timeoutMs ?? DEFAULT_REGISTRATION_TIMEOUT_MS;
-  const request: RequestOptions = {
+  const body = serializer.serializeMethodCall(method, params);
+  const request: https.RequestOptions = {
+    method: "POST",
     host: url.hostname.replace(/^\[(.*)\]$/, "$1"),
     port: url.port === "" ? (secure ? 443 : 80) : Number(url.port),
     path: `${url.pathname}${url.search}`,
-    // One call every registry_interval at most: no pooled socket left holding the process.
-    headers: { Connection: "close" },
+    headers: {
+      "Content-Type": "text/xml",
+      "Content-Length": Buffer.byteLength(body),
+      // One call every registry_interval at most: no pooled socket left holding the process.
+      Connection: "close",
+    },
     signal: AbortSignal.timeout(timeoutMs),
     ...(ca ? { ca } : {}),
   };
-  const client = secure ? xmlrpc.createSecureClient(request) : xmlrpc.createClient(request);
+  const serverUrl = options.serverUrl;
+  const text = await new Promise<string>((resolve, reject) => {
+    const fail = (error: unknown): void => reject(toRegistrationError(serverUrl, error, timeoutMs));
+    const req = (secure ? https : http).request(request, (res) => {
+      const status = res.statusCode ?? 0;
+      if (status < 200 || status >= 300) {
+        req.destroy();
+        return fail({ res: { statusCode: status } });
+      }
+      const declared = Number(res.headers["content-length"] ?? "0");
+      if (declared > MAX_REPLY_BYTES) {
+        req.destroy();
+        return reject(tooLarge(serverUrl, `says it is ${declared} bytes`));
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on("data", (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_REPLY_BYTES) {
+          chunks.length = 0;
+          req.destroy();
+          reject(tooLarge(serverUrl, "went on past that"));
+          return;
+        }
+        chunks.push(chunk);
+      });
+      res.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+      res.on("error", fail);
+    });
+    req.on("error", fail);
+    req.end(body);
+  });
   return new Promise((resolve, reject) => {
     let settled = false;
-    client.methodCall(method, params, (error: unknown, value: unknown) => {
+    const stream = new PassThrough();
+    new DeserializerClass().deserializeMethodResponse(stream, (error, value) => {
+      // The deserializer can report more than once (an error, then the end of the stream).
       if (settled) return;
       settled = true;
-      if (error) reject(toRegistrationError(options.serverUrl, error, timeoutMs));
+      if (error) reject(toRegistrationError(serverUrl, error, timeoutMs));
       else resolve(value);
     });
+    stream.end(text);
   });
+}
+
+function tooLarge(url: string, detail: string): RegistrationError {
+  return new RegistrationError(
+    url,
+    "too-large",
+    `registration reply from ${url} ${detail}, more than the ${MAX_REPLY_BYTES} bytes accepted; refused (a register_osad reply is under 1 KiB: check server_url names the Spacewalk or osad2 XML-RPC endpoint)`,
+  );
 }
 
 const TLS_CODES = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/;
