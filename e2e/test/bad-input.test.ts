@@ -75,6 +75,15 @@ async function malformedCount(reason: string): Promise<number> {
   return line === undefined ? 0 : Number(line.split(" ")[1]);
 }
 
+/** osad2_refused_messages_total{reason} from the server's /metrics (0 when absent). */
+async function refusedCount(reason: string): Promise<number> {
+  const res = await fetch(`http://127.0.0.1:${d.ports.metrics}/metrics`);
+  const line = (await res.text())
+    .split("\n")
+    .find((l) => l.startsWith(`osad2_refused_messages_total{reason="${reason}"} `));
+  return line === undefined ? 0 : Number(line.split(" ")[1]);
+}
+
 async function xmlrpcPost(body: Buffer | string, contentType = "text/xml"): Promise<number> {
   try {
     const res = await fetch(d.registrationUrl, {
@@ -105,8 +114,8 @@ describe("bad input", () => {
     });
     dealer.connect(`tcp://127.0.0.1:${d.ports.listener}`);
     for (let i = 0; i < 10_000; i++) await dealer.send(garbageFrames(i));
-    // Last on the same connection, a well-formed hello naming someone else: once the server
-    // has counted it as hello-name-mismatch (no garbage frame is one), it has read every frame.
+    // Last on the same connection, a well-formed unsigned hello: once the server has counted
+    // it as refused (allow_unsigned_clients = 0; no garbage frame is one), it has read every frame.
     await dealer.send(
       encodeHello({ clientName: "sentinel", software: "bad-input", lastRun: null }),
     );
@@ -129,9 +138,11 @@ describe("bad input", () => {
     await rawGarbage(d.ports.publisher, 50);
     await waitFor(
       "the server to count the sentinel hello",
-      async () => (await malformedCount("hello-name-mismatch")) >= 1,
+      async () => (await refusedCount("unsigned")) >= 1,
       { timeoutMs: 60_000, everyMs: 200 },
     );
+    // Every two-frame message (i % 6 === 1) was read and counted, none lost to a queue limit.
+    expect(await malformedCount("frame-count")).toBe(1667);
     const [ping] = await xsub.receive();
     expect(ping?.toString()).toMatch(/^ping /);
     dealer.close();

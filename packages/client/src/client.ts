@@ -33,6 +33,8 @@ export interface ClientOptions {
   readonly systemidPollMs?: number;
   /** Write config.stateFile on changes. Default true. */
   readonly writeState?: boolean;
+  /** Wait this long for the server's challenge before speaking the seed format. Default 10 s. */
+  readonly challengeTimeoutMs?: number;
 }
 
 /** Events of an {@link OsadClient}; there is no "error" event. */
@@ -197,6 +199,10 @@ class Client extends EventEmitter<ClientEvents> implements OsadClient {
     if (registrar !== this.registrar || this.stopping) return;
     const subscriber = new Subscriber({
       clientName: reply.clientName,
+      ...(reply.sharedKey === undefined ? {} : { sharedKey: reply.sharedKey }),
+      ...(this.options.challengeTimeoutMs !== undefined
+        ? { challengeTimeoutMs: this.options.challengeTimeoutMs }
+        : {}),
       ...endpoints,
       serverPublicKey,
       clientKeyPair: (this.keys as ClientKeys).clientKeyPair,
@@ -256,6 +262,12 @@ class Client extends EventEmitter<ClientEvents> implements OsadClient {
       this.setConnected(false);
       this.setState("disconnected");
       this.emit("disconnected", event);
+    });
+    subscriber.on("unknown-client", () => {
+      if (!mine() || this.stopping) return;
+      // Our name was registered again elsewhere (or our key replaced): a fresh registration
+      // gives this system a name and key the server knows.
+      this.registrar?.reregister("the server does not know this client");
     });
     subscriber.on("auth-failure", (failure) => {
       if (!mine()) return;

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type { KeyPair } from "@osad2/keys";
 import {
@@ -6,8 +7,13 @@ import {
   SOCKET_DEFAULTS,
   clientSubscriptions,
   decodePublisherMessage,
+  decodeServerReply,
+  encodeGoodbye,
   encodeHello,
+  encodeHelloRequest,
   encodePong,
+  encodeSignedHello,
+  encodeSignedPong,
   isCheckinFor,
   reconnectIntervalWithJitter,
 } from "@osad2/protocol";
@@ -16,8 +22,19 @@ import * as zmq from "zeromq";
 import { CLIENT_VERSION } from "./version.js";
 
 export interface SubscriberOptions {
-  /** The name from register_osad: topic `system:<name>` and DEALER routing id. */
+  /** The name from register_osad: topic `system:<name>`, signed into every message. */
   readonly clientName: string;
+  /**
+   * The `shared-key` from the same register_osad reply: signs hello, pongs and goodbye.
+   * Without it only the seed's unsigned format is spoken (routing id = name).
+   */
+  readonly sharedKey?: string;
+  /**
+   * How long to wait for the server's `challenge` after `hello-request`; with none by then
+   * the server is taken for a seed-format server and spoken to in its format. Default
+   * {@link DEFAULT_CHALLENGE_TIMEOUT_MS}.
+   */
+  readonly challengeTimeoutMs?: number;
   /** `tcp://host:port` of the server's PUB socket. */
   readonly publisherEndpoint: string;
   /** `tcp://host:port` of the server's ROUTER socket. */
@@ -35,6 +52,18 @@ export interface SubscriberOptions {
   /** Default: a silent logger. */
   readonly logger?: Logger;
 }
+
+/**
+ * Default of {@link SubscriberOptions.challengeTimeoutMs}. Short, because a wrong guess
+ * corrects itself: an osad2 server answers the seed format with `refused unsigned`, and the
+ * wait then doubles (up to {@link MAX_CHALLENGE_TIMEOUT_MS}) so a slow server is not reconnected
+ * to in a loop.
+ */
+export const DEFAULT_CHALLENGE_TIMEOUT_MS = 3_000;
+export const MAX_CHALLENGE_TIMEOUT_MS = 60_000;
+
+/** How the DEALER talks to the server: osad2's signed format, or the seed's unsigned one. */
+export type WireMode = "signed" | "seed";
 
 /**
  * Up to this share is added at random to each retry after a handshake failure (also at the
@@ -69,6 +98,13 @@ export type SubscriberEvents = {
   disconnected: [{ readonly endpoint: string }];
   /** The server refused the handshake; sockets are closed and retried after retryInMs. */
   "auth-failure": [AuthFailure];
+  /**
+   * The server does not know this name or its key (re-registered elsewhere, a replayed
+   * systemid): register again. Once per Subscriber.
+   */
+  "unknown-client": [{ readonly clientName: string }];
+  /** The server accepted nothing signed from us yet and we switched wire format. */
+  "wire-mode": [{ readonly mode: WireMode }];
 };
 
 type SocketName = "sub" | "dealer";
@@ -91,6 +127,13 @@ export class Subscriber extends EventEmitter<SubscriberEvents> {
   private failures = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private running = false;
+  private mode: WireMode;
+  private challengeTimer: NodeJS.Timeout | undefined;
+  /** The last ping token seen: the nonce of a goodbye. */
+  private lastToken: string | undefined;
+  private toldUnknown = false;
+  /** The current wait for a challenge (doubles after each wrong guess of "seed server"). */
+  private challengeWaitMs: number;
 
   constructor(options: SubscriberOptions) {
     super();
@@ -99,6 +142,13 @@ export class Subscriber extends EventEmitter<SubscriberEvents> {
     this.reconnectInterval = options.reconnectIntervalMs ?? reconnectIntervalWithJitter();
     this.reconnectMaxInterval =
       options.reconnectMaxIntervalMs ?? SOCKET_DEFAULTS.reconnectMaxInterval;
+    this.mode = options.sharedKey === undefined ? "seed" : "signed";
+    this.challengeWaitMs = options.challengeTimeoutMs ?? DEFAULT_CHALLENGE_TIMEOUT_MS;
+  }
+
+  /** The wire format spoken now. */
+  get wireMode(): WireMode {
+    return this.mode;
   }
 
   /** True while both sockets are connected and authenticated. */
@@ -118,11 +168,23 @@ export class Subscriber extends EventEmitter<SubscriberEvents> {
     this.open();
   }
 
-  /** Closes both sockets; idempotent. */
+  /** Says a signed goodbye (so the server takes us offline at once), then closes both sockets; idempotent. */
   async stop(): Promise<void> {
+    const wasRunning = this.running;
     this.running = false;
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
+    const { sharedKey, clientName } = this.options;
+    const dealer = this.dealer;
+    if (wasRunning && this.connected && this.mode === "signed" && sharedKey !== undefined) {
+      const token = this.lastToken;
+      if (token !== undefined && dealer !== undefined) {
+        this.send(encodeGoodbye(clientName, token, sharedKey), "goodbye");
+        await this.sending;
+        // Give libzmq a moment to put it on the wire (linger is 0 otherwise).
+        if (!dealer.closed) dealer.linger = 500;
+      }
+    }
     this.close();
     await this.receiving;
   }
@@ -161,7 +223,9 @@ export class Subscriber extends EventEmitter<SubscriberEvents> {
     });
     const dealer = new zmq.Dealer({
       ...this.socketOptions(),
-      routingId: clientName,
+      // Signed: a random routing id of our own, never taken as identity, which no other
+      // peer can guess (and so cannot displace). Seed servers know clients by routing id.
+      routingId: this.mode === "seed" ? clientName : `~${randomBytes(16).toString("base64url")}`,
       sendHighWaterMark: SOCKET_DEFAULTS.sendHighWaterMark,
       // Never block: a pong that cannot be queued is stale by the next ping anyway.
       sendTimeout: 0,
@@ -175,15 +239,20 @@ export class Subscriber extends EventEmitter<SubscriberEvents> {
     sub.connect(publisherEndpoint);
     dealer.connect(listenerEndpoint);
     this.log.info({ publisherEndpoint, listenerEndpoint }, "connecting to the server");
-    this.receiving = this.receive(sub);
+    this.receiving = Promise.all([this.receive(sub), this.receiveReplies(dealer)]).then(
+      () => undefined,
+    );
   }
 
-  private close(): void {
+  /** Closes both sockets; `quiet`: a switch of wire format, not a disconnection (no event). */
+  private close(quiet = false): void {
+    clearTimeout(this.challengeTimer);
+    this.challengeTimer = undefined;
     const sockets = [this.sub, this.dealer];
     this.sub = undefined;
     this.dealer = undefined;
     for (const socket of sockets) if (socket && !socket.closed) socket.close();
-    if (this.connected) {
+    if (this.connected && !quiet) {
       this.connected = false;
       this.emit("disconnected", { endpoint: this.options.listenerEndpoint });
     }
@@ -220,19 +289,95 @@ export class Subscriber extends EventEmitter<SubscriberEvents> {
   private onBothUp(): void {
     const { publisherEndpoint, listenerEndpoint, clientName } = this.options;
     // Both directions work now: tell the server we are (back) here, so it marks us online
-    // and re-sends what is due at once instead of waiting for the next ping.
-    this.send(
-      encodeHello({
-        clientName,
-        software: CLIENT_VERSION,
-        lastRun: this.options.lastRun?.() ?? null,
-      }),
-      "hello",
-    );
+    // and re-sends what is due at once instead of waiting for the next ping. Signed: ask for
+    // the challenge the hello must sign; the hello follows when it comes.
+    if (this.mode === "signed") {
+      this.requestChallenge();
+    } else {
+      this.send(
+        encodeHello({
+          clientName,
+          software: CLIENT_VERSION,
+          lastRun: this.options.lastRun?.() ?? null,
+        }),
+        "hello",
+      );
+    }
     if (!this.connected) {
       this.connected = true;
       this.log.info({ publisherEndpoint, listenerEndpoint }, "connected to the server");
       this.emit("connected", { publisherEndpoint, listenerEndpoint });
+    }
+  }
+
+  private requestChallenge(): void {
+    this.send(encodeHelloRequest(), "hello-request");
+    clearTimeout(this.challengeTimer);
+    const timeoutMs = this.challengeWaitMs;
+    this.challengeTimer = setTimeout(() => {
+      this.challengeTimer = undefined;
+      this.log.warn(
+        { timeoutMs },
+        "the server sent no challenge: taking it for a seed-format server and speaking its unsigned format",
+      );
+      this.switchMode("seed");
+    }, timeoutMs);
+  }
+
+  /** Re-opens the sockets in the other wire format (the DEALER's routing id depends on it). */
+  private switchMode(mode: WireMode): void {
+    if (!this.running || this.mode === mode) return;
+    if (mode === "signed" && this.options.sharedKey === undefined) return;
+    this.mode = mode;
+    this.emit("wire-mode", { mode });
+    this.close(true);
+    this.open();
+  }
+
+  private async receiveReplies(dealer: zmq.Dealer): Promise<void> {
+    try {
+      for await (const frames of dealer) this.onReply(frames);
+    } catch (error) {
+      if (!dealer.closed)
+        this.log.error({ error: describeError(error) }, "receiving replies stopped");
+    }
+  }
+
+  private onReply(frames: Buffer[]): void {
+    let reply;
+    try {
+      reply = decodeServerReply(frames);
+    } catch (error) {
+      this.log.warn(
+        { reason: error instanceof ProtocolError ? error.reason : "unknown" },
+        `ignoring a server reply this client does not understand: ${describeError(error)}`,
+      );
+      return;
+    }
+    const { clientName, sharedKey } = this.options;
+    if (reply.kind === "challenge") {
+      clearTimeout(this.challengeTimer);
+      this.challengeTimer = undefined;
+      if (this.mode !== "signed" || sharedKey === undefined) return;
+      const hello = {
+        clientName,
+        software: CLIENT_VERSION,
+        lastRun: this.options.lastRun?.() ?? null,
+      };
+      this.send(encodeSignedHello(hello, reply.nonce, sharedKey), "hello");
+    } else if (reply.kind === "unknown-client") {
+      if (reply.clientName !== clientName || this.toldUnknown) return;
+      this.toldUnknown = true;
+      this.log.warn(
+        "the server does not know this client name or its key (registered again elsewhere?); registering again",
+      );
+      this.emit("unknown-client", { clientName });
+    } else if (reply.reason === "unsigned") {
+      this.log.info("the server wants signed messages; switching to the signed format");
+      this.challengeWaitMs = Math.min(2 * this.challengeWaitMs, MAX_CHALLENGE_TIMEOUT_MS);
+      this.switchMode("signed");
+    } else if (this.mode === "signed") {
+      this.requestChallenge();
     }
   }
 
@@ -287,7 +432,14 @@ export class Subscriber extends EventEmitter<SubscriberEvents> {
     const at = Date.now();
     if (message.kind === "ping") {
       this.log.debug({ token: message.token }, "ping");
-      this.send(encodePong(message.token), "pong");
+      this.lastToken = message.token;
+      const { sharedKey, clientName } = this.options;
+      this.send(
+        this.mode === "signed" && sharedKey !== undefined
+          ? encodeSignedPong(clientName, message.token, sharedKey)
+          : encodePong(message.token),
+        "pong",
+      );
       this.emit("ping", { token: message.token, at });
     } else if (isCheckinFor(message, this.options.clientName)) {
       this.log.info("checkin requested by the server");

@@ -11,18 +11,21 @@ import { DEFAULT_HELLO_GRACE_MS } from "./dispatch/reachability.js";
 import { WakeUps } from "./dispatch/wake-ups.js";
 import { ServerStateError } from "./errors.js";
 import { silentLogger, type Logger } from "@osad2/service-kit";
+import { ClientAuthenticator } from "./presence/authenticator.js";
 import { OnlineClients } from "./presence/online-clients.js";
 import {
   DEFAULT_UI_PING_TIMEOUT_MS,
   Presence,
   type PresenceSettings,
 } from "./presence/presence.js";
+import { SharedKeyCache } from "./presence/shared-keys.js";
 import { startRegistrationEndpoint, type RegistrationEndpoint } from "./registration/endpoint.js";
 import type { ServerEventHandler, ServerEventName } from "./telemetry/events.js";
 import { checkHealth, type HealthReport, type HealthSource } from "./telemetry/health.js";
 import { startMetricsEndpoint, type MetricsEndpoint } from "./telemetry/http-endpoint.js";
 import { Telemetry } from "./telemetry/telemetry.js";
 import { createZmqContext } from "./transport/context.js";
+import { PeerAddressBook } from "./transport/peers.js";
 import { RevocationRebind } from "./transport/revocation.js";
 import { RouterLoop } from "./transport/router-loop.js";
 import { ServerSockets } from "./transport/sockets.js";
@@ -116,6 +119,7 @@ interface Running {
   sockets?: ServerSockets;
   online?: OnlineClients;
   presence?: Presence;
+  authenticator?: ClientAuthenticator;
   notifier?: Notifier;
   routerLoop?: RouterLoop;
   metricsEndpoint?: MetricsEndpoint;
@@ -128,8 +132,9 @@ interface Running {
  * The composition root: builds the parts and connects them through their named interfaces.
  * Data path of an action: the notifier (dispatch/) reads due work from the store, asks its
  * reachability which clients can hear it and publishes `system:<name> checkin` through the
- * sockets (transport/). Clients' pongs and hellos come back through the ROUTER loop to
- * presence (presence/), which tells the notifier about them. Every part reports to telemetry.
+ * sockets (transport/). Clients' pongs and hellos come back through the ROUTER loop and the
+ * authenticator (signature check) to presence (presence/), which tells the notifier about
+ * them. Every part reports to telemetry.
  */
 class Server implements Osad2Server, HealthSource {
   state: ServerState = "new";
@@ -189,11 +194,13 @@ class Server implements Osad2Server, HealthSource {
     }
 
     running.context = createZmqContext();
+    const peers = new PeerAddressBook();
     // ZAP first: a socket bound before its handler exists would let handshakes through.
     running.zap = await ZapHandler.start({
       context: running.context,
       keys: keyStore,
       report: telemetry,
+      admissions: peers,
       logger,
     });
     const sockets = await ServerSockets.open({
@@ -230,9 +237,27 @@ class Server implements Osad2Server, HealthSource {
     running.presence = presence;
     telemetry.metrics.countClients(online);
 
+    // Clients' messages change presence only once their signature verifies (or, with
+    // allow_unsigned_clients, in the seed's format); the routing id is never an identity.
+    const authenticator = new ClientAuthenticator({
+      allowUnsigned: config.allowUnsignedClients,
+      keys: new SharedKeyCache({ source: store }),
+      tokens: presence,
+      replies: sockets,
+      handler: presence,
+      report: telemetry,
+      peers,
+      logger,
+    });
+    running.authenticator = authenticator;
+    if (config.allowUnsignedClients) {
+      logger.warn(
+        "allow_unsigned_clients = 1: seed-format clients are trusted by their routing id; any holder of an allowed key can speak for any system",
+      );
+    }
     running.routerLoop = new RouterLoop({
       source: sockets,
-      handler: presence,
+      handler: authenticator,
       report: telemetry,
       logger,
     });
@@ -346,6 +371,7 @@ class Server implements Osad2Server, HealthSource {
     this.config = plan.config;
     running.presence?.configure(presenceSettings(this.config, this.options));
     running.notifier?.configure(notifierSettings(this.config, this.options));
+    running.authenticator?.configure({ allowUnsigned: this.config.allowUnsignedClients });
     this.logger.level = this.config.debug ? "debug" : "info";
     if (plan.restartNeeded.length > 0) {
       this.logger.warn(

@@ -1,6 +1,6 @@
 // Test helpers of the server-core tests: real key stores, real CURVE client sockets, a server
 // on free ports over a real database. Nothing here fakes a part.
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import * as zmq from "zeromq";
 import pino from "pino";
 import { afterEach, beforeEach } from "vitest";
@@ -8,8 +8,13 @@ import { createServerKeyPair, generateKeyPair, KeyStore, type KeyPair } from "@o
 import {
   clientSubscriptions,
   decodePublisherMessage,
+  decodeServerReply,
   encodeHello,
+  encodeHelloRequest,
   encodePong,
+  encodeSignedHello,
+  encodeSignedPong,
+  type ServerReply,
   type PublisherMessage,
 } from "@osad2/protocol";
 import { createServer, type CreateServerOptions, type Osad2Server } from "../src/server.js";
@@ -119,12 +124,17 @@ export async function testStore(db: TestDatabase): Promise<SpacewalkStore> {
   return store;
 }
 
-/** A Spacewalk system with a registered push client of the given name. */
+/** The shared key {@link seedClient} registers for a name (TestClient signs with it by default). */
+export function sharedKeyFor(clientName: string): string {
+  return createHash("sha256").update(`test shared key of ${clientName}`).digest("hex").slice(0, 40);
+}
+
+/** A Spacewalk system with a registered push client of the given name and {@link sharedKeyFor} key. */
 export async function seedClient(store: SpacewalkStore, clientName: string): Promise<number> {
   const { system } = await createSystem(store, { name: `host-${clientName}` });
   await store.registerPushClient(system.id, {
     name: clientName,
-    sharedKey: randomBytes(20).toString("hex"),
+    sharedKey: sharedKeyFor(clientName),
   });
   return system.id;
 }
@@ -146,12 +156,17 @@ export interface TestClientOptions {
   readonly hello?: boolean;
   /** Subscribe to everything instead of the client's own topics (default false). */
   readonly subscribeAll?: boolean;
+  /** Signs with this key. Default {@link sharedKeyFor}(name). */
+  readonly sharedKey?: string;
+  /** Speak the seed's unsigned format: routing id = name, unsigned echo and v1 hello (default false). */
+  readonly seedFormat?: boolean;
 }
 
 /**
- * A push client built directly on zeromq: SUB for the server's messages, DEALER (routing id =
- * client name) for answers, both CURVE with its own key pair. It speaks the protocol exactly
- * as @osad2/client does.
+ * A push client built directly on zeromq: SUB for the server's messages, DEALER (a routing id
+ * of its own) for answers, both CURVE with its own key pair. It speaks the protocol exactly
+ * as @osad2/client does: hello-request, signed hello on the challenge, signed pongs (or, with
+ * seedFormat, the seed's unsigned format).
  */
 export class TestClient {
   readonly received: { at: number; message: PublisherMessage }[] = [];
@@ -170,10 +185,17 @@ export class TestClient {
       reconnectInterval: 100,
     };
     this.sub = new zmq.Subscriber(curve);
-    this.dealer = new zmq.Dealer({ ...curve, routingId: options.name });
+    this.dealer = new zmq.Dealer(
+      options.seedFormat === true ? { ...curve, routingId: options.name } : curve,
+    );
     if (options.subscribeAll === true) this.sub.subscribe();
     else for (const topic of clientSubscriptions(options.name)) this.sub.subscribe(topic);
-    this.loops.push(this.watch(this.sub, "sub"), this.watch(this.dealer, "dealer"), this.read());
+    this.loops.push(
+      this.watch(this.sub, "sub"),
+      this.watch(this.dealer, "dealer"),
+      this.read(),
+      this.readReplies(),
+    );
     this.sub.connect(options.publisher);
     this.dealer.connect(options.listener);
   }
@@ -211,7 +233,9 @@ export class TestClient {
           this.options.hello !== false
         ) {
           await this.send(
-            encodeHello({ clientName: this.options.name, software: "test", lastRun: null }),
+            this.options.seedFormat === true
+              ? encodeHello({ clientName: this.options.name, software: "test", lastRun: null })
+              : encodeHelloRequest(),
           );
         }
       }
@@ -226,12 +250,42 @@ export class TestClient {
         const message = decodePublisherMessage(frames);
         this.received.push({ at: Date.now(), message });
         if (message.kind === "ping" && this.options.answerPings !== false) {
-          await this.send(encodePong(message.token));
+          await this.send(
+            this.options.seedFormat === true
+              ? encodePong(message.token)
+              : encodeSignedPong(this.options.name, message.token, this.sharedKey),
+          );
         }
       }
     } catch {
       // socket closed
     }
+  }
+
+  /** Replies of the server over the DEALER: a challenge is answered with a signed hello. */
+  readonly replies: ServerReply[] = [];
+  private async readReplies(): Promise<void> {
+    try {
+      for await (const frames of this.dealer) {
+        const reply = decodeServerReply(frames);
+        this.replies.push(reply);
+        if (reply.kind === "challenge") {
+          await this.send(
+            encodeSignedHello(
+              { clientName: this.options.name, software: "test", lastRun: null },
+              reply.nonce,
+              this.sharedKey,
+            ),
+          );
+        }
+      }
+    } catch {
+      // socket closed
+    }
+  }
+
+  private get sharedKey(): string {
+    return this.options.sharedKey ?? sharedKeyFor(this.options.name);
   }
 
   private sending: Promise<void> = Promise.resolve();

@@ -282,7 +282,7 @@ describe("Reachability", () => {
   it("hands out a catch-up once it is due and the client reachable; each reconnect gets its own", () => {
     const online = new OnlineClients();
     online.add("c1");
-    const reach = new Reachability({ helloGraceMs: 250 }, online);
+    const reach = new Reachability({ helloGraceMs: 250, renotifyMs: 60_000 }, online);
     reach.pong("c1", 0); // first contact: announced before 0 counts as missed, due at once
     expect(reach.takeCatchUps(0)).toEqual(new Map([["c1", 0]]));
     expect(reach.takeCatchUps(0)).toEqual(new Map());
@@ -297,7 +297,7 @@ describe("Reachability", () => {
 
   it("forgets clients that spoke but never came online (bounded memory)", () => {
     const online = new OnlineClients();
-    const reach = new Reachability({ helloGraceMs: 250 }, online);
+    const reach = new Reachability({ helloGraceMs: 250, renotifyMs: 60_000 }, online);
     reach.hello("ghost", 0);
     expect(reach.nextCatchUpAt(0)).toBe(250);
     reach.takeCatchUps(10 * 60_000 + 1);

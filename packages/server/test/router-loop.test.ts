@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { encodeHello, encodePong, type ClientHello } from "@osad2/protocol";
+import { encodeHello, encodePong, type ListenerMessage } from "@osad2/protocol";
 import { checkHealth } from "../src/telemetry/health.js";
 import type { InboundSource } from "../src/transport/ports.js";
 import {
@@ -37,12 +37,12 @@ class ScriptedSource implements InboundSource {
 class RecordingHandler implements ClientMessageHandler, InboundReport {
   readonly seen: string[] = [];
 
-  pong(clientName: string, token: string): void {
-    this.seen.push(`pong ${clientName} ${token}`);
-  }
-
-  hello(clientName: string, hello: ClientHello): void {
-    this.seen.push(`hello ${clientName} ${hello.software}`);
+  received(routingId: Buffer, message: ListenerMessage): void {
+    const id = routingId.toString();
+    if (message.kind === "pong") this.seen.push(`pong ${id} ${message.token}`);
+    else if (message.kind === "hello")
+      this.seen.push(`hello ${id} ${message.hello.clientName} ${message.hello.software}`);
+    else this.seen.push(`${message.kind} ${id}`);
   }
 
   malformed(reason: string): void {
@@ -94,7 +94,7 @@ describe("RouterLoop", () => {
 
     await vi.advanceTimersByTimeAsync(ROUTER_RESTART_MIN_MS);
     expect(source.calls).toBe(2);
-    expect(handler.seen).toEqual(["pong c1 t1", "hello c1 osad2 0.1"]);
+    expect(handler.seen).toEqual(["pong c1 t1", "hello c1 c1 osad2 0.1"]);
     expect(loop.status).toEqual({ ok: true, restarts: 1 });
     expect(
       (
@@ -151,9 +151,11 @@ describe("RouterLoop", () => {
     loop.start();
     await vi.advanceTimersByTimeAsync(0);
     expect(handler.seen).toEqual([
-      "malformed bad-routing-id",
+      // A routing id and no message frame.
+      "malformed frame-count",
       expect.stringMatching(/^malformed /),
-      "malformed hello-name-mismatch",
+      // The loop only decodes: whether c2 may say hello for c1 is the authenticator's call.
+      "hello c2 c1 x",
       "pong c1 t2",
     ]);
     expect(loop.status.ok).toBe(true);

@@ -10,6 +10,7 @@ export const RELOADABLE_FIELDS: ReadonlySet<keyof ServerConfig> = new Set<keyof 
   "renotifyInterval",
   "renotifyPickedUp",
   "missedPings",
+  "allowUnsignedClients",
 ]);
 
 /** What a reload changes: the configuration to run with now, and what waits for a restart. */

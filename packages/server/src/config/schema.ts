@@ -165,6 +165,12 @@ export const SERVER_CONFIG = defineConfig({
       doc: "re-announce picked-up work too (due = status in (0, 1), as osa-dispatcher does): an action rhn_check picked up and never finished is announced again each renotify_interval",
       seed: false,
     },
+    allow_unsigned_clients: {
+      type: valueTypes.flag,
+      default: "0",
+      doc: "accept the seed's unsigned wire format (routing id = client name, unsigned ping echo): RISK — then any holder of an allowed key can mark any system online, receive its checkins and displace its connection; only while seed clients are migrated",
+      seed: false,
+    },
     missed_pings: {
       type: valueTypes.countBetween(1, 1_000_000),
       default: "3",

@@ -231,6 +231,14 @@ class KnexSpacewalkStore implements SpacewalkStore {
     };
   }
 
+  async sharedKeyOf(name: string): Promise<string | undefined> {
+    const row = await this.guard(() =>
+      this.knex.select("shared_key").from(TABLES.pushClient).where("name", name).first(),
+    );
+    const key = (row as { shared_key?: unknown } | undefined)?.shared_key;
+    return typeof key === "string" && key.length > 0 ? key : undefined;
+  }
+
   async markOnline(name: string, at: Date): Promise<boolean> {
     const { online } = await this.states();
     const values = {

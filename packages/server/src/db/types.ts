@@ -93,6 +93,8 @@ export interface SpacewalkStore {
   /** The next earliest_action strictly after now among queued actions of push-client systems, or null. */
   nextEarliestAction(now: Date): Promise<Date | null>;
   findClient(name: string): Promise<PushClient | undefined>;
+  /** rhnPushClient.shared_key of this client name (signatures of its messages), or undefined. */
+  sharedKeyOf(name: string): Promise<string | undefined>;
   /** state online, last_message_time = at, last_ping_time and next_action_time cleared. Returns true when it was offline before. */
   markOnline(name: string, at: Date): Promise<boolean>;
   markOffline(names: readonly string[]): Promise<void>;

@@ -66,7 +66,10 @@ export class Notifier implements PresenceSink {
       renotifyMs: options.renotifyMs,
       threshold: options.threshold,
     });
-    this.reachability = new Reachability({ helloGraceMs: options.helloGraceMs }, options.online);
+    this.reachability = new Reachability(
+      { helloGraceMs: options.helloGraceMs, renotifyMs: options.renotifyMs },
+      options.online,
+    );
   }
 
   /** Starts with an immediate round: after a restart every still-due action is announced. */
@@ -86,7 +89,10 @@ export class Notifier implements PresenceSink {
   configure(settings: NotifierSettings): void {
     this.settings = settings;
     this.book.configure({ renotifyMs: settings.renotifyMs, threshold: settings.threshold });
-    this.reachability.configure({ helloGraceMs: settings.helloGraceMs });
+    this.reachability.configure({
+      helloGraceMs: settings.helloGraceMs,
+      renotifyMs: settings.renotifyMs,
+    });
     this.wake();
   }
 

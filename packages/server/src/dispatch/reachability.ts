@@ -12,6 +12,11 @@ export interface ReachabilitySettings {
    * subscription travels on another connection and may not be in place yet.
    */
   readonly helloGraceMs: number;
+  /**
+   * A hello re-announces a client's due work at most once per this window (renotify_interval):
+   * a client that reconnects 67 times in 20 s runs rhn_check once, not 67 times.
+   */
+  readonly renotifyMs: number;
 }
 
 interface Contact {
@@ -48,6 +53,8 @@ export class Reachability {
   private readonly contacts = new Map<string, Contact>();
   /** Kept separately, not merged: an early catch-up must not swallow a later one. */
   private readonly catchUps = new Map<string, CatchUp[]>();
+  /** Client → when its last hello caught it up. */
+  private readonly helloCatchUps = new Map<string, number>();
 
   constructor(
     private settings: ReachabilitySettings,
@@ -58,9 +65,15 @@ export class Reachability {
     this.settings = settings;
   }
 
-  /** A hello: the client's DEALER (re)connected. Returns when its catch-up is due. */
-  hello(clientName: string, now: number): number {
+  /**
+   * A hello: the client's DEALER (re)connected. Returns when its catch-up is due, or undefined
+   * when a hello already caught it up within renotify_interval (the renotify timer covers it).
+   */
+  hello(clientName: string, now: number): number | undefined {
     this.contacts.set(clientName, { at: now, proven: false });
+    const last = this.helloCatchUps.get(clientName);
+    if (last !== undefined && now - last < this.settings.renotifyMs) return undefined;
+    this.helloCatchUps.set(clientName, now);
     return this.addCatchUp(clientName, now, now + this.settings.helloGraceMs);
   }
 
@@ -87,6 +100,7 @@ export class Reachability {
     for (const name of clientNames) {
       this.contacts.delete(name);
       this.catchUps.delete(name);
+      this.helloCatchUps.delete(name);
     }
   }
 

@@ -1,7 +1,7 @@
 import { encodePing, newPingToken, type ClientHello } from "@osad2/protocol";
 import type { Logger } from "@osad2/service-kit";
 import type { Publisher } from "../transport/ports.js";
-import type { ClientMessageHandler } from "../transport/router-loop.js";
+import type { AuthenticatedHandler, PingTokens } from "./authenticator.js";
 import type { OnlineClients } from "./online-clients.js";
 import type { PresenceReport, PresenceSink, PresenceStore } from "./ports.js";
 
@@ -9,6 +9,8 @@ import type { PresenceReport, PresenceSink, PresenceStore } from "./ports.js";
 export const DEFAULT_UI_PING_TIMEOUT_MS = 20_000;
 /** Parallel markOnline writes at most; more answers wait in a de-duplicated queue. */
 const WRITE_CONCURRENCY = 4;
+/** Pongs may answer any of the last this many pings (rounds and web-UI pings). */
+export const RECENT_PING_TOKENS = 4;
 
 /** Settings SIGHUP may change. */
 export interface PresenceSettings {
@@ -39,7 +41,7 @@ export interface PresenceOptions extends PresenceSettings {
  * client that misses `missedPings` pings in a row goes offline. Also serves Spacewalk's web-UI
  * "ping system" with its 20 s deadline.
  */
-export class Presence implements ClientMessageHandler {
+export class Presence implements AuthenticatedHandler, PingTokens {
   private settings: PresenceSettings;
   /** Pings sent so far; answers are credited to the latest. */
   private round = 0;
@@ -59,6 +61,8 @@ export class Presence implements ClientMessageHandler {
   private pingTask: Promise<void> | undefined;
   private uiTask: Promise<void> | undefined;
   private stopped = true;
+  /** The tokens of the last {@link RECENT_PING_TOKENS} pings, oldest first. */
+  private readonly recentTokens: string[] = [];
 
   constructor(private readonly options: PresenceOptions) {
     this.settings = options;
@@ -90,7 +94,12 @@ export class Presence implements ClientMessageHandler {
     this.settings = settings;
   }
 
-  /** A client echoed a ping (routing id = its name). */
+  /** Whether a pong carrying this token answers one of the last few pings. */
+  isRecentPing(token: string): boolean {
+    return this.recentTokens.includes(token);
+  }
+
+  /** A client answered a ping (its signature verified, or the seed format was allowed). */
   pong(clientName: string): void {
     this.options.sink.contact(clientName, "pong");
     this.answered(clientName);
@@ -104,6 +113,15 @@ export class Presence implements ClientMessageHandler {
     );
     this.options.sink.contact(clientName, "hello");
     this.answered(clientName);
+  }
+
+  /** A client stopped cleanly: offline now rather than after missed pings. */
+  goodbye(clientName: string): void {
+    if (!this.online.isOnline(clientName)) return;
+    this.lastSeen.delete(clientName);
+    this.takeOffline([clientName], "client said goodbye").catch((error: unknown) =>
+      this.options.report.presenceFailed(error),
+    );
   }
 
   /** Any answer makes a client online: one markOnline per client per ping round, more only for a web-UI ping. */
@@ -159,7 +177,7 @@ export class Presence implements ClientMessageHandler {
     if (this.stopped) return;
     try {
       this.round += 1;
-      await this.options.publisher.publish(encodePing(newPingToken()));
+      await this.options.publisher.publish(encodePing(this.nextToken()));
     } catch (error) {
       this.options.logger.error({ err: error }, "ping could not be published");
     }
@@ -169,6 +187,14 @@ export class Presence implements ClientMessageHandler {
         this.pingTask = this.pingTick();
       }, this.settings.pingIntervalMs);
     }
+  }
+
+  /** A fresh ping token, remembered so pongs can be checked against it. */
+  private nextToken(): string {
+    const token = newPingToken();
+    this.recentTokens.push(token);
+    if (this.recentTokens.length > RECENT_PING_TOKENS) this.recentTokens.shift();
+    return token;
   }
 
   /** Online clients that did not answer the last `missedPings` pings go offline. */
@@ -225,7 +251,7 @@ export class Presence implements ClientMessageHandler {
           this.uiPending.add(name);
           await store.setPingDeadline(name, deadline);
         }
-        await this.options.publisher.publish(encodePing(newPingToken()));
+        await this.options.publisher.publish(encodePing(this.nextToken()));
         this.options.logger.debug(
           { clients: requested.slice(0, 20), count: requested.length },
           "web UI ping sent",

@@ -28,6 +28,8 @@ export class ServerMetrics {
   readonly pollErrors: Counter;
   /** Client messages dropped as malformed. */
   readonly malformedMessages: Counter;
+  /** Well-formed client messages that changed nothing: unsigned, badly signed, unknown name, stale nonce. */
+  readonly refusedMessages: Counter;
 
   /** Read at scrape time; prom-client binds `this` in collect() to the gauge. */
   private readonly counted: { source: OnlineCount | undefined } = { source: undefined };
@@ -68,6 +70,12 @@ export class ServerMetrics {
     this.malformedMessages = new Counter({
       name: "osad2_malformed_messages_total",
       help: "Client messages dropped as malformed",
+      labelNames: ["reason"],
+      registers,
+    });
+    this.refusedMessages = new Counter({
+      name: "osad2_refused_messages_total",
+      help: "Client messages that changed nothing: unsigned, bad signature, unknown client, stale nonce or token, key lookup busy",
       labelNames: ["reason"],
       registers,
     });

@@ -4,6 +4,7 @@ import type { WakeUpReport } from "../dispatch/wake-ups.js";
 import type { Logger } from "@osad2/service-kit";
 import type { PresenceReport } from "../presence/ports.js";
 import type { HandshakeReport } from "../transport/ports.js";
+import type { IdentityReport, Refusal } from "../presence/authenticator.js";
 import type { InboundReport } from "../transport/router-loop.js";
 import type { ZapRejection, ZapReport } from "../transport/zap.js";
 import { TypedEmitter, type AuthFailureEvent } from "./events.js";
@@ -12,6 +13,8 @@ import { ServerMetrics } from "./metrics.js";
 
 /** Refused handshakes logged per minute at most; the next logged one says how many were held back. */
 const AUTH_LOGS_PER_MINUTE = 10;
+/** Dropped and refused client messages logged per minute at most (each kind). */
+const CLIENT_MESSAGE_LOGS_PER_MINUTE = 10;
 /** Database failures logged per minute at most. */
 const DB_ERROR_LOGS_PER_MINUTE = 5;
 
@@ -27,12 +30,21 @@ export interface TelemetryOptions {
  * database outage could flood them). The parts only say what happened.
  */
 export class Telemetry
-  implements DispatchReport, PresenceReport, InboundReport, ZapReport, HandshakeReport, WakeUpReport
+  implements
+    DispatchReport,
+    PresenceReport,
+    InboundReport,
+    IdentityReport,
+    ZapReport,
+    HandshakeReport,
+    WakeUpReport
 {
   readonly metrics: ServerMetrics;
   readonly events: TypedEmitter;
   private readonly authLog = new LogRateLimiter(AUTH_LOGS_PER_MINUTE, 60_000);
   private readonly dbErrorLog = new LogRateLimiter(DB_ERROR_LOGS_PER_MINUTE, 60_000);
+  private readonly malformedLog = new LogRateLimiter(CLIENT_MESSAGE_LOGS_PER_MINUTE, 60_000);
+  private readonly refusedLog = new LogRateLimiter(CLIENT_MESSAGE_LOGS_PER_MINUTE, 60_000);
 
   constructor(
     private readonly logger: Logger,
@@ -75,7 +87,22 @@ export class Telemetry
 
   malformed(reason: string, routingId: string | undefined): void {
     this.metrics.malformedMessages.inc({ reason });
-    this.logger.debug({ reason, routingId }, "malformed client message dropped");
+    const { log, suppressed } = this.malformedLog.take();
+    if (log)
+      this.logger.warn({ reason, routingId, suppressed }, "malformed client message dropped");
+  }
+
+  refused(refusal: Refusal): void {
+    this.metrics.refusedMessages.inc({ reason: refusal.reason });
+    const { log, suppressed } = this.refusedLog.take();
+    if (log) {
+      this.logger.warn(
+        { ...refusal, suppressed },
+        refusal.reason === "unsigned"
+          ? "unsigned client message ignored (allow_unsigned_clients = 0)"
+          : "client message refused; nothing changed",
+      );
+    }
   }
 
   rejected(rejection: ZapRejection): void {

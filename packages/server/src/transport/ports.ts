@@ -14,3 +14,14 @@ export interface InboundSource {
 export interface HandshakeReport {
   handshakeFailed(failure: { readonly endpoint: string; readonly code: string }): void;
 }
+
+/** Replies to one connection over the ROUTER (never blocks; dropped past the high-water mark). */
+export interface ReplySender {
+  reply(routingId: Buffer, frame: Buffer): void;
+}
+
+/** Where a connection comes from, as well as it can be told (see peers.ts). */
+export interface PeerDirectory {
+  /** Candidate peer addresses of the connection with this routing id (often one, may be none). */
+  peersOf(routingId: Buffer): readonly string[];
+}

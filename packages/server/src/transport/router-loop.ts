@@ -1,9 +1,4 @@
-import {
-  decodeListenerMessage,
-  isValidClientName,
-  ProtocolError,
-  type ClientHello,
-} from "@osad2/protocol";
+import { decodeListenerMessage, ProtocolError, type ListenerMessage } from "@osad2/protocol";
 import { backoffDelay } from "@osad2/service-kit";
 import type { Logger } from "@osad2/service-kit";
 import type { InboundSource } from "./ports.js";
@@ -13,17 +8,15 @@ export const ROUTER_RESTART_MIN_MS = 100;
 /** Longest wait before a restart: well inside missed_pings × ping_interval, so clients stay online. */
 export const ROUTER_RESTART_MAX_MS = 5_000;
 
-/** Where decoded client messages go (presence). None of these may throw. */
+/** Where decoded client messages go (the authenticator, then presence). Must not throw. */
 export interface ClientMessageHandler {
-  /** A client echoed `ping <token>`. */
-  pong(clientName: string, token: string): void;
-  /** A client announced itself after (re)connecting (osad2 extension). */
-  hello(clientName: string, hello: ClientHello): void;
+  /** One decoded message of the connection `routingId` (not an identity: any bytes). */
+  received(routingId: Buffer, message: ListenerMessage): void;
 }
 
-/** Told about every dropped message (metrics). */
+/** Told about every dropped message (metrics, rate-limited logs). */
 export interface InboundReport {
-  /** Dropped: undecodable, or its routing id is not a client name. */
+  /** Dropped as undecodable (`reason`: the ProtocolError's, or `frame-count`); routing id in hex. */
   malformed(reason: string, routingId: string | undefined): void;
 }
 
@@ -44,19 +37,8 @@ export interface RouterLoopOptions {
   readonly logger: Logger;
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
-
-function routingIdText(frame: Buffer): string | undefined {
-  try {
-    const text = utf8.decode(frame);
-    return isValidClientName(text) ? text : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
- * Reads the ROUTER until the sockets close. Each message is [routing id = client name, frame];
+ * Reads the ROUTER until the sockets close. Each message is [routing id, frame];
  * anything else is counted and dropped, so one broken or hostile client never disturbs the
  * rest. If receiving fails, the failure is logged at error level and the loop restarts after a
  * back-off: without it the server would hear no client again and every client would go offline.
@@ -126,28 +108,24 @@ export class RouterLoop {
 
   private handle(routingId: Buffer | undefined, frames: Buffer[]): void {
     const { handler, report, logger } = this.options;
-    const clientName = routingId === undefined ? undefined : routingIdText(routingId);
-    if (clientName === undefined) {
-      report.malformed("bad-routing-id", routingId?.toString("hex").slice(0, 64));
+    if (routingId === undefined) {
+      report.malformed("frame-count", undefined);
       return;
     }
     let message;
     try {
       message = decodeListenerMessage(frames);
     } catch (error) {
-      report.malformed(error instanceof ProtocolError ? error.reason : "undecodable", clientName);
+      report.malformed(
+        error instanceof ProtocolError ? error.reason : "undecodable",
+        routingId.toString("hex").slice(0, 64),
+      );
       return;
     }
     try {
-      if (message.kind === "pong") {
-        handler.pong(clientName, message.token);
-      } else if (message.hello.clientName !== clientName) {
-        report.malformed("hello-name-mismatch", clientName);
-      } else {
-        handler.hello(clientName, message.hello);
-      }
+      handler.received(routingId, message);
     } catch (error) {
-      logger.error({ err: error, clientName }, "client message handler failed");
+      logger.error({ err: error }, "client message handler failed");
     }
   }
 }

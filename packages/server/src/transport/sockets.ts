@@ -3,8 +3,8 @@ import { SOCKET_DEFAULTS } from "@osad2/protocol";
 import type { KeyPair } from "@osad2/keys";
 import { SocketBindError } from "../errors.js";
 import type { Logger } from "@osad2/service-kit";
-import type { HandshakeReport, InboundSource, Publisher } from "./ports.js";
-import { ZAP_DOMAIN } from "./zap.js";
+import type { HandshakeReport, InboundSource, Publisher, ReplySender } from "./ports.js";
+import { ZAP_DOMAIN, ZAP_LISTENER_DOMAIN } from "./zap.js";
 
 /** Options of {@link ServerSockets.open}. */
 export interface ServerSocketsOptions {
@@ -29,6 +29,8 @@ export interface SocketState {
 }
 
 const BIND_RETRY_MS = 25;
+/** Replies queued in this process at most (each is a few dozen bytes). */
+const MAX_PENDING_REPLIES = 10_000;
 const BIND_RETRY_LIMIT_MS = 3_000;
 
 function endpointFor(bind: string, port: number): string {
@@ -36,13 +38,13 @@ function endpointFor(bind: string, port: number): string {
   return `tcp://${host}:${port}`;
 }
 
-function curveServerOptions(options: ServerSocketsOptions) {
+function curveServerOptions(options: ServerSocketsOptions, zapDomain = ZAP_DOMAIN) {
   return {
     context: options.context,
     curveServer: true,
     curveSecretKey: options.keyPair.secretKey,
     curvePublicKey: options.keyPair.publicKey,
-    zapDomain: ZAP_DOMAIN,
+    zapDomain,
     // Without this libzmq lets a client in when no ZAP handler answers; with it, never.
     zapEnforceDomain: true,
     ipv6: options.bind.includes(":"),
@@ -73,10 +75,18 @@ function newPublisher(options: ServerSocketsOptions): zmq.Publisher {
 
 function newRouter(options: ServerSocketsOptions): zmq.Router {
   return new zmq.Router({
-    ...curveServerOptions(options),
-    receiveHighWaterMark: SOCKET_DEFAULTS.receiveHighWaterMark,
-    // A client that reconnects before its old connection timed out takes over its
-    // routing id instead of being refused as a duplicate.
+    ...curveServerOptions(options, ZAP_LISTENER_DOMAIN),
+    // Twice the protocol's limit: a frame up to 8 KiB reaches the decoder, which counts and
+    // logs it (too-large); libzmq disconnects a peer sending more, before buffering it.
+    maxMessageSize: 2 * SOCKET_DEFAULTS.maxMessageSize,
+    // A client sends a few small messages per ping interval: 1,000 per connection bounds
+    // what a flooding peer can make the server hold (1,000 × 4 KiB) without touching them.
+    receiveHighWaterMark: SOCKET_DEFAULTS.serverReceiveHighWaterMark,
+    sendHighWaterMark: SOCKET_DEFAULTS.serverSendHighWaterMark,
+    // A client that reconnects before its old connection timed out takes over its routing id
+    // instead of being refused as a duplicate. osad2 clients use random 16-byte routing ids,
+    // which no other peer can see or guess (CURVE), so only seed-format clients (routing id =
+    // client name, allow_unsigned_clients) can be displaced this way.
     handover: true,
   });
 }
@@ -85,8 +95,11 @@ function newRouter(options: ServerSocketsOptions): zmq.Router {
  * The server's two CURVE sockets: PUB (pings and checkins to every client) and ROUTER
  * (answers from clients, routing id = client name). The only module that touches them.
  */
-export class ServerSockets implements Publisher, InboundSource {
+export class ServerSockets implements Publisher, InboundSource, ReplySender {
   private sendChain: Promise<void> = Promise.resolve();
+  private replyChain: Promise<void> = Promise.resolve();
+  /** Replies waiting for their turn; beyond {@link MAX_PENDING_REPLIES} more are dropped. */
+  private pendingReplies = 0;
   private bound = { publisher: false, listener: false };
   private readonly observers = new Set<Promise<void>>();
   private closing = false;
@@ -148,6 +161,24 @@ export class ServerSockets implements Publisher, InboundSource {
     const next = this.sendChain.then(() => this.pair.publisher.send(frame));
     this.sendChain = next.catch(() => undefined);
     return next;
+  }
+
+  /**
+   * Sends one frame to one connection over the ROUTER (challenges, refusals). Never blocks:
+   * an unknown routing id or a peer past its high-water mark drops it, and so does a backlog.
+   */
+  reply(routingId: Buffer, frame: Buffer): void {
+    if (this.pendingReplies >= MAX_PENDING_REPLIES) return;
+    this.pendingReplies += 1;
+    this.replyChain = this.replyChain
+      .then(async () => {
+        const router = this.pair.router;
+        if (!router.closed) await router.send([routingId, frame]);
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        this.pendingReplies -= 1;
+      });
   }
 
   /**

@@ -4,8 +4,10 @@ import type { Logger } from "@osad2/service-kit";
 
 /** The ZAP endpoint libzmq sends authentication requests to (RFC 27). */
 export const ZAP_ENDPOINT = "inproc://zeromq.zap.01";
-/** The ZAP domain the server's sockets announce; requests for other domains are refused. */
+/** The ZAP domain the server's PUB socket announces; requests for other domains are refused. */
 export const ZAP_DOMAIN = "osad2";
+/** The ROUTER's ZAP domain: admissions to it are told to {@link ZapReport.admitted} (peer addresses). */
+export const ZAP_LISTENER_DOMAIN = "osad2.listener";
 const ZAP_VERSION = "1.0";
 
 /** Decides whether a client key may connect: the key store's allow-list. */
@@ -30,11 +32,18 @@ export interface ZapReport {
   rejected(rejection: ZapRejection): void;
 }
 
+/** Told each peer address let in to the ROUTER (to tell where a connection comes from). */
+export interface AdmissionLog {
+  admitted(address: string): void;
+}
+
 /** Options of {@link ZapHandler.start}. */
 export interface ZapHandlerOptions {
   readonly context: zmq.Context;
   readonly keys: KeyAuthorizer;
   readonly report: ZapReport;
+  /** Told about ROUTER admissions. Default: nobody. */
+  readonly admissions?: AdmissionLog;
   readonly logger: Logger;
   /** Minimum time between the starts of allow-list rescans triggered by unknown keys. Default 500 ms. */
   readonly rescanGapMs?: number;
@@ -113,7 +122,8 @@ export class ZapHandler {
       this.options.report.rejected({ address: peer, reason: "malformed-request" });
       return answer("500", "malformed ZAP request");
     }
-    if (domain.toString() !== ZAP_DOMAIN) {
+    const domainText = domain.toString();
+    if (domainText !== ZAP_DOMAIN && domainText !== ZAP_LISTENER_DOMAIN) {
       this.options.report.rejected({ address: peer, reason: "wrong-domain" });
       return answer("400", "unknown domain");
     }
@@ -122,7 +132,10 @@ export class ZapHandler {
       return answer("400", "CURVE required");
     }
     const publicKey = z85Encode(credential);
-    if (await this.allowed(publicKey)) return answer("200", "OK", publicKey);
+    if (await this.allowed(publicKey)) {
+      if (domainText === ZAP_LISTENER_DOMAIN) this.options.admissions?.admitted(peer);
+      return answer("200", "OK", publicKey);
+    }
     this.options.report.rejected({ address: peer, publicKey, reason: "unknown-key" });
     return answer("400", "unknown or revoked key");
   }

@@ -1,9 +1,12 @@
 import * as zmq from "zeromq";
+import { randomBytes } from "node:crypto";
 import {
   clientSubscriptions,
   decodePublisherMessage,
-  encodeHello,
-  encodePong,
+  decodeServerReply,
+  encodeHelloRequest,
+  encodeSignedHello,
+  encodeSignedPong,
   reconnectIntervalWithJitter,
   SOCKET_DEFAULTS,
 } from "@osad2/protocol";
@@ -29,8 +32,9 @@ export interface SimClientSetup {
 
 /**
  * One simulated system, wired exactly like the real client: its own key pair, a CURVE SUB
- * subscribed to `system:<name> ` and `ping `, a CURVE DEALER whose routing id is the name;
- * answers pings, says hello on every (re)connect, runs its rhn_check stand-in per checkin.
+ * subscribed to `system:<name> ` and `ping `, a CURVE DEALER with a random routing id of its
+ * own; asks for a challenge and says a signed hello on every (re)connect, answers pings with
+ * signed pongs (the shared key), runs its rhn_check stand-in per checkin.
  */
 export class SimClient {
   private readonly sub: zmq.Subscriber;
@@ -71,7 +75,7 @@ export class SimClient {
     });
     this.dealer = new zmq.Dealer({
       ...curve,
-      routingId: identity.name,
+      routingId: `~${randomBytes(16).toString("base64url")}`,
       sendHighWaterMark: SOCKET_DEFAULTS.sendHighWaterMark,
     });
     this.runner = new SingleFlightRunner(
@@ -94,6 +98,7 @@ export class SimClient {
     this.sub.connect(this.setup.publisherEndpoint);
     this.dealer.connect(this.setup.listenerEndpoint);
     void this.receive();
+    void this.receiveReplies();
   }
 
   close(): void {
@@ -125,10 +130,7 @@ export class SimClient {
     const up = this.subUp && this.dealerUp;
     if (up && !this.connected) {
       this.connected = true;
-      const lastRun = this.lastRun
-        ? { at: Math.floor(this.lastRun.endedAt / 1000), exitCode: this.lastRun.exitCode }
-        : null;
-      this.send(encodeHello({ clientName: name, software: this.setup.software, lastRun }));
+      this.send(encodeHelloRequest());
       this.setup.emit({ type: "connected", name, at: Date.now() });
     } else if (!up && this.connected) {
       this.connected = false;
@@ -152,6 +154,48 @@ export class SimClient {
       });
   }
 
+  /** The server's replies: a challenge is answered with the signed hello. */
+  private async receiveReplies(): Promise<void> {
+    const name = this.identity.name;
+    try {
+      for await (const frames of this.dealer) {
+        let reply;
+        try {
+          reply = decodeServerReply(frames);
+        } catch (error) {
+          this.setup.emit({
+            type: "error",
+            name,
+            message: (error as Error).message,
+            at: Date.now(),
+          });
+          continue;
+        }
+        if (reply.kind === "challenge") {
+          const lastRun = this.lastRun
+            ? { at: Math.floor(this.lastRun.endedAt / 1000), exitCode: this.lastRun.exitCode }
+            : null;
+          this.send(
+            encodeSignedHello(
+              { clientName: name, software: this.setup.software, lastRun },
+              reply.nonce,
+              this.identity.sharedKey,
+            ),
+          );
+        } else {
+          this.setup.emit({
+            type: "error",
+            name,
+            message: `server: ${reply.kind}`,
+            at: Date.now(),
+          });
+        }
+      }
+    } catch {
+      // closed
+    }
+  }
+
   private async receive(): Promise<void> {
     const name = this.identity.name;
     try {
@@ -167,7 +211,7 @@ export class SimClient {
         if (message.kind === "ping") {
           this.setup.onPing();
           if (this.setup.reportPings) this.setup.emit({ type: "ping", name, at });
-          this.send(encodePong(message.token));
+          this.send(encodeSignedPong(name, message.token, this.identity.sharedKey));
         } else if (message.clientName === name) {
           this.setup.emit({ type: "checkin", name, at });
           this.runner.request();

@@ -84,6 +84,7 @@ export async function createSimSystems(options: SimSystemsOptions): Promise<SimS
       const i = next++;
       const { label, serverId, systemidPath, keyPair } = created[i] as (typeof created)[number];
       let name: string;
+      let sharedKey: string;
       if (method === "xmlrpc") {
         try {
           const reply = await registerOsad({
@@ -91,15 +92,17 @@ export async function createSimSystems(options: SimSystemsOptions): Promise<SimS
             systemidPath,
           });
           name = reply.clientName;
+          if (reply.sharedKey === undefined) throw new Error("the reply has no shared-key");
+          sharedKey = reply.sharedKey;
         } catch (error) {
           throw new SimRegistrationError(label, (error as Error).message, { cause: error });
         }
       } else {
         name = randomBytes(8).toString("hex");
-        const sharedKey = randomBytes(20).toString("hex");
+        sharedKey = randomBytes(20).toString("hex");
         await retryBusy(() => options.store.registerPushClient(serverId, { name, sharedKey }));
       }
-      result[i] = { label, serverId, name, ...keyPair };
+      result[i] = { label, serverId, name, sharedKey, ...keyPair };
       if (++done % 1000 === 0) options.progress?.(done, "registered");
     }
   };

@@ -8,6 +8,8 @@ export interface SimIdentity {
   readonly name: string;
   readonly publicKey: string;
   readonly secretKey: string;
+  /** The shared key register_osad returned with the name: signs hello, pongs and goodbye. */
+  readonly sharedKey: string;
 }
 
 /**
@@ -88,7 +90,7 @@ function identity(index: number, value: unknown): SimIdentity {
   const field = `clients[${index}]`;
   if (typeof value !== "object" || value === null)
     throw new SimSpecError(field, "must be an object");
-  const { name, publicKey, secretKey } = value as Record<string, unknown>;
+  const { name, publicKey, secretKey, sharedKey } = value as Record<string, unknown>;
   if (typeof name !== "string" || !isValidClientName(name)) {
     throw new SimSpecError(`${field}.name`, `is not a valid client name: ${JSON.stringify(name)}`);
   }
@@ -98,7 +100,13 @@ function identity(index: number, value: unknown): SimIdentity {
   if (typeof secretKey !== "string" || !isCurveKey(secretKey)) {
     throw new SimSpecError(`${field}.secretKey`, "must be a 40-character Z85 CURVE key");
   }
-  return { name, publicKey, secretKey };
+  if (typeof sharedKey !== "string" || sharedKey.length === 0 || sharedKey.length > 128) {
+    throw new SimSpecError(
+      `${field}.sharedKey`,
+      "must be the register_osad shared-key (1-128 characters)",
+    );
+  }
+  return { name, publicKey, secretKey, sharedKey };
 }
 
 /** Checks a spec (parsed JSON or an object literal) and fills in the defaults. */

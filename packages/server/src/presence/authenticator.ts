@@ -1,0 +1,252 @@
+import {
+  encodeChallenge,
+  encodeRefused,
+  encodeUnknownClient,
+  isValidClientName,
+  newPingToken,
+  verifySignature,
+  type ClientHello,
+  type ListenerMessage,
+  type SignedMessageType,
+} from "@osad2/protocol";
+import type { Logger } from "@osad2/service-kit";
+import type { PeerDirectory, ReplySender } from "../transport/ports.js";
+import type { SharedKeyCache } from "./shared-keys.js";
+
+/** How long a challenge may be answered. */
+export const CHALLENGE_TTL_MS = 60_000;
+/** Outstanding challenges at most (one per connection); the oldest is dropped first. */
+const MAX_CHALLENGES = 100_000;
+
+/** Why a client message changed nothing. */
+export type RefusalKind =
+  /** A seed-format (unsigned) message while allow_unsigned_clients = 0. */
+  | "unsigned"
+  /** The signature does not verify with the name's shared key. */
+  | "bad-signature"
+  /** No push client of this name. */
+  | "unknown-client"
+  /** A hello whose challenge this connection was not given (or that expired). */
+  | "stale-nonce"
+  /** A pong to a ping that is not among the last few. */
+  | "stale-token"
+  /** The shared key could not be read (too many lookups waiting, or the database failed). */
+  | "busy";
+
+/** Which ping tokens a pong may answer. */
+export interface PingTokens {
+  isRecentPing(token: string): boolean;
+}
+
+/** What authenticated messages do (presence). None may throw. */
+export interface AuthenticatedHandler {
+  pong(clientName: string): void;
+  hello(clientName: string, hello: ClientHello): void;
+  goodbye(clientName: string): void;
+}
+
+/** One refused message. */
+export interface Refusal {
+  readonly reason: RefusalKind;
+  /** The name the message claimed, if any. */
+  readonly clientName?: string;
+  /** The connection's routing id, hex. */
+  readonly routingId: string;
+  /** The peer addresses the connection may have come from. */
+  readonly peers: readonly string[];
+}
+
+/** Told about every refused message (metrics, rate-limited logs). */
+export interface IdentityReport {
+  refused(refusal: Refusal): void;
+}
+
+/** Settings SIGHUP may change. */
+export interface AuthenticatorSettings {
+  /** Accept the seed's unsigned format (routing id = client name): allow_unsigned_clients. */
+  readonly allowUnsigned: boolean;
+}
+
+/** Options of {@link ClientAuthenticator}. */
+export interface AuthenticatorOptions extends AuthenticatorSettings {
+  readonly keys: SharedKeyCache;
+  readonly tokens: PingTokens;
+  readonly replies: ReplySender;
+  readonly handler: AuthenticatedHandler;
+  readonly report: IdentityReport;
+  readonly peers?: PeerDirectory;
+  readonly logger: Logger;
+  readonly now?: () => number;
+}
+
+interface Challenge {
+  readonly nonce: string;
+  readonly until: number;
+}
+
+/**
+ * Binds what clients say to the secret only they hold: a hello, pong or goodbye changes
+ * presence only when its HMAC verifies with the claimed name's shared key
+ * (rhnPushClient.shared_key) over a nonce this server issued (a challenge for a hello, a
+ * recent ping token for a pong). The routing id is never taken as identity; it only addresses
+ * replies: `challenge`, `unknown-client` (register again) and `refused`.
+ */
+export class ClientAuthenticator {
+  private settings: AuthenticatorSettings;
+  /** Routing id (hex) → the challenge it was given. */
+  private readonly challenges = new Map<string, Challenge>();
+
+  constructor(private readonly options: AuthenticatorOptions) {
+    this.settings = options;
+  }
+
+  configure(settings: AuthenticatorSettings): void {
+    this.settings = settings;
+  }
+
+  /** One decoded message from the connection `routingId`. Never throws. */
+  received(routingId: Buffer, message: ListenerMessage): void {
+    switch (message.kind) {
+      case "hello-request":
+        this.challenge(routingId);
+        return;
+      case "signed-pong":
+        if (!this.options.tokens.isRecentPing(message.token)) {
+          this.refuse(routingId, "stale-token", message.clientName);
+          return;
+        }
+        this.verified(routingId, "pong", message.clientName, message.token, message.mac, () =>
+          this.options.handler.pong(message.clientName),
+        );
+        return;
+      case "goodbye": {
+        const challenge = this.challenges.get(routingId.toString("hex"));
+        const fresh =
+          this.options.tokens.isRecentPing(message.nonce) ||
+          (challenge !== undefined &&
+            challenge.nonce === message.nonce &&
+            challenge.until > this.now());
+        if (!fresh) {
+          this.refuse(routingId, "stale-nonce", message.clientName);
+          return;
+        }
+        this.verified(routingId, "goodbye", message.clientName, message.nonce, message.mac, () =>
+          this.options.handler.goodbye(message.clientName),
+        );
+        return;
+      }
+      case "hello":
+        this.hello(routingId, message.hello);
+        return;
+      case "pong":
+        this.unsigned(routingId, (name) => this.options.handler.pong(name));
+        return;
+    }
+  }
+
+  private hello(routingId: Buffer, hello: ClientHello): void {
+    const signature = hello.signature;
+    if (signature === undefined) {
+      this.unsigned(routingId, (name) => {
+        // A v1 hello names itself; it must be the connection's routing id (the seed's identity).
+        if (name === hello.clientName) this.options.handler.hello(name, hello);
+        else this.refuse(routingId, "unknown-client", hello.clientName);
+      });
+      return;
+    }
+    const id = routingId.toString("hex");
+    const challenge = this.challenges.get(id);
+    if (
+      challenge === undefined ||
+      challenge.nonce !== signature.nonce ||
+      challenge.until <= this.now()
+    ) {
+      this.refuse(routingId, "stale-nonce", hello.clientName);
+      this.options.replies.reply(routingId, encodeRefused("stale-nonce"));
+      return;
+    }
+    // Used once: a recorded hello cannot be played again on this connection.
+    this.challenges.delete(id);
+    this.verified(routingId, "hello", hello.clientName, signature.nonce, signature.mac, () =>
+      this.options.handler.hello(hello.clientName, hello),
+    );
+  }
+
+  private challenge(routingId: Buffer): void {
+    const id = routingId.toString("hex");
+    const nonce = newPingToken();
+    this.challenges.delete(id);
+    this.challenges.set(id, { nonce, until: this.now() + CHALLENGE_TTL_MS });
+    this.dropOldChallenges();
+    this.options.replies.reply(routingId, encodeChallenge(nonce));
+  }
+
+  private unsigned(routingId: Buffer, accept: (clientName: string) => void): void {
+    const name = routingId.toString("latin1");
+    if (!this.settings.allowUnsigned || !isValidClientName(name)) {
+      this.refuse(routingId, "unsigned", isValidClientName(name) ? name : undefined);
+      this.options.replies.reply(routingId, encodeRefused("unsigned"));
+      return;
+    }
+    accept(name);
+  }
+
+  private verified(
+    routingId: Buffer,
+    type: SignedMessageType,
+    clientName: string,
+    nonce: string,
+    mac: string,
+    accept: () => void,
+  ): void {
+    this.options.keys.lookup(clientName).then(
+      (lookup) => {
+        if (!lookup.found) {
+          this.refuse(routingId, lookup.busy ? "busy" : "unknown-client", clientName);
+          if (!lookup.busy) this.options.replies.reply(routingId, encodeUnknownClient(clientName));
+          return;
+        }
+        if (!verifySignature(lookup.key, type, clientName, nonce, mac)) {
+          this.refuse(routingId, "bad-signature", clientName);
+          // The real client after a re-registration elsewhere, or a forger: either way the
+          // answer goes only to this connection, and the remedy is to register again.
+          this.options.replies.reply(routingId, encodeUnknownClient(clientName));
+          return;
+        }
+        try {
+          accept();
+        } catch (error) {
+          this.options.logger.error({ err: error, clientName }, "client message handler failed");
+        }
+      },
+      (error: unknown) => {
+        this.options.logger.warn(
+          { err: error, clientName },
+          "could not read the client's shared key",
+        );
+        this.refuse(routingId, "busy", clientName);
+      },
+    );
+  }
+
+  private refuse(routingId: Buffer, reason: RefusalKind, clientName: string | undefined): void {
+    this.options.report.refused({
+      reason,
+      ...(clientName === undefined ? {} : { clientName }),
+      routingId: routingId.toString("hex").slice(0, 64),
+      peers: this.options.peers?.peersOf(routingId) ?? [],
+    });
+  }
+
+  private dropOldChallenges(): void {
+    const now = this.now();
+    for (const [id, challenge] of this.challenges) {
+      if (this.challenges.size <= MAX_CHALLENGES && challenge.until > now) break;
+      this.challenges.delete(id);
+    }
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+}
