@@ -21,6 +21,7 @@ import {
 import { SharedKeyCache } from "./presence/shared-keys.js";
 import { startRegistrationEndpoint, type RegistrationEndpoint } from "./registration/endpoint.js";
 import type { ServerEventHandler, ServerEventName } from "./telemetry/events.js";
+import { DescriptorWatch, raiseDescriptorLimit } from "./telemetry/descriptors.js";
 import { checkHealth, type HealthReport, type HealthSource } from "./telemetry/health.js";
 import { startMetricsEndpoint, type MetricsEndpoint } from "./telemetry/http-endpoint.js";
 import { Telemetry } from "./telemetry/telemetry.js";
@@ -117,6 +118,7 @@ interface Running {
   context?: zmq.Context;
   zap?: ZapHandler;
   sockets?: ServerSockets;
+  descriptors?: DescriptorWatch;
   online?: OnlineClients;
   presence?: Presence;
   authenticator?: ClientAuthenticator;
@@ -173,6 +175,8 @@ class Server implements Osad2Server, HealthSource {
 
   private async bringUp(): Promise<void> {
     const { config, options, logger, telemetry } = this;
+    // Each client holds a descriptor: start with all the kernel allows (soft up to hard).
+    await raiseDescriptorLimit(logger);
     const keyStore = await KeyStore.open(config.certificates, {
       onError: (error) => telemetry.keyStoreProblem(error),
     });
@@ -213,6 +217,8 @@ class Server implements Osad2Server, HealthSource {
       logger,
     });
     running.sockets = sockets;
+    running.descriptors = new DescriptorWatch({ listener: sockets, logger });
+    running.descriptors.start();
 
     const online = new OnlineClients();
     const notifier = new Notifier({
@@ -343,6 +349,7 @@ class Server implements Osad2Server, HealthSource {
     await settle("re-bind", revocation && (() => revocation.stop()));
     // The loop ends once the sockets are closed; told first so it does not restart then.
     const routerDone = routerLoop?.stop();
+    running.descriptors?.stop();
     await settle("sockets", sockets && (() => sockets.close()));
     await settle("ROUTER loop", routerDone && (() => routerDone));
     await settle("ZAP", zap && (() => zap.close()));
@@ -407,6 +414,7 @@ class Server implements Osad2Server, HealthSource {
         : {
             store: running.store,
             keys: running.keyStore,
+            descriptors: running.descriptors,
             sockets: running.sockets,
             router: running.routerLoop,
             presence: running.online,

@@ -105,6 +105,9 @@ export class ServerSockets implements Publisher, InboundSource, ReplySender {
   private closing = false;
   /** Settles when a re-bind in progress has put the new pair in place. */
   private replacing: Promise<void> = Promise.resolve();
+  /** While listening is paused: settles when it may resume. */
+  private resumeGate: Promise<void> | undefined;
+  private openResumeGate: (() => void) | undefined;
 
   private constructor(
     private readonly options: ServerSocketsOptions,
@@ -234,8 +237,42 @@ export class ServerSockets implements Publisher, InboundSource, ReplySender {
     this.bound = { publisher: true, listener: true };
   }
 
+  /**
+   * Stops listening on both ports until {@link resumeListening} (descriptor exhaustion: libzmq
+   * retries a failing accept in a tight loop). The pair is closed, which drops its
+   * connections and frees their descriptors; sends and receives wait for the new pair.
+   */
+  pauseListening(): void {
+    if (this.resumeGate !== undefined || this.closing) return;
+    let open = (): void => undefined;
+    this.resumeGate = new Promise<void>((resolve) => (open = resolve));
+    this.openResumeGate = open;
+    const gate = this.resumeGate;
+    this.bound = { publisher: false, listener: false };
+    this.pair.publisher.close();
+    this.pair.router.close();
+    const replaced = this.sendChain.then(async () => {
+      await gate;
+      await this.replacePair();
+    });
+    this.replacing = replaced.catch(() => undefined);
+    this.sendChain = this.replacing;
+  }
+
+  /** Listens again after {@link pauseListening} (a new pair on the same endpoints). */
+  resumeListening(): void {
+    const open = this.openResumeGate;
+    this.resumeGate = undefined;
+    this.openResumeGate = undefined;
+    open?.();
+  }
+
   /** Closes both sockets (pending sends are dropped: linger 0). Idempotent. */
   async close(): Promise<void> {
+    if (this.resumeGate !== undefined) {
+      this.closing = true;
+      this.resumeListening();
+    }
     await this.sendChain;
     this.closing = true;
     this.bound = { publisher: false, listener: false };
