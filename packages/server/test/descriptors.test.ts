@@ -42,7 +42,7 @@ describe("DescriptorWatch", () => {
       running: true,
       store: { kind: "sqlite", healthCheck: async () => undefined },
       sockets: { state: { publisher: true, listener: true } },
-      router: { status: { ok: true } },
+      router: { status: { ok: true, restarts: 0 } },
       descriptors: watch,
     });
     expect(health.healthy).toBe(false);
