@@ -33,9 +33,9 @@ export class LogRateLimiter {
 }
 
 /** Lines with the same message let through per window, by default. */
-export const DEFAULT_REPEATS_PER_WINDOW = 10;
+export const DEFAULT_REPEATS_PER_WINDOW = 20;
 /** Lines of all messages together let through per window, by default. */
-export const DEFAULT_LINES_PER_WINDOW = 100;
+export const DEFAULT_LINES_PER_WINDOW = 200;
 /** The window of both limits, by default 10 s. */
 export const DEFAULT_REPEAT_WINDOW_MS = 10_000;
 /** Distinct messages tracked at once; the oldest is forgotten beyond. */

@@ -1,4 +1,4 @@
-import { closeSync, write, writeSync } from "node:fs";
+import { closeSync, fstatSync, ftruncateSync, write, writeSync } from "node:fs";
 import { errnoCode } from "./errno.js";
 
 /** Bytes of log lines held in memory while the file is slow or cannot take them. Default 4 MiB. */
@@ -90,8 +90,14 @@ export class LogFileSink implements LogDrops {
     if (this.fd === undefined) return;
     const batch = this.takeBatch(Number.POSITIVE_INFINITY);
     if (batch.text === "") return;
+    const buffer = Buffer.from(batch.text);
     try {
-      writeSync(this.fd, batch.text);
+      const written = writeSync(this.fd, buffer);
+      if (written < buffer.length) {
+        this.midLine = false;
+        this.cutPartialLine(this.fd, buffer, written);
+        this.failed({ ...batch, lines: countLines(buffer.subarray(written)) }, "ENOSPC");
+      }
     } catch (error) {
       this.failed(batch, errnoCode(error) ?? String(error));
     }
@@ -135,10 +141,17 @@ export class LogFileSink implements LogDrops {
       }
       if (written < buffer.length) {
         // A short write (the disk filling up): the rest goes first next time.
-        const rest = buffer.subarray(written).toString();
+        this.midLine = false;
+        const from = this.cutPartialLine(fd, buffer, written);
+        if (from === 0) {
+          // Not one whole line fitted: the disk is full.
+          this.failed(batch, "ENOSPC");
+          this.retryLater();
+          return;
+        }
+        const rest = buffer.subarray(from).toString();
         this.queue.unshift(rest);
         this.queuedBytes += rest.length;
-        this.midLine = true;
       } else {
         this.midLine = false;
       }
@@ -170,6 +183,24 @@ export class LogFileSink implements LogDrops {
   private failed(batch: Batch, cause: string): void {
     this.unreported += batch.reported;
     this.drop(batch.lines, cause);
+  }
+
+  /**
+   * After a short write, takes the part of a line that made it back out of the file, so the
+   * file holds whole JSON lines only. Returns where in `buffer` the unwritten text starts.
+   */
+  private cutPartialLine(fd: number, buffer: Buffer, written: number): number {
+    const lineStart = buffer.lastIndexOf(0x0a, written - 1) + 1;
+    const partial = written - lineStart;
+    if (partial === 0) return written;
+    try {
+      ftruncateSync(fd, fstatSync(fd).size - partial);
+      return lineStart;
+    } catch {
+      // Cannot take it back: the next write starts on a fresh line instead.
+      this.midLine = true;
+      return written;
+    }
   }
 
   private drop(lines: number, cause: string): void {
@@ -212,6 +243,12 @@ export class LogFileSink implements LogDrops {
       return undefined;
     }
   }
+}
+
+function countLines(text: Buffer): number {
+  let lines = 0;
+  for (let at = text.indexOf(0x0a); at !== -1; at = text.indexOf(0x0a, at + 1)) lines += 1;
+  return Math.max(1, lines);
 }
 
 interface Batch {

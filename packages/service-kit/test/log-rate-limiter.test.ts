@@ -55,7 +55,7 @@ describe("createLogger with repeatLimits", () => {
       .trim()
       .split("\n")
       .map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines.filter((l) => l.msg === "checkin requested by the server")).toHaveLength(10);
+    expect(lines.filter((l) => l.msg === "checkin requested by the server")).toHaveLength(20);
     expect(lines.map((l) => l.msg)).toContain("something else");
     expect(lines.map((l) => l.msg)).toContain("fatal lines always pass");
     expect(text.length).toBeLessThan(10_000);

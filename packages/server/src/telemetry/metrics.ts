@@ -1,3 +1,4 @@
+import type { LogDrops } from "@osad2/service-kit";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
 /** Latency buckets (seconds) from earliest_action to the checkin on the wire. */
@@ -30,6 +31,14 @@ export class ServerMetrics {
   readonly malformedMessages: Counter;
   /** Well-formed client messages that changed nothing: unsigned, badly signed, unknown name, stale nonce. */
   readonly refusedMessages: Counter;
+
+  /** Log lines lost because the log file could not take them (disk full, buffer full). */
+  readonly logLinesDropped: Counter;
+  /** Read at scrape time: the log's own count, and how much of it the counter has. */
+  private readonly logDrops: { source: LogDrops | undefined; counted: number } = {
+    source: undefined,
+    counted: 0,
+  };
 
   /** Read at scrape time; prom-client binds `this` in collect() to the gauge. */
   private readonly counted: { source: OnlineCount | undefined } = { source: undefined };
@@ -79,8 +88,24 @@ export class ServerMetrics {
       labelNames: ["reason"],
       registers,
     });
+    const logDrops = this.logDrops;
+    this.logLinesDropped = new Counter({
+      name: "osad2_log_lines_dropped_total",
+      help: "Log lines lost because the log file could not take them (disk full, buffer full)",
+      registers,
+      collect() {
+        const dropped = logDrops.source?.droppedLines ?? 0;
+        if (dropped > logDrops.counted) this.inc(dropped - logDrops.counted);
+        logDrops.counted = Math.max(dropped, logDrops.counted);
+      },
+    });
     if (options.processMetrics !== false)
       collectDefaultMetrics({ register: this.registry, prefix: "osad2_" });
+  }
+
+  /** Counts the lines `source` (the server's log) lost, from now on. */
+  countLogDrops(source: LogDrops): void {
+    this.logDrops.source = source;
   }
 
   /** Counts the clients of `source` from now on (undefined: none, the server stopped). */

@@ -1,7 +1,7 @@
 import type { DueAction } from "../db/types.js";
 import type { DispatchReport, NotifiedEvent } from "../dispatch/ports.js";
 import type { WakeUpReport } from "../dispatch/wake-ups.js";
-import type { Logger } from "@osad2/service-kit";
+import { logDrops, type Logger } from "@osad2/service-kit";
 import type { PresenceReport } from "../presence/ports.js";
 import type { HandshakeReport } from "../transport/ports.js";
 import type { IdentityReport, Refusal } from "../presence/authenticator.js";
@@ -52,6 +52,7 @@ export class Telemetry
   ) {
     this.events = new TypedEmitter(logger);
     this.metrics = new ServerMetrics({ processMetrics: options.processMetrics });
+    this.metrics.countLogDrops(logDrops(logger));
   }
 
   published(event: NotifiedEvent, firstTime: readonly DueAction[], at: Date): void {
