@@ -35,6 +35,14 @@ export {
 } from "./file-modes.js";
 export { backoffDelay, BACKOFF_DEFAULTS } from "./backoff.js";
 export {
+  detach,
+  detachedReady,
+  withDefaultCommand,
+  withoutDetachFlag,
+  DetachError,
+  DEFAULT_DETACH_TIMEOUT_MS,
+} from "./detach.js";
+export {
   writeFileAtomic,
   copyFileAtomic,
   temporarySibling,
@@ -70,5 +78,6 @@ export type { RepeatLimits, SuppressedLines } from "./log-rate-limiter.js";
 export type { FatalLog } from "./fatal.js";
 export type { PidfileOptions, PidfileHolder, ReleasePidfile } from "./pidfile.js";
 export type { BackoffOptions } from "./backoff.js";
+export type { DetachOptions, DetachFailure } from "./detach.js";
 export type { AtomicWriteOptions } from "./atomic-write.js";
 export type { CliParseResult, RecordCommand, RunCliOptions, ErrorClass } from "./cli.js";
