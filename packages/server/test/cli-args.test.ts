@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseCliArgs } from "../src/cli/args.js";
+import { parseCliArgs, withoutDetach } from "../src/cli/args.js";
 import { DEFAULT_CONFIG_PATH } from "../src/config/schema.js";
 
 const parse = (argv: string[]) => parseCliArgs(argv, "0.1.0");
@@ -12,6 +12,18 @@ describe("osad2-server command line", () => {
     ],
     [["run", "--config", "/tmp/s.cfg"], { configPath: "/tmp/s.cfg", configRequired: true }],
     [["run", "-c", "/tmp/s.cfg"], { configPath: "/tmp/s.cfg", configRequired: true }],
+    // The seed's init scripts: options without a command are run's.
+    [
+      ["-c", "/etc/rhn/osad-server.cfg", "-d"],
+      {
+        command: "run",
+        configPath: "/etc/rhn/osad-server.cfg",
+        configRequired: true,
+        detach: true,
+      },
+    ],
+    [["--config=/tmp/s.cfg"], { command: "run", configPath: "/tmp/s.cfg", detach: false }],
+    [["run", "--detach"], { command: "run", detach: true }],
     [["run", "--db", "sqlite:/x.db"], { flags: { database: "sqlite:/x.db" } }],
     [["run", "--database", "sqlite:/y.db"], { flags: { database: "sqlite:/y.db" } }],
     [
@@ -35,6 +47,14 @@ describe("osad2-server command line", () => {
     const result = parse(argv);
     expect(result.kind).toBe("run");
     if (result.kind === "run") expect(result.command).toMatchObject(expected);
+  });
+
+  it("keeps --help and --version the program's, and -d only run's", () => {
+    expect(parse(["--version"])).toMatchObject({ kind: "exit", code: 0, output: "0.1.0\n" });
+    expect(parse(["--help"])).toMatchObject({ kind: "exit", code: 0 });
+    expect(parse(["init", "-d"])).toMatchObject({ kind: "exit", code: 2 });
+    expect(withoutDetach(["-c", "/f", "-d"])).toEqual(["run", "-c", "/f"]);
+    expect(withoutDetach(["run", "--detach", "--debug"])).toEqual(["run", "--debug"]);
   });
 
   it("has a flag for every config key", () => {

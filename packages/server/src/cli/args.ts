@@ -2,6 +2,8 @@ import {
   addConfigOptions,
   configFlagValues,
   parseCommandLine,
+  withDefaultCommand,
+  withoutDetachFlag,
   type CliParseResult,
   type RecordCommand,
 } from "@osad2/service-kit";
@@ -22,6 +24,8 @@ export interface CliInvocation {
   readonly flags: Readonly<Record<string, string>>;
   /** init only: install the opt-in PostgreSQL NOTIFY trigger. */
   readonly notifyTrigger: boolean;
+  /** run only: `-d`, start in the background as the seed's init scripts expect. */
+  readonly detach: boolean;
 }
 
 const COMMANDS: Record<CliCommand, string> = {
@@ -45,6 +49,12 @@ export function buildProgram(version: string, record: RecordCommand<CliInvocatio
       .option("-c, --config <file>", `config file (INI, [main]); default ${DEFAULT_CONFIG_PATH}`)
       .option("--db <url>", "database URL (same as --database)");
     addConfigOptions(command, SERVER_CONFIG);
+    if (name === "run") {
+      command.option(
+        "-d, --detach",
+        "start in the background (for SysV init scripts; needs pidfile and log_file); systemd runs it without -d",
+      );
+    }
     if (name === "init") {
       command.option(
         "--notify-trigger",
@@ -64,7 +74,16 @@ export function parseCliArgs(
   argv: readonly string[],
   version: string,
 ): CliParseResult<CliInvocation> {
-  return parseCommandLine((record) => buildProgram(version, record), argv);
+  // The seed's init scripts call `osad2-server -c FILE -d`: options without a command are run's.
+  return parseCommandLine(
+    (record) => buildProgram(version, record),
+    withDefaultCommand(argv, "run"),
+  );
+}
+
+/** The command line the background process of `-d` runs with: the same without `-d`. */
+export function withoutDetach(argv: readonly string[]): string[] {
+  return withoutDetachFlag(argv, "run");
 }
 
 function toInvocation(command: CliCommand, options: Record<string, unknown>): CliInvocation {
@@ -77,5 +96,6 @@ function toInvocation(command: CliCommand, options: Record<string, unknown>): Cl
     configRequired: typeof config === "string",
     flags,
     notifyTrigger: options.notifyTrigger === true,
+    detach: options.detach === true,
   };
 }

@@ -2,6 +2,7 @@ import { EXIT_OK, printParseExit, runCli } from "@osad2/service-kit";
 import packageJson from "../../package.json" with { type: "json" };
 import { DatabaseConfigError } from "../db/index.js";
 import { parseCliArgs } from "./args.js";
+import { detachCommand } from "./commands/detach.js";
 import { initCommand } from "./commands/init.js";
 import { runCommand } from "./commands/run.js";
 import { statusCommand } from "./commands/status.js";
@@ -16,7 +17,7 @@ async function dispatch(argv: readonly string[]): Promise<number> {
   const invocation = parsed.command;
   switch (invocation.command) {
     case "run":
-      return runCommand(invocation);
+      return invocation.detach ? detachCommand(invocation, argv) : runCommand(invocation);
     case "init":
       process.stdout.write(`${JSON.stringify(await initCommand(invocation), null, 2)}\n`);
       return EXIT_OK;

@@ -1,6 +1,7 @@
 import {
   acquirePidfile,
   createLogger,
+  detachedReady,
   EXIT_FAILURE,
   EXIT_OK,
   exitOnFatalErrors,
@@ -34,6 +35,8 @@ export async function runCommand(invocation: CliInvocation): Promise<number> {
     log.flush();
     throw error;
   }
+  // Started with -d: the waiting parent may exit 0 now.
+  detachedReady();
   return new Promise<number>((resolve) => {
     const exit = (code: number): void => {
       log.flush();
