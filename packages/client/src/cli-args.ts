@@ -2,6 +2,8 @@ import {
   addConfigOptions,
   configFlagValues,
   parseCommandLine,
+  withDefaultCommand,
+  withoutDetachFlag,
   type CliParseResult,
   type RecordCommand,
 } from "@osad2/service-kit";
@@ -20,6 +22,8 @@ export interface CliArgs {
   readonly configPath: string;
   /** Every `--kebab-case <value>` given, keyed by `[osad]` key. */
   readonly overrides: ConfigOverrides;
+  /** run only: `-d`, start in the background as the seed's init scripts expect. */
+  readonly detach: boolean;
 }
 
 const COMMANDS: Record<CliCommand, string> = {
@@ -36,13 +40,22 @@ export function buildProgram(record: RecordCommand<CliArgs>): Command {
     .showHelpAfterError();
   for (const [command, description] of Object.entries(COMMANDS) as [CliCommand, string][]) {
     const sub = program.command(command).description(description);
-    sub.addOption(new Option("--config <file>", "client config file").default(DEFAULT_CONFIG_PATH));
+    sub.addOption(
+      new Option("-c, --config <file>", "client config file").default(DEFAULT_CONFIG_PATH),
+    );
     addConfigOptions(sub, CLIENT_CONFIG);
+    if (command === "run") {
+      sub.option(
+        "-d, --detach",
+        "start in the background (for SysV init scripts; needs pidfile and logfile); systemd runs it without -d",
+      );
+    }
     sub.action((options: Record<string, unknown>) => {
       record({
         command,
         configPath: typeof options.config === "string" ? options.config : DEFAULT_CONFIG_PATH,
         overrides: configFlagValues(CLIENT_CONFIG, options),
+        detach: options.detach === true,
       });
     });
   }
@@ -54,5 +67,11 @@ export function buildProgram(record: RecordCommand<CliArgs>): Command {
  * or help/version text (exit 0) or a usage error (exit 2) to print.
  */
 export function parseCliArgs(argv: readonly string[]): CliParseResult<CliArgs> {
-  return parseCommandLine(buildProgram, argv);
+  // The seed's init scripts call `osad2-client -c FILE -d`: options without a command are run's.
+  return parseCommandLine(buildProgram, withDefaultCommand(argv, "run"));
+}
+
+/** The command line the background process of `-d` runs with: the same without `-d`. */
+export function withoutDetach(argv: readonly string[]): string[] {
+  return withoutDetachFlag(argv, "run");
 }

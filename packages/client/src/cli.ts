@@ -2,6 +2,7 @@
 // The osad2-client binary: parse, run one command, print one line on failure, exit with a code.
 import { EXIT_OK, printParseExit, runCli } from "@osad2/service-kit";
 import { parseCliArgs } from "./cli-args.js";
+import { detachCommand } from "./commands/detach.js";
 import { registerCommand } from "./commands/register.js";
 import { runCommand } from "./commands/run.js";
 import { statusCommand } from "./commands/status.js";
@@ -17,7 +18,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const args = parsed.command;
   switch (args.command) {
     case "run":
-      return runCommand(args);
+      return args.detach ? detachCommand(args, argv) : runCommand(args);
     case "register": {
       const reply = await registerCommand(args, (line) => process.stderr.write(`${line}\n`));
       process.stdout.write(`${JSON.stringify(reply, null, 2)}\n`);

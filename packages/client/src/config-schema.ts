@@ -12,8 +12,10 @@ export const CONFIG_SECTION = "osad";
  * pass silently). The seed's `osa_ssl_cert` is read as an alias of ca_cert.
  */
 export const LEGACY_KEYS: readonly string[] = [
+  // The parts of the seed's server_url = %(proto)s://%(server_name)s%(server_handler)s.
   "server_handler",
   "proto",
+  "server_name",
   "max_time_drift",
   "run_rhn_check",
   "enable_failover",

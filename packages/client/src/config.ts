@@ -1,12 +1,18 @@
-import { access } from "node:fs/promises";
+import { access, readFile } from "node:fs/promises";
 import { resolve as resolvePath } from "node:path";
-import { ConfigError, loadConfig as loadKitConfig } from "@osad2/service-kit";
+import {
+  ConfigError,
+  loadConfig as loadKitConfig,
+  parseIni,
+  resolveConfig,
+} from "@osad2/service-kit";
 import {
   CLIENT_CONFIG,
   DEFAULT_CONFIG_PATH,
   type ConfigKey,
   type ConfigValues,
 } from "./config-schema.js";
+import { seedUrlDefaults } from "./seed-url.js";
 import { readUp2date } from "./up2date.js";
 
 /**
@@ -36,11 +42,30 @@ export interface LoadConfigOptions {
  */
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<ClientConfig> {
   const path = options.configPath ?? DEFAULT_CONFIG_PATH;
-  const { values } = await loadKitConfig(CLIENT_CONFIG, {
-    path,
-    flags: options.overrides ?? {},
-  });
+  const flags = options.overrides ?? {};
+  const seedText = await seedConfigText(path, flags);
+  const values =
+    seedText === undefined
+      ? (await loadKitConfig(CLIENT_CONFIG, { path, flags })).values
+      : resolveConfig(CLIENT_CONFIG, { document: parseIni(seedText, path), flags });
   return deriveConfig(values, path);
+}
+
+/**
+ * The seed's shipped config (`server_url = %(proto)s://%(server_name)s%(server_handler)s`) with
+ * the parts it leaves to the program appended, or undefined for any other file (read as is).
+ */
+async function seedConfigText(path: string, flags: ConfigOverrides): Promise<string | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch {
+    return undefined; // service-kit's loader reports it, with the fix
+  }
+  const up2dateLine = /^[ \t]*up2date[ \t]*[=:][ \t]*(\S.*?)[ \t]*$/m.exec(text);
+  const up2date = flags.up2date ?? up2dateLine?.[1] ?? CLIENT_CONFIG.keys.up2date.default;
+  const appendix = await seedUrlDefaults(text, path, up2date);
+  return appendix === "" ? undefined : text + appendix;
 }
 
 /** Fills in what depends on other keys or on up2date's file. */

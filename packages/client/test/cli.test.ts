@@ -101,7 +101,7 @@ afterEach(async () => {
 
 describe("parseCliArgs", () => {
   it.each([
-    [["run"], { command: "run", configPath: DEFAULT_CONFIG_PATH, overrides: {} }],
+    [["run"], { command: "run", configPath: DEFAULT_CONFIG_PATH, overrides: {}, detach: false }],
     [
       [
         "register",
@@ -118,6 +118,7 @@ describe("parseCliArgs", () => {
         command: "register",
         configPath: "/etc/x.cfg",
         overrides: { jitter: "5", run_at_start: "0", server_url: "http://h/RPC2" },
+        detach: false,
       },
     ],
     [
@@ -126,6 +127,7 @@ describe("parseCliArgs", () => {
         command: "status",
         configPath: DEFAULT_CONFIG_PATH,
         overrides: { state_file: "/tmp/s.json", rhn_check_command: "/bin/true -x" },
+        detach: false,
       },
     ],
     [
@@ -134,6 +136,7 @@ describe("parseCliArgs", () => {
         command: "run",
         configPath: DEFAULT_CONFIG_PATH,
         overrides: { run_at_start: "1", debug_level: "2" },
+        detach: false,
       },
     ],
   ])("%j", (argv, command) => {

@@ -156,6 +156,55 @@ pidfile = /var/run/osad-client.pid
     expect(config.logfile).toBe("/var/log/osad");
   });
 
+  it("reads the seed's server_url = %(proto)s://%(server_name)s%(server_handler)s, the parts it leaves unset from up2date's serverURL", async () => {
+    // The file sets proto and server_handler (as the seed's does); server_name comes from up2date.
+    const seed = await setup(
+      "[osad]\nproto = http\nserver_handler = /XMLRPC\nserver_url = %(proto)s://%(server_name)s%(server_handler)s\n",
+      {
+        up2date: UP2DATE.replace(
+          "https://spacewalk.example.com/XMLRPC",
+          "https://sw.example.com:8443/XMLRPC",
+        ),
+      },
+    );
+    const config = await seed.load();
+    expect(config.serverUrl).toBe("http://sw.example.com:8443/XMLRPC");
+    expect(config.serverHost).toBe("sw.example.com");
+    // Nothing set in the file: every part from up2date.
+    const bare = await setup(
+      "[osad]\nserver_url = %(proto)s://%(server_name)s%(server_handler)s\n",
+      { up2date: UP2DATE },
+    );
+    expect((await bare.load()).serverUrl).toBe("https://spacewalk.example.com/XMLRPC");
+    // A [DEFAULT] of the file's own wins too, and errors keep the file's line numbers.
+    const own = await setup(
+      "[DEFAULT]\nserver_name = osad2.example.com:5557\n[osad]\nregistry_interval = soon\nserver_url = %(proto)s://%(server_name)s%(server_handler)s\n",
+      { up2date: UP2DATE },
+    );
+    expect((await failure(own.load())).message).toMatch(
+      /osad_client\.cfg line 4: registry_interval = "soon"/,
+    );
+    const fixed = await setup(
+      "[DEFAULT]\nserver_name = osad2.example.com:5557\n[osad]\nserver_url = %(proto)s://%(server_name)s%(server_handler)s\n",
+      { up2date: UP2DATE },
+    );
+    expect((await fixed.load()).serverUrl).toBe("https://osad2.example.com:5557/XMLRPC");
+  });
+
+  it("says what to do when the seed's server_url needs up2date's serverURL and there is none", async () => {
+    const { path, load } = await setup(
+      "[osad]\nserver_url = %(proto)s://%(server_name)s%(server_handler)s\n",
+    );
+    const error = await failure(load());
+    expect(error).toMatchObject({ key: "server_url" });
+    expect(error.message).toContain(
+      `${path} builds server_url from %(proto)s, %(server_name)s, %(server_handler)s, which osad2 takes from up2date's serverURL, but`,
+    );
+    expect(error.message).toMatch(
+      /up2date was not found: register this system \(rhnreg_ks\) or set server_url in /,
+    );
+  });
+
   it.each([
     [
       "an unknown key",
@@ -197,9 +246,10 @@ pidfile = /var/run/osad-client.pid
     ],
     ["no [osad] section", "[main]\njitter = 1\n", /has no \[osad\] section: add "\[osad\]"/],
     [
-      "the seed's unresolved server_url template",
-      "[osad]\nproto = https\nserver_handler = /XMLRPC\nserver_url = %(proto)s://%(server_name)s%(server_handler)s\n",
-      /"server_url" uses %\(server_name\)s but no "server_name" is set/,
+      // (The seed's own %(proto)s://%(server_name)s%(server_handler)s resolves: see above.)
+      "an unresolved interpolation",
+      "[osad]\nproto = https\nserver_handler = /XMLRPC\nserver_url = %(proto)s://%(spacewalk_host)s%(server_handler)s\n",
+      /"server_url" uses %\(spacewalk_host\)s but no "spacewalk_host" is set/,
     ],
   ])("refuses %s, naming the file and the fix", async (_what, text, message) => {
     const { path, load } = await setup(text, { up2date: UP2DATE });

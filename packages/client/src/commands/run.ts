@@ -3,6 +3,7 @@ import {
   acquirePidfile,
   createLogger,
   describeError,
+  detachedReady,
   exitOnFatalErrors,
   type ServiceLogger,
 } from "@osad2/service-kit";
@@ -35,6 +36,8 @@ export async function runCommand(args: CliArgs): Promise<number> {
   try {
     const client = createClient(config, { logger: log });
     await client.start();
+    // Started with -d: the waiting parent may exit 0 now.
+    detachedReady();
     // The service must not end just because, for a moment, no socket or timer is pending.
     const keepAlive = setInterval(() => undefined, 2 ** 30);
     await new Promise<void>((resolve) => {
