@@ -18,6 +18,12 @@ import type { DatabaseKind } from "./types.js";
  */
 interface EmbeddedMigration {
   readonly name: string;
+  /**
+   * Run outside a transaction on SQLite: knex alters a column there by copying the table, and
+   * only outside a transaction can it switch foreign keys off for the copy (rows of other tables
+   * point into it meanwhile). Default false.
+   */
+  readonly sqliteWithoutTransaction?: boolean;
   up(knex: Knex, kind: DatabaseKind): Promise<void>;
   down(knex: Knex, kind: DatabaseKind): Promise<void>;
 }
@@ -250,13 +256,9 @@ const spacewalkSubset: EmbeddedMigration = {
  */
 const spacewalk211Columns: EmbeddedMigration = {
   name: "0002_spacewalk_2_11_columns",
+  sqliteWithoutTransaction: true,
   async up(knex, kind) {
     const c = columns(knex, kind);
-    if (kind === "sqlite") {
-      // SQLite alters a column by copying its table; rhnServerAction's rows point at rhnServer
-      // meanwhile, so foreign keys are checked at commit, when the copy is back in place.
-      await knex.raw("PRAGMA defer_foreign_keys = ON");
-    }
     await knex(TABLES.server).whereNull("os").update({ os: "unknown" });
     await knex(TABLES.server).whereNull("release").update({ release: "unknown" });
     await knex.schema.alterTable(TABLES.server, (t) => {
@@ -289,7 +291,6 @@ const spacewalk211Columns: EmbeddedMigration = {
     );
   },
   async down(knex, kind) {
-    if (kind === "sqlite") await knex.raw("PRAGMA defer_foreign_keys = ON");
     await knex.schema.dropTableIfExists(TABLES.serverInfo);
     await knex.schema.alterTable(TABLES.pushDispatcher, (t) => {
       columns(knex, kind).number(t, "port").notNullable().defaultTo(0);
@@ -315,6 +316,9 @@ export function embeddedMigrationSource(
     getMigration: async (migration) => ({
       up: (knex: Knex) => migration.up(knex, kind),
       down: (knex: Knex) => migration.down(knex, kind),
+      ...(kind === "sqlite" && migration.sqliteWithoutTransaction === true
+        ? { config: { transaction: false } }
+        : {}),
     }),
   };
 }
