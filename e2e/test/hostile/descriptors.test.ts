@@ -129,6 +129,8 @@ describe("descriptor limit", () => {
       timeoutMs: 90_000,
       everyMs: 250,
     });
+    // Reconnected: it hears pings again (its row may still say online from before).
+    await dep.pingRounds("web01", 2, 60_000);
     await dep.waitOnline("web01", 60_000);
     dep.emulateSpacewalk();
     await dep.schedule(["web01"]);

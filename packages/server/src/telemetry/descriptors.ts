@@ -7,6 +7,8 @@ const run = promisify(execFile);
 
 /** How often the open descriptors are counted. */
 export const DESCRIPTOR_CHECK_INTERVAL_MS = 1_000;
+/** How often they are counted near the limit and just after listening resumed. */
+export const DESCRIPTOR_CLOSE_INTERVAL_MS = 100;
 /** Exhausted when fewer than this many descriptors are left (libzmq's accept is failing by then). */
 export const DESCRIPTOR_RESERVE = 8;
 /** Listening resumes once the open descriptors are below this share of the limit. */
@@ -108,26 +110,49 @@ export class DescriptorWatch {
   private lastResumeLogAt = -Infinity;
   private checking = false;
   private limit: DescriptorLimit | undefined;
+  private running = false;
+  private resumedAt = -Infinity;
+  private lastOpen: number | undefined;
 
   constructor(private readonly options: DescriptorWatchOptions) {}
 
   /** Starts counting every interval. */
   start(): void {
-    if (this.timer !== undefined) return;
+    if (this.running) return;
     // Read now, while descriptors are left: at the limit the file cannot be opened.
     void (this.options.limit ?? readDescriptorLimit)().then((limit) => {
       this.limit ??= limit;
     });
-    this.timer = setInterval(
-      () => void this.check(),
-      this.options.intervalMs ?? DESCRIPTOR_CHECK_INTERVAL_MS,
-    );
+    this.running = true;
+    this.schedule();
+  }
+
+  /**
+   * The next count: every interval, but every {@link DESCRIPTOR_CLOSE_INTERVAL_MS} while
+   * more than half the limit is open or listening has just resumed, so a refill that
+   * starts libzmq spinning again is caught within a tenth of a second.
+   */
+  private schedule(): void {
+    if (!this.running) return;
+    const close =
+      this.current !== undefined ||
+      Date.now() - this.resumedAt < 10_000 ||
+      (this.lastOpen !== undefined &&
+        this.limit !== undefined &&
+        this.lastOpen >= this.limit.soft / 2);
+    const interval = close
+      ? DESCRIPTOR_CLOSE_INTERVAL_MS
+      : (this.options.intervalMs ?? DESCRIPTOR_CHECK_INTERVAL_MS);
+    this.timer = setTimeout(() => {
+      void this.check().finally(() => this.schedule());
+    }, interval);
     this.timer.unref();
   }
 
   /** Stops counting. Idempotent. */
   stop(): void {
-    clearInterval(this.timer);
+    this.running = false;
+    clearTimeout(this.timer);
     this.timer = undefined;
   }
 
@@ -148,6 +173,7 @@ export class DescriptorWatch {
       // At the limit even reading /proc/self/limits fails: the last limit read still holds.
       if (read !== undefined) this.limit = read;
       const limit = this.limit;
+      if (open !== "exhausted") this.lastOpen = open;
       if (open === undefined || limit === undefined || !Number.isFinite(limit.soft)) return;
       const now = Date.now();
       if (this.current === undefined) {
@@ -159,6 +185,7 @@ export class DescriptorWatch {
       const low = Math.floor(limit.soft * DESCRIPTOR_RESUME_SHARE);
       if (open !== "exhausted" && open < low && now >= this.pausedUntil) {
         this.current = undefined;
+        this.resumedAt = now;
         this.options.listener.resumeListening();
         if (now - this.lastResumeLogAt < DESCRIPTOR_LOG_INTERVAL_MS) return;
         this.lastResumeLogAt = now;
