@@ -1,6 +1,12 @@
-import { decodeListenerMessage, ProtocolError, type ListenerMessage } from "@osad2/protocol";
+import {
+  decodeListenerMessage,
+  MAX_MESSAGE_BYTES,
+  ProtocolError,
+  type ListenerMessage,
+} from "@osad2/protocol";
 import { backoffDelay } from "@osad2/service-kit";
 import type { Logger } from "@osad2/service-kit";
+import { DropCollector } from "./drop-collector.js";
 import type { InboundSource } from "./ports.js";
 
 /** First restart delay after the ROUTER loop failed; doubles up to {@link ROUTER_RESTART_MAX_MS}. */
@@ -50,6 +56,7 @@ export class RouterLoop {
   private restarts = 0;
   private backoffTimer: NodeJS.Timeout | undefined;
   private endBackoff: (() => void) | undefined;
+  private readonly collector = new DropCollector();
 
   constructor(private readonly options: RouterLoopOptions) {}
 
@@ -112,10 +119,17 @@ export class RouterLoop {
       report.malformed("frame-count", undefined);
       return;
     }
+    // Checked before decoding: a flood of oversized frames costs no thrown error each.
+    if (frames.length === 1 && (frames[0]?.byteLength ?? 0) > MAX_MESSAGE_BYTES) {
+      report.malformed("too-large", routingId.toString("hex").slice(0, 64));
+      this.collector.dropped(frames[0]?.byteLength ?? 0);
+      return;
+    }
     let message;
     try {
       message = decodeListenerMessage(frames);
     } catch (error) {
+      this.collector.dropped(frames.reduce((sum, frame) => sum + frame.byteLength, 0));
       report.malformed(
         error instanceof ProtocolError ? error.reason : "undecodable",
         routingId.toString("hex").slice(0, 64),

@@ -29,6 +29,8 @@ export interface SocketState {
 }
 
 const BIND_RETRY_MS = 25;
+/** What CURVE adds to a frame on the wire ("\x07MESSAGE", nonce, MAC, flags: 33 bytes), rounded up. */
+const CURVE_MESSAGE_OVERHEAD = 64;
 /** Replies queued in this process at most (each is a few dozen bytes). */
 const MAX_PENDING_REPLIES = 10_000;
 const BIND_RETRY_LIMIT_MS = 3_000;
@@ -78,7 +80,8 @@ function newRouter(options: ServerSocketsOptions): zmq.Router {
     ...curveServerOptions(options, ZAP_LISTENER_DOMAIN),
     // Twice the protocol's limit: a frame up to 8 KiB reaches the decoder, which counts and
     // logs it (too-large); libzmq disconnects a peer sending more, before buffering it.
-    maxMessageSize: 2 * SOCKET_DEFAULTS.maxMessageSize,
+    // libzmq checks the CURVE-encrypted size: 33 bytes more than the frame.
+    maxMessageSize: 2 * SOCKET_DEFAULTS.maxMessageSize + CURVE_MESSAGE_OVERHEAD,
     // A client sends a few small messages per ping interval: 1,000 per connection bounds
     // what a flooding peer can make the server hold (1,000 × 4 KiB) without touching them.
     receiveHighWaterMark: SOCKET_DEFAULTS.serverReceiveHighWaterMark,
