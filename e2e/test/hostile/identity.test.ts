@@ -10,6 +10,7 @@ import {
   encodeSignedHello,
   encodeSignedPong,
 } from "@osad2/protocol";
+import { generateKeyPair } from "@osad2/keys";
 import { waitFor } from "@osad2/test-helpers";
 import { Deployment } from "@osad2/testkit";
 import { Peer, allowedCurve, metric } from "./identity-tools.js";
@@ -102,6 +103,20 @@ describe("identity", () => {
     await waitFor("the real client's rhn_check", async () =>
       (await d.runs()).some((r) => r.label === "real"),
     );
+  });
+
+  it("a failed handshake is logged with the peer's address, not the server's endpoint", async () => {
+    const curve = await allowedCurve(d, "wrong-server-key");
+    // A client with an allowed key but the wrong server key: CURVE fails before ZAP is asked.
+    const wrong = peer({ ...curve, curveServerKey: generateKeyPair().publicKey });
+    const refusedLine = await waitFor("a refused handshake in the server's log", () =>
+      d.server!.matching(/"reason":"handshake"/).at(-1),
+    );
+    wrong.close();
+    const line = JSON.parse(refusedLine) as { address: string; endpoint: string; peers: string[] };
+    expect(line.address).toBe("127.0.0.1");
+    expect(line.endpoint).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);
+    expect(line.peers[0]).toMatch(/^127\.0\.0\.1:\d+$/);
   });
 
   it("67 hellos in a few seconds run rhn_check at most once more (renotify_interval 60 s)", async () => {

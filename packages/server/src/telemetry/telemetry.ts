@@ -117,8 +117,19 @@ export class Telemetry
     );
   }
 
-  handshakeFailed(failure: { readonly endpoint: string; readonly code: string }): void {
-    this.authFailure({ address: failure.endpoint, reason: "handshake" }, failure.code);
+  handshakeFailed(failure: {
+    readonly endpoint: string;
+    readonly code: string;
+    readonly peers?: readonly string[];
+  }): void {
+    const peers = failure.peers ?? [];
+    const first = peers[0];
+    // The peer's IP as ZAP rejections report it; the server endpoint only when no peer is known.
+    const address = first === undefined ? failure.endpoint : first.slice(0, first.lastIndexOf(":"));
+    this.authFailure({ address, reason: "handshake" }, failure.code, {
+      endpoint: failure.endpoint,
+      peers,
+    });
   }
 
   /** The key store could not read a key file (it keeps the last good state). */
@@ -136,13 +147,17 @@ export class Telemetry
       this.logger.error({ err, operation, suppressed }, "database operation failed; retrying");
   }
 
-  private authFailure(event: AuthFailureEvent, detail: string | undefined): void {
+  private authFailure(
+    event: AuthFailureEvent,
+    detail: string | undefined,
+    context: Record<string, unknown> = {},
+  ): void {
     this.metrics.authFailures.inc({ reason: event.reason });
     this.events.emit("auth-failure", event);
     const { log, suppressed } = this.authLog.take();
     if (log) {
       this.logger.warn(
-        { ...event, ...(detail === undefined ? {} : { detail }), suppressed },
+        { ...event, ...(detail === undefined ? {} : { detail }), ...context, suppressed },
         "client refused",
       );
     }

@@ -12,7 +12,13 @@ export interface InboundSource {
 
 /** Told about CURVE handshakes that failed before ZAP was asked (e.g. a wrong server key). */
 export interface HandshakeReport {
-  handshakeFailed(failure: { readonly endpoint: string; readonly code: string }): void;
+  handshakeFailed(failure: {
+    /** Our endpoint, as libzmq reports it. */
+    readonly endpoint: string;
+    readonly code: string;
+    /** The likely peer addresses (`ip:port`) of the connection that failed; may be empty. */
+    readonly peers?: readonly string[];
+  }): void;
 }
 
 /** Replies to one connection over the ROUTER (never blocks; dropped past the high-water mark). */

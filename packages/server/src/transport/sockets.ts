@@ -4,6 +4,7 @@ import type { KeyPair } from "@osad2/keys";
 import { SocketBindError } from "../errors.js";
 import type { Logger } from "@osad2/service-kit";
 import type { HandshakeReport, InboundSource, Publisher, ReplySender } from "./ports.js";
+import { recentlyClosedPeers } from "./closing-peers.js";
 import { ZAP_DOMAIN, ZAP_LISTENER_DOMAIN } from "./zap.js";
 
 /** Options of {@link ServerSockets.open}. */
@@ -296,7 +297,11 @@ export class ServerSockets implements Publisher, InboundSource, ReplySender {
     try {
       for await (const event of socket.events) {
         if (event.type === "handshake:error:protocol" || event.type === "handshake:error:other") {
-          this.options.report?.handshakeFailed({ endpoint: event.address, code: event.error.code });
+          const failure = { endpoint: event.address, code: event.error.code };
+          // libzmq names only our endpoint; the connection it just dropped names the peer.
+          void recentlyClosedPeers(portOf(event.address)).then((peers) =>
+            this.options.report?.handshakeFailed({ ...failure, peers }),
+          );
         }
       }
     } catch (error) {
