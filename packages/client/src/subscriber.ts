@@ -132,6 +132,8 @@ export class Subscriber extends EventEmitter<SubscriberEvents> {
   /** The last ping token seen: the nonce of a goodbye. */
   private lastToken: string | undefined;
   private toldUnknown = false;
+  /** The server has answered in the v2 format at least once (a challenge). */
+  private heardV2 = false;
   /** The current wait for a challenge (doubles after each wrong guess of "seed server"). */
   private challengeWaitMs: number;
 
@@ -316,6 +318,12 @@ export class Subscriber extends EventEmitter<SubscriberEvents> {
     const timeoutMs = this.challengeWaitMs;
     this.challengeTimer = setTimeout(() => {
       this.challengeTimer = undefined;
+      // A server that has sent a challenge before speaks v2: this one was lost (a re-bind,
+      // a reconnect in between); ask again rather than take it for a seed server.
+      if (this.heardV2) {
+        this.requestChallenge();
+        return;
+      }
       this.log.warn(
         { timeoutMs },
         "the server sent no challenge: taking it for a seed-format server and speaking its unsigned format",
@@ -356,6 +364,7 @@ export class Subscriber extends EventEmitter<SubscriberEvents> {
     }
     const { clientName, sharedKey } = this.options;
     if (reply.kind === "challenge") {
+      this.heardV2 = true;
       clearTimeout(this.challengeTimer);
       this.challengeTimer = undefined;
       if (this.mode !== "signed" || sharedKey === undefined) return;

@@ -179,6 +179,8 @@ export class ServerSockets implements Publisher, InboundSource, ReplySender {
     this.pendingReplies += 1;
     this.replyChain = this.replyChain
       .then(async () => {
+        // Behind a re-bind in progress: the new ROUTER, not the closed one.
+        await this.replacing;
         const router = this.pair.router;
         if (!router.closed) await router.send([routingId, frame]);
       })
