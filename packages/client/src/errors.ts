@@ -62,7 +62,8 @@ export class RegistrationFault extends ClientError {
 
   constructor(url: string, faultCode: number, faultString: string, options?: { cause?: unknown }) {
     super(
-      `registration at ${url} refused with fault ${faultCode}: ${faultString || "(no reason given)"}` +
+      // Spacewalk's fault text spans lines ("\nError Message:\n    …\nError Class Code: 9…"): one line here.
+      `registration at ${url} refused with fault ${faultCode}: ${faultString.replace(/\s*\n\s*/g, " ").trim() || "(no reason given)"}` +
         " — check that this system is registered to that server (rhnreg_ks) and its systemid is current",
       options,
     );

@@ -130,6 +130,22 @@ describe("registerOsad", () => {
     expect((error as Error).message).toContain("rhnreg_ks");
   });
 
+  it("keeps Spacewalk's multi-line fault text as faultString and puts it on one line in the message", async () => {
+    const spacewalkText =
+      "\nError Message:\n    Please run rhn_register as root on this client\nError Class Code: 9\nError Class Info: Invalid System Credentials.\nExplanation: system ID-1000010001 is not registered\n";
+    const server = await startXmlRpcServer(() => ({
+      fault: { faultCode: -9, faultString: spacewalkText },
+    }));
+    const error = await registerOsad({
+      serverUrl: server.url,
+      systemidPath: await systemidFile(),
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ faultCode: -9, faultString: spacewalkText });
+    expect((error as Error).message).toBe(
+      `registration at ${server.url} refused with fault -9: Error Message: Please run rhn_register as root on this client Error Class Code: 9 Error Class Info: Invalid System Credentials. Explanation: system ID-1000010001 is not registered — check that this system is registered to that server (rhnreg_ks) and its systemid is current`,
+    );
+  });
+
   it.each([
     ["a struct without client-name", { "jabber-server": "x" }, /client-name/],
     ["a client-name with a space", { "client-name": "a b" }, /client-name/],
