@@ -1,8 +1,9 @@
 import { readFile } from "node:fs/promises";
 import http from "node:http";
 import https from "node:https";
-import { createRequire } from "node:module";
-import { PassThrough, type Readable } from "node:stream";
+import { PassThrough } from "node:stream";
+import Deserializer from "xmlrpc/lib/deserializer.js";
+import serializer from "xmlrpc/lib/serializer.js";
 import { isCurveKey } from "@osad2/keys";
 import { isValidClientName } from "@osad2/protocol";
 import { RegistrationError, RegistrationFault } from "./errors.js";
@@ -84,21 +85,8 @@ export async function registerOsad(options: RegisterOptions): Promise<Registrati
   return parseReply(options.serverUrl, value);
 }
 
-// The xmlrpc package's serializer and deserializer; osad2 makes the HTTP request itself so it
-// can cap the reply's size (xmlrpc's own client reads any amount).
-interface XmlRpcCodec {
-  serializeMethodCall(method: string, params: unknown[]): string;
-}
-interface Deserializer {
-  deserializeMethodResponse(
-    stream: Readable,
-    callback: (error: Error | null | undefined, value?: unknown) => void,
-  ): void;
-}
-const require = createRequire(import.meta.url);
-const serializer = require("xmlrpc/lib/serializer") as XmlRpcCodec;
-const DeserializerClass = require("xmlrpc/lib/deserializer") as new () => Deserializer;
-
+// osad2 makes the HTTP request itself so it can cap the reply's size (xmlrpc's own client
+// reads any amount); the codec is still the xmlrpc package's.
 async function callXmlRpc(
   options: RegisterOptions,
   method: string,
@@ -171,7 +159,7 @@ async function callXmlRpc(
   return new Promise((resolve, reject) => {
     let settled = false;
     const stream = new PassThrough();
-    new DeserializerClass().deserializeMethodResponse(stream, (error, value) => {
+    new Deserializer().deserializeMethodResponse(stream, (error, value) => {
       // The deserializer can report more than once (an error, then the end of the stream).
       if (settled) return;
       settled = true;
