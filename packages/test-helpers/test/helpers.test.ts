@@ -59,3 +59,18 @@ describe("test helpers", () => {
     }
   });
 });
+
+describe("freePort", () => {
+  it("never picks from the ephemeral range, where outgoing connections take their ports", async () => {
+    const { readFileSync } = await import("node:fs");
+    const low = Number(
+      readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0],
+    );
+    const ports = await freePorts(50);
+    expect(new Set(ports).size).toBe(50);
+    for (const port of ports) {
+      expect(port).toBeGreaterThanOrEqual(10_000);
+      expect(port).toBeLessThan(low);
+    }
+  });
+});
