@@ -78,7 +78,7 @@ describe("osad2-client as the seed's init scripts call it: -c FILE [-d]", () => 
     const result = await runToEnd(["-c", world.configPath, "-d"]);
     expect(result.code).toBe(2);
     expect(result.stderr.trim().split("\n")).toEqual([
-      `osad2-client: -d (detach) needs pidfile set in ${world.configPath}: an init script finds the daemon by its pidfile, and a detached client has no terminal to log to (under systemd, run it without -d: systemctl start osad2-client)`,
+      `osad2-client: -d (detach) needs pidfile set in ${world.configPath}: an init script finds the daemon by its pidfile, and a detached osad2-client has no terminal to log to (under systemd, run it without -d: systemctl start osad2-client)`,
     ]);
   });
 });

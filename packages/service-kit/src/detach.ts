@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { ConfigError } from "./errors.js";
 import { readPidfile } from "./pidfile.js";
 
 /** Options of {@link detach}. */
@@ -11,6 +12,33 @@ export interface DetachOptions {
   readonly argv: readonly string[];
   /** How long the background process may take to write its pidfile. Default 30 s. */
   readonly timeoutMs?: number;
+}
+
+/** What a service's configuration must set before {@link detach} may start it. */
+export interface DetachableConfig {
+  /** The program, named in the message and in the systemd hint: `osad2-server`. */
+  readonly program: string;
+  /** The config file the settings come from. */
+  readonly configPath: string;
+  /** The `pidfile` setting (empty = unset). */
+  readonly pidfile: string;
+  /** The log file setting: its INI key (`log_file`, `logfile`) and value (empty = unset). */
+  readonly logFile: { readonly key: string; readonly value: string };
+}
+
+/**
+ * Refuses `-d` without a pidfile or a log file: an init script finds the daemon by its pidfile,
+ * and a detached process has no terminal to log to.
+ * @throws {ConfigError} naming the missing key, the file and the systemd alternative.
+ */
+export function assertDetachable(config: DetachableConfig): void {
+  const missing =
+    config.pidfile === "" ? "pidfile" : config.logFile.value === "" ? config.logFile.key : "";
+  if (missing === "") return;
+  throw new ConfigError(
+    `-d (detach) needs ${missing} set in ${config.configPath}: an init script finds the daemon by its pidfile, and a detached ${config.program} has no terminal to log to (under systemd, run it without -d: systemctl start ${config.program})`,
+    { path: config.configPath, key: missing },
+  );
 }
 
 /** Top-level options; anything else first on a command line belongs to the default command. */

@@ -35,6 +35,7 @@ export {
 } from "./file-modes.js";
 export { backoffDelay, BACKOFF_DEFAULTS } from "./backoff.js";
 export {
+  assertDetachable,
   detach,
   detachedReady,
   withDefaultCommand,
@@ -78,6 +79,6 @@ export type { RepeatLimits, SuppressedLines } from "./log-rate-limiter.js";
 export type { FatalLog } from "./fatal.js";
 export type { PidfileOptions, PidfileHolder, ReleasePidfile } from "./pidfile.js";
 export type { BackoffOptions } from "./backoff.js";
-export type { DetachOptions, DetachFailure } from "./detach.js";
+export type { DetachOptions, DetachFailure, DetachableConfig } from "./detach.js";
 export type { AtomicWriteOptions } from "./atomic-write.js";
 export type { CliParseResult, RecordCommand, RunCliOptions, ErrorClass } from "./cli.js";
