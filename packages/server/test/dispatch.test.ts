@@ -186,6 +186,29 @@ describe("Notifier (dispatch) with fakes", () => {
     expect(publisher.checkins).toEqual(["c1", "c1", "c2"]);
   });
 
+  it("after the sockets were replaced, a reconnecting hello catches up even within renotify_interval", async () => {
+    const { store, publisher, online, notifier } = setup({ pollIntervalMs: 60_000 });
+    online.add("c1");
+    notifier.contact("c1", "hello");
+    await vi.advanceTimersByTimeAsync(250);
+    notifier.start();
+    await vi.advanceTimersByTimeAsync(1_000);
+    // A revocation re-binds: every connection is cut. Work scheduled now is not published
+    // into the void, and the client's hello, 2 s after its last one, still catches it up.
+    notifier.connectionsReplaced();
+    store.due = [dueAction(1, 10, "c1")];
+    notifier.wake();
+    await vi.advanceTimersByTimeAsync(500);
+    expect(publisher.checkins).toEqual([]);
+    notifier.contact("c1", "hello");
+    await vi.advanceTimersByTimeAsync(250);
+    expect(publisher.checkins).toEqual(["c1"]);
+    // Without a re-bind the limit holds: another hello re-announces nothing.
+    notifier.contact("c1", "hello");
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(publisher.checkins).toEqual(["c1"]);
+  });
+
   it("keeps a catch-up until presence has the client online", async () => {
     const { store, publisher, online, notifier } = setup({ pollIntervalMs: 60_000 });
     store.due = [dueAction(1, 10, "c1")];

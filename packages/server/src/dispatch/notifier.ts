@@ -131,6 +131,11 @@ export class Notifier implements PresenceSink {
   }
 
   /** After the sockets were re-bound: re-announce everything remembered once clients are back. */
+  /** The sockets were replaced and every client cut off: see Reachability.connectionsReplaced. */
+  connectionsReplaced(): void {
+    this.reachability.connectionsReplaced();
+  }
+
   expedite(delayMs: number): void {
     const at = Date.now() + delayMs;
     this.book.expedite(at);

@@ -104,6 +104,16 @@ export class Reachability {
     }
   }
 
+  /**
+   * Every connection was cut (the sockets were replaced): as after a restart, nobody is
+   * addressed until it speaks again, and each reconnecting hello gets its catch-up whatever
+   * renotify_interval says (the limit is for hellos over a connection that stayed up).
+   */
+  connectionsReplaced(): void {
+    this.contacts.clear();
+    this.helloCatchUps.clear();
+  }
+
   /** Whether a checkin published for this client now would reach it. */
   isReachable(clientName: string, now: number): boolean {
     const contact = this.contacts.get(clientName);

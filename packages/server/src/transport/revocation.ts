@@ -13,6 +13,8 @@ export interface Rebindable {
 
 /** The dispatcher: re-announce everything remembered after a delay. */
 export interface Reannouncer {
+  /** Every connection was cut: address nobody until it reconnects, then catch it up. */
+  connectionsReplaced(): void;
   expedite(delayMs: number): void;
 }
 
@@ -81,6 +83,7 @@ export class RevocationRebind {
     this.rebinding = this.rebinding
       .then(() => sockets.rebind())
       .then(() => {
+        dispatch.connectionsReplaced();
         dispatch.expedite(REANNOUNCE_AFTER_REBIND_MS);
         logger.info("sockets re-bound; clients re-authenticate through ZAP");
       })
