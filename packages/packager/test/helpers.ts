@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
-import { chmod, lstat, mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
+import { chmod, lstat, mkdir, mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** The built CLI (vitest runs after the package's build). */
@@ -102,14 +102,33 @@ export function keysOnlyArgs(
 }
 
 /**
+ * nobody must reach the CLI: a checkout under a 0700 directory (mktemp -d) would otherwise fail
+ * these tests with a bare MODULE_NOT_FOUND instead of saying why.
+ */
+async function assertReadableByOthers(file: string): Promise<void> {
+  if (((await stat(file)).mode & 0o004) === 0) {
+    throw new Error(`${file} is not readable by others; the unprivileged tests run it as nobody`);
+  }
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
+    if (((await stat(dir)).mode & 0o001) === 0) {
+      throw new Error(
+        `${dir} is not searchable by others (mode ${((await stat(dir)).mode & 0o777).toString(8)}), so nobody cannot run ${file}; clone into a directory others may enter (chmod o+x ${dir})`,
+      );
+    }
+    if (dir === dirname(dir)) return;
+  }
+}
+
+/**
  * Runs the packager CLI as an unprivileged user (setpriv to nobody when the tests run as root), so
  * directory modes are enforced.
  */
-export function runPackagerUnprivileged(
+export async function runPackagerUnprivileged(
   args: readonly string[],
   env: NodeJS.ProcessEnv,
 ): Promise<RunResult> {
   if (!isRoot) return runPackager(args, { env });
+  await assertReadableByOthers(PACKAGER_CLI);
   return run(
     "setpriv",
     [
