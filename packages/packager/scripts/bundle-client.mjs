@@ -4,12 +4,26 @@
 // The tree mirrors the published package (package.json, dist/cli.js) so paths the client resolves
 // relative to itself (its ../package.json for the version) still work; cli.js at the top just imports it.
 // It also copies the client's systemd unit, config template and clientCaps.d file to dist/client-files/.
+// Besides the tree, licenses/ holds the licence texts of every package it bundles and man/ the
+// osad2-client(8) page generated from its --help; createclient installs those under /usr/share.
 // Run after tsup (which empties dist/): `node scripts/bundle-client.mjs`.
 import { build } from "esbuild";
-import { chmod, copyFile, mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { chmod, copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import {
+  collectLicenses,
+  copyProjectLicense,
+  isOwnPackage,
+  licenseExpression,
+  packageDirOf,
+  PROJECT_LICENSE,
+} from "./lib/licenses.mjs";
+import { manPage } from "./lib/man-page.mjs";
+import { libcNeeds } from "./lib/elf.mjs";
+import { fixTree } from "./lib/tree.mjs";
+import { bundleZeromq } from "./lib/zeromq.mjs";
 
 const require = createRequire(import.meta.url);
 const outDir = fileURLToPath(new URL("../dist/client-bundle/", import.meta.url));
@@ -20,18 +34,13 @@ const clientDir = dirname(require.resolve("@osad2/client/package.json"));
 const clientPkg = await readJson(join(clientDir, "package.json"));
 const clientEntry = join(clientDir, clientPkg.bin["osad2-client"]);
 const zeromqDir = dirname(require.resolve("zeromq/package.json", { paths: [clientDir] }));
-const zeromqPkg = await readJson(join(zeromqDir, "package.json"));
-// cmake-ts's "exports" hide its package.json; its loader is what zeromq requires, two levels down.
-const cmakeTsDir = dirname(
-  dirname(require.resolve("cmake-ts/build/loader", { paths: [zeromqDir] })),
-);
-const cmakeTsPkg = await readJson(join(cmakeTsDir, "package.json"));
 
 await rm(outDir, { recursive: true, force: true });
 await mkdir(outDir, { recursive: true });
 
-await build({
+const { metafile } = await build({
   entryPoints: [clientEntry],
+  metafile: true,
   outfile: join(outDir, "dist", "cli.js"),
   bundle: true,
   platform: "node",
@@ -61,78 +70,19 @@ await writeFile(
     2,
   )}\n`,
 );
-await writeFile(join(outDir, "cli.js"), '#!/usr/bin/env node\nimport "./dist/cli.js";\n', {
+await writeFile(join(outDir, "cli.js"), '#!/usr/bin/node\nimport "./dist/cli.js";\n', {
   mode: 0o755,
 });
-// esbuild marks a bundle with a hashbang executable; say so explicitly, both files are entry points.
+// esbuild keeps the client's hashbang (fixTree below makes it /usr/bin/node); both files are entry points.
 await chmod(join(outDir, "dist", "cli.js"), 0o755);
 
-// zeromq: its JavaScript, licences, and per architecture the linux glibc addon the loader tries first
-// (the highest Node ABI; it is N-API, so it also loads on Node 20, and needs only glibc 2.25).
-const zmqOut = join(outDir, "node_modules", "zeromq");
-await mkdir(join(zmqOut, "lib"), { recursive: true });
-for (const file of await readdir(join(zeromqDir, "lib"))) {
-  if (file.endsWith(".js")) await copyFile(join(zeromqDir, "lib", file), join(zmqOut, "lib", file));
-}
-for (const file of ["LICENSE.txt", "LICENSE_MPL-2.0.txt"])
-  await copyFile(join(zeromqDir, file), join(zmqOut, file));
-await writeFile(
-  join(zmqOut, "package.json"),
-  `${JSON.stringify(
-    {
-      name: zeromqPkg.name,
-      version: zeromqPkg.version,
-      description: zeromqPkg.description,
-      license: zeromqPkg.license,
-      main: zeromqPkg.main,
-      type: "commonjs",
-      dependencies: { "cmake-ts": zeromqPkg.dependencies["cmake-ts"] },
-    },
-    null,
-    2,
-  )}\n`,
-);
-
-const manifest = await readJson(join(zeromqDir, "build", "manifest.json"));
-const best = new Map(); // arch → [configKey, config, path]
-for (const [key, path] of Object.entries(manifest)) {
-  const config = JSON.parse(key);
-  if (config.os !== "linux" || config.libc !== "glibc" || !["x64", "arm64"].includes(config.arch))
-    continue;
-  const current = best.get(config.arch);
-  if (current === undefined || (config.abi ?? 0) > (current[1].abi ?? 0))
-    best.set(config.arch, [key, config, path]);
-}
-if (!best.has("x64") || !best.has("arm64"))
-  throw new Error(`zeromq ${zeromqPkg.version}: no linux glibc addon for x64 and arm64`);
-const keptManifest = {};
-const addons = {};
-for (const [arch, [key, , path]] of best) {
-  const relative = path.split("\\").join("/");
-  await mkdir(join(zmqOut, "build", dirname(relative)), { recursive: true });
-  await copyFile(join(zeromqDir, "build", relative), join(zmqOut, "build", relative));
-  keptManifest[key] = relative;
-  addons[arch] = { manifestKey: key, path: `node_modules/zeromq/build/${relative}` };
-}
-await writeFile(join(zmqOut, "build", "manifest.json"), JSON.stringify(keptManifest));
-
-// cmake-ts: zeromq's addon loader needs only build/loader.js from it.
-const cmakeOut = join(outDir, "node_modules", "cmake-ts");
-await mkdir(join(cmakeOut, "build"), { recursive: true });
-await copyFile(join(cmakeTsDir, "build", "loader.js"), join(cmakeOut, "build", "loader.js"));
-await writeFile(
-  join(cmakeOut, "package.json"),
-  `${JSON.stringify(
-    {
-      name: cmakeTsPkg.name,
-      version: cmakeTsPkg.version,
-      license: cmakeTsPkg.license,
-      exports: { "./build/loader": "./build/loader.js", "./build/loader.js": "./build/loader.js" },
-    },
-    null,
-    2,
-  )}\n`,
-);
+const zeromq = await bundleZeromq({
+  zeromqDir,
+  nodeModulesOut: join(outDir, "node_modules"),
+  archs: ["x64", "arm64"],
+  licenseDir: outDir,
+});
+const addons = zeromq.addons;
 
 // The client's own unit and config template: they exist once, in @osad2/client's dist/, and
 // createclient installs these copies (dist/client-files/, also used by keys-only packages).
@@ -146,12 +96,82 @@ for (const [from, name] of [
 ]) {
   await copyFile(join(clientDir, from), join(filesOut, name));
 }
+// osad2's LICENSE: keys-only packages, which carry nothing else of anyone, ship it too.
+await copyFile(PROJECT_LICENSE, join(filesOut, "LICENSE"));
+await copyFile(join(clientDir, "README.md"), join(filesOut, "README.md"));
 
-// What createclient needs to know to stage one architecture.
+await fixTree(outDir);
+
+// Licences: every npm package esbuild inlined (from its metafile) and zeromq's; osad2's own
+// packages are covered by the project's LICENSE.
+const inlined = new Set();
+for (const input of Object.keys(metafile.inputs)) inlined.add(await packageDirOf(resolve(input)));
+const bundled = [...zeromq.bundled];
+for (const dir of inlined) {
+  const { name, version } = await readJson(join(dir, "package.json"));
+  // Two copies of one name@version (hoisted differently in the workspace) are one package.
+  if (isOwnPackage(name) || bundled.some((b) => b.name === name && b.version === version)) continue;
+  bundled.push(await collectLicenses(dir, outDir));
+}
+bundled.sort(
+  (a, b) => a.name.localeCompare(b.name) || (a.version ?? "").localeCompare(b.version ?? ""),
+);
+const projectLicense = await copyProjectLicense(outDir);
+
+// The client's README as the RPM's %doc.
+await mkdir(join(outDir, "doc"), { recursive: true });
+await copyFile(join(clientDir, "README.md"), join(outDir, "doc", "README.md"));
+const needs = {};
+for (const [arch, addon] of Object.entries(addons))
+  needs[arch] = await libcNeeds([join(outDir, addon.path)]);
+
+// osad2-client(8), from the bundled program's own --help.
+await mkdir(join(outDir, "man"), { recursive: true });
+await writeFile(
+  join(outDir, "man", "osad2-client.8.gz"),
+  await manPage({
+    cli: join(outDir, "cli.js"),
+    name: "osad2-client",
+    section: 8,
+    date: new Date().toISOString().slice(0, 10),
+    source: `osad2 ${clientPkg.version}`,
+    files: [
+      [
+        "/etc/rhn/osad2-client/osad_client.cfg",
+        "configuration ([osad]); every key is also a --kebab-case flag",
+      ],
+      [
+        "/etc/rhn/osad2-client/certs/",
+        "the system's CURVE key pair (client.key_secret) and the server's public key (server.key)",
+      ],
+      [
+        "/etc/sysconfig/rhn/clientCaps.d/osad2",
+        "the osad capabilities rhn_check reports to Spacewalk",
+      ],
+    ],
+    seeAlso: ["rhn_check(8)", "systemctl(1)"],
+  }),
+);
+
+// What createclient needs to know to stage one architecture and to declare what it bundles.
 await writeFile(
   join(outDir, "osad2-bundle.json"),
-  `${JSON.stringify({ clientVersion: clientPkg.version, zeromqVersion: zeromqPkg.version, addons }, null, 2)}\n`,
+  `${JSON.stringify(
+    {
+      clientVersion: clientPkg.version,
+      zeromqVersion: zeromq.version,
+      addons,
+      license: licenseExpression(bundled),
+      projectLicense,
+      bundled,
+      manPages: ["man/osad2-client.8.gz"],
+      docs: ["doc/README.md"],
+      needs,
+    },
+    null,
+    2,
+  )}\n`,
 );
 console.log(
-  `client bundle: ${outDir} (@osad2/client ${clientPkg.version}, zeromq ${zeromqPkg.version})`,
+  `client bundle: ${outDir} (@osad2/client ${clientPkg.version}, zeromq ${zeromq.version})`,
 );

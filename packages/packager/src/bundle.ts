@@ -3,19 +3,28 @@ import { join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ClientBundleError } from "./errors.js";
 import { describeSystemError } from "@osad2/service-kit";
+import type { BundleLicenses, LibcNeeds } from "./spec-common.js";
 
 /** `osad2-bundle.json`, written by scripts/bundle-client.mjs next to the bundled client. */
-export interface ClientBundleInfo {
+export interface ClientBundleInfo extends BundleLicenses {
   readonly clientVersion: string;
   readonly zeromqVersion: string;
   /** Node arch (`x64`, `arm64`) → zeromq manifest key and addon path relative to the bundle. */
   readonly addons: Readonly<
     Record<string, { readonly manifestKey: string; readonly path: string }>
   >;
+  /** Node arch → what its addon needs of glibc and libstdc++. */
+  readonly needs: Readonly<Record<string, LibcNeeds>>;
+  /** Gzipped man pages (`man/osad2-client.8.gz`), relative to the bundle. */
+  readonly manPages: readonly string[];
+  /** %doc files (`doc/README.md`), relative to the bundle. */
+  readonly docs: readonly string[];
 }
 
 const INFO_FILE = "osad2-bundle.json";
 const ZEROMQ_MANIFEST = "node_modules/zeromq/build/manifest.json";
+/** Bundle entries that go elsewhere than /usr/lib/osad2-client (/usr/share/licenses, man, doc). */
+const NOT_IN_LIB = ["licenses", "man", "doc"];
 
 /** dist/client-bundle seen from the built dist/*.js and from src/*.ts (tests run the sources). */
 function defaultCandidates(): string[] {
@@ -77,6 +86,7 @@ export async function stageClientBundle(
         return (
           rel !== INFO_FILE &&
           rel !== ZEROMQ_MANIFEST &&
+          !NOT_IN_LIB.some((top) => rel === top || rel.startsWith(`${top}/`)) &&
           !otherArchDirs.some((skip) => rel === skip || rel.startsWith(`${skip}/`))
         );
       },

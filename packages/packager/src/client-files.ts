@@ -11,6 +11,11 @@ export const CLIENT_PATHS = {
   serverKey: "/etc/rhn/osad2-client/certs/server.key",
   unit: "/usr/lib/systemd/system/osad2-client.service",
   unitName: "osad2-client.service",
+  dropInDir: "/usr/lib/systemd/system/osad2-client.service.d",
+  /** Pins ExecStart to {@link CLIENT_PATHS.bin} (the unit's `/usr/bin/env osad2-client` would take PATH's first). */
+  dropIn: "/usr/lib/systemd/system/osad2-client.service.d/osad2-rpm.conf",
+  /** Enables the unit through `systemctl preset`, which %systemd_post runs (sorts before distributions' 99-default-disable). */
+  preset: "/usr/lib/systemd/system-preset/80-osad2-client.preset",
   /** rhn_check reports this directory's files as capabilities (classic osad ships `osad` there). */
   clientCaps: "/etc/sysconfig/rhn/clientCaps.d/osad2",
 } as const;
@@ -52,9 +57,15 @@ export function renderClientConfig(template: string, context: ClientFileContext)
 ${text}`;
 }
 
-/** `/usr/bin/osad2-client`: a wrapper rather than a symlink, so it does not depend on cli.js's mode or shebang. */
-export function renderWrapper(): string {
+/** The interpreter every packaged script names: nodejs on EL, Fedora and SUSE installs it there. */
+export const NODE_BINARY = "/usr/bin/node";
+
+/**
+ * `/usr/bin/<program>`: a wrapper rather than a symlink, so it does not depend on the entry
+ * point's mode or shebang, and names node by its path, not whatever `node` is first on PATH.
+ */
+export function renderWrapper(entryPoint: string = `${CLIENT_PATHS.libDir}/cli.js`): string {
   return `#!/bin/sh
-exec node ${CLIENT_PATHS.libDir}/cli.js "$@"
+exec ${NODE_BINARY} ${entryPoint} "$@"
 `;
 }

@@ -7,28 +7,30 @@ import {
   writeCertificate,
   type KeyPair,
 } from "@osad2/keys";
-import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { nodeArchFor } from "./arch.js";
 import { loadClientBundle, stageClientBundle } from "./bundle.js";
-import { loadClientTemplates } from "./client-templates.js";
+import { CLIENT_TEMPLATE_FILES, loadClientTemplates } from "./client-templates.js";
 import { CLIENT_PATHS, renderClientConfig, renderWrapper } from "./client-files.js";
+import { stageDocumentation } from "./documentation.js";
+import { renderDropIn, renderPreset } from "./systemd.js";
 import { PACKAGER_VERSION } from "./constants.js";
 import {
+  ClientBundleError,
   DuplicateClientError,
   MissingServerKeyError,
   OutputDirError,
   PackagerError,
 } from "./errors.js";
 import { copyFileAtomic, describeSystemError, errnoCode } from "@osad2/service-kit";
-import { directoryProblem, pathExists } from "./fs-util.js";
+import { directoryProblem, pathExists, writeStaged } from "./fs-util.js";
 import {
   parseClientPackageOptions,
   type ClientPackageOptions,
   type ResolvedClientPackageOptions,
 } from "./options.js";
-import { resolveRpmbuild, runRpmbuild } from "./rpmbuild.js";
+import { makeTopdir, resolveRpmbuild, runRpmbuild } from "./rpmbuild.js";
 import { renderSpec, rpmbuildTarget, rpmFileName, rpmPackageName, type SpecInput } from "./spec.js";
 
 /** What {@link createClientPackage} made. */
@@ -74,31 +76,82 @@ export async function createClientPackage(options: ClientPackageOptions): Promis
     throw new DuplicateClientError(opts.name, rpmPath);
 
   const keyPair = generateKeyPair();
-  const spec: SpecInput = {
-    name: opts.name,
-    version,
-    release: opts.release,
-    arch: opts.arch,
-    keysOnly: opts.keysOnly,
-    serverHost: opts.serverHost,
-    created: new Date(),
-    ...(bundle === undefined ? {} : { clientVersion: bundle.info.clientVersion }),
-  };
+  const created = new Date();
 
-  const topdir = await makeTopdir(opts);
+  const topdir = await makeTopdir(opts.tmpDir);
   try {
     const root = join(topdir, "SOURCES", "root");
     await stageKeysAndConfig(root, opts, keyPair, serverPublicKey, {
       template: templates.config,
-      created: spec.created,
+      created,
     });
     // Keys-only packages too: they exist for a system that runs the client installed from npm.
     await writeStaged(root, CLIENT_PATHS.clientCaps, templates.clientCaps, 0o644);
+    let specBundle: SpecInput["bundle"];
+    let documentationFiles: string;
     if (bundle !== undefined && opts.arch !== "noarch") {
-      await stageClientBundle(bundle, nodeArchFor(opts.arch), join(root, CLIENT_PATHS.libDir));
+      const nodeArch = nodeArchFor(opts.arch);
+      await stageClientBundle(bundle, nodeArch, join(root, CLIENT_PATHS.libDir));
       await writeStaged(root, CLIENT_PATHS.bin, renderWrapper(), 0o755);
       await writeStaged(root, CLIENT_PATHS.unit, templates.unit, 0o644);
+      await writeStaged(
+        root,
+        CLIENT_PATHS.dropIn,
+        renderDropIn(`${CLIENT_PATHS.bin} run --config ${CLIENT_PATHS.config}`),
+        0o644,
+      );
+      await writeStaged(
+        root,
+        CLIENT_PATHS.preset,
+        renderPreset(
+          CLIENT_PATHS.unitName,
+          "osad2-client exists to run: its RPM enables it, also in kickstart and image builds.",
+        ),
+        0o644,
+      );
+      documentationFiles = await stageDocumentation(
+        bundle.dir,
+        bundle.info,
+        root,
+        rpmPackageName(opts.name),
+        "client",
+      );
+      const needs = bundle.info.needs[nodeArch];
+      if (needs === undefined)
+        throw new ClientBundleError(bundle.dir, `says nothing of what the ${nodeArch} addon needs`);
+      specBundle = {
+        clientVersion: bundle.info.clientVersion,
+        license: bundle.info.license,
+        bundled: bundle.info.bundled,
+        needs,
+      };
+    } else {
+      // A keys-only package carries no code of anyone else: only osad2's LICENSE, and the client README.
+      documentationFiles = await stageDocumentation(
+        templates.dir,
+        {
+          license: "GPL-2.0-only",
+          projectLicense: CLIENT_TEMPLATE_FILES.license,
+          bundled: [],
+          manPages: [],
+          docs: [CLIENT_TEMPLATE_FILES.readme],
+        },
+        root,
+        rpmPackageName(opts.name),
+        "client",
+      );
     }
+    const spec: SpecInput = {
+      name: opts.name,
+      version,
+      release: opts.release,
+      arch: opts.arch,
+      keysOnly: opts.keysOnly,
+      serverHost: opts.serverHost,
+      created,
+      documentationFiles,
+      ...(specBundle === undefined ? {} : { bundle: specBundle }),
+    };
     const specPath = join(topdir, "SPECS", `${rpmPackageName(opts.name)}.spec`);
     await writeFile(specPath, renderSpec(spec), { mode: 0o644 });
     await runRpmbuild(rpmbuild, specPath, topdir, rpmbuildTarget(opts.arch));
@@ -146,33 +199,6 @@ async function readServerPublicKey(path: string): Promise<string> {
       cause: error,
     });
   }
-}
-
-async function makeTopdir(opts: ResolvedClientPackageOptions): Promise<string> {
-  const base = opts.tmpDir ?? tmpdir();
-  try {
-    const topdir = await mkdtemp(join(base, "osad2-packager-"));
-    for (const dir of ["SOURCES/root", "SPECS", "BUILD", "RPMS", "SRPMS"])
-      await mkdir(join(topdir, dir), { recursive: true });
-    return topdir;
-  } catch (error) {
-    throw new PackagerError(
-      `cannot create a temporary directory in ${base}: ${describeSystemError(error)}`,
-      { cause: error },
-    );
-  }
-}
-
-/** Writes `content` at `root` + absolute `path`, creating parent directories. */
-async function writeStaged(
-  root: string,
-  path: string,
-  content: string,
-  mode: number,
-): Promise<void> {
-  const target = join(root, path);
-  await mkdir(join(target, ".."), { recursive: true });
-  await writeFile(target, content, { mode });
 }
 
 async function stageKeysAndConfig(

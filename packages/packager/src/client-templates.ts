@@ -16,6 +16,8 @@ export interface ClientTemplates {
   readonly config: string;
   /** `clientCaps.d/osad2` (osad.ping, osad.rhn_check), installed as is. */
   readonly clientCaps: string;
+  /** The directory they were read from, which also holds osad2's LICENSE. */
+  readonly dir: string;
 }
 
 /** File names inside dist/client-files/ (@osad2/client's dist/clientCaps.d/osad2 is clientCaps-osad2). */
@@ -23,6 +25,10 @@ export const CLIENT_TEMPLATE_FILES = {
   unit: "osad2-client.service",
   config: "osad_client.cfg",
   clientCaps: "clientCaps-osad2",
+  /** osad2's LICENSE, the one licence text of a keys-only package. */
+  license: "LICENSE",
+  /** @osad2/client's README, a keys-only package's %doc. */
+  readme: "README.md",
 } as const;
 
 /** dist/client-files seen from the built dist/*.js and from src/*.ts (tests run the sources). */
@@ -42,14 +48,15 @@ export async function loadClientTemplates(dir?: string): Promise<ClientTemplates
         readFile(join(candidate, CLIENT_TEMPLATE_FILES.unit), "utf8"),
         readFile(join(candidate, CLIENT_TEMPLATE_FILES.config), "utf8"),
         readFile(join(candidate, CLIENT_TEMPLATE_FILES.clientCaps), "utf8"),
+        readFile(join(candidate, CLIENT_TEMPLATE_FILES.license), "utf8"),
       ]);
-      return { unit, config, clientCaps };
+      return { unit, config, clientCaps, dir: candidate };
     } catch {
       // not built here: try the next place
     }
   }
   throw new ClientBundleError(
     candidates[0] ?? "client-files",
-    `is missing the client's ${CLIENT_TEMPLATE_FILES.unit}, ${CLIENT_TEMPLATE_FILES.config} or ${CLIENT_TEMPLATE_FILES.clientCaps}`,
+    `is missing the client's ${CLIENT_TEMPLATE_FILES.unit}, ${CLIENT_TEMPLATE_FILES.config}, ${CLIENT_TEMPLATE_FILES.clientCaps} or ${CLIENT_TEMPLATE_FILES.license}`,
   );
 }

@@ -144,3 +144,17 @@ export class ClientBundleError extends PackagerError {
     this.path = path;
   }
 }
+
+/** The bundled server (dist/server-bundle) is missing or incomplete (the package was not built). */
+export class ServerBundleError extends PackagerError {
+  override readonly name = "ServerBundleError";
+  readonly path: string;
+
+  constructor(path: string, detail: string, options?: { cause?: unknown }) {
+    super(
+      `server bundle ${path} ${detail}; rebuild with "npm run build -w @osad2/packager"`,
+      options,
+    );
+    this.path = path;
+  }
+}

@@ -1,6 +1,6 @@
 import { constants } from "node:fs";
-import { access, stat } from "node:fs/promises";
-import { dirname } from "node:path";
+import { access, chmod, mkdir, stat, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { errnoCode } from "@osad2/service-kit";
 
 /** True when `path` exists (symlinks followed); false only for ENOENT, other errors are thrown. */
@@ -45,4 +45,17 @@ export async function directoryProblem(dir: string): Promise<string | undefined>
     }
     return undefined;
   }
+}
+
+/** Writes `content` at `root` + absolute `path` with `mode` whatever the umask, creating parent directories. */
+export async function writeStaged(
+  root: string,
+  path: string,
+  content: string,
+  mode: number,
+): Promise<void> {
+  const target = join(root, path);
+  await mkdir(dirname(target), { recursive: true });
+  await writeFile(target, content, { mode });
+  await chmod(target, mode);
 }

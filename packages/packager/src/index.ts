@@ -10,6 +10,7 @@ export {
   OutputDirError,
   ConfigFileError,
   ClientBundleError,
+  ServerBundleError,
 } from "./errors.js";
 export {
   DEFAULT_SERVER_CERTIFICATES_DIR,
@@ -22,6 +23,7 @@ export {
   validateClientName,
   parseServerKeysOptions,
   parseClientPackageOptions,
+  parseServerPackageOptions,
 } from "./options.js";
 export { PACKAGER_VERSION, PROJECT_URL } from "./constants.js";
 export { CLIENT_PATHS } from "./client-files.js";
@@ -29,6 +31,10 @@ export { rpmArchFor } from "./arch.js";
 export { rpmFileName, rpmPackageName } from "./spec.js";
 export { createServerKeys } from "./server-keys.js";
 export { createClientPackage } from "./client-package.js";
+export { createServerPackage } from "./server-package.js";
+export { SERVER_PATHS, SERVER_USER } from "./server-files.js";
+export { serverRpmFileName, SERVER_RPM_NAME } from "./server-spec.js";
+export { CLIENT_NODE_REQUIREMENT } from "./spec.js";
 export { createClientPackages, readNamesFile } from "./client-packages.js";
 export { revokeClient } from "./revoke-client.js";
 
@@ -37,7 +43,10 @@ export type {
   ResolvedServerKeysOptions,
   ClientPackageOptions,
   ResolvedClientPackageOptions,
+  ServerPackageOptions,
+  ResolvedServerPackageOptions,
 } from "./options.js";
+export type { ServerPackage } from "./server-package.js";
 export type { RpmArch } from "./arch.js";
 export type { ServerKeysResult } from "./server-keys.js";
 export type { ClientPackage } from "./client-package.js";

@@ -76,6 +76,32 @@ export interface ResolvedClientPackageOptions {
   readonly tmpDir: string | undefined;
 }
 
+/** Options of {@link createServerPackage} (`osad2-packager serverrpm`). */
+export interface ServerPackageOptions {
+  /** Directory the RPM is written to; created when missing. Default the current directory. */
+  out?: string;
+  /** RPM release. Default {@link DEFAULT_RELEASE}. */
+  release?: string | number;
+  /** Replace an existing RPM of the same name. Default false. */
+  force?: boolean;
+  /** rpmbuild program, a path or a name looked up on PATH. Default {@link DEFAULT_RPMBUILD}. */
+  rpmbuild?: string;
+  /** Directory holding the bundled server. Default the `server-bundle/` the packager's build produced. */
+  serverBundleDir?: string;
+  /** Where the private rpmbuild topdir is created (and removed again). Default `os.tmpdir()`. */
+  tmpDir?: string;
+}
+
+/** {@link ServerPackageOptions} with every default applied. */
+export interface ResolvedServerPackageOptions {
+  readonly out: string;
+  readonly release: string;
+  readonly force: boolean;
+  readonly rpmbuild: string;
+  readonly serverBundleDir: string | undefined;
+  readonly tmpDir: string | undefined;
+}
+
 /** Why a client name is unusable, or undefined when it is fine. */
 export function clientNameProblem(name: string): string | undefined {
   if (name.length === 0) return "it is empty";
@@ -177,6 +203,25 @@ export function parseClientPackageOptions(
       options.clientBundleDir === undefined
         ? undefined
         : validatePath("clientBundleDir", options.clientBundleDir),
+    tmpDir: options.tmpDir === undefined ? undefined : validatePath("tmpDir", options.tmpDir),
+  };
+}
+
+/** Applies defaults to {@link ServerPackageOptions} and validates them. */
+export function parseServerPackageOptions(
+  options: ServerPackageOptions = {},
+): ResolvedServerPackageOptions {
+  const rpmbuild = options.rpmbuild ?? DEFAULT_RPMBUILD;
+  if (rpmbuild.length === 0) throw new InvalidOptionError("rpmbuild", "the program name is empty");
+  return {
+    out: validatePath("out", options.out ?? process.cwd()),
+    release: validateRelease(options.release ?? DEFAULT_RELEASE),
+    force: options.force ?? false,
+    rpmbuild,
+    serverBundleDir:
+      options.serverBundleDir === undefined
+        ? undefined
+        : validatePath("serverBundleDir", options.serverBundleDir),
     tmpDir: options.tmpDir === undefined ? undefined : validatePath("tmpDir", options.tmpDir),
   };
 }

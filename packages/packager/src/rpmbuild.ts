@@ -1,8 +1,10 @@
 import { spawn } from "node:child_process";
 import { constants } from "node:fs";
-import { access, mkdir } from "node:fs/promises";
+import { access, mkdir, mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
-import { RpmBuildError, RpmbuildMissingError } from "./errors.js";
+import { describeSystemError } from "@osad2/service-kit";
+import { PackagerError, RpmBuildError, RpmbuildMissingError } from "./errors.js";
 
 /** Longest rpmbuild run we wait for; a client package takes about a second. */
 export const RPMBUILD_TIMEOUT_MS = 5 * 60_000;
@@ -85,4 +87,19 @@ export async function runRpmbuild(
         );
     });
   });
+}
+
+/** A private rpmbuild topdir (SOURCES/root, SPECS, BUILD, RPMS, SRPMS) in `base` (default os.tmpdir()). */
+export async function makeTopdir(base: string = tmpdir()): Promise<string> {
+  try {
+    const topdir = await mkdtemp(join(base, "osad2-packager-"));
+    for (const dir of ["SOURCES/root", "SPECS", "BUILD", "RPMS", "SRPMS"])
+      await mkdir(join(topdir, dir), { recursive: true });
+    return topdir;
+  } catch (error) {
+    throw new PackagerError(
+      `cannot create a temporary directory in ${base}: ${describeSystemError(error)}`,
+      { cause: error },
+    );
+  }
 }

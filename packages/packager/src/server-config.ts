@@ -3,11 +3,13 @@ export interface ServerConfigContext {
   /** Absolute certificates root. */
   readonly certificates: string;
   readonly created: Date;
+  /** Who writes it, for the header line. Default `osad2-packager createserver`. */
+  readonly writtenBy?: string;
 }
 
 /** The default `osad_server.cfg` (`[main]`, the keys of @osad2/server with their defaults, commented). */
 export function renderServerConfig(context: ServerConfigContext): string {
-  return `# osad2 server configuration, written by osad2-packager createserver on ${context.created.toISOString()}.
+  return `# osad2 server configuration, written by ${context.writtenBy ?? "osad2-packager createserver"} on ${context.created.toISOString()}.
 # Every key can also be given to osad2-server as --kebab-case (e.g. --publisher-port).
 # Commented lines show the defaults; intervals are seconds and may be fractional.
 [main]

@@ -1,5 +1,5 @@
 import { certificateLayout, createServerKeyPair, readKeyPair, readPublicKey } from "@osad2/keys";
-import { mkdir, stat } from "node:fs/promises";
+import { chown, mkdir, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { ConfigFileError, ServerKeyExistsError } from "./errors.js";
 import { describeSystemError, errnoCode, writeFileAtomic } from "@osad2/service-kit";
@@ -68,6 +68,12 @@ export async function createServerKeys(
     }
   }
 
+  if (created)
+    await giveKeysToKeyDirOwner(layout.privateKeysDir, [
+      layout.serverSecretPath,
+      layout.serverPublicPath,
+    ]);
+
   let configWritten = false;
   if (opts.config !== false && !configExists) {
     configWritten = await writeServerConfig(opts.config, opts.certificates);
@@ -81,6 +87,20 @@ export async function createServerKeys(
     ...(opts.config === false ? {} : { configPath: opts.config }),
     configWritten,
   };
+}
+
+/**
+ * When root creates the pair in a `private_keys/` that another user owns (the server RPM's osad2),
+ * the key files become that user's too: the server runs as it and could not read a root-owned 0600 key.
+ */
+async function giveKeysToKeyDirOwner(
+  privateKeysDir: string,
+  files: readonly string[],
+): Promise<void> {
+  if (process.getuid?.() !== 0) return;
+  const owner = await stat(privateKeysDir);
+  if (owner.uid === 0) return;
+  for (const file of files) await chown(file, owner.uid, owner.gid);
 }
 
 async function configFileExists(path: string): Promise<boolean> {

@@ -12,6 +12,7 @@ import {
   DEFAULT_SERVER_CONFIG_PATH,
   type ClientPackageOptions,
   type CreateServerKeysOptions,
+  type ServerPackageOptions,
 } from "../options.js";
 import type { RevokeClientOptions } from "../revoke-client.js";
 
@@ -24,7 +25,8 @@ export type PackagerCommand =
       readonly namesFrom: string;
       readonly options: Omit<ClientPackageOptions, "name">;
     }
-  | { readonly kind: "revokeclient"; readonly options: RevokeClientOptions };
+  | { readonly kind: "revokeclient"; readonly options: RevokeClientOptions }
+  | { readonly kind: "serverrpm"; readonly options: ServerPackageOptions };
 
 interface ServerFlags {
   certificates?: string;
@@ -154,6 +156,27 @@ export function buildProgram(record: RecordCommand<PackagerCommand>): Command {
       record({
         kind: "revokeclient",
         options: { name: flags.name, certificates: flags.certificates },
+      });
+    });
+
+  program
+    .command("serverrpm")
+    .description(
+      "build the osad2-server RPM for the Spacewalk host: the server with its node_modules for this machine's architecture, run as the osad2 user",
+    )
+    .option("--out <dir>", "directory for the RPM (default: the current directory)")
+    .option("--release <n>", "RPM release", DEFAULT_RELEASE)
+    .option("--force", "replace an existing RPM of the same name")
+    .option("--rpmbuild <path>", "rpmbuild program (default: rpmbuild on PATH)")
+    .action((flags: { out?: string; release?: string; force?: boolean; rpmbuild?: string }) => {
+      record({
+        kind: "serverrpm",
+        options: {
+          ...(flags.out === undefined ? {} : { out: flags.out }),
+          ...(flags.release === undefined ? {} : { release: flags.release }),
+          ...(flags.force === true ? { force: true } : {}),
+          ...(flags.rpmbuild === undefined ? {} : { rpmbuild: flags.rpmbuild }),
+        },
       });
     });
 

@@ -8,6 +8,7 @@ import {
 } from "../client-packages.js";
 import { InvalidNameError, InvalidOptionError } from "../errors.js";
 import { createServerKeys } from "../server-keys.js";
+import { createServerPackage } from "../server-package.js";
 import { revokeClient } from "../revoke-client.js";
 import { parseCliArgs, type PackagerCommand } from "./parse.js";
 import {
@@ -76,6 +77,11 @@ async function runCommand(parsed: PackagerCommand, streams: CliStreams): Promise
     }
     case "createclients":
       return runBatch(parsed, streams);
+    case "serverrpm": {
+      const server = await createServerPackage(parsed.options);
+      print(`built ${server.rpmPath}`);
+      return EXIT_OK;
+    }
     case "revokeclient": {
       const revoked = await revokeClient(parsed.options);
       print(`client ${revoked.name} revoked: its key is now ${revoked.path}`);
