@@ -12,6 +12,9 @@ ensure_system_packages() {
   command -v rpmbuild >/dev/null 2>&1 || { echo "installing rpm (rpmbuild) ..."; apt_install rpm; }
   # rpmlint judges the packager's RPMs as a distribution would (the packager tests fail without it).
   command -v rpmlint >/dev/null 2>&1 || { echo "installing rpmlint ..."; apt_install rpmlint; }
+  # The packager tests apply the RPMs' presets and check their units and man pages for real.
+  command -v systemd-analyze >/dev/null 2>&1 || { echo "installing systemd (systemctl, systemd-analyze) ..."; apt_install systemd; }
+  command -v man >/dev/null 2>&1 || apt_install man-db
   command -v ps >/dev/null 2>&1 || apt_install procps
   # The real pyzmq checks @osad2/keys' certificate files both ways (Debian's python3, not pyenv's).
   /usr/bin/python3 -c "import zmq.auth" >/dev/null 2>&1 || { echo "installing python3-zmq ..."; apt_install python3-zmq; }

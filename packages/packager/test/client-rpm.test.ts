@@ -1,9 +1,9 @@
 // One full client RPM, built once and judged only by the real rpm tool and @osad2/keys.
 import { KeyStore, isCurveKey, readKeyPair, readPublicKey } from "@osad2/keys";
 import { parse as parseIni } from "ini";
-import { mkdir, readFile, readdir, stat } from "node:fs/promises";
+import { lstat, mkdir, readFile, readdir, readlink, stat, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CLIENT_PATHS,
@@ -13,7 +13,17 @@ import {
   rpmArchFor,
   type ClientPackage,
 } from "../src/index.js";
-import { TempDirs, rpmInstall, run } from "./helpers.js";
+import {
+  PROJECT_LICENSE,
+  TempDirs,
+  buildFakeNodejs,
+  buildTinyRpm,
+  rpmInstall,
+  run,
+  runScriptlet,
+  shebangs,
+  unmetDependencies,
+} from "./helpers.js";
 
 const temps = new TempDirs();
 /** Where @osad2/client ships the files its RPM must carry unchanged (they exist once, there). */
@@ -84,10 +94,12 @@ describe("createClientPackage: the RPM", () => {
     );
     expect(info).toMatch(/^Release\s+: 3$/m);
     expect(info).toMatch(new RegExp(`^Architecture: ${ARCH}$`, "m"));
-    expect(info).toMatch(/^License\s+: GPL-2\.0-only$/m);
+    // osad2's licence and every bundled one (SPDX): MIT packages, tweetnacl's Unlicense, libzmq's MPL.
+    expect(info).toMatch(/^License\s+: GPL-2\.0-only AND (\S+ AND )*MIT AND MPL-2\.0( AND \S+)*$/m);
+    expect(info).toMatch(/^Packager\s+: osad2-packager <root@spacewalk\.example\.com>$/m);
     expect(info).toMatch(/^Group\s+: System Environment\/Daemons$/m);
     expect(info).toMatch(/^URL\s+: https:\/\/\S+$/m);
-    expect(info).toMatch(/^Summary\s+: osad2 push client .*web01$/m);
+    expect(info).toMatch(/^Summary\s+: Push client of osad2 .*web01$/m);
     expect(info).toContain("spacewalk.example.com");
   });
 
@@ -103,6 +115,10 @@ describe("createClientPackage: the RPM", () => {
     expect(entries.get(CLIENT_PATHS.config)).toBe("-rw-r--r-- root root");
     expect(entries.get(CLIENT_PATHS.bin)).toBe("-rwxr-xr-x root root");
     expect(entries.get(CLIENT_PATHS.unit)).toBe("-rw-r--r-- root root");
+    expect(entries.get(CLIENT_PATHS.dropIn)).toBe("-rw-r--r-- root root");
+    expect(entries.get(CLIENT_PATHS.preset)).toBe("-rw-r--r-- root root");
+    expect(entries.get("/usr/share/man/man8/osad2-client.8.gz")).toBe("-rw-r--r-- root root");
+    expect(entries.get("/usr/share/doc/osad2-client-web01/README.md")).toBe("-rw-r--r-- root root");
     expect(entries.get("/etc/sysconfig/rhn/clientCaps.d/osad2")).toBe("-rw-r--r-- root root");
     expect(entries.get(CLIENT_PATHS.certsDir)).toBe("drwx------ root root");
     expect(entries.get(CLIENT_PATHS.configDir)).toBe("drwxr-xr-x root root");
@@ -139,19 +155,13 @@ describe("createClientPackage: the RPM", () => {
     expect(result.stdout).toContain("digests OK");
   });
 
-  it("rpm -qp --scripts shows %post enabling and %preun stopping the service", async () => {
-    const scripts = await rpmQuery("--scripts");
-    expect(scripts).toContain("postinstall scriptlet");
-    expect(scripts).toMatch(/if \[ -d \/run\/systemd\/system \]; then\n\s+systemctl daemon-reload/);
-    expect(scripts).toContain("systemctl enable --now osad2-client.service");
-    expect(scripts).toContain("preuninstall scriptlet");
-    expect(scripts).toMatch(
-      /if \[ "\$1" -eq 0 \] && \[ -d \/run\/systemd\/system \]; then\n\s+systemctl disable --now osad2-client.service/,
+  it("provides osad2-client and bundled(nodejs-…) for each bundled package, and has a %changelog", async () => {
+    const provides = (await rpmQuery("--provides")).split("\n");
+    expect(provides.some((line) => /^bundled\(nodejs-pino\) = \d+\.\d+\.\d+$/.test(line))).toBe(
+      true,
     );
-  });
-
-  it("requires nodejs >= 20, provides osad2-client and has a %changelog", async () => {
-    expect((await rpmQuery("--requires")).split("\n")).toContain("nodejs >= 20");
+    expect(provides.some((line) => /^bundled\(nodejs-zeromq\) = \d/.test(line))).toBe(true);
+    expect(provides.some((line) => /^bundled\(libzmq\) = 4\.\d+\.\d+$/.test(line))).toBe(true);
     expect((await rpmQuery("--provides")).split("\n")).toContain(
       `osad2-client = ${PACKAGER_VERSION}-3`,
     );
@@ -215,7 +225,12 @@ describe("createClientPackage: the installed tree (rpm -i --root --nodeps --nosc
     expect(unit).toMatch(/^KillMode=mixed$/m);
     expect(unit).toMatch(/^ExecReload=\/bin\/kill -HUP \$MAINPID$/m);
     const wrapper = await readFile(join(root, CLIENT_PATHS.bin), "utf8");
-    expect(wrapper).toBe(`#!/bin/sh\nexec node ${CLIENT_PATHS.libDir}/cli.js "$@"\n`);
+    expect(wrapper).toBe(`#!/bin/sh\nexec /usr/bin/node ${CLIENT_PATHS.libDir}/cli.js "$@"\n`);
+    // The unit's `/usr/bin/env osad2-client` would run whichever copy is first on PATH.
+    const dropIn = await readFile(join(root, CLIENT_PATHS.dropIn), "utf8");
+    expect(dropIn).toMatch(
+      /^\[Service\]\nExecStart=\nExecStart=\/usr\/bin\/osad2-client run --config \/etc\/rhn\/osad2-client\/osad_client\.cfg$/m,
+    );
   });
 
   it("loads the bundled zeromq with CURVE from the installed tree", async () => {
@@ -302,3 +317,215 @@ describe("createClientPackage --arch (cross-building)", () => {
     ]);
   });
 });
+
+describe("createClientPackage: what a distribution checks", () => {
+  it("needs a Node.js that nodejs 1:16 (RHEL's epoch) does not provide, and nodejs 1:20 does", async () => {
+    // RHEL's and Fedora's nodejs has Epoch 1: "nodejs >= 20" (epoch 0) is met by nodejs-1:16.
+    // Every such nodejs provides nodejs(engine) = <upstream version>, without the epoch.
+    const requires = (await rpmQuery("--requires")).split("\n");
+    expect(requires).toContain("nodejs(engine) >= 20");
+    expect(requires.filter((line) => /^nodejs\b/.test(line))).toEqual(["nodejs(engine) >= 20"]);
+    const fakes = join(dir, "fakes");
+    await mkdir(fakes);
+    const oldStyle = await buildTinyRpm(fakes, {
+      name: "old-style",
+      version: "1",
+      requires: ["nodejs >= 20"],
+    });
+    const cases: Array<[string, boolean]> = [
+      ["16.20.2", false],
+      ["20.19.5", true],
+    ];
+    for (const [version, satisfies] of cases) {
+      const nodeRoot = join(dir, `node-${version}`);
+      const fake = await buildFakeNodejs(fakes, 1, version);
+      const installed = await rpmInstall(nodeRoot, fake);
+      expect(installed.code, installed.stderr).toBe(0);
+      // The plain name with a version, as the old spec had it, is met by both: the epoch wins.
+      expect(await unmetDependencies(nodeRoot, oldStyle)).toEqual([]);
+      const unmet = await unmetDependencies(nodeRoot, client.rpmPath);
+      // The scratch root has no libc: only the Node.js requirement matters here.
+      const nodeUnmet = unmet.filter((dep) => dep.includes("node"));
+      expect(nodeUnmet, `with nodejs 1:${version}`).toEqual(
+        satisfies ? [] : ["nodejs(engine) >= 20"],
+      );
+    }
+  });
+
+  it("has no /usr/bin/env shebang in any file: scripts name /usr/bin/node or /bin/sh", async () => {
+    const found = await shebangs(root);
+    expect(found.length).toBeGreaterThanOrEqual(3); // the wrapper, cli.js, dist/cli.js
+    expect(found.filter(({ line }) => line.includes("/usr/bin/env"))).toEqual([]);
+    expect(new Set(found.map(({ line }) => line.split(/\s/)[0]))).toEqual(
+      new Set(["#!/usr/bin/node", "#!/bin/sh"]),
+    );
+    expect(await rpmQuery("--requires")).not.toContain("/usr/bin/env");
+    expect((await rpmQuery("--requires")).split("\n")).toContain("/usr/bin/node");
+  });
+
+  it("marks as %license osad2's LICENSE and the licence text of every npm package it bundles", async () => {
+    const licenseDir = "/usr/share/licenses/osad2-client-web01";
+    const flags = (await rpmQuery("--qf", "[%{FILENAMES} %{FILEFLAGS:fflags}\\n]"))
+      .trim()
+      .split("\n");
+    const licenseFiles = flags
+      .filter((line) => / \S*l\S*$/.test(line))
+      .map((line) => line.split(" ")[0] ?? "");
+    expect(licenseFiles).toContain(`${licenseDir}/LICENSE`);
+    expect(await readFile(join(root, licenseDir, "LICENSE"), "utf8")).toBe(
+      await readFile(PROJECT_LICENSE, "utf8"),
+    );
+    // What is bundled, found independently of the packager: esbuild's own account of the client
+    // bundle, and the packages installed under node_modules.
+    const bundled = new Map<string, string>(); // name@version → package dir
+    for (const pkgDir of await inlinedPackages()) {
+      const pkg = JSON.parse(await readFile(join(pkgDir, "package.json"), "utf8")) as {
+        name: string;
+        version: string;
+      };
+      if (!pkg.name.startsWith("@osad2/")) bundled.set(`${pkg.name}@${pkg.version}`, pkgDir);
+    }
+    const nodeModules = join(root, CLIENT_PATHS.libDir, "node_modules");
+    for (const name of await readdir(nodeModules)) {
+      const pkg = JSON.parse(await readFile(join(nodeModules, name, "package.json"), "utf8")) as {
+        name: string;
+        version: string;
+      };
+      bundled.set(`${pkg.name}@${pkg.version}`, join(nodeModules, name));
+    }
+    expect(bundled.size).toBeGreaterThanOrEqual(16);
+    for (const id of bundled.keys()) {
+      const at = id.lastIndexOf("@");
+      const dirName = `${licenseDir}/${id.slice(0, at)}-${id.slice(at + 1)}/`;
+      expect(
+        licenseFiles.filter((path) => path.startsWith(dirName)),
+        id,
+      ).not.toEqual([]);
+    }
+    // A package's own licence text, byte for byte (pino's, from its package).
+    const pinoId = [...bundled.keys()].find((id) => id.startsWith("pino@")) ?? "pino@?";
+    const pinoDir = bundled.get(pinoId) ?? "";
+    expect(
+      await readFile(join(root, licenseDir, pinoId.replace("@", "-"), "LICENSE"), "utf8"),
+    ).toBe(await readFile(join(pinoDir, "LICENSE"), "utf8"));
+    // zeromq's addon links libsodium statically; its ISC notice is there too.
+    expect(await readFile(join(root, licenseDir, "libsodium", "LICENSE"), "utf8")).toContain(
+      "ISC License",
+    );
+  });
+
+  it("states the supported systems, which the addon's glibc and libstdc++ needs allow", async () => {
+    const requires = await rpmQuery("--requires");
+    const highest = (prefix: string): number[] =>
+      [...requires.matchAll(new RegExp(`\\(${prefix}_([\\d.]+)\\)`, "g"))]
+        .map((match) => (match[1] ?? "").split(".").map(Number))
+        .sort((a, b) => a.reduce((acc, v, i) => acc || v - (b[i] ?? 0), 0))
+        .at(-1) ?? [];
+    const glibc = highest("GLIBC");
+    const glibcxx = highest("GLIBCXX");
+    // The oldest stated systems: SLES 15 (glibc 2.26, GCC 7's libstdc++: GLIBCXX_3.4.24), EL 8 (2.28).
+    expect(glibc.length).toBeGreaterThan(0);
+    expect(glibc[0] === 2 && (glibc[1] ?? 0) <= 26).toBe(true);
+    expect(glibcxx[0] === 3 && glibcxx[1] === 4 && (glibcxx[2] ?? 0) <= 24).toBe(true);
+    const description = (await rpmQuery("--qf", "%{DESCRIPTION}")).replace(/\s+/g, " ");
+    expect(description).toContain(
+      `glibc ${glibc.join(".")} and libstdc++ GLIBCXX_${glibcxx.join(".")} or later`,
+    );
+    expect(description).toContain("EL 8, 9 and 10");
+    expect(description).toContain("SLES and openSUSE Leap 15");
+    for (const line of (await rpmQuery("--qf", "%{DESCRIPTION}")).split("\n"))
+      expect(line.length).toBeLessThanOrEqual(79);
+  });
+
+  it("ships osad2-client(8), generated from the program's --help, which man renders without warnings", async () => {
+    const page = join(root, "usr/share/man/man8/osad2-client.8.gz");
+    const rendered = await run("man", ["--warnings", "-l", page], {
+      env: { ...process.env, MANWIDTH: "80" },
+    });
+    expect(rendered.stderr).toBe("");
+    expect(rendered.code).toBe(0);
+    for (const text of [
+      "osad2-client run",
+      "osad2-client register",
+      "osad2-client status",
+      "--server-host",
+      "/etc/rhn/osad2-client/osad_client.cfg",
+    ])
+      expect(rendered.stdout.replace(/‐/g, "-")).toContain(text);
+  });
+});
+
+describe("createClientPackage: the systemd scriptlets", () => {
+  let scripts: { post: string; preun: string; postun: string };
+  beforeAll(async () => {
+    const [post, preun, postun] = await Promise.all(
+      ["%{POSTIN}", "%{PREUN}", "%{POSTUN}"].map((tag) => rpmQuery("--qf", tag)),
+    );
+    scripts = { post: post ?? "", preun: preun ?? "", postun: postun ?? "" };
+  });
+
+  it("are the %systemd_post/%systemd_preun/%systemd_postun_with_restart logic, never conditional on a running systemd", async () => {
+    const all = await rpmQuery("--scripts");
+    expect(all).not.toContain("/run/systemd/system");
+    expect(scripts.post).toMatch(
+      /if \[ \$1 -eq 1 \]; then[^\n]*\n(.*\n)*\s*systemctl --no-reload preset osad2-client\.service/,
+    );
+    expect(scripts.preun).toMatch(
+      /if \[ \$1 -eq 0 \]; then[^\n]*\n(.*\n)*\s*systemctl --no-reload disable --now osad2-client\.service/,
+    );
+    expect(scripts.postun).toMatch(
+      /if \[ \$1 -ge 1 \]; then[^\n]*\n(.*\n)*\s*systemctl try-restart osad2-client\.service/,
+    );
+  });
+
+  it("enable the unit on install without a running systemd (kickstart, image builds), even under a 'disable *' preset", async () => {
+    // The installed tree from beforeAll is the image; RHEL's 99-default-disable.preset says "disable *".
+    const image = join(dir, "image");
+    const install = await rpmInstall(image, client.rpmPath);
+    expect(install.code, install.stderr).toBe(0);
+    await mkdir(join(image, "usr/lib/systemd/system-preset"), { recursive: true });
+    await writeFile(
+      join(image, "usr/lib/systemd/system-preset/99-default-disable.preset"),
+      "disable *\n",
+    );
+    const wants = join(image, "etc/systemd/system/multi-user.target.wants/osad2-client.service");
+    const calls = await runScriptlet(scripts.post, 1, image, dir);
+    expect(calls[0]).toBe("--no-reload preset osad2-client.service");
+    expect((await lstat(wants)).isSymbolicLink()).toBe(true);
+    expect(await readlink(wants)).toBe(CLIENT_PATHS.unit);
+
+    // An upgrade's %post changes nothing; its %postun restarts a running client (new keys).
+    expect(await runScriptlet(scripts.post, 2, image, dir)).toEqual([]);
+    expect(await runScriptlet(scripts.postun, 1, image, dir)).toEqual([
+      "try-restart osad2-client.service",
+    ]);
+    // Erase: %preun stops and disables it.
+    expect(await runScriptlet(scripts.preun, 0, image, dir)).toEqual([
+      "--no-reload disable --now osad2-client.service",
+    ]);
+    await expect(lstat(wants)).rejects.toThrow();
+  });
+});
+
+/** The package directories esbuild inlines into the client bundle, by esbuild's own metafile. */
+async function inlinedPackages(): Promise<string[]> {
+  const clientPkg = createRequire(import.meta.url).resolve("@osad2/client/package.json");
+  const { build } = await import("esbuild");
+  const result = await build({
+    entryPoints: [join(dirname(clientPkg), "dist", "cli.js")],
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    external: ["zeromq"],
+    write: false,
+    metafile: true,
+    outfile: join(dir, "inlined.js"),
+    logLevel: "silent",
+  });
+  const dirs = new Set<string>();
+  for (const input of Object.keys(result.metafile.inputs)) {
+    const match = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(resolve(input));
+    if (match?.[1] !== undefined) dirs.add(match[1]);
+  }
+  return [...dirs];
+}

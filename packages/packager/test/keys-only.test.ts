@@ -35,7 +35,7 @@ beforeAll(async () => {
 afterAll(() => temps.removeAll());
 
 describe("createClientPackage --keys-only", () => {
-  it("builds a noarch RPM (creating the output directory) with only the keys, the config and the clientCaps.d file", async () => {
+  it("builds a noarch RPM (creating the output directory) with only the keys, the config, the clientCaps.d file, osad2's LICENSE and the client README", async () => {
     expect(basename(client.rpmPath)).toBe(
       `osad2-client-db.example-${PACKAGER_VERSION}-1.noarch.rpm`,
     );
@@ -53,8 +53,20 @@ describe("createClientPackage --keys-only", () => {
         CLIENT_PATHS.serverKey,
         CLIENT_PATHS.config,
         CLIENT_PATHS.clientCaps,
+        "/usr/share/doc/osad2-client-db.example",
+        "/usr/share/doc/osad2-client-db.example/README.md",
+        "/usr/share/licenses/osad2-client-db.example",
+        "/usr/share/licenses/osad2-client-db.example/LICENSE",
       ].sort(),
     );
+    const flags = await run("rpm", [
+      "-qp",
+      "--qf",
+      "[%{FILENAMES} %{FILEFLAGS:fflags}\\n]",
+      client.rpmPath,
+    ]);
+    expect(flags.stdout).toContain("/usr/share/licenses/osad2-client-db.example/LICENSE l\n");
+    expect(flags.stdout).toContain("/usr/share/doc/osad2-client-db.example/README.md d\n");
     expect(listing.stdout).toMatch(
       /^-rw-------\s+1 root\s+root .* \/etc\/rhn\/osad2-client\/certs\/client\.key_secret$/m,
     );

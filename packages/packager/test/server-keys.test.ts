@@ -7,11 +7,18 @@ import {
   generateKeyPair,
 } from "@osad2/keys";
 import { parse as parseIni } from "ini";
-import { chmod, readFile, stat, unlink, writeFile, mkdir } from "node:fs/promises";
+import { chmod, chown, readFile, stat, unlink, writeFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ConfigFileError, ServerKeyExistsError, createServerKeys } from "../src/index.js";
-import { TempDirs, listTree, runPackager, runPackagerUnprivileged } from "./helpers.js";
+import {
+  NOBODY,
+  TempDirs,
+  isRoot,
+  listTree,
+  runPackager,
+  runPackagerUnprivileged,
+} from "./helpers.js";
 
 const temps = new TempDirs();
 afterEach(() => temps.removeAll());
@@ -19,6 +26,27 @@ afterEach(() => temps.removeAll());
 const mode = async (path: string): Promise<number> => (await stat(path)).mode & 0o777;
 
 describe("createServerKeys", () => {
+  it("run as root, gives the new pair to the owner of private_keys/ (the server RPM's osad2 user), who must read it", async () => {
+    if (!isRoot) throw new Error("needs root: only root can hand files to another user");
+    const certificates = join(await temps.make(), "certs");
+    // As the server RPM lays it out: private_keys/ 0700, owned by the service user.
+    await mkdir(join(certificates, "private_keys"), { recursive: true, mode: 0o700 });
+    await chown(certificates, NOBODY.uid, NOBODY.gid);
+    await chown(join(certificates, "private_keys"), NOBODY.uid, NOBODY.gid);
+    const result = await createServerKeys({ certificates, config: false });
+    for (const path of [result.secretKeyPath, result.publicKeyPath]) {
+      const info = await stat(path);
+      expect([info.uid, info.gid], path).toEqual([NOBODY.uid, NOBODY.gid]);
+    }
+    expect(await mode(result.secretKeyPath)).toBe(0o600);
+    // And in a root-owned layout (an npm install) the files stay root's.
+    const plain = await createServerKeys({
+      certificates: join(await temps.make(), "certs"),
+      config: false,
+    });
+    expect((await stat(plain.secretKeyPath)).uid).toBe(0);
+  });
+
   it("creates the key pair with the right modes and a default config naming the certificates", async () => {
     const dir = await temps.make();
     const certificates = join(dir, "certs");
