@@ -1,7 +1,8 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: ["src/index.ts", "src/cli.ts"],
+  // bundling.js: the licence, man page and zeromq code serverrpm runs, for scripts/bundle-client.mjs.
+  entry: { index: "src/index.ts", cli: "src/cli.ts", bundling: "src/bundling/index.ts" },
   format: ["esm"],
   dts: { entry: "src/index.ts" },
   sourcemap: true,

@@ -12,18 +12,22 @@ import { chmod, copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promise
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+// The licence, man page and zeromq code serverrpm also runs (src/bundling, built by tsup first).
 import {
+  bundleZeromq,
   collectLicenses,
   copyProjectLicense,
+  fixTree,
   isOwnPackage,
+  libcNeeds,
   licenseExpression,
+  manPage,
   packageDirOf,
-  PROJECT_LICENSE,
-} from "./lib/licenses.mjs";
-import { manPage } from "./lib/man-page.mjs";
-import { libcNeeds } from "./lib/elf.mjs";
-import { fixTree } from "./lib/tree.mjs";
-import { bundleZeromq } from "./lib/zeromq.mjs";
+  sortBundled,
+} from "../dist/bundling.js";
+
+/** The repository's LICENSE (GPL-2.0-only), shipped in every RPM. */
+const PROJECT_LICENSE = fileURLToPath(new URL("../../../LICENSE", import.meta.url));
 
 const require = createRequire(import.meta.url);
 const outDir = fileURLToPath(new URL("../dist/client-bundle/", import.meta.url));
@@ -113,10 +117,7 @@ for (const dir of inlined) {
   if (isOwnPackage(name) || bundled.some((b) => b.name === name && b.version === version)) continue;
   bundled.push(await collectLicenses(dir, outDir));
 }
-bundled.sort(
-  (a, b) => a.name.localeCompare(b.name) || (a.version ?? "").localeCompare(b.version ?? ""),
-);
-const projectLicense = await copyProjectLicense(outDir);
+const projectLicense = await copyProjectLicense(PROJECT_LICENSE, outDir);
 
 // The client's README as the RPM's %doc.
 await mkdir(join(outDir, "doc"), { recursive: true });
@@ -163,7 +164,7 @@ await writeFile(
       addons,
       license: licenseExpression(bundled),
       projectLicense,
-      bundled,
+      bundled: sortBundled(bundled),
       manPages: ["man/osad2-client.8.gz"],
       docs: ["doc/README.md"],
       needs,

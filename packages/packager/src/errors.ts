@@ -145,16 +145,13 @@ export class ClientBundleError extends PackagerError {
   }
 }
 
-/** The bundled server (dist/server-bundle) is missing or incomplete (the package was not built). */
+/** The @osad2/server to package is missing, not built, or cannot run on this machine. */
 export class ServerBundleError extends PackagerError {
   override readonly name = "ServerBundleError";
   readonly path: string;
 
   constructor(path: string, detail: string, options?: { cause?: unknown }) {
-    super(
-      `server bundle ${path} ${detail}; rebuild with "npm run build -w @osad2/packager"`,
-      options,
-    );
+    super(`@osad2/server ${path} ${detail}`, options);
     this.path = path;
   }
 }

@@ -86,8 +86,8 @@ export interface ServerPackageOptions {
   force?: boolean;
   /** rpmbuild program, a path or a name looked up on PATH. Default {@link DEFAULT_RPMBUILD}. */
   rpmbuild?: string;
-  /** Directory holding the bundled server. Default the `server-bundle/` the packager's build produced. */
-  serverBundleDir?: string;
+  /** The installed @osad2/server to package (built, with its node_modules). Default the one next to the packager. */
+  serverDir?: string;
   /** Where the private rpmbuild topdir is created (and removed again). Default `os.tmpdir()`. */
   tmpDir?: string;
 }
@@ -98,7 +98,7 @@ export interface ResolvedServerPackageOptions {
   readonly release: string;
   readonly force: boolean;
   readonly rpmbuild: string;
-  readonly serverBundleDir: string | undefined;
+  readonly serverDir: string | undefined;
   readonly tmpDir: string | undefined;
 }
 
@@ -218,10 +218,8 @@ export function parseServerPackageOptions(
     release: validateRelease(options.release ?? DEFAULT_RELEASE),
     force: options.force ?? false,
     rpmbuild,
-    serverBundleDir:
-      options.serverBundleDir === undefined
-        ? undefined
-        : validatePath("serverBundleDir", options.serverBundleDir),
+    serverDir:
+      options.serverDir === undefined ? undefined : validatePath("serverDir", options.serverDir),
     tmpDir: options.tmpDir === undefined ? undefined : validatePath("tmpDir", options.tmpDir),
   };
 }

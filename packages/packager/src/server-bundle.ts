@@ -1,21 +1,44 @@
-import { cp, readFile } from "node:fs/promises";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+// What serverrpm packages: the @osad2/server installed on this machine (next to the packager, or
+// --server-dir) with its production node_modules, so its native addons (better-sqlite3 compiled
+// here, zeromq's prebuilt one for this architecture) are this machine's. Written to a bundle
+// directory laid out as:
+//   package/   /usr/lib/osad2-server: @osad2/server as published (package.json, dist/) and node_modules/
+//   licenses/  every licence text;  man/ osad2-server(8);  doc/ README.md;  systemd/ its unit
+import { execFile } from "node:child_process";
+import { cp, copyFile, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { dirname, join, relative, sep } from "node:path";
+import { pathToFileURL } from "node:url";
+import { promisify } from "node:util";
 import { describeSystemError } from "@osad2/service-kit";
+import { rpmArchFor } from "./arch.js";
+import { libcNeeds } from "./bundling/elf.js";
+import { layoutTree, productionTree, type Location } from "./bundling/layout.js";
+import {
+  collectLicenses,
+  copyProjectLicense,
+  isOwnPackage,
+  licenseExpression,
+  readPackageJson,
+  sortBundled,
+  staticLibrary,
+} from "./bundling/licenses.js";
+import { manPage } from "./bundling/man-page.js";
+import { fixTree, walkFiles } from "./bundling/tree.js";
+import { bundleZeromq } from "./bundling/zeromq.js";
 import type { BundleDocumentation } from "./documentation.js";
 import { ServerBundleError } from "./errors.js";
 import type { ServerPorts } from "./server-files.js";
-import type { LibcNeeds } from "./spec-common.js";
+import type { BundledComponent, LibcNeeds } from "./spec-common.js";
 
-/** `osad2-bundle.json` of dist/server-bundle, written by scripts/bundle-server.mjs. */
+/** What a server bundle holds, for the spec. */
 export interface ServerBundleInfo extends BundleDocumentation {
   readonly serverVersion: string;
-  readonly description: string;
-  /** The one architecture it was built for (`x86_64`, `aarch64`): its addons are this machine's. */
+  /** The RPM architecture (`x86_64`, `aarch64`): this machine's, whose addons it carries. */
   readonly arch: string;
   /** better-sqlite3's addon is built for this Node major version's ABI. */
   readonly nodeMajor: number;
-  /** The CLI inside the package, e.g. `./dist/cli.js`. */
+  /** The CLI inside the package, e.g. `dist/cli.js`. */
   readonly bin: string;
   readonly ports: ServerPorts;
   readonly needs: LibcNeeds;
@@ -23,47 +46,238 @@ export interface ServerBundleInfo extends BundleDocumentation {
   readonly unit: string;
 }
 
-/** A loaded server bundle. */
+/** A built server bundle. */
 export interface ServerBundle {
   readonly dir: string;
   readonly info: ServerBundleInfo;
 }
 
-const INFO_FILE = "osad2-bundle.json";
-/** The /usr/lib/osad2-server tree inside the bundle. */
-const PACKAGE_DIR = "package";
+const run = promisify(execFile);
 
-/** dist/server-bundle seen from the built dist/*.js and from src/*.ts (tests run the sources). */
-function defaultCandidates(): string[] {
-  return [
-    fileURLToPath(new URL("./server-bundle/", import.meta.url)),
-    fileURLToPath(new URL("../dist/server-bundle/", import.meta.url)),
-  ];
-}
+/**
+ * Dependencies only their own install step needs (better-sqlite3 fetches or builds its addon with
+ * prebuild-install, zeromq compiles against node-addon-api), and zeromq's, which bundleZeromq writes.
+ */
+const SKIP_DEPENDENCIES: Readonly<Record<string, readonly string[]>> = {
+  "better-sqlite3": ["prebuild-install"],
+  zeromq: ["node-addon-api", "cmake-ts"],
+};
+/** What of better-sqlite3 runs: its JavaScript and the addon, not the SQLite sources or build tree. */
+const BETTER_SQLITE3_KEEP = [
+  "package.json",
+  "LICENSE",
+  "README.md",
+  "lib",
+  "build/Release/better_sqlite3.node",
+];
+/** Top-level directories of npm packages that hold their own development files. */
+const DEVELOPMENT_DIRS = ["test", "tests", "__tests__"];
 
-/** Finds and reads the server bundle; `dir` overrides the search. */
-export async function loadServerBundle(dir?: string): Promise<ServerBundle> {
-  const candidates = dir === undefined ? defaultCandidates() : [dir];
-  for (const candidate of candidates) {
-    let text: string;
-    try {
-      text = await readFile(join(candidate, INFO_FILE), "utf8");
-    } catch {
-      continue;
-    }
-    try {
-      return { dir: candidate, info: JSON.parse(text) as ServerBundleInfo };
-    } catch (error) {
-      throw new ServerBundleError(candidate, `has an unreadable ${INFO_FILE}`, { cause: error });
-    }
+/** The @osad2/server next to the packager (npm install -g puts them side by side). */
+export function defaultServerDir(): string {
+  try {
+    return dirname(createRequire(import.meta.url).resolve("@osad2/server/package.json"));
+  } catch (error) {
+    throw new ServerBundleError(
+      "@osad2/server",
+      "is not installed next to osad2-packager: npm install -g @osad2/server, or pass --server-dir",
+      { cause: error },
+    );
   }
-  throw new ServerBundleError(candidates[0] ?? "server-bundle", `is missing (no ${INFO_FILE})`);
 }
 
-/** Copies the server's package tree (package.json, dist/, node_modules/) to `dest`. */
+async function copyPackage(dir: string, dest: string): Promise<void> {
+  const pkg = await readPackageJson(dir);
+  await mkdir(dest, { recursive: true });
+  if (isOwnPackage(pkg.name)) {
+    // As published: package.json, README.md and its "files".
+    for (const entry of ["package.json", "README.md", ...(pkg.files ?? [])]) {
+      const from = join(dir, entry);
+      if (await stat(from).catch(() => undefined))
+        await cp(from, join(dest, entry), { recursive: true });
+    }
+  } else if (pkg.name === "better-sqlite3") {
+    for (const entry of BETTER_SQLITE3_KEEP) {
+      await mkdir(dirname(join(dest, entry)), { recursive: true });
+      await cp(join(dir, entry), join(dest, entry), { recursive: true });
+    }
+  } else {
+    await cp(dir, dest, {
+      recursive: true,
+      filter: (source) => {
+        const parts = relative(dir, source).split(sep);
+        // Dependencies are placed by the layout, not copied along; dotfiles (CI, editor and lint
+        // settings) and a package's own test suite are not what it runs.
+        return (
+          !parts.includes("node_modules") &&
+          !parts.some((part) => part.startsWith(".")) &&
+          !DEVELOPMENT_DIRS.includes(parts[0] ?? "")
+        );
+      },
+    });
+  }
+}
+
+/** SQLite, linked into better-sqlite3's addon: its version (from the addon) and its blessing (from the source npm installs). */
+async function sqliteRecord(
+  pkgOut: string,
+  sqliteSourceDir: string,
+  outDir: string,
+): Promise<BundledComponent> {
+  const { stdout } = await run(
+    process.execPath,
+    [
+      "-e",
+      "const D = require('better-sqlite3'); process.stdout.write(new D(':memory:').prepare('select sqlite_version() v').get().v)",
+    ],
+    { cwd: pkgOut },
+  );
+  const source = await readFile(join(sqliteSourceDir, "deps", "sqlite3", "sqlite3.c"), "latin1");
+  const blessing = /\*\* The author disclaims copyright[\s\S]*?taking more than you give\.\n/.exec(
+    source,
+  )?.[0];
+  if (blessing === undefined) throw new Error("better-sqlite3's sqlite3.c carries no blessing");
+  return staticLibrary(outDir, {
+    name: "sqlite",
+    version: stdout.trim(),
+    license: "blessing",
+    text: `SQLite ${stdout.trim()}, linked into better-sqlite3's addon, is in the public domain:\n\n${blessing.replace(/^\*\* ?/gm, "")}`,
+  });
+}
+
+/**
+ * Builds the bundle of the @osad2/server in `serverDir` into `outDir`. `projectLicense` is
+ * osad2's LICENSE. Loads the bundled better-sqlite3 and runs the bundled CLI (for its man page),
+ * so a tree that cannot run here is refused here.
+ */
+export async function buildServerBundle(options: {
+  readonly serverDir: string;
+  readonly outDir: string;
+  readonly projectLicense: string;
+}): Promise<ServerBundle> {
+  const { serverDir, outDir } = options;
+  try {
+    return await build(serverDir, outDir, options.projectLicense);
+  } catch (error) {
+    if (error instanceof ServerBundleError) throw error;
+    throw new ServerBundleError(
+      serverDir,
+      `cannot be packaged: ${describeSystemError(error).split("\n")[0] ?? ""}`,
+      { cause: error },
+    );
+  }
+}
+
+async function build(serverDir: string, outDir: string, license: string): Promise<ServerBundle> {
+  const arch = rpmArchFor(process.arch);
+  if (arch === undefined)
+    throw new ServerBundleError(serverDir, `cannot be packaged for ${process.arch}`);
+  const serverPkg = await readPackageJson(serverDir);
+  const bin = serverPkg.bin?.["osad2-server"]?.replace(/^\.\//, "");
+  if (bin === undefined) throw new ServerBundleError(serverDir, "has no osad2-server binary");
+  const unitSource = join(serverDir, "dist", "systemd", "osad2-server.service");
+  if ((await stat(unitSource).catch(() => undefined)) === undefined)
+    throw new ServerBundleError(serverDir, "is not built (no dist/systemd/osad2-server.service)");
+
+  const packages = await productionTree(serverDir, SKIP_DEPENDENCIES);
+  const placements = layoutTree(packages, serverDir);
+  const pkgOut = join(outDir, "package");
+  const pathOf = (location: Location): string =>
+    join(pkgOut, ...location.flatMap((name) => ["node_modules", name]));
+
+  await mkdir(pkgOut, { recursive: true });
+  await copyPackage(serverDir, pkgOut);
+  // The unit goes to /usr/lib/systemd/system, not a second copy in the tree.
+  await rm(join(pkgOut, "dist", "systemd"), { recursive: true, force: true });
+  let zeromq: { dir: string; location: Location } | undefined;
+  for (const { location, dir } of placements) {
+    if (packages.get(dir)?.pkg.name === "zeromq") zeromq = { dir, location };
+    else await copyPackage(dir, pathOf(location));
+  }
+  if (zeromq === undefined) throw new ServerBundleError(serverDir, "does not depend on zeromq");
+  const zmq = await bundleZeromq({
+    zeromqDir: zeromq.dir,
+    nodeModulesOut: dirname(pathOf(zeromq.location)),
+    archs: [process.arch],
+    licenseDir: outDir,
+  });
+  await fixTree(pkgOut);
+
+  const bundled: BundledComponent[] = [...zmq.bundled];
+  for (const { dir, pkg } of packages.values()) {
+    if (isOwnPackage(pkg.name) || pkg.name === "zeromq") continue;
+    if (bundled.some((b) => b.name === pkg.name && b.version === pkg.version)) continue;
+    bundled.push(await collectLicenses(dir, outDir));
+  }
+  const sqlite = [...packages.values()].find(({ pkg }) => pkg.name === "better-sqlite3");
+  if (sqlite !== undefined) bundled.push(await sqliteRecord(pkgOut, sqlite.dir, outDir));
+  const projectLicense = await copyProjectLicense(license, outDir);
+
+  await mkdir(join(outDir, "systemd"), { recursive: true });
+  await copyFile(unitSource, join(outDir, "systemd", "osad2-server.service"));
+  await mkdir(join(outDir, "doc"), { recursive: true });
+  await copyFile(join(serverDir, "README.md"), join(outDir, "doc", "README.md"));
+  await mkdir(join(outDir, "man"), { recursive: true });
+  await writeFile(
+    join(outDir, "man", "osad2-server.8.gz"),
+    await manPage({
+      cli: join(pkgOut, bin),
+      name: "osad2-server",
+      section: 8,
+      date: new Date().toISOString().slice(0, 10),
+      source: `osad2 ${serverPkg.version}`,
+      files: [
+        [
+          "/etc/rhn/osad2-server/osad_server.cfg",
+          "configuration ([main]); every key is also a --kebab-case flag",
+        ],
+        [
+          "/etc/rhn/osad2-server/certs/",
+          "private_keys/server.key_secret, the allow-list public_keys/*.key, revoked/",
+        ],
+        [
+          "/var/lib/osad2/",
+          "the standalone SQLite database (database = sqlite:/var/lib/osad2/osad2.db)",
+        ],
+      ],
+      seeAlso: ["osad2-packager(1)", "systemctl(1)"],
+    }),
+  );
+
+  const addons: string[] = [];
+  for await (const file of walkFiles(pkgOut)) if (file.endsWith(".node")) addons.push(file);
+  const index = (await import(pathToFileURL(join(serverDir, "dist", "index.js")).href)) as {
+    defaultServerConfig(): { publisherPort: number; listenerPort: number; xmlrpcPort: number };
+  };
+  const defaults = index.defaultServerConfig();
+  return {
+    dir: outDir,
+    info: {
+      serverVersion: serverPkg.version,
+      arch,
+      nodeMajor: Number(process.versions.node.split(".")[0]),
+      bin,
+      ports: {
+        publisher: defaults.publisherPort,
+        listener: defaults.listenerPort,
+        xmlrpc: defaults.xmlrpcPort,
+      },
+      needs: await libcNeeds(addons),
+      license: licenseExpression(bundled),
+      projectLicense,
+      bundled: sortBundled(bundled),
+      manPages: ["man/osad2-server.8.gz"],
+      docs: ["doc/README.md"],
+      unit: "systemd/osad2-server.service",
+    },
+  };
+}
+
+/** Moves the server's package tree (package.json, dist/, node_modules/) to `dest` (same file system). */
 export async function stageServerPackage(bundle: ServerBundle, dest: string): Promise<void> {
   try {
-    await cp(join(bundle.dir, PACKAGE_DIR), dest, { recursive: true, verbatimSymlinks: true });
+    await mkdir(dirname(dest), { recursive: true });
+    await rename(join(bundle.dir, "package"), dest);
   } catch (error) {
     throw new ServerBundleError(bundle.dir, `could not be copied: ${describeSystemError(error)}`, {
       cause: error,

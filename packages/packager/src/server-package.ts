@@ -4,11 +4,19 @@ import { join } from "node:path";
 import { copyFileAtomic, describeSystemError, errnoCode } from "@osad2/service-kit";
 import { renderWrapper } from "./client-files.js";
 import { stageDocumentation } from "./documentation.js";
-import { OutputDirError, PackagerError } from "./errors.js";
+import { OutputDirError, PackagerError, ServerBundleError } from "./errors.js";
 import { directoryProblem, pathExists, writeStaged } from "./fs-util.js";
 import { parseServerPackageOptions, type ServerPackageOptions } from "./options.js";
 import { makeTopdir, resolveRpmbuild, runRpmbuild } from "./rpmbuild.js";
-import { loadServerBundle, readBundleFile, stageServerPackage } from "./server-bundle.js";
+import { rpmArchFor } from "./arch.js";
+import { CLIENT_TEMPLATE_FILES, loadClientTemplates } from "./client-templates.js";
+import {
+  buildServerBundle,
+  defaultServerDir,
+  readBundleFile,
+  stageServerPackage,
+} from "./server-bundle.js";
+import { readPackageJson } from "./bundling/licenses.js";
 import { renderServerConfig } from "./server-config.js";
 import {
   SERVER_PATHS,
@@ -35,8 +43,8 @@ function buildHost(): string {
 }
 
 /**
- * Builds `osad2-server-<version>-<release>.<arch>.rpm` for the Spacewalk host from the server
- * bundle of the packager's build: the server with its node_modules for this machine's architecture,
+ * Builds `osad2-server-<version>-<release>.<arch>.rpm` for the Spacewalk host from the
+ * @osad2/server installed on this machine: the server with its node_modules for this architecture,
  * its unit (run as the osad2 user), config, logrotate and firewalld files, man page and licences.
  * It holds no key: the service creates the server's key pair on its first start.
  * @throws {PackagerError} subclasses for bad options, a missing bundle and rpmbuild failures.
@@ -46,23 +54,32 @@ export async function createServerPackage(
 ): Promise<ServerPackage> {
   const opts = parseServerPackageOptions(options);
   const rpmbuild = await resolveRpmbuild(opts.rpmbuild);
-  const bundle = await loadServerBundle(opts.serverBundleDir);
+  const serverDir = opts.serverDir ?? defaultServerDir();
+  const arch = rpmArchFor(process.arch);
+  if (arch === undefined)
+    throw new ServerBundleError(
+      serverDir,
+      `cannot be packaged for ${process.arch}: x64 or arm64 only`,
+    );
+  const { version } = await readServerVersion(serverDir);
   const outProblem = await directoryProblem(opts.out);
   if (outProblem !== undefined) throw new OutputDirError(opts.out, outProblem);
-  const { info } = bundle;
-  const rpmName = serverRpmFileName({
-    version: info.serverVersion,
-    release: opts.release,
-    arch: info.arch,
-  });
+  const rpmName = serverRpmFileName({ version, release: opts.release, arch });
   const rpmPath = join(opts.out, rpmName);
   if (!opts.force && (await pathExists(rpmPath)))
     throw new OutputDirError(opts.out, `already holds ${rpmName} (pass --force to replace it)`);
+  const templates = await loadClientTemplates();
 
   const created = new Date();
   const p = SERVER_PATHS;
   const topdir = await makeTopdir(opts.tmpDir);
   try {
+    const bundle = await buildServerBundle({
+      serverDir,
+      outDir: join(topdir, "bundle"),
+      projectLicense: join(templates.dir, CLIENT_TEMPLATE_FILES.license),
+    });
+    const { info } = bundle;
     const root = join(topdir, "SOURCES", "root");
     await stageServerPackage(bundle, join(root, p.libDir));
     await writeStaged(
@@ -133,5 +150,21 @@ export async function createServerPackage(
   } finally {
     await rm(topdir, { recursive: true, force: true });
   }
-  return { rpmPath, version: info.serverVersion, arch: info.arch };
+  return { rpmPath, version, arch };
+}
+
+async function readServerVersion(serverDir: string): Promise<{ version: string }> {
+  try {
+    const pkg = await readPackageJson(serverDir);
+    if (pkg.name !== "@osad2/server") throw new Error(`it holds ${pkg.name}`);
+    return { version: pkg.version };
+  } catch (error) {
+    throw new ServerBundleError(
+      serverDir,
+      `is not an installed @osad2/server: ${describeSystemError(error)}`,
+      {
+        cause: error,
+      },
+    );
+  }
 }

@@ -169,6 +169,23 @@ describe("createServerPackage: the RPM", () => {
     );
   });
 
+  it("refuses a --server-dir that holds no installed @osad2/server, naming it", async () => {
+    const notServer = join(dir, "not-a-server");
+    await mkdir(notServer);
+    const result = await runPackager([
+      "serverrpm",
+      "--server-dir",
+      notServer,
+      "--out",
+      join(dir, "none"),
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /^osad2-packager: @osad2\/server \S*not-a-server is not an installed @osad2\/server: /,
+    );
+    await expect(stat(join(dir, "none"))).rejects.toThrow();
+  });
+
   it("is not replaced without force: OutputDirError before anything is built", async () => {
     await expect(createServerPackage({ out: join(dir, "rpms"), release: "2" })).rejects.toThrow(
       OutputDirError,

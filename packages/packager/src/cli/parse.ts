@@ -162,23 +162,36 @@ export function buildProgram(record: RecordCommand<PackagerCommand>): Command {
   program
     .command("serverrpm")
     .description(
-      "build the osad2-server RPM for the Spacewalk host: the server with its node_modules for this machine's architecture, run as the osad2 user",
+      "build the osad2-server RPM for the Spacewalk host from the @osad2/server installed here (its node_modules, this machine's architecture), run as the osad2 user",
     )
     .option("--out <dir>", "directory for the RPM (default: the current directory)")
     .option("--release <n>", "RPM release", DEFAULT_RELEASE)
     .option("--force", "replace an existing RPM of the same name")
     .option("--rpmbuild <path>", "rpmbuild program (default: rpmbuild on PATH)")
-    .action((flags: { out?: string; release?: string; force?: boolean; rpmbuild?: string }) => {
-      record({
-        kind: "serverrpm",
-        options: {
-          ...(flags.out === undefined ? {} : { out: flags.out }),
-          ...(flags.release === undefined ? {} : { release: flags.release }),
-          ...(flags.force === true ? { force: true } : {}),
-          ...(flags.rpmbuild === undefined ? {} : { rpmbuild: flags.rpmbuild }),
-        },
-      });
-    });
+    .option(
+      "--server-dir <dir>",
+      "the installed @osad2/server to package (default: the one next to osad2-packager)",
+    )
+    .action(
+      (flags: {
+        out?: string;
+        release?: string;
+        force?: boolean;
+        rpmbuild?: string;
+        serverDir?: string;
+      }) => {
+        record({
+          kind: "serverrpm",
+          options: {
+            ...(flags.serverDir === undefined ? {} : { serverDir: flags.serverDir }),
+            ...(flags.out === undefined ? {} : { out: flags.out }),
+            ...(flags.release === undefined ? {} : { release: flags.release }),
+            ...(flags.force === true ? { force: true } : {}),
+            ...(flags.rpmbuild === undefined ? {} : { rpmbuild: flags.rpmbuild }),
+          },
+        });
+      },
+    );
 
   return program;
 }
