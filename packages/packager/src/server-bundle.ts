@@ -107,11 +107,13 @@ async function copyPackage(dir: string, dest: string): Promise<void> {
       filter: (source) => {
         const parts = relative(dir, source).split(sep);
         // Dependencies are placed by the layout, not copied along; dotfiles (CI, editor and lint
-        // settings) and a package's own test suite are not what it runs.
+        // settings), a package's own test suite and its release scripts (pino's inc-version.sh,
+        // which would make the RPM require bash) are not what it runs.
         return (
           !parts.includes("node_modules") &&
           !parts.some((part) => part.startsWith(".")) &&
-          !DEVELOPMENT_DIRS.includes(parts[0] ?? "")
+          !DEVELOPMENT_DIRS.includes(parts[0] ?? "") &&
+          !(parts.length === 1 && (parts[0] ?? "").endsWith(".sh"))
         );
       },
     });

@@ -115,6 +115,11 @@ describe("createServerPackage: the RPM", () => {
     expect(requires).toContain("/usr/bin/setpriv");
     expect(requires).toContain("/usr/sbin/useradd");
     expect(requires.some((line) => line.includes("/usr/bin/env"))).toBe(false);
+    // Interpreters: node for the scripts, sh for the scriptlets; no bash for a dependency's release script.
+    const interpreters = requires.filter(
+      (line) => line.startsWith("/bin/") || line === "/usr/bin/node",
+    );
+    expect(new Set(interpreters)).toEqual(new Set(["/bin/sh", "/usr/bin/node"]));
     expect((await query("--recommends")).trim()).toBe("logrotate");
     const provides = (await query("--provides")).split("\n");
     for (const pkg of ["knex", "pg", "better-sqlite3", "zeromq"])
