@@ -247,13 +247,19 @@ describe("createServerPackage: the installed tree (rpm -i --root --nodeps --nosc
     expect(verify.stderr).toContain("setpriv"); // it did read the drop-in
   });
 
-  it("has a config that the server reads, with the certificates path, every other key a commented default", async () => {
+  it("has a config (0640) with the certificates path, every other key a commented default, and private_keys/ 0700", async () => {
     const text = await readFile(join(root, SERVER_PATHS.config), "utf8");
     expect(text).toContain("written by the osad2-server RPM");
     expect((parseIni(text) as { main: Record<string, string> }).main).toEqual({
       certificates: SERVER_PATHS.certsDir,
     });
-    expect((await stat(join(root, SERVER_PATHS.config))).mode & 0o777).toBe(0o640);
+    // As installed (rpm --noscripts: no osad2 user in the scratch root, so root owns them there).
+    const installedMode = async (path: string): Promise<number> =>
+      (await stat(join(root, path))).mode & 0o777;
+    expect(await installedMode(SERVER_PATHS.config)).toBe(0o640);
+    expect(await installedMode(SERVER_PATHS.privateKeysDir)).toBe(0o700);
+    expect(await installedMode(SERVER_PATHS.publicKeysDir)).toBe(0o755);
+    expect(await installedMode(SERVER_PATHS.bin)).toBe(0o755);
   });
 
   it("has logrotate and firewalld files for the log directory and the default ports", async () => {
