@@ -91,8 +91,11 @@ describe("presence in rhnPushClient (SQLite)", () => {
       async () => (await h.store.findClient(name))?.state === "offline",
     );
     expect(Date.now()).toBeGreaterThanOrEqual(deadline);
-    // Spacewalk's getOsaPing keeps showing when it was pinged.
-    expect((await h.store.findClient(name))?.lastPingTime).not.toBeNull();
+    // osa-dispatcher's "unavailable": both ping times cleared.
+    expect(await h.store.findClient(name)).toMatchObject({
+      lastPingTime: null,
+      nextActionTime: null,
+    });
     expect(offline).toEqual([name]);
   });
 });
