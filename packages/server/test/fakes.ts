@@ -229,6 +229,8 @@ export class MemoryManagedFile implements ManagedClientsFile {
   }
 
   async save(names: readonly string[]): Promise<void> {
+    // Like a real write, it completes later than it was asked for (not on the faked clock).
+    for (let i = 0; i < 3; i++) await Promise.resolve();
     if (this.failures > 0) {
       this.failures -= 1;
       throw new Error("disk full");

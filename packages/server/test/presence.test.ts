@@ -335,6 +335,34 @@ describe("Presence with fakes", () => {
     expect(report.wentOfflines).toEqual(["c1"]);
   });
 
+  it("a web-UI ping deadline it did not set (set before a restart) takes offline only the client that stopped answering", async () => {
+    const store = new FakePresenceStore();
+    for (const name of ["talker", "mute"]) {
+      store.add(name, "online");
+      store.requestPing(name);
+      await store.setPingDeadline(name, new Date(Date.now() + 3_000));
+    }
+    const { sink, presence } = await setup(
+      { missedPings: 1_000 },
+      { store, managed: ["talker", "mute"] },
+    );
+    await presence.refresh();
+    presence.start();
+    await answerEachRound(presence, ["talker"], 5_000);
+    expect(store.offlineWrites.flat()).toEqual(["mute"]);
+    expect(sink.offlines).toEqual([["mute"]]);
+    expect(store.row("talker")).toMatchObject({
+      state: "online",
+      lastPingTime: null,
+      nextActionTime: null,
+    });
+    expect(store.row("mute")).toMatchObject({
+      state: "offline",
+      lastPingTime: null,
+      nextActionTime: null,
+    });
+  });
+
   it("reports a failed write and retries it on the client's next answer", async () => {
     const { store, report, presence } = await setup();
     store.add("c1", "offline");

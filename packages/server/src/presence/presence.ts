@@ -62,6 +62,8 @@ export class Presence implements AuthenticatedHandler, PingTokens {
   private readonly lastSeen = new Map<string, number>();
   /** Online clients heard since their last_message_time was written. */
   private readonly heard = new Set<string>();
+  /** Client → when it last answered (ms). */
+  private readonly answeredAt = new Map<string, number>();
   /** Client → when its last_message_time was last written (ms). */
   private readonly writtenAt = new Map<string, number>();
   /** Clients with a web-UI ping outstanding: their answer must be written at once. */
@@ -150,6 +152,7 @@ export class Presence implements AuthenticatedHandler, PingTokens {
   /** A client stopped cleanly: offline now rather than after missed pings. */
   goodbye(clientName: string): void {
     this.lastSeen.delete(clientName);
+    this.answeredAt.delete(clientName);
     this.uiPending.delete(clientName);
     if (this.writeQueue.delete(clientName)) this.settleWrites();
     if (this.writing.has(clientName)) {
@@ -167,6 +170,7 @@ export class Presence implements AuthenticatedHandler, PingTokens {
    */
   private answered(clientName: string): void {
     this.lastSeen.set(clientName, this.round);
+    this.answeredAt.set(clientName, this.now());
     this.leaving.delete(clientName);
     const stateChange =
       !this.online.isOnline(clientName) || !this.options.managed.isManaged(clientName);
@@ -368,9 +372,19 @@ export class Presence implements AuthenticatedHandler, PingTokens {
     for (const [name, seen] of this.lastSeen) {
       if (seen < horizon && !this.online.isOnline(name)) {
         this.lastSeen.delete(name);
+        this.answeredAt.delete(name);
         this.forgetWrites(name);
       }
     }
+  }
+
+  private answeredRecently(name: string): boolean {
+    const at = this.answeredAt.get(name);
+    return (
+      at !== undefined &&
+      this.online.isOnline(name) &&
+      this.now() - at < this.settings.pingIntervalMs * this.settings.missedPings
+    );
   }
 
   private forgetWrites(name: string): void {
@@ -411,8 +425,21 @@ export class Presence implements AuthenticatedHandler, PingTokens {
       const expired = (await store.expiredPingDeadlines(new Date(this.now()))).filter((name) =>
         managed.isManaged(name),
       );
-      if (expired.length > 0)
-        await this.takeOffline(expired, "clients missed the web UI ping deadline");
+      const missed: string[] = [];
+      for (const name of expired) {
+        // A deadline this server did not set (it restarted meanwhile, or another writer set
+        // it): a client that keeps answering did answer, as osa-dispatcher would count any
+        // signed message; written online, which clears both ping times.
+        if (!this.uiPending.has(name) && this.answeredRecently(name)) {
+          this.uiPending.add(name);
+          this.writeQueue.add(name);
+        } else {
+          missed.push(name);
+        }
+      }
+      this.pumpWrites();
+      if (missed.length > 0)
+        await this.takeOffline(missed, "clients missed the web UI ping deadline");
     } catch (error) {
       this.options.report.presenceFailed(error);
     }
