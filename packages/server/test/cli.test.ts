@@ -97,7 +97,6 @@ describe("osad2-server CLI (real child processes, SQLite)", () => {
     const values: Record<string, string | number> = {
       database: `sqlite:${path.join(dir, "db", "osad2.db")}`,
       certificates: path.join(dir, "certs"),
-      state_dir: path.join(dir, "state"),
       bind: "127.0.0.1",
       public_host: "127.0.0.1",
       publisher_port: ports.publisher,
@@ -107,6 +106,7 @@ describe("osad2-server CLI (real child processes, SQLite)", () => {
       ping_interval: 0.2,
       action_poll_interval: 30,
       pidfile: path.join(dir, "run", "osad2-server.pid"),
+      state_dir: path.join(dir, "state"),
       ...extra,
     };
     await fs.writeFile(
