@@ -94,6 +94,7 @@ async function setup(kind: TestDatabaseKind): Promise<Setup> {
     pingInterval: 0.5,
     actionPollInterval: 0.25,
     certificates,
+    stateDir: join(dir, "server-state"),
     database: db.url,
     databaseSchema: db.schema ?? "",
   };

@@ -69,7 +69,12 @@ describe("/healthz", () => {
     const mount = await dirs.make();
     execFileSync("mount", ["-t", "tmpfs", "-o", "size=16m", "tmpfs", mount]);
     mounts.push(mount);
-    const dep = (d = await Deployment.create({ database: "sqlite", dir: path.join(mount, "d") }));
+    // last_message_refresh 1 s: the online client's last_message_time is written every round.
+    const dep = (d = await Deployment.create({
+      database: "sqlite",
+      dir: path.join(mount, "d"),
+      serverConfig: { last_message_refresh: 1 },
+    }));
     await dep.init();
     await dep.addSystem("web01");
     await dep.startServer();
@@ -79,7 +84,7 @@ describe("/healthz", () => {
 
     const filler = path.join(mount, "filler");
     await fillDisk(filler);
-    // Each ping round writes the client's presence: the next one fails.
+    // Each ping round refreshes the client's last_message_time: the next one fails.
     const full = await until(dep, "503 for the full disk", (h) => h.status === 503);
     expect(full.body.db.state).toBe("degraded");
     expect(full.body.db.error).toMatch(/writes have failed.*full/i);
@@ -89,7 +94,10 @@ describe("/healthz", () => {
   });
 
   it("is 503 while PostgreSQL refuses writes (disk_full) and 200 after", async () => {
-    const dep = (d = await Deployment.create({ database: "postgres" }));
+    const dep = (d = await Deployment.create({
+      database: "postgres",
+      serverConfig: { last_message_refresh: 1 },
+    }));
     await dep.init();
     await dep.addSystem("web01");
     await dep.startServer();

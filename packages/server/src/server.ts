@@ -12,6 +12,9 @@ import { WakeUps } from "./dispatch/wake-ups.js";
 import { ServerStateError } from "./errors.js";
 import { silentLogger, type Logger } from "@osad2/service-kit";
 import { ClientAuthenticator } from "./presence/authenticator.js";
+import { ManagedClients } from "./presence/managed-clients.js";
+import { JsonManagedClientsFile } from "./presence/managed-file.js";
+import { ManagingRegistrationStore } from "./presence/managed-registrations.js";
 import { OnlineClients } from "./presence/online-clients.js";
 import {
   DEFAULT_UI_PING_TIMEOUT_MS,
@@ -190,6 +193,17 @@ class Server implements Osad2Server, HealthSource {
     const running: Running = { keyStore, store, ownStore: options.store === undefined };
     this.running = running;
     const keyPair = await keyStore.readServerKeyPair();
+    // Which rows are this server's to write (a mixed fleet shares rhnPushClient with
+    // osa-dispatcher); a corrupt list stops the start here, naming the file.
+    const managed = await ManagedClients.open({
+      file: new JsonManagedClientsFile(config.stateDir),
+      store,
+      saveFailed: (error, path) =>
+        logger.error(
+          { err: error, path },
+          "cannot save the managed push clients; retried at the next change or ping round",
+        ),
+    });
 
     const prepare = options.prepare ?? store.kind === "sqlite";
     if (prepare !== false) {
@@ -234,6 +248,7 @@ class Server implements Osad2Server, HealthSource {
       store,
       publisher: sockets,
       online,
+      managed,
       sink: notifier,
       report: telemetry,
       logger,
@@ -300,7 +315,7 @@ class Server implements Osad2Server, HealthSource {
 
     if (config.xmlrpcPort !== 0) {
       running.registration = await startRegistrationEndpoint({
-        store,
+        store: new ManagingRegistrationStore(store, managed),
         host: config.xmlrpcBind === "" ? config.bind : config.xmlrpcBind,
         port: config.xmlrpcPort,
         tlsCert: config.tlsCert,
@@ -434,6 +449,7 @@ function presenceSettings(config: ServerConfig, options: CreateServerOptions): P
     missedPings: config.missedPings,
     uiCheckIntervalMs: config.actionPollInterval * 1000,
     uiPingTimeoutMs: options.uiPingTimeoutMs ?? DEFAULT_UI_PING_TIMEOUT_MS,
+    messageRefreshMs: config.lastMessageRefresh * 1000,
   };
 }
 

@@ -61,6 +61,7 @@ describe("osad2-server as the seed's init scripts call it: -c FILE [-d]", () => 
     const values: Record<string, string | number> = {
       database: `sqlite:${path.join(dir.path, "db", "osad2.db")}`,
       certificates: path.join(dir.path, "certs"),
+      state_dir: path.join(dir.path, "state"),
       bind: "127.0.0.1",
       public_host: "127.0.0.1",
       publisher_port: 0,

@@ -106,6 +106,7 @@ describe("osad2-server CLI (real child processes, SQLite)", () => {
       ping_interval: 0.2,
       action_poll_interval: 30,
       pidfile: path.join(dir, "run", "osad2-server.pid"),
+      state_dir: path.join(dir, "state"),
       ...extra,
     };
     await fs.writeFile(

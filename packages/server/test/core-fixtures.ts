@@ -1,6 +1,7 @@
 // Test helpers of the server-core tests: real key stores, real CURVE client sockets, a server
 // on free ports over a real database. Nothing here fakes a part.
 import { createHash, randomBytes } from "node:crypto";
+import path from "node:path";
 import * as zmq from "zeromq";
 import pino from "pino";
 import { afterEach, beforeEach } from "vitest";
@@ -87,6 +88,8 @@ export function testConfig(
     missedPings: 3,
     notifyThreshold: 0,
     certificates: keys.root,
+    // Inside the test's own directory, never the machine's /var/lib/osad2.
+    stateDir: path.join(keys.root, "state"),
     database: db.url,
     databaseSchema: db.schema ?? "",
     ...overrides,

@@ -10,6 +10,7 @@ import {
   openStore,
   type SpacewalkStore,
 } from "../src/db/index.js";
+import { internalsOf } from "../src/db/internal.js";
 import { createSystem, scheduleAction, setServerActionStatus } from "../src/testing/index.js";
 import {
   createTestDatabase,
@@ -364,6 +365,80 @@ describe.each(DATABASE_KINDS)("store on %s", (kind) => {
       expect(await store.markOnline("nobody", at)).toBe(false);
       expect(await store.findClient("nobody")).toBeUndefined();
       await store.markOffline([]);
+    });
+
+    /** Counts the statements the store sends while `work` runs. */
+    async function statementsOf(work: () => Promise<unknown>): Promise<string[]> {
+      const { knex } = internalsOf(store);
+      const sent: string[] = [];
+      const listener = (query: { sql: string }) => sent.push(query.sql);
+      knex.on("query", listener);
+      try {
+        await work();
+      } finally {
+        knex.off("query", listener);
+      }
+      return sent;
+    }
+
+    it("refreshes last_message_time of 10,000 names in ONE statement, touching only those rows", async () => {
+      const clients = Array.from({ length: 30 }, (_, i) => `client-${i}`);
+      for (const name of clients) await systemWithClient(`host-${name}`, name);
+      await systemWithClient("other", "not-listed");
+      for (const name of clients) await store.markOnline(name, new Date(0));
+      const names = [...clients, ...Array.from({ length: 9_970 }, (_, i) => `missing-${i}`)];
+      const at = new Date(Date.now() - 4321);
+      let updated = -1;
+      const sent = await statementsOf(async () => {
+        updated = await store.refreshMessageTimes(names, at);
+      });
+      expect(sent).toHaveLength(1);
+      expect(sent[0]).toMatch(/^update/i);
+      expect(updated).toBe(30);
+      for (const name of clients) {
+        expect(await store.findClient(name)).toMatchObject({
+          state: "online",
+          lastMessageTime: at,
+        });
+      }
+      expect((await store.findClient("not-listed"))?.lastMessageTime).toBeNull();
+      expect(await store.refreshMessageTimes([], at)).toBe(0);
+    });
+
+    it("marks clients offline in one statement, clearing last_ping_time and next_action_time; an offline row is left as it is", async () => {
+      await systemWithClient("a", "client-a");
+      await systemWithClient("b", "client-b");
+      await store.markOnline("client-a", new Date());
+      await db.query(
+        kind === "postgres"
+          ? "UPDATE rhnpushclient SET last_ping_time = now(), next_action_time = now()"
+          : "UPDATE rhnpushclient SET last_ping_time = '2030-01-01T00:00:00.000Z', next_action_time = '2030-01-01T00:00:20.000Z'",
+      );
+      const [offlineBefore] = await db.query("SELECT * FROM rhnpushclient WHERE name = 'client-b'");
+      const names = ["client-a", "client-b", ...Array.from({ length: 9_998 }, (_, i) => `x${i}`)];
+      const sent = await statementsOf(() => store.markOffline(names));
+      expect(sent.filter((sql) => /^update/i.test(sql))).toHaveLength(1);
+      expect(await store.findClient("client-a")).toMatchObject({
+        state: "offline",
+        lastPingTime: null,
+        nextActionTime: null,
+      });
+      // client-b was offline already: no state change, nothing written.
+      expect(await db.query("SELECT * FROM rhnpushclient WHERE name = 'client-b'")).toEqual([
+        offlineBefore,
+      ]);
+    });
+
+    it("tells which names have a row, and a system's client name", async () => {
+      const a = await systemWithClient("a", "client-a");
+      const names = ["client-a", ...Array.from({ length: 9_999 }, (_, i) => `gone-${i}`)];
+      const sent = await statementsOf(async () => {
+        expect(await store.existingClientNames(names)).toEqual(["client-a"]);
+      });
+      expect(sent).toHaveLength(1);
+      expect(await store.existingClientNames([])).toEqual([]);
+      expect(await store.clientNameOf(a.id)).toBe("client-a");
+      expect(await store.clientNameOf(a.id + 1000)).toBeUndefined();
     });
 
     it("handles the web UI ping: request, deadline, expiry, answer", async () => {

@@ -6,7 +6,13 @@ import { decodePublisherMessage, type PublisherMessage } from "@osad2/protocol";
 import type { Logger } from "@osad2/service-kit";
 import type { DueAction, PushClient } from "../src/db/types.js";
 import type { DispatchReport, DispatchStore, NotifiedEvent } from "../src/dispatch/ports.js";
-import type { PresenceReport, PresenceSink, PresenceStore } from "../src/presence/ports.js";
+import type {
+  ManagedClientsFile,
+  ManagedClientsStore,
+  PresenceReport,
+  PresenceSink,
+  PresenceStore,
+} from "../src/presence/ports.js";
 import type { Publisher } from "../src/transport/ports.js";
 
 /** Records what was published, decoded, with the (fake) time. */
@@ -101,9 +107,16 @@ interface Row {
 }
 
 /** rhnPushClient in memory, with the semantics of the real store's presence calls. */
-export class FakePresenceStore implements PresenceStore {
+export class FakePresenceStore implements PresenceStore, ManagedClientsStore {
   readonly rows = new Map<string, Row>();
+  /** Names of the markOnline calls, in order. */
   readonly writes: string[] = [];
+  /** The names of each refreshMessageTimes call (one statement each). */
+  readonly refreshes: string[][] = [];
+  /** The names of each markOffline call. */
+  readonly offlineWrites: string[][] = [];
+  /** Names of the setPingDeadline calls. */
+  readonly deadlineWrites: string[] = [];
 
   add(name: string, state: "online" | "offline"): void {
     this.rows.set(name, { state, lastMessageTime: null, lastPingTime: null, nextActionTime: null });
@@ -137,10 +150,39 @@ export class FakePresenceStore implements PresenceStore {
   }
 
   async markOffline(names: readonly string[]): Promise<void> {
+    this.offlineWrites.push([...names]);
     for (const name of names) {
       const row = this.rows.get(name);
-      if (row !== undefined) row.state = "offline";
+      if (row !== undefined && row.state !== "offline") {
+        Object.assign(row, { state: "offline", lastPingTime: null, nextActionTime: null });
+      }
     }
+  }
+
+  async refreshMessageTimes(names: readonly string[], at: Date): Promise<number> {
+    this.refreshes.push([...names]);
+    let updated = 0;
+    for (const name of names) {
+      const row = this.rows.get(name);
+      if (row === undefined) continue;
+      row.lastMessageTime = at;
+      updated += 1;
+    }
+    return updated;
+  }
+
+  async existingClientNames(names: readonly string[]): Promise<string[]> {
+    return names.filter((name) => this.rows.has(name));
+  }
+
+  /** Every write to a row, of any kind: what "never touched" is checked against. */
+  touched(name: string): boolean {
+    return (
+      this.writes.includes(name) ||
+      this.deadlineWrites.includes(name) ||
+      this.refreshes.some((names) => names.includes(name)) ||
+      this.offlineWrites.some((names) => names.includes(name))
+    );
   }
 
   async onlineClientNames(): Promise<string[]> {
@@ -154,6 +196,7 @@ export class FakePresenceStore implements PresenceStore {
   }
 
   async setPingDeadline(name: string, deadline: Date): Promise<void> {
+    this.deadlineWrites.push(name);
     this.row(name).nextActionTime = deadline;
   }
 
@@ -169,6 +212,31 @@ export class FakePresenceStore implements PresenceStore {
 
   private names(keep: (row: Row) => boolean): string[] {
     return [...this.rows].filter(([, row]) => keep(row)).map(([name]) => name);
+  }
+}
+
+/** The managed-clients file in memory; `failures` makes the next saves reject. */
+export class MemoryManagedFile implements ManagedClientsFile {
+  readonly path = "/fake/managed-clients.json";
+  saved: string[] | undefined;
+  saves = 0;
+  failures = 0;
+
+  constructor(private readonly initial: readonly string[] = []) {}
+
+  async load(): Promise<string[]> {
+    return [...(this.saved ?? this.initial)];
+  }
+
+  async save(names: readonly string[]): Promise<void> {
+    // Like a real write, it completes later than it was asked for (not on the faked clock).
+    for (let i = 0; i < 3; i++) await Promise.resolve();
+    if (this.failures > 0) {
+      this.failures -= 1;
+      throw new Error("disk full");
+    }
+    this.saves += 1;
+    this.saved = [...names];
   }
 }
 

@@ -1,5 +1,8 @@
+import fs from "node:fs/promises";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { scheduleAction } from "../src/testing/index.js";
+import { ManagedClientsFileError } from "../src/presence/managed-file.js";
+import { createSystem, scheduleAction } from "../src/testing/index.js";
 import { waitFor } from "@osad2/test-helpers";
 import { connectClient, useServerHarness } from "./core-fixtures.js";
 
@@ -91,8 +94,49 @@ describe("presence in rhnPushClient (SQLite)", () => {
       async () => (await h.store.findClient(name))?.state === "offline",
     );
     expect(Date.now()).toBeGreaterThanOrEqual(deadline);
-    // Spacewalk's getOsaPing keeps showing when it was pinged.
-    expect((await h.store.findClient(name))?.lastPingTime).not.toBeNull();
+    // osa-dispatcher's "unavailable": both ping times cleared.
+    expect(await h.store.findClient(name)).toMatchObject({
+      lastPingTime: null,
+      nextActionTime: null,
+    });
     expect(offline).toEqual([name]);
+  });
+
+  it("mixed fleet: a row osa-dispatcher set online stays as it is through 20 rounds while the server's own client comes and goes", async () => {
+    const { system } = await createSystem(h.store, { name: "classic-host" });
+    await h.store.registerPushClient(system.id, { name: "classic", sharedKey: "c".repeat(40) });
+    await h.store.registerPushClientJid(system.id, "osad@classic-host/osad");
+    // osa-dispatcher's statement for a signed message received.
+    await h.db.query(
+      `UPDATE rhnPushClient SET state_id = (SELECT id FROM rhnPushClientState WHERE label = 'online'),
+              last_message_time = ?, last_ping_time = NULL, next_action_time = NULL
+        WHERE jabber_id = ?`,
+      [new Date().toISOString(), "osad@classic-host/osad"],
+    );
+    const classic = await h.db.query("SELECT * FROM rhnpushclient WHERE name = 'classic'");
+    const s = await h.server({ missedPings: 2, pingInterval: 0.1 });
+    const { name, keyPair } = await h.registered();
+    for (let i = 0; i < 3; i++) {
+      const own = connectClient(s, h.keys, name, keyPair);
+      h.clients.push(own);
+      await waitFor("own online", async () => (await h.store.findClient(name))?.state === "online");
+      await waitFor("8 pings", () => own.pings >= 8);
+      await own.close();
+      await waitFor(
+        "own reaped",
+        async () => (await h.store.findClient(name))?.state === "offline",
+      );
+    }
+    expect(await h.db.query("SELECT * FROM rhnpushclient WHERE name = 'classic'")).toEqual(classic);
+  });
+
+  it("refuses to start on a corrupt managed-clients file, naming it, and leaves it as it was", async () => {
+    const file = path.join(h.keys.root, "state", "managed-clients.json");
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await fs.writeFile(file, '{"version":1,"clients":["ok",');
+    const error = await h.server().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ManagedClientsFileError);
+    expect((error as Error).message).toContain(file);
+    expect(await fs.readFile(file, "utf8")).toBe('{"version":1,"clients":["ok",');
   });
 });

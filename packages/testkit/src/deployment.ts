@@ -154,6 +154,8 @@ export class Deployment {
       database: this.databaseUrl,
       database_schema: this.pg?.schema,
       certificates: this.certificates,
+      // The deployment's own, never the machine's /var/lib/osad2.
+      state_dir: path.join(this.dir, "server", "state"),
       bind: "127.0.0.1",
       public_host: "127.0.0.1",
       publisher_port: this.ports.publisher,

@@ -10,6 +10,7 @@ export const RELOADABLE_FIELDS: ReadonlySet<keyof ServerConfig> = new Set<keyof 
   "renotifyInterval",
   "renotifyPickedUp",
   "missedPings",
+  "lastMessageRefresh",
   "allowUnsignedClients",
 ]);
 

@@ -177,6 +177,18 @@ export const SERVER_CONFIG = defineConfig({
       doc: "unanswered pings in a row before an online client goes offline",
       seed: false,
     },
+    last_message_refresh: {
+      type: interval,
+      default: "60",
+      doc: "an online client that keeps answering gets its last_message_time rewritten at most this often (seconds); all clients due are written in one statement per ping round",
+      seed: false,
+    },
+    state_dir: {
+      type: valueTypes.path,
+      default: "/var/lib/osad2",
+      doc: "local state: managed-clients.json, the push clients whose presence this server keeps (in a mixed fleet, rows of osa-dispatcher's clients are never touched)",
+      seed: false,
+    },
     metrics_port: {
       type: valueTypes.portOrZero,
       default: "9557",

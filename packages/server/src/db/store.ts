@@ -28,8 +28,6 @@ import type {
 } from "./types.js";
 import { parseDatabaseUrl, type DatabaseTarget } from "./url.js";
 
-/** Largest IN (…) list per statement; keeps well under SQLite's and PostgreSQL's parameter limits. */
-const IN_CHUNK = 500;
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
 const SYSTEM_ID_NUMBER = /^ID-([0-9]+)$/;
 
@@ -262,14 +260,38 @@ class KnexSpacewalkStore implements SpacewalkStore {
   async markOffline(names: readonly string[]): Promise<void> {
     if (names.length === 0) return;
     const { offline } = await this.states();
-    await this.guard(async () => {
-      for (let i = 0; i < names.length; i += IN_CHUNK) {
-        await this.knex(TABLES.pushClient)
-          .whereIn("name", names.slice(i, i + IN_CHUNK))
-          .whereNot("state_id", offline)
-          .update({ state_id: offline });
-      }
-    });
+    // osa-dispatcher's "unavailable": offline with both ping times cleared; a row already
+    // offline is a state it did not change, so it is left alone.
+    await this.guard(() =>
+      this.whereNameIn(this.knex(TABLES.pushClient), names)
+        .whereNot("state_id", offline)
+        .update({ state_id: offline, last_ping_time: null, next_action_time: null }),
+    );
+  }
+
+  async refreshMessageTimes(names: readonly string[], at: Date): Promise<number> {
+    if (names.length === 0) return 0;
+    return this.guard(() =>
+      this.whereNameIn(this.knex(TABLES.pushClient), names).update({
+        last_message_time: toDbTime(this.kind, at),
+      }),
+    );
+  }
+
+  async existingClientNames(names: readonly string[]): Promise<string[]> {
+    if (names.length === 0) return [];
+    const rows = await this.guard(() =>
+      this.whereNameIn(this.knex(TABLES.pushClient).select("name"), names),
+    );
+    return rows.map((row: { name: unknown }) => String(row.name));
+  }
+
+  async clientNameOf(serverId: number): Promise<string | undefined> {
+    const row = await this.guard(() =>
+      this.knex(TABLES.pushClient).select("name").where("server_id", serverId).first(),
+    );
+    const name = (row as { name?: unknown } | undefined)?.name;
+    return typeof name === "string" ? name : undefined;
   }
 
   async onlineClientNames(): Promise<string[]> {
@@ -438,6 +460,18 @@ class KnexSpacewalkStore implements SpacewalkStore {
       await this.knex.destroy();
     })();
     return this.closed;
+  }
+
+  /**
+   * `name` in a list of any length as ONE bound parameter (PostgreSQL `= ANY(array)`, SQLite
+   * `json_each`), so 10,000 names are one statement, not 20 chunks of IN (…) placeholders.
+   */
+  private whereNameIn<Q extends Knex.QueryBuilder>(query: Q, names: readonly string[]): Q {
+    return (
+      this.kind === "postgres"
+        ? query.whereRaw("name = ANY(?)", [[...names]])
+        : query.whereRaw("name IN (SELECT value FROM json_each(?))", [JSON.stringify(names)])
+    ) as Q;
   }
 
   /** rhnPushClientState ids by label, looked up once (Spacewalk assigns them from a sequence). */

@@ -97,7 +97,14 @@ export interface SpacewalkStore {
   sharedKeyOf(name: string): Promise<string | undefined>;
   /** state online, last_message_time = at, last_ping_time and next_action_time cleared. Returns true when it was offline before. */
   markOnline(name: string, at: Date): Promise<boolean>;
+  /** These clients' rows that are not offline: state offline, last_ping_time and next_action_time cleared (one statement). */
   markOffline(names: readonly string[]): Promise<void>;
+  /** last_message_time = at for all these clients, in ONE statement however many; returns the rows updated. */
+  refreshMessageTimes(names: readonly string[], at: Date): Promise<number>;
+  /** Which of these client names have an rhnPushClient row (one statement). */
+  existingClientNames(names: readonly string[]): Promise<string[]>;
+  /** The push client name of this system (rhnPushClient.server_id), or undefined. */
+  clientNameOf(serverId: number): Promise<string | undefined>;
   onlineClientNames(): Promise<string[]>;
   /** Web UI "ping system": online clients with last_ping_time set and next_action_time null. */
   requestedPings(): Promise<string[]>;

@@ -1,9 +1,10 @@
 import type { OnlineView } from "./ports.js";
 
 /**
- * Who is online as this server knows it: rhnPushClient's online rows as of the last ping
- * round, plus the clients whose answer was written since. Presence writes it; the dispatcher
- * and the metrics read it.
+ * Who is online as this server knows it: the online rhnPushClient rows of the clients it
+ * manages as of the last ping round, plus those whose answer was written since (rows
+ * osa-dispatcher keeps are not in it). Presence writes it; the dispatcher and the metrics
+ * read it.
  */
 export class OnlineClients implements OnlineView {
   private names = new Set<string>();

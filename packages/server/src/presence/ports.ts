@@ -5,11 +5,30 @@ export type PresenceStore = Pick<
   SpacewalkStore,
   | "markOnline"
   | "markOffline"
+  | "refreshMessageTimes"
   | "onlineClientNames"
   | "requestedPings"
   | "setPingDeadline"
   | "expiredPingDeadlines"
 >;
+
+/** What the managed set asks the database: which names still have a row (pruning). */
+export type ManagedClientsStore = Pick<SpacewalkStore, "existingClientNames">;
+
+/** Where the managed set is kept across restarts (a file in state_dir). */
+export interface ManagedClientsFile {
+  /** For messages: where it lives. */
+  readonly path: string;
+  /** The names saved last; none when there is no file yet. Throws when it cannot be read or parsed. */
+  load(): Promise<string[]>;
+  /** Replaces the saved names, atomically. */
+  save(names: readonly string[]): Promise<void>;
+}
+
+/** Which push clients this server manages (reads of {@link ManagedClients}). */
+export interface ManagedView {
+  isManaged(clientName: string): boolean;
+}
 
 /** Who is online in rhnPushClient as presence sees it (read by the dispatcher). */
 export interface OnlineView {

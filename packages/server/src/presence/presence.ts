@@ -2,15 +2,20 @@ import { encodePing, newPingToken, type ClientHello } from "@osad2/protocol";
 import type { Logger } from "@osad2/service-kit";
 import type { Publisher } from "../transport/ports.js";
 import type { AuthenticatedHandler, PingTokens } from "./authenticator.js";
+import type { ManagedClients } from "./managed-clients.js";
 import type { OnlineClients } from "./online-clients.js";
 import type { PresenceReport, PresenceSink, PresenceStore } from "./ports.js";
 
 /** osa-dispatcher's deadline for answering a web-UI "ping system" (it hard-coded 20 s). */
 export const DEFAULT_UI_PING_TIMEOUT_MS = 20_000;
-/** Parallel markOnline writes at most; more answers wait in a de-duplicated queue. */
+/** Default of {@link PresenceSettings.messageRefreshMs} (config last_message_refresh). */
+export const DEFAULT_MESSAGE_REFRESH_MS = 60_000;
+/** Parallel state-change writes at most; more answers wait in a de-duplicated queue. */
 const WRITE_CONCURRENCY = 4;
 /** Pongs may answer any of the last this many pings (rounds and web-UI pings). */
 export const RECENT_PING_TOKENS = 4;
+/** How often managed names whose rhnPushClient row is gone are dropped. */
+const PRUNE_INTERVAL_MS = 3_600_000;
 
 /** Settings SIGHUP may change. */
 export interface PresenceSettings {
@@ -21,6 +26,8 @@ export interface PresenceSettings {
   readonly uiCheckIntervalMs: number;
   /** Deadline for answering a web-UI ping. Default {@link DEFAULT_UI_PING_TIMEOUT_MS}. */
   readonly uiPingTimeoutMs: number;
+  /** An online client's last_message_time is rewritten at most this often (last_message_refresh). */
+  readonly messageRefreshMs: number;
 }
 
 /** Options of {@link Presence}. */
@@ -29,17 +36,23 @@ export interface PresenceOptions extends PresenceSettings {
   readonly publisher: Publisher;
   /** Who is online; presence keeps it up to date. */
   readonly online: OnlineClients;
+  /** The clients this server manages; no other row is ever written. */
+  readonly managed: ManagedClients;
   /** The dispatcher: who is heard from, who is online now, who went offline. */
   readonly sink: PresenceSink;
   readonly report: PresenceReport;
   readonly logger: Logger;
+  readonly now?: () => number;
 }
 
 /**
- * Presence, as the seed and osa-dispatcher kept it in rhnPushClient: a `ping <token>` to all
- * every ping_interval; any answer makes a client online (last_message_time = now); an online
- * client that misses `missedPings` pings in a row goes offline. Also serves Spacewalk's web-UI
- * "ping system" with its 20 s deadline.
+ * Presence of the managed push clients in rhnPushClient, written as osa-dispatcher writes it:
+ * a `ping <token>` to all every ping_interval; a state change (an answer from a client not
+ * online, a signed goodbye, `missedPings` unanswered pings, a missed web-UI ping deadline)
+ * is written at once; an online client's answers only refresh last_message_time, at most once
+ * per messageRefreshMs, for all clients due in ONE statement per ping round. Rows of clients
+ * this server does not manage (osa-dispatcher's, in a mixed fleet) are never touched. Also
+ * serves Spacewalk's web-UI "ping system" with its 20 s deadline.
  */
 export class Presence implements AuthenticatedHandler, PingTokens {
   private settings: PresenceSettings;
@@ -47,15 +60,27 @@ export class Presence implements AuthenticatedHandler, PingTokens {
   private round = 0;
   /** Client → the round it last answered (or was first seen online without an answer). */
   private readonly lastSeen = new Map<string, number>();
-  /** Client → the round its last markOnline was written (one write per client per round). */
-  private readonly written = new Map<string, number>();
+  /** Online clients heard since their last_message_time was written. */
+  private readonly heard = new Set<string>();
+  /** Client → when it last answered (ms). */
+  private readonly answeredAt = new Map<string, number>();
+  /** Client → when its last_message_time was last written (ms). */
+  private readonly writtenAt = new Map<string, number>();
   /** Clients with a web-UI ping outstanding: their answer must be written at once. */
   private readonly uiPending = new Set<string>();
+  /** Clients that said goodbye while their online write was queued or in flight. */
+  private readonly leaving = new Set<string>();
   private readonly online: OnlineClients;
-  /** Names waiting for their markOnline write, oldest first. */
+  /** Names waiting for their state-change write, oldest first. */
   private readonly writeQueue = new Set<string>();
-  private writers = 0;
+  private readonly writing = new Set<string>();
   private readonly writesIdle: (() => void)[] = [];
+  /**
+   * While the round's online-names query runs: the state changes written meanwhile (true =
+   * online), which the query may not see yet and which therefore win over its answer.
+   */
+  private changedDuringQuery: Map<string, boolean> | undefined;
+  private lastPrune: number;
   private pingTimer: NodeJS.Timeout | undefined;
   private uiTimer: NodeJS.Timeout | undefined;
   private pingTask: Promise<void> | undefined;
@@ -67,11 +92,18 @@ export class Presence implements AuthenticatedHandler, PingTokens {
   constructor(private readonly options: PresenceOptions) {
     this.settings = options;
     this.online = options.online;
+    this.lastPrune = this.now();
   }
 
-  /** Loads who is online from the database (before the notifier's first round). */
+  /**
+   * Before the first round: drops managed names whose row is gone, then loads which managed
+   * clients are online in rhnPushClient (their silence counts from now).
+   */
   async refresh(): Promise<void> {
-    const names = await this.options.store.onlineClientNames();
+    await this.prune();
+    const names = (await this.options.store.onlineClientNames()).filter((name) =>
+      this.options.managed.isManaged(name),
+    );
     this.online.replace(names);
     for (const name of names) if (!this.lastSeen.has(name)) this.lastSeen.set(name, this.round);
   }
@@ -83,11 +115,13 @@ export class Presence implements AuthenticatedHandler, PingTokens {
     this.uiTimer = setTimeout(() => this.runUi(), 0);
   }
 
+  /** Finishes the round and the writes in progress; rows are left as they are (osa-dispatcher's way). */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.pingTimer);
     clearTimeout(this.uiTimer);
     await Promise.all([this.pingTask, this.uiTask, this.writesDone()]);
+    await this.options.managed.flush();
   }
 
   configure(settings: PresenceSettings): void {
@@ -117,63 +151,116 @@ export class Presence implements AuthenticatedHandler, PingTokens {
 
   /** A client stopped cleanly: offline now rather than after missed pings. */
   goodbye(clientName: string): void {
-    if (!this.online.isOnline(clientName)) return;
     this.lastSeen.delete(clientName);
-    this.takeOffline([clientName], "client said goodbye").catch((error: unknown) =>
-      this.options.report.presenceFailed(error),
-    );
+    this.answeredAt.delete(clientName);
+    this.uiPending.delete(clientName);
+    if (this.writeQueue.delete(clientName)) this.settleWrites();
+    if (this.writing.has(clientName)) {
+      this.leaving.add(clientName);
+      return;
+    }
+    if (!this.online.isOnline(clientName)) return;
+    this.goOffline([clientName], "client said goodbye");
   }
 
-  /** Any answer makes a client online: one markOnline per client per ping round, more only for a web-UI ping. */
+  /**
+   * Any answer makes a client online. Only a state change (not online as this server knows
+   * it, or a web-UI ping to answer) is written now; otherwise the answer is noted for the
+   * round's batched last_message_time refresh.
+   */
   private answered(clientName: string): void {
     this.lastSeen.set(clientName, this.round);
-    if (this.written.get(clientName) === this.round && !this.uiPending.has(clientName)) return;
-    this.written.set(clientName, this.round);
+    this.answeredAt.set(clientName, this.now());
+    this.leaving.delete(clientName);
+    const stateChange =
+      !this.online.isOnline(clientName) || !this.options.managed.isManaged(clientName);
+    if (!stateChange && !this.uiPending.has(clientName)) {
+      this.heard.add(clientName);
+      return;
+    }
+    // A write already under way sets last_message_time too (but not for a web-UI ping after it).
+    if (this.writing.has(clientName) && !this.uiPending.has(clientName)) return;
     this.writeQueue.add(clientName);
     this.pumpWrites();
   }
 
   private pumpWrites(): void {
-    while (this.writers < WRITE_CONCURRENCY && this.writeQueue.size > 0) {
-      const name = this.writeQueue.values().next().value as string;
+    while (this.writing.size < WRITE_CONCURRENCY) {
+      let next: string | undefined;
+      // One write per name at a time: a name being written waits for the next turn.
+      for (const name of this.writeQueue) {
+        if (this.writing.has(name)) continue;
+        next = name;
+        break;
+      }
+      if (next === undefined) break;
+      const name = next;
       this.writeQueue.delete(name);
-      this.writers += 1;
+      this.writing.add(name);
       void this.writeOnline(name).finally(() => {
-        this.writers -= 1;
+        this.writing.delete(name);
         this.pumpWrites();
-        if (this.writers === 0 && this.writeQueue.size === 0) {
-          for (const resolve of this.writesIdle.splice(0)) resolve();
-        }
+        this.settleWrites();
       });
     }
   }
 
+  private settleWrites(): void {
+    if (this.writing.size === 0 && this.writeQueue.size === 0) {
+      for (const resolve of this.writesIdle.splice(0)) resolve();
+    }
+  }
+
   private writesDone(): Promise<void> {
-    if (this.writers === 0 && this.writeQueue.size === 0) return Promise.resolve();
+    if (this.writing.size === 0 && this.writeQueue.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.writesIdle.push(resolve));
   }
 
+  /** online, last_message_time = now, ping times cleared: a state change or a web-UI ping answer. */
   private async writeOnline(name: string): Promise<void> {
     const hadUiPing = this.uiPending.delete(name);
     try {
-      const wasOffline = await this.options.store.markOnline(name, new Date());
+      // Saved as managed first: after a crash the restarted server still owns this row.
+      await this.options.managed.admit(name);
+      const at = this.now();
+      const wasOffline = await this.options.store.markOnline(name, new Date(at));
+      this.changedDuringQuery?.set(name, true);
+      this.writtenAt.set(name, at);
+      this.heard.delete(name);
       const newlyOnline = this.online.add(name);
       if (wasOffline) this.options.report.cameOnline(name);
       if (newlyOnline || wasOffline) this.options.sink.online(name, wasOffline);
     } catch (error) {
-      // Retried on the client's next answer.
-      this.written.delete(name);
+      // Retried on the client's next answer (it is not online as far as this server knows).
       if (hadUiPing) this.uiPending.add(name);
       this.options.report.presenceFailed(error);
+      return;
     }
+    if (this.leaving.delete(name)) this.goOffline([name], "client said goodbye");
+  }
+
+  private goOffline(names: readonly string[], why: string): void {
+    this.takeOffline(names, why).catch((error: unknown) =>
+      this.options.report.presenceFailed(error),
+    );
   }
 
   private async pingTick(): Promise<void> {
     try {
-      await this.reapSilentClients();
+      await this.reconcile();
     } catch (error) {
       this.options.report.presenceFailed(error);
     }
+    try {
+      await this.refreshMessageTimes();
+    } catch (error) {
+      this.options.report.presenceFailed(error);
+    }
+    if (this.now() - this.lastPrune >= PRUNE_INTERVAL_MS) {
+      this.lastPrune = this.now();
+      await this.prune().catch((error: unknown) => this.options.report.presenceFailed(error));
+    }
+    await this.options.managed.flush();
     if (this.stopped) return;
     try {
       this.round += 1;
@@ -197,25 +284,86 @@ export class Presence implements AuthenticatedHandler, PingTokens {
     return token;
   }
 
-  /** Online clients that did not answer the last `missedPings` pings go offline. */
-  private async reapSilentClients(): Promise<void> {
-    const names = await this.options.store.onlineClientNames();
+  /**
+   * Once a round: who of the managed clients rhnPushClient has online. Those that did not
+   * answer the last `missedPings` pings go offline. A row that went offline behind this
+   * server's back (a re-registration) is no longer online here, so its next answer writes it
+   * online again. Rows of clients this server does not manage are only read.
+   */
+  private async reconcile(): Promise<void> {
+    const changed = new Map<string, boolean>();
+    this.changedDuringQuery = changed;
+    let names: string[];
+    try {
+      names = await this.options.store.onlineClientNames();
+    } finally {
+      this.changedDuringQuery = undefined;
+    }
+    const online = new Set<string>();
     const silent: string[] = [];
     for (const name of names) {
+      if (!this.options.managed.isManaged(name) || changed.has(name)) continue;
       const seen = this.lastSeen.get(name);
       if (seen === undefined) {
-        // First sight (server start, or another process set it online): count from now.
+        // First sight (after a restart, or written online by an earlier run): count from now.
         this.lastSeen.set(name, this.round);
       } else if (this.round - seen >= this.settings.missedPings) {
         silent.push(name);
       }
+      online.add(name);
+    }
+    // Written since the query started: the query may not have seen those writes.
+    for (const [name, isOnline] of changed) if (isOnline) online.add(name);
+    const dropped = [...this.online].filter((name) => !online.has(name));
+    // Replaced before any await, so no answer written meanwhile is lost; the silent ones
+    // stay online until their offline write is done.
+    this.online.replace(online);
+    if (dropped.length > 0) {
+      for (const name of dropped) this.forgetWrites(name);
+      this.options.logger.info(
+        { clients: dropped.slice(0, 20), count: dropped.length },
+        "clients went offline in rhnPushClient outside presence (re-registered?)",
+      );
+      this.options.sink.offline(dropped);
+      this.options.report.wentOffline(dropped);
     }
     if (silent.length > 0) await this.takeOffline(silent, "clients went offline (missed pings)");
-    const online = new Set(names);
-    for (const name of silent) online.delete(name);
-    // Answers that arrived during the query already added themselves; keep them.
-    for (const name of this.online) if (this.lastSeen.get(name) === this.round) online.add(name);
-    this.online.replace(online);
+  }
+
+  /**
+   * ONE statement for every online client heard since its last write whose last_message_time
+   * is at least messageRefreshMs old: 10,000 idle clients cost one UPDATE per ping round at
+   * most, not one per client per ping.
+   */
+  private async refreshMessageTimes(): Promise<void> {
+    if (this.heard.size === 0) return;
+    const now = this.now();
+    const due: string[] = [];
+    for (const name of this.heard) {
+      if (!this.online.isOnline(name)) {
+        this.heard.delete(name);
+        continue;
+      }
+      if (now - (this.writtenAt.get(name) ?? -Infinity) >= this.settings.messageRefreshMs) {
+        due.push(name);
+      }
+    }
+    if (due.length === 0) return;
+    await this.options.store.refreshMessageTimes(due, new Date(now));
+    for (const name of due) {
+      this.writtenAt.set(name, now);
+      this.heard.delete(name);
+    }
+  }
+
+  private async prune(): Promise<void> {
+    const removed = await this.options.managed.prune();
+    if (removed > 0) {
+      this.options.logger.info(
+        { count: removed },
+        "no longer managing push clients whose rhnPushClient row is gone",
+      );
+    }
   }
 
   /** Bounded memory: names not heard of for a while (renamed by register_osad, deleted). */
@@ -224,9 +372,24 @@ export class Presence implements AuthenticatedHandler, PingTokens {
     for (const [name, seen] of this.lastSeen) {
       if (seen < horizon && !this.online.isOnline(name)) {
         this.lastSeen.delete(name);
-        this.written.delete(name);
+        this.answeredAt.delete(name);
+        this.forgetWrites(name);
       }
     }
+  }
+
+  private answeredRecently(name: string): boolean {
+    const at = this.answeredAt.get(name);
+    return (
+      at !== undefined &&
+      this.online.isOnline(name) &&
+      this.now() - at < this.settings.pingIntervalMs * this.settings.missedPings
+    );
+  }
+
+  private forgetWrites(name: string): void {
+    this.writtenAt.delete(name);
+    this.heard.delete(name);
   }
 
   private runUi(): void {
@@ -240,13 +403,15 @@ export class Presence implements AuthenticatedHandler, PingTokens {
    * Spacewalk's "ping system" sets last_ping_time and clears next_action_time. As
    * osa-dispatcher did: set the deadline first, then ping, so a fast answer (which clears
    * both) cannot be followed by a stale deadline; past the deadline the client goes offline.
+   * Only for managed clients: osa-dispatcher serves its own.
    */
   private async uiTick(): Promise<void> {
     const store = this.options.store;
+    const managed = this.options.managed;
     try {
-      const requested = await store.requestedPings();
+      const requested = (await store.requestedPings()).filter((name) => managed.isManaged(name));
       if (requested.length > 0) {
-        const deadline = new Date(Date.now() + this.settings.uiPingTimeoutMs);
+        const deadline = new Date(this.now() + this.settings.uiPingTimeoutMs);
         for (const name of requested) {
           this.uiPending.add(name);
           await store.setPingDeadline(name, deadline);
@@ -257,24 +422,44 @@ export class Presence implements AuthenticatedHandler, PingTokens {
           "web UI ping sent",
         );
       }
-      const expired = await store.expiredPingDeadlines(new Date());
-      if (expired.length > 0)
-        await this.takeOffline(expired, "clients missed the web UI ping deadline");
+      const expired = (await store.expiredPingDeadlines(new Date(this.now()))).filter((name) =>
+        managed.isManaged(name),
+      );
+      const missed: string[] = [];
+      for (const name of expired) {
+        // A deadline this server did not set (it restarted meanwhile, or another writer set
+        // it): a client that keeps answering did answer, as osa-dispatcher would count any
+        // signed message; written online, which clears both ping times.
+        if (!this.uiPending.has(name) && this.answeredRecently(name)) {
+          this.uiPending.add(name);
+          this.writeQueue.add(name);
+        } else {
+          missed.push(name);
+        }
+      }
+      this.pumpWrites();
+      if (missed.length > 0)
+        await this.takeOffline(missed, "clients missed the web UI ping deadline");
     } catch (error) {
       this.options.report.presenceFailed(error);
     }
   }
 
-  /** Writes them offline, forgets their answers and tells the dispatcher and telemetry. */
+  /** Writes them offline (ping times cleared), forgets their answers and tells the dispatcher and telemetry. */
   private async takeOffline(names: readonly string[], why: string): Promise<void> {
     await this.options.store.markOffline(names);
     for (const name of names) {
+      this.changedDuringQuery?.set(name, false);
       this.uiPending.delete(name);
       this.online.delete(name);
-      this.written.delete(name);
+      this.forgetWrites(name);
     }
     this.options.logger.info({ clients: names.slice(0, 20), count: names.length }, why);
     this.options.sink.offline(names);
     this.options.report.wentOffline(names);
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
   }
 }

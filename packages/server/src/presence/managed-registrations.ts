@@ -1,0 +1,43 @@
+import type { SpacewalkStore } from "../db/types.js";
+import type { RegistrationStore } from "../registration/store.js";
+import type { ManagedClients } from "./managed-clients.js";
+
+/** The store calls register_osad makes, plus the look-up of a system's current client name. */
+export type ManagedRegistrationSource = RegistrationStore & Pick<SpacewalkStore, "clientNameOf">;
+
+/**
+ * The registration store register_osad uses, seen through presence: a push client this
+ * server registers is managed by it from then on, and the name it replaces (register_osad
+ * renames a system's client every time) is not.
+ */
+export class ManagingRegistrationStore implements RegistrationStore {
+  constructor(
+    private readonly store: ManagedRegistrationSource,
+    private readonly managed: ManagedClients,
+  ) {}
+
+  findSystem(systemId: string): ReturnType<RegistrationStore["findSystem"]> {
+    return this.store.findSystem(systemId);
+  }
+
+  recordCheckin(serverId: number, at: Date): Promise<void> {
+    return this.store.recordCheckin(serverId, at);
+  }
+
+  async registerPushClient(
+    serverId: number,
+    client: { readonly name: string; readonly sharedKey: string },
+  ): Promise<void> {
+    const previous = await this.store.clientNameOf(serverId);
+    await this.store.registerPushClient(serverId, client);
+    await this.managed.replace(previous, client.name);
+  }
+
+  registerPushClientJid(serverId: number, jabberId: string): Promise<void> {
+    return this.store.registerPushClientJid(serverId, jabberId);
+  }
+
+  pushDispatchers(): ReturnType<RegistrationStore["pushDispatchers"]> {
+    return this.store.pushDispatchers();
+  }
+}
