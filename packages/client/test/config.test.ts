@@ -8,6 +8,7 @@ import {
   ConfigError,
   DEFAULT_CONFIG_PATH,
   loadConfig,
+  loadStateFilePath,
   parseUp2date,
   type ConfigOverrides,
 } from "../src/index.js";
@@ -203,6 +204,17 @@ pidfile = /var/run/osad-client.pid
     expect(error.message).toMatch(
       /up2date was not found: register this system \(rhnreg_ks\) or set server_url in /,
     );
+  });
+
+  it("loadStateFilePath (status) needs no up2date, even for the seed's server_url, and is as strict", async () => {
+    const { dir, path } = await setup(
+      "[osad]\nstate_file = DIR/state.json\nserver_url = %(proto)s://%(server_name)s%(server_handler)s\n",
+    );
+    const overrides = { up2date: join(dir, "up2date") }; // does not exist
+    expect(await loadStateFilePath({ configPath: path, overrides })).toBe(join(dir, "state.json"));
+    await writeFile(path, "[osad]\nstate_file = x\nregistry_interval = soon\n");
+    const error = await failure(loadStateFilePath({ configPath: path, overrides }));
+    expect(error).toMatchObject({ path, line: 3, key: "registry_interval" });
   });
 
   it.each([
