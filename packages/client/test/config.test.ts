@@ -246,7 +246,7 @@ pidfile = /var/run/osad-client.pid
     [
       "a key before [osad]",
       "systemid = /x\n[osad]\n",
-      /line 1: key "systemid" before any \[section\]/,
+      /line 1: key "systemid" before any section header: put \[osad\] on a line above it/,
     ],
     ["a duplicate key", "[osad]\njitter = 1\njitter = 2\n", /line 3: duplicate key "jitter"/],
     ["a broken section header", "[osad\njitter = 1\n", /line 1: malformed section header "\[osad"/],
@@ -256,7 +256,12 @@ pidfile = /var/run/osad-client.pid
       "[osad]\nrhn_check_command = date +%s\n",
       /line 2: "rhn_check_command" has a lone "%"/,
     ],
-    ["no [osad] section", "[main]\njitter = 1\n", /has no \[osad\] section: add "\[osad\]"/],
+    ["no [osad] section", "[DEFAULT]\njitter = 1\n", /has no \[osad\] section: add "\[osad\]"/],
+    [
+      "a misspelt [osad] header",
+      "[osda]\njitter = 1\n",
+      /line 1: unknown section \[osda\] \(holding jitter\): .*; rename it \[osad\]/,
+    ],
     [
       // (The seed's own %(proto)s://%(server_name)s%(server_handler)s resolves: see above.)
       "an unresolved interpolation",
