@@ -1,6 +1,6 @@
 import { generateKeyPair } from "@osad2/keys";
 import { afterEach, describe, expect, it } from "vitest";
-import type { ClientConfig } from "../src/index.js";
+import type { ClientConfig, ClientKeys } from "../src/index.js";
 import { planClientReload } from "../src/reload-plan.js";
 import { cleanupTempDirs } from "./helpers.js";
 import { disposeWorlds, makeWorld } from "./world.js";
@@ -14,8 +14,11 @@ describe("planClientReload (what SIGHUP does)", () => {
   it("registers again only for server_url, ca_cert and systemid; reconnects for endpoints and keys", async () => {
     const world = await makeWorld();
     const config = await world.config();
-    const keys = { clientKeyPair: world.clientKeys, serverPublicKey: world.serverKeys.publicKey };
-    const plan = (change: Partial<ClientConfig>, newKeys = keys) =>
+    const keys: ClientKeys = {
+      clientKeyPair: world.clientKeys,
+      serverPublicKey: world.serverKeys.publicKey,
+    };
+    const plan = (change: Partial<ClientConfig>, newKeys: ClientKeys = keys) =>
       planClientReload({ config, keys }, { config: { ...config, ...change }, keys: newKeys });
 
     expect(plan({})).toEqual({ register: [], reconnect: [], restartNeeded: [] });
