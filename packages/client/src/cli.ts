@@ -10,7 +10,8 @@ import { KeyConfigError } from "./errors.js";
 
 /**
  * Exit codes (service-kit's convention): 0 ok, 1 runtime failure (server unreachable,
- * refused, no state file), 2 bad configuration, key files or usage.
+ * refused), 2 bad configuration, key files or usage; `status` 0 connected, 1 running but not
+ * connected, 3 not running, 4 state file unreadable.
  */
 async function main(argv: readonly string[]): Promise<number> {
   const parsed = parseCliArgs(argv);
@@ -24,9 +25,12 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`${JSON.stringify(reply, null, 2)}\n`);
       return EXIT_OK;
     }
-    case "status":
-      process.stdout.write(`${JSON.stringify(await statusCommand(args), null, 2)}\n`);
-      return EXIT_OK;
+    case "status": {
+      const outcome = await statusCommand(args);
+      if ("problem" in outcome) process.stderr.write(`osad2-client: ${outcome.problem}\n`);
+      else process.stdout.write(`${JSON.stringify(outcome.report, null, 2)}\n`);
+      return outcome.exitCode;
+    }
   }
 }
 

@@ -11,6 +11,7 @@ import {
 import { type ClientKeys, loadClientKeys } from "./keyfiles.js";
 import { Registrar } from "./registrar.js";
 import { type RegistrationReply, resolveEndpoints } from "./registration.js";
+import { planClientReload } from "./reload-plan.js";
 import { type ClientState, type ClientStatus, StateWriter, summarizeRun } from "./state.js";
 import { type AuthFailure, Subscriber, type SubscriberEvents } from "./subscriber.js";
 import { CLIENT_VERSION } from "./version.js";
@@ -62,7 +63,12 @@ export interface OsadClient extends EventEmitter<ClientEvents> {
   start(): Promise<void>;
   /** Closes sockets and lets a running rhn_check finish for up to graceMs (default 60 s). */
   stop(graceMs?: number): Promise<void>;
-  /** SIGHUP: applies a new config, re-reads keys and registers again. Throws if keys are bad. */
+  /**
+   * SIGHUP: applies a new config and re-reads the keys (throws KeyConfigError if they are bad,
+   * keeping the running ones). Registers again only when server_url, ca_cert or systemid
+   * changed (a new client name); reconnects under the same name when server_host, a port or
+   * a key changed; otherwise the connection stays as it is.
+   */
   reload(config: ClientConfig): Promise<void>;
   /** A snapshot of what the state file holds. */
   status(): ClientStatus;
@@ -173,14 +179,27 @@ class Client extends EventEmitter<ClientEvents> implements OsadClient {
   }
 
   private async onRegistered(registrar: Registrar, reply: RegistrationReply): Promise<void> {
+    if (await this.connect(registrar, reply, "registered")) this.emit("registered", reply);
+  }
+
+  /**
+   * Connects under `reply`'s name with the current config and keys, replacing the connection of
+   * an earlier registration or of the same one (a reload that changed connection settings).
+   * @returns false when the registration is unusable or outdated (nothing connected).
+   */
+  private async connect(
+    registrar: Registrar,
+    reply: RegistrationReply,
+    why: "registered" | "reconnect",
+  ): Promise<boolean> {
     const config = this.config;
     let fileKey: string | undefined;
     try {
-      // Read again on every registration: an operator may have installed or replaced it.
+      // Read again on every connection: an operator may have installed or replaced it.
       fileKey = (await loadClientKeys(config)).serverPublicKey;
     } catch (error) {
       registrar.retryLater(error instanceof Error ? error : new Error(describeError(error)));
-      return;
+      return false;
     }
     const serverPublicKey = fileKey ?? reply.serverPublicKey;
     if (serverPublicKey === undefined) {
@@ -191,12 +210,12 @@ class Client extends EventEmitter<ClientEvents> implements OsadClient {
           `no server public key: ${config.serverPublicKey} does not exist and the registration reply has none — copy the server's public_keys/server.key there`,
         ),
       );
-      return;
+      return false;
     }
-    if (registrar !== this.registrar || this.stopping) return;
+    if (registrar !== this.registrar || this.stopping) return false;
     const endpoints = resolveEndpoints(reply, config);
     await this.subscriber?.stop();
-    if (registrar !== this.registrar || this.stopping) return;
+    if (registrar !== this.registrar || this.stopping) return false;
     const subscriber = new Subscriber({
       clientName: reply.clientName,
       ...(reply.sharedKey === undefined ? {} : { sharedKey: reply.sharedKey }),
@@ -222,18 +241,22 @@ class Client extends EventEmitter<ClientEvents> implements OsadClient {
     });
     this.wire(subscriber);
     this.subscriber = subscriber;
+    const registeredAt =
+      why === "reconnect" && this.current.registration !== null
+        ? this.current.registration.registeredAt
+        : new Date().toISOString();
     this.current.registration = {
       clientName: reply.clientName,
       serverUrl: config.serverUrl,
-      registeredAt: new Date().toISOString(),
+      registeredAt,
       ...endpoints,
       serverKeySource: fileKey !== undefined ? "file" : "reply",
     };
     this.current.lastRegistrationError = null;
-    this.current.connected = false;
+    this.setConnected(false);
     this.setState("connecting");
-    this.emit("registered", reply);
     subscriber.start();
+    return true;
   }
 
   private wire(subscriber: Subscriber): void {
@@ -307,16 +330,50 @@ class Client extends EventEmitter<ClientEvents> implements OsadClient {
   async reload(config: ClientConfig): Promise<void> {
     if (this.stopping) return;
     const keys = await loadClientKeys(config);
+    const plan = planClientReload(
+      { config: this.config, keys: this.keys ?? keys },
+      { config, keys },
+    );
+    const stateMoved = config.stateFile !== this.config.stateFile;
     this.config = config;
     this.keys = keys;
     this.executor.configure(this.executorOptions(config));
-    if (this.options.writeState ?? true) this.state = new StateWriter(config.stateFile, this.log);
+    if (stateMoved && (this.options.writeState ?? true)) {
+      this.state = new StateWriter(config.stateFile, this.log);
+      this.save();
+    }
+    if (plan.restartNeeded.length > 0) {
+      this.log.warn(
+        { keys: plan.restartNeeded },
+        `${plan.restartNeeded.join(", ")} changed: restart osad2-client to apply`,
+      );
+    }
+    const registrar = this.registrar;
+    if (registrar === undefined) return;
+    if (plan.register.length > 0) {
+      // Every register_osad gives this system a new name: only when what it registers with changed.
+      this.log.info(
+        { configPath: config.configPath, changed: plan.register },
+        `configuration reloaded; registration settings changed (${plan.register.join(", ")}): registering again`,
+      );
+      registrar.stop();
+      this.startRegistrar();
+      return;
+    }
+    registrar.setRetryInterval(config.registryInterval * 1000);
+    const reply = registrar.registration;
+    if (plan.reconnect.length > 0 && reply !== undefined) {
+      this.log.info(
+        { configPath: config.configPath, changed: plan.reconnect },
+        `configuration reloaded; connection settings changed (${plan.reconnect.join(", ")}): reconnecting, registration unchanged`,
+      );
+      await this.connect(registrar, reply, "reconnect");
+      return;
+    }
     this.log.info(
       { configPath: config.configPath },
-      "configuration and keys reloaded; registering again",
+      "configuration reloaded; registration unchanged",
     );
-    this.registrar?.stop();
-    this.startRegistrar();
   }
 
   status(): ClientStatus {

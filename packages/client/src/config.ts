@@ -12,7 +12,7 @@ import {
   type ConfigKey,
   type ConfigValues,
 } from "./config-schema.js";
-import { seedUrlDefaults } from "./seed-url.js";
+import { type SeedPartsSource, seedUrlDefaults } from "./seed-url.js";
 import { readUp2date } from "./up2date.js";
 
 /**
@@ -42,20 +42,39 @@ export interface LoadConfigOptions {
  */
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<ClientConfig> {
   const path = options.configPath ?? DEFAULT_CONFIG_PATH;
-  const flags = options.overrides ?? {};
-  const seedText = await seedConfigText(path, flags);
-  const values =
-    seedText === undefined
-      ? (await loadKitConfig(CLIENT_CONFIG, { path, flags })).values
-      : resolveConfig(CLIENT_CONFIG, { document: parseIni(seedText, path), flags });
-  return deriveConfig(values, path);
+  return deriveConfig(await readValues(path, options.overrides ?? {}, "up2date"), path);
+}
+
+/**
+ * The `state_file` a config names, for `osad2-client status`: the file is read as strictly as
+ * by {@link loadConfig}, but nothing is derived — no up2date, CA or key file is needed to
+ * report on the running service.
+ */
+export async function loadStateFilePath(options: LoadConfigOptions = {}): Promise<string> {
+  const path = options.configPath ?? DEFAULT_CONFIG_PATH;
+  return (await readValues(path, options.overrides ?? {}, "placeholders")).stateFile;
+}
+
+async function readValues(
+  path: string,
+  flags: ConfigOverrides,
+  seedParts: SeedPartsSource,
+): Promise<ConfigValues> {
+  const seedText = await seedConfigText(path, flags, seedParts);
+  return seedText === undefined
+    ? (await loadKitConfig(CLIENT_CONFIG, { path, flags })).values
+    : resolveConfig(CLIENT_CONFIG, { document: parseIni(seedText, path), flags });
 }
 
 /**
  * The seed's shipped config (`server_url = %(proto)s://%(server_name)s%(server_handler)s`) with
  * the parts it leaves to the program appended, or undefined for any other file (read as is).
  */
-async function seedConfigText(path: string, flags: ConfigOverrides): Promise<string | undefined> {
+async function seedConfigText(
+  path: string,
+  flags: ConfigOverrides,
+  seedParts: SeedPartsSource,
+): Promise<string | undefined> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
@@ -64,7 +83,7 @@ async function seedConfigText(path: string, flags: ConfigOverrides): Promise<str
   }
   const up2dateLine = /^[ \t]*up2date[ \t]*[=:][ \t]*(\S.*?)[ \t]*$/m.exec(text);
   const up2date = flags.up2date ?? up2dateLine?.[1] ?? CLIENT_CONFIG.keys.up2date.default;
-  const appendix = await seedUrlDefaults(text, path, up2date);
+  const appendix = await seedUrlDefaults(text, path, up2date, seedParts);
   return appendix === "" ? undefined : text + appendix;
 }
 

@@ -72,3 +72,24 @@ export class RegistrationFault extends ClientError {
     this.faultString = faultString;
   }
 }
+
+/** Why the state file could not be used. */
+export type StateFileProblem = "missing" | "unreadable" | "invalid";
+
+/** The state file `osad2-client status` reads is absent, unreadable or not JSON. */
+export class StateFileError extends ClientError {
+  override name = "StateFileError";
+  readonly path: string;
+  readonly problem: StateFileProblem;
+
+  constructor(
+    path: string,
+    problem: StateFileProblem,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.path = path;
+    this.problem = problem;
+  }
+}

@@ -2,7 +2,7 @@
 // its parts (Executor, Registrar, Subscriber, registerOsad) are usable on their own. The CLI's
 // internals (argument parsing, commands) are not part of it.
 export { createClient, DEFAULT_STOP_GRACE_MS } from "./client.js";
-export { loadConfig, deriveConfig } from "./config.js";
+export { loadConfig, loadStateFilePath, deriveConfig } from "./config.js";
 export {
   CLIENT_CONFIG,
   CONFIG_SCHEMA,
@@ -11,7 +11,13 @@ export {
   LEGACY_KEYS,
 } from "./config-schema.js";
 export { ConfigError, PidfileError } from "@osad2/service-kit";
-export { ClientError, KeyConfigError, RegistrationError, RegistrationFault } from "./errors.js";
+export {
+  ClientError,
+  KeyConfigError,
+  RegistrationError,
+  RegistrationFault,
+  StateFileError,
+} from "./errors.js";
 export {
   Executor,
   succeeded,
@@ -45,7 +51,7 @@ export { CLIENT_VERSION } from "./version.js";
 export type { OsadClient, ClientOptions, ClientEvents } from "./client.js";
 export type { ClientConfig, ConfigOverrides, LoadConfigOptions } from "./config.js";
 export type { ConfigKey, ConfigValues } from "./config-schema.js";
-export type { KeyConfigReason, RegistrationErrorReason } from "./errors.js";
+export type { KeyConfigReason, RegistrationErrorReason, StateFileProblem } from "./errors.js";
 export type { ExecutorOptions, ExecutorEvents, RunRecord, RunTrigger } from "./executor.js";
 export type { RegisterOptions, RegistrationReply, Endpoints } from "./registration.js";
 export type { RegistrarOptions, RegistrarEvents } from "./registrar.js";

@@ -42,7 +42,7 @@ export type RegistrarEvents = {
  * again) or when asked to (SIGHUP).
  */
 export class Registrar extends EventEmitter<RegistrarEvents> {
-  private readonly options: RegistrarOptions;
+  private options: RegistrarOptions;
   private readonly log: Logger;
   private retryTimer: NodeJS.Timeout | undefined;
   private inFlight = false;
@@ -72,7 +72,12 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
     void this.attempt("start");
   }
 
-  /** Registers again now (e.g. after SIGHUP); coalesces with one already running. */
+  /** A new registry_interval (SIGHUP), used from the next failure on; registers nothing. */
+  setRetryInterval(retryIntervalMs: number): void {
+    this.options = { ...this.options, retryIntervalMs };
+  }
+
+  /** Registers again now (registration settings changed); coalesces with one already running. */
   reregister(reason: string): void {
     if (this.stopped) return;
     clearTimeout(this.retryTimer);

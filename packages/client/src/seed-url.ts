@@ -28,6 +28,19 @@ function setsKey(text: string, name: string): boolean {
 }
 
 /**
+ * Where the parts the file does not set come from: up2date's serverURL (an error when it has
+ * none), or placeholders for a command that never uses server_url (`status`).
+ */
+export type SeedPartsSource = "up2date" | "placeholders";
+
+/** Parts that only satisfy the interpolation; `.invalid` can never resolve (RFC 2606). */
+const PLACEHOLDER_PARTS: Readonly<Record<SeedUrlPart, string>> = {
+  proto: "https",
+  server_name: "up2date-unavailable.invalid",
+  server_handler: "/XMLRPC",
+};
+
+/**
  * What to append to a config file's text so its `%(proto)s`, `%(server_name)s` and
  * `%(server_handler)s` resolve: a `[DEFAULT]` section with the parts the file does not set,
  * taken from up2date's serverURL. Appended, so every line number in messages stays the file's.
@@ -38,11 +51,15 @@ export async function seedUrlDefaults(
   text: string,
   configPath: string,
   up2datePath: string,
+  source: SeedPartsSource = "up2date",
 ): Promise<string> {
   if (!REFERENCE.test(text)) return "";
   const missing = SEED_URL_PARTS.filter((name) => !setsKey(text, name));
   if (missing.length === 0) return "";
-  const up2date = await readUp2date(up2datePath);
+  const up2date = await readUp2date(up2datePath).catch((error: unknown) => {
+    if (source === "placeholders") return undefined;
+    throw error;
+  });
   const serverUrl = up2date?.serverUrl;
   let parts: Readonly<Record<SeedUrlPart, string>> | undefined;
   try {
@@ -50,6 +67,7 @@ export async function seedUrlDefaults(
   } catch {
     parts = undefined;
   }
+  if (parts === undefined && source === "placeholders") parts = PLACEHOLDER_PARTS;
   if (parts === undefined) {
     throw new ConfigError(
       `${configPath} builds server_url from %(${missing.join(")s, %(")})s, which osad2 takes from up2date's serverURL, but ${up2datePath} ${up2date === undefined ? "was not found" : serverUrl === undefined ? "has no serverURL" : `has serverURL ${JSON.stringify(serverUrl)}, not a URL`}: register this system (rhnreg_ks) or set server_url in ${configPath}`,

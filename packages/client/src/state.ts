@@ -9,7 +9,7 @@ import {
   ensureDirectory,
   writeFileAtomic,
 } from "@osad2/service-kit";
-import { ClientError } from "./errors.js";
+import { StateFileError } from "./errors.js";
 import type { RunRecord, RunTrigger } from "./executor.js";
 
 /** Overall state of a running client. */
@@ -134,14 +134,17 @@ export async function writeStateFile(path: string, status: ClientStatus): Promis
   await writeFileAtomic(path, `${JSON.stringify(status, null, 2)}\n`, { mode: STATE_FILE_MODE });
 }
 
-/** Reads the state file `osad2-client run` keeps; ClientError with the fix when absent. */
+/** Reads the state file `osad2-client run` keeps. @throws {StateFileError} with the fix. */
 export async function readStateFile(path: string): Promise<ClientStatus> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
   } catch (error) {
-    throw new ClientError(
-      errnoCode(error) === "ENOENT"
+    const missing = errnoCode(error) === "ENOENT";
+    throw new StateFileError(
+      path,
+      missing ? "missing" : "unreadable",
+      missing
         ? `no state file at ${path}: osad2-client run has not run with this state_file (start the service, or pass the same --config/--state-file)`
         : `cannot read state file ${path} (${errnoCode(error) ?? describeError(error)}): run as root`,
       { cause: error },
@@ -150,9 +153,12 @@ export async function readStateFile(path: string): Promise<ClientStatus> {
   try {
     return JSON.parse(text) as ClientStatus;
   } catch (error) {
-    throw new ClientError(`state file ${path} is not JSON: delete it, the service rewrites it`, {
-      cause: error,
-    });
+    throw new StateFileError(
+      path,
+      "invalid",
+      `state file ${path} is not JSON: delete it, the service rewrites it`,
+      { cause: error },
+    );
   }
 }
 

@@ -1,6 +1,6 @@
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { generateKeyPair } from "@osad2/keys";
+import { generateKeyPair, writeCertificate } from "@osad2/keys";
 import { decodeListenerMessage } from "@osad2/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import {
@@ -189,6 +189,29 @@ describe("createClient against a seed-style server", () => {
     await world.seed.publish("ping end");
     await world.seed.waitFor((r) => r.text === "ping end", 15_000, "pong");
     expect((await readRunLog(world.runlog)).filter((l) => l.kind === "start")).toHaveLength(1);
+  });
+
+  it("reload: a replaced client key reconnects under the same name, without register_osad", async () => {
+    const world = await makeWorld();
+    const client = await started(world);
+    await next(client, "connected");
+    const replacement = generateKeyPair();
+    world.seed.allowed?.add(replacement.publicKey);
+    await writeCertificate(join(world.dir, "certs", "client.key_secret"), replacement);
+    const reconnected = next(client, "connected");
+    await client.reload(await world.config());
+    await reconnected;
+    await world.seed.pingUntilAnswered();
+    expect(world.xmlrpc.calls).toHaveLength(1);
+    expect(client.status().registration?.clientName).toBe(world.names[0]);
+    // The unchanged config again: nothing to do, the connection stays.
+    let events = 0;
+    client.on("connected", () => (events += 1));
+    client.on("disconnected", () => (events += 1));
+    await client.reload(await world.config());
+    await world.seed.pingUntilAnswered();
+    expect(events).toBe(0);
+    expect(world.xmlrpc.calls).toHaveLength(1);
   });
 
   it("stop() closes the sockets but lets a running rhn_check finish", async () => {

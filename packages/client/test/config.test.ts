@@ -8,6 +8,7 @@ import {
   ConfigError,
   DEFAULT_CONFIG_PATH,
   loadConfig,
+  loadStateFilePath,
   parseUp2date,
   type ConfigOverrides,
 } from "../src/index.js";
@@ -205,6 +206,17 @@ pidfile = /var/run/osad-client.pid
     );
   });
 
+  it("loadStateFilePath (status) needs no up2date, even for the seed's server_url, and is as strict", async () => {
+    const { dir, path } = await setup(
+      "[osad]\nstate_file = DIR/state.json\nserver_url = %(proto)s://%(server_name)s%(server_handler)s\n",
+    );
+    const overrides = { up2date: join(dir, "up2date") }; // does not exist
+    expect(await loadStateFilePath({ configPath: path, overrides })).toBe(join(dir, "state.json"));
+    await writeFile(path, "[osad]\nstate_file = x\nregistry_interval = soon\n");
+    const error = await failure(loadStateFilePath({ configPath: path, overrides }));
+    expect(error).toMatchObject({ path, line: 3, key: "registry_interval" });
+  });
+
   it.each([
     [
       "an unknown key",
@@ -234,7 +246,7 @@ pidfile = /var/run/osad-client.pid
     [
       "a key before [osad]",
       "systemid = /x\n[osad]\n",
-      /line 1: key "systemid" before any \[section\]/,
+      /line 1: key "systemid" before any section header: put \[osad\] on a line above it/,
     ],
     ["a duplicate key", "[osad]\njitter = 1\njitter = 2\n", /line 3: duplicate key "jitter"/],
     ["a broken section header", "[osad\njitter = 1\n", /line 1: malformed section header "\[osad"/],
@@ -244,7 +256,12 @@ pidfile = /var/run/osad-client.pid
       "[osad]\nrhn_check_command = date +%s\n",
       /line 2: "rhn_check_command" has a lone "%"/,
     ],
-    ["no [osad] section", "[main]\njitter = 1\n", /has no \[osad\] section: add "\[osad\]"/],
+    ["no [osad] section", "[DEFAULT]\njitter = 1\n", /has no \[osad\] section: add "\[osad\]"/],
+    [
+      "a misspelt [osad] header",
+      "[osda]\njitter = 1\n",
+      /line 1: unknown section \[osda\] \(holding jitter\): .*; rename it \[osad\]/,
+    ],
     [
       // (The seed's own %(proto)s://%(server_name)s%(server_handler)s resolves: see above.)
       "an unresolved interpolation",

@@ -37,6 +37,7 @@ export async function readIniFile(
   path: string,
   required: boolean,
   missingFileHint = "create it or pass --config FILE",
+  section?: string,
 ): Promise<IniDocument | undefined> {
   let text: string;
   try {
@@ -51,7 +52,7 @@ export async function readIniFile(
       { cause: error },
     );
   }
-  return parseIni(text, path);
+  return parseIni(text, path, section === undefined ? {} : { section });
 }
 
 /**
@@ -67,6 +68,7 @@ export async function loadConfig<S extends ConfigSchema>(
     options.path,
     options.required ?? true,
     definition.missingFileHint,
+    definition.section,
   );
   const values = resolveConfig(definition, {
     ...(document === undefined ? {} : { document }),

@@ -122,36 +122,52 @@ function sectionEntries(
   const { path } = document;
   const name = definition.section;
   const own = document.sections.get(name);
-  if (own === undefined && definition.sectionRequired) {
-    throw new ConfigError(
-      `${locationPrefix(path)}has no [${name}] section: add "[${name}]" above its keys`,
-      {
-        path,
-      },
-    );
-  }
-  for (const [other] of document.sections) {
-    if (other === name) continue;
-    const line = document.sectionLines.get(other);
-    throw new ConfigError(
-      `${locationPrefix(path, line)}unknown section [${other}]: ${definition.program} reads only [${name}]${name === DEFAULT_SECTION ? "" : ` and [${DEFAULT_SECTION}]`}; rename or remove it`,
-      { path, ...(line === undefined ? {} : { line }) },
-    );
-  }
   const accepted = new Set<string>(definition.ignoredKeys ?? []);
   for (const [key, spec] of Object.entries(definition.keys)) {
     accepted.add(key);
     for (const alias of spec.aliases ?? []) accepted.add(alias);
   }
+  for (const [other, entries] of document.sections) {
+    if (other === name) continue;
+    const line = document.sectionLines.get(other);
+    const keys = [...entries.keys()];
+    const shown = keys.length > 6 ? [...keys.slice(0, 6), "…"] : keys;
+    const holding = keys.length === 0 ? "" : ` (holding ${shown.join(", ")})`;
+    // A misspelt header above the program's own keys: say which header they belong under.
+    const fix =
+      keys.length > 0 && keys.every((key) => accepted.has(key))
+        ? `rename it [${name}]`
+        : "rename or remove it";
+    throw new ConfigError(
+      `${locationPrefix(path, line)}unknown section [${other}]${holding}: ${definition.program} reads only [${name}]${name === DEFAULT_SECTION ? "" : ` and [${DEFAULT_SECTION}]`}; ${fix}`,
+      { path, ...(line === undefined ? {} : { line }) },
+    );
+  }
+  if (own === undefined && definition.sectionRequired) {
+    throw new ConfigError(
+      `${locationPrefix(path)}has no [${name}] section: add "[${name}]" above its keys`,
+      { path },
+    );
+  }
+  const known = Object.keys(definition.keys).join(", ");
   for (const [key, entry] of own ?? []) {
     if (!accepted.has(key)) {
       throw new ConfigError(
-        `${locationPrefix(path, entry.line)}unknown key "${key}" in [${name}]: fix its spelling or remove it (known keys: ${Object.keys(definition.keys).join(", ")})`,
+        `${locationPrefix(path, entry.line)}unknown key "${key}" in [${name}]: fix its spelling or remove it (known keys: ${known})`,
         { path, line: entry.line, key },
       );
     }
   }
-  // [DEFAULT] keys are interpolation sources by nature; only known keys are taken from there.
+  // [DEFAULT] holds interpolation sources besides settings: a key there must be a setting or
+  // be referred to with %(key)s, or it is as much a typo as one in [name].
+  for (const [key, entry] of document.defaults) {
+    if (!accepted.has(key) && !document.referenced.has(key)) {
+      throw new ConfigError(
+        `${locationPrefix(path, entry.line)}unknown key "${key}" in [${DEFAULT_SECTION}], and no value refers to it with %(${key})s: fix its spelling or remove it (known keys: ${known})`,
+        { path, line: entry.line, key },
+      );
+    }
+  }
   return { own: own ?? new Map(), defaults: document.defaults };
 }
 

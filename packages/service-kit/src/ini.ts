@@ -20,6 +20,14 @@ export interface IniDocument {
   readonly defaults: IniSection;
   /** The line of each section's first header, for errors about a whole section. */
   readonly sectionLines: ReadonlyMap<string, number>;
+  /** Names some value refers to with `%(name)s`: what a [DEFAULT] key is there for. */
+  readonly referenced: ReadonlySet<string>;
+}
+
+/** Options of {@link parseIni}. */
+export interface ParseIniOptions {
+  /** The section the program reads, named in the fix for a key above every header. */
+  readonly section?: string;
 }
 
 /** ConfigParser's section whose keys every other section inherits. */
@@ -40,7 +48,7 @@ interface RawEntry {
  * so a broken file fails loudly instead of being half-read.
  * @throws {ConfigError} naming path, line and (where there is one) key.
  */
-export function parseIni(text: string, path: string): IniDocument {
+export function parseIni(text: string, path: string, options: ParseIniOptions = {}): IniDocument {
   const sections = new Map<string, Map<string, RawEntry>>();
   const sectionLines = new Map<string, number>();
   let section: Map<string, RawEntry> | undefined;
@@ -79,9 +87,10 @@ export function parseIni(text: string, path: string): IniDocument {
     if (delimiter <= 0) fail(number, `expected "key = value" or "[section]", got ${quote(line)}`);
     const key = line.slice(0, delimiter).trim().toLowerCase();
     if (section === undefined) {
+      const header = options.section === undefined ? "its section header" : `[${options.section}]`;
       return fail(
         number,
-        `key "${key}" before any [section]: put it under its section header`,
+        `key "${key}" before any section header: put ${header} on a line above it`,
         key,
       );
     }
@@ -99,7 +108,7 @@ export function parseIni(text: string, path: string): IniDocument {
   for (const [name, entries] of sections) {
     resolved.set(name, interpolator.section(entries, rawDefaults));
   }
-  return { path, sections: resolved, defaults, sectionLines };
+  return { path, sections: resolved, defaults, sectionLines, referenced: interpolator.referenced };
 }
 
 /** ConfigParser treats ` ;` (a semicolon after white space) as the start of an inline comment. */
@@ -110,6 +119,8 @@ function stripInlineComment(value: string): string {
 
 /** `%(name)s` and `%%` expansion with ConfigParser's (SafeConfigParser's) rules. */
 class Interpolator {
+  readonly referenced = new Set<string>();
+
   constructor(private readonly path: string) {}
 
   section(
@@ -150,6 +161,7 @@ class Interpolator {
           );
         }
         const name = ref.toLowerCase();
+        this.referenced.add(name);
         if (!entries.has(name) && !defaults.has(name)) {
           throw new ConfigError(
             `${locationPrefix(this.path, entry.line)}"${key}" uses %(${name})s but no "${name}" is set in that section or [${DEFAULT_SECTION}]: set it or write the value out`,

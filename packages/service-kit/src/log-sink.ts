@@ -44,7 +44,10 @@ export class LogFileSink implements LogDrops {
   private lastCause = "";
   /** A write stopped inside a line: the next write starts on a fresh line. */
   private midLine = false;
-  private reopenPending = false;
+  /** The file of the write that is out, if any. */
+  private writingFd: number | undefined;
+  /** That file, replaced by reopen() meanwhile: closed once the write returns. */
+  private closeAfterWrite: number | undefined;
   private closed = false;
   private readonly maxBufferBytes: number;
   private readonly retryMs: number;
@@ -75,11 +78,19 @@ export class LogFileSink implements LogDrops {
     return true;
   }
 
-  /** Reopens the file after logrotate moved it; a file that cannot be opened is retried. */
+  /**
+   * Reopens the file after logrotate moved it: every line written from now on goes to the new
+   * file, even while a write to the old one is still out (that one finishes there). A file that
+   * cannot be opened is retried.
+   */
   reopen(): void {
     if (this.closed) return;
-    this.reopenPending = true;
-    if (!this.writing) this.swapFile();
+    const old = this.fd;
+    this.fd = this.tryOpen();
+    this.midLine = false;
+    if (old === undefined) return;
+    if (old === this.writingFd) this.closeAfterWrite = old;
+    else closeQuietly(old);
   }
 
   /**
@@ -111,19 +122,12 @@ export class LogFileSink implements LogDrops {
     const fd = this.fd;
     this.fd = undefined;
     this.closed = true;
-    if (fd !== undefined) {
-      try {
-        closeSync(fd);
-      } catch {
-        // Already closed.
-      }
-    }
+    if (fd !== undefined) closeQuietly(fd);
   }
 
   private pump(): void {
     if (this.closed) return;
     if (this.writing || this.retryTimer !== undefined) return;
-    if (this.reopenPending) this.swapFile();
     const fd = this.fd;
     if (fd === undefined) return this.retryLater();
     if (this.queue.length === 0 && this.unreported === 0) return;
@@ -131,18 +135,29 @@ export class LogFileSink implements LogDrops {
     if (batch.text === "") return;
     const buffer = Buffer.from(batch.text);
     this.writing = true;
+    this.writingFd = fd;
     write(fd, buffer, 0, buffer.length, null, (error, written) => {
       this.writing = false;
+      this.writingFd = undefined;
+      // Reopened meanwhile: what did not make it into the old file goes to the new one.
+      const swapped = this.closeAfterWrite === fd;
+      const retire = (): void => {
+        if (!swapped) return;
+        this.closeAfterWrite = undefined;
+        closeQuietly(fd);
+      };
       if (error) {
-        this.midLine = this.midLine || written > 0;
+        if (!swapped) this.midLine = this.midLine || written > 0;
+        retire();
         this.failed(batch, errnoCode(error) ?? error.message);
         this.retryLater();
         return;
       }
       if (written < buffer.length) {
         // A short write (the disk filling up): the rest goes first next time.
-        this.midLine = false;
-        const from = this.cutPartialLine(fd, buffer, written);
+        if (!swapped) this.midLine = false;
+        const from = this.cutPartialLine(fd, buffer, written, swapped);
+        retire();
         if (from === 0) {
           // Not one whole line fitted: the disk is full.
           this.failed(batch, "ENOSPC");
@@ -153,7 +168,8 @@ export class LogFileSink implements LogDrops {
         this.queue.unshift(rest);
         this.queuedBytes += rest.length;
       } else {
-        this.midLine = false;
+        retire();
+        if (!swapped) this.midLine = false;
       }
       this.pump();
     });
@@ -189,7 +205,7 @@ export class LogFileSink implements LogDrops {
    * After a short write, takes the part of a line that made it back out of the file, so the
    * file holds whole JSON lines only. Returns where in `buffer` the unwritten text starts.
    */
-  private cutPartialLine(fd: number, buffer: Buffer, written: number): number {
+  private cutPartialLine(fd: number, buffer: Buffer, written: number, retired = false): number {
     const lineStart = buffer.lastIndexOf(0x0a, written - 1) + 1;
     const partial = written - lineStart;
     if (partial === 0) return written;
@@ -197,6 +213,8 @@ export class LogFileSink implements LogDrops {
       ftruncateSync(fd, fstatSync(fd).size - partial);
       return lineStart;
     } catch {
+      // A file reopen() replaced: the whole line goes to the new one instead.
+      if (retired) return lineStart;
       // Cannot take it back: the next write starts on a fresh line instead.
       this.midLine = true;
       return written;
@@ -221,20 +239,6 @@ export class LogFileSink implements LogDrops {
     this.retryTimer.unref();
   }
 
-  private swapFile(): void {
-    this.reopenPending = false;
-    const old = this.fd;
-    this.fd = this.tryOpen();
-    if (old !== undefined) {
-      try {
-        closeSync(old);
-      } catch {
-        // Already gone; nothing to release.
-      }
-    }
-    if (this.fd !== undefined) this.midLine = false;
-  }
-
   private tryOpen(): number | undefined {
     try {
       return this.options.open();
@@ -242,6 +246,14 @@ export class LogFileSink implements LogDrops {
       this.lastCause = errnoCode(error) ?? String(error);
       return undefined;
     }
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // Already closed: nothing to release.
   }
 }
 

@@ -155,15 +155,27 @@ describe("resolveConfig", () => {
       `${PATH} line 2: unknown key "registery_interval" in [osad]: fix its spelling or remove it (known keys: systemid, rhn_check_command, registry_interval, jitter, debug_level, publisher_port, metrics_port, run_at_start, ca_cert, server_url, database, ping_interval)`,
     );
     expect(error.key).toBe("registery_interval");
-    expect(() => resolve("[DEFAULT]\nanything = 1\n[osad]\nproto = https\n")).not.toThrow();
+    // [DEFAULT]: settings, ignored keys and what a value refers to; nothing else.
+    expect(() =>
+      resolve("[DEFAULT]\nhost = h\nproto = https\n[osad]\nserver_url = https://%(host)s/\n"),
+    ).not.toThrow();
+    const unused = await failure(() => resolve("[DEFAULT]\njiter = 5\n[osad]\n"));
+    expect(unused).toMatchObject({ path: PATH, line: 2, key: "jiter" });
+    expect(unused.message).toMatch(
+      /line 2: unknown key "jiter" in \[DEFAULT\], and no value refers to it .*\(known keys: systemid, rhn_check_command, registry_interval, jitter,/,
+    );
   });
 
   it("refuses a missing required section and sections the program does not read", async () => {
-    expect((await failure(() => resolve("[main]\njitter = 1\n"))).message).toBe(
+    expect((await failure(() => resolve("[DEFAULT]\njitter = 1\n"))).message).toBe(
       `${PATH}: has no [osad] section: add "[osad]" above its keys`,
     );
     expect((await failure(() => resolve("[osad]\n[extra]\na = 1\n"))).message).toMatch(
-      /line 2: unknown section \[extra\]: osad2-test reads only \[osad\] and \[DEFAULT\]/,
+      /line 2: unknown section \[extra\] \(holding a\): osad2-test reads only \[osad\] and \[DEFAULT\]; rename or remove it$/,
+    );
+    // A misspelt header above the program's own keys: the fix names the right one.
+    expect((await failure(() => resolve("[osda]\njitter = 1\n"))).message).toBe(
+      `${PATH} line 1: unknown section [osda] (holding jitter): osad2-test reads only [osad] and [DEFAULT]; rename it [osad]`,
     );
     const optional = { ...DEFINITION, sectionRequired: false };
     expect(resolveConfig(optional, { document: parseIni("", PATH) }).jitter).toBe(0);

@@ -63,7 +63,7 @@ describe("parseIni (the seed's ConfigParser dialect)", () => {
     ["a header without [", "main]\n", 1, /malformed section header "main\]"/],
     ["an empty header", "[]\n", 1, /malformed section header/],
     ["a line without =", "[osad]\njust words\n", 2, /expected "key = value" or "\[section\]"/],
-    ["a key before any section", "a = 1\n[osad]\n", 1, /key "a" before any \[section\]/],
+    ["a key before any section", "a = 1\n[osad]\n", 1, /key "a" before any section header/],
     ["a duplicate key", "[osad]\na = 1\nA = 2\n", 3, /duplicate key "a"/],
     ["a continuation of nothing", "[osad]\n  x\n", 2, /indented line continues nothing/],
     [

@@ -1,4 +1,4 @@
-import { openSync } from "node:fs";
+import { openSync, renameSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { TempDirs, waitFor } from "@osad2/test-helpers";
@@ -61,6 +61,22 @@ describe("LogFileSink", () => {
       { msg: "line", n: 50, pad: "x" },
     ]);
     expect(sink.droppedLines).toBe(50);
+  });
+
+  it("reopen() while a write is out: that write ends in the old file, every later line in the new one", async () => {
+    const dir = await dirs.make();
+    const file = join(dir, "r.log");
+    const sink = sinkOf({ open: () => openSync(file, "a"), lossLine });
+    sink.write(line(0)); // its asynchronous write is now out, on the file being rotated
+    renameSync(file, `${file}.1`); // no await: the write must still be out
+    sink.reopen();
+    sink.write(line(1));
+    sink.flushSync(); // synchronously, to the new file (before: to the rotated one)
+    expect((await jsonLines(file)).map((l) => l.n)).toEqual([1]);
+    sink.write(line(2));
+    await waitFor("line 2 written", async () => (await jsonLines(file)).length === 2);
+    expect((await jsonLines(file)).map((l) => l.n)).toEqual([1, 2]);
+    expect((await jsonLines(`${file}.1`)).map((l) => l.n)).toEqual([0]);
   });
 
   it("drops and counts lines beyond its buffer instead of growing without bound", async () => {

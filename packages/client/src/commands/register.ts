@@ -5,7 +5,7 @@ import { readStateFile, serviceAlive } from "../state.js";
 
 /**
  * `osad2-client register`: one register_osad call; returns the reply struct as received.
- * Registration rotates the client name, so a running service is told on stderr to re-register.
+ * Registration rotates the client name: a running service's name is then stale, said on stderr.
  */
 export async function registerCommand(
   args: CliArgs,
@@ -20,7 +20,7 @@ export async function registerCommand(
   const running = await readStateFile(config.stateFile).catch(() => undefined);
   if (running !== undefined && (await serviceAlive(running))) {
     warn(
-      `note: the running osad2-client (pid ${running.pid}) still uses the old name ${JSON.stringify(running.registration?.clientName ?? null)}; send it SIGHUP (systemctl reload osad2-client) to register again`,
+      `note: the running osad2-client (pid ${running.pid}) still uses the old name ${JSON.stringify(running.registration?.clientName ?? null)}; an osad2 server answers its next ping with unknown-client and it registers again by itself (with a seed server: systemctl restart osad2-client)`,
     );
   }
   return { ...reply.raw };

@@ -1,5 +1,6 @@
 import { assertDetachable, detach, EXIT_OK } from "@osad2/service-kit";
 import { withoutDetach, type CliInvocation } from "../args.js";
+import { assertStartable } from "../preflight.js";
 import { loadCliConfig } from "./load-config.js";
 
 /**
@@ -20,6 +21,7 @@ export async function detachCommand(
     pidfile: config.pidfile,
     logFile: { key: "log_file", value: config.logFile },
   });
+  await assertStartable(config);
   await detach({ program: "osad2-server", pidfile: config.pidfile, argv: withoutDetach(argv) });
   return EXIT_OK;
 }

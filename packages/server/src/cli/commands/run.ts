@@ -1,6 +1,7 @@
 import {
   acquirePidfile,
   createLogger,
+  describeError,
   detachedReady,
   EXIT_FAILURE,
   EXIT_OK,
@@ -8,6 +9,7 @@ import {
 } from "@osad2/service-kit";
 import { createServer } from "../../server.js";
 import type { CliInvocation } from "../args.js";
+import { assertStartable } from "../preflight.js";
 import { loadCliConfig } from "./load-config.js";
 
 /** The program name: the logger's `name` and what the pidfile check looks for. */
@@ -19,6 +21,8 @@ const PROGRAM = "osad2-server";
  */
 export async function runCommand(invocation: CliInvocation): Promise<number> {
   const config = await loadCliConfig(invocation);
+  // Before the log file, the pidfile and the database exist: a start that cannot work creates none.
+  await assertStartable(config);
   // The file is written asynchronously (never blocking the loop); flushed before every exit.
   const log = createLogger({ name: PROGRAM, file: config.logFile, debug: config.debug });
   exitOnFatalErrors(log, PROGRAM);
@@ -71,7 +75,10 @@ export async function runCommand(invocation: CliInvocation): Promise<number> {
       loadCliConfig(invocation)
         .then((next) => server.reload(next))
         .catch((error: unknown) =>
-          logger.error({ err: error }, "reload failed; keeping the running configuration"),
+          logger.error(
+            { err: error },
+            `reload failed; keeping the running configuration: ${describeError(error)}`,
+          ),
         );
     });
   });

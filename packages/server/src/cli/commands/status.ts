@@ -1,6 +1,7 @@
-import { KeyStore } from "@osad2/keys";
+import { access } from "node:fs/promises";
+import { certificateLayout, KeyStore } from "@osad2/keys";
 import { describeError, pidfileProcess, STATUS_EXIT } from "@osad2/service-kit";
-import { openStore, redact } from "../../db/index.js";
+import { openStore, parseDatabaseUrl, redact } from "../../db/index.js";
 import { probe, type HealthReport } from "../../telemetry/health.js";
 import type { CliInvocation } from "../args.js";
 import { loadCliConfig } from "./load-config.js";
@@ -36,7 +37,42 @@ async function fetchHealth(host: string, port: number): Promise<HealthReport | n
   }
 }
 
-/** `osad2-server status`: the server's health, the database and the key store, as one JSON object. */
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * What status would have to create to look at (opening a SQLite file or the key store makes
+ * the missing parts): status only reads, so it reports them missing instead.
+ */
+async function missingForStatus(
+  databaseUrl: string,
+  certificates: string,
+): Promise<{ database?: string; keys?: string }> {
+  const found: { database?: string; keys?: string } = {};
+  const target = parseDatabaseUrl(databaseUrl);
+  if (target.kind === "sqlite" && target.filename !== ":memory:") {
+    if (!(await exists(target.filename))) {
+      found.database = `${target.filename} does not exist: run osad2-server init`;
+    }
+  }
+  const layout = certificateLayout(certificates);
+  for (const dir of [layout.publicKeysDir, layout.revokedDir]) {
+    if (!(await exists(dir))) {
+      found.keys = `${dir} does not exist: run osad2-server init`;
+      break;
+    }
+  }
+  return found;
+}
+
+/**
+ * `osad2-server status`: the server's health, the database and the key store, as one JSON
+ * object. Creates nothing: a missing database file or key store is reported as such.
+ */
 export async function statusCommand(
   invocation: CliInvocation,
 ): Promise<{ report: StatusReport; exitCode: number }> {
@@ -49,7 +85,9 @@ export async function statusCommand(
     config.metricsPort === 0 ? null : await fetchHealth(config.metricsBind, config.metricsPort);
 
   let database: StatusReport["database"] = { url: redact(config.database), ok: false };
+  const missing = await missingForStatus(config.database, config.certificates);
   try {
+    if (missing.database !== undefined) throw new Error(missing.database);
     const store = await openStore(
       config.database,
       config.databaseSchema === "" ? {} : { schema: config.databaseSchema },
@@ -72,6 +110,7 @@ export async function statusCommand(
 
   let keys: StatusReport["keys"];
   try {
+    if (missing.keys !== undefined) throw new Error(missing.keys);
     const store = await KeyStore.open(config.certificates, { pollIntervalMs: 0, fsWatch: false });
     keys = { allowed: store.list().length, revoked: store.listRevoked().length };
     await store.close();
