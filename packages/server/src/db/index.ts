@@ -8,6 +8,8 @@ export { ACTION_TYPES, REBOOT_ACTION_LABEL, TABLES } from "./tables.js";
 export type {
   DatabaseKind,
   DueAction,
+  DueActionsOptions,
+  NextEarliestOptions,
   PrepareOptions,
   PrepareResult,
   PushClient,
