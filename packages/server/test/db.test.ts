@@ -554,8 +554,8 @@ describe("notifications on postgres", () => {
   });
 });
 
-describe("notifications on sqlite", () => {
-  it("returns a no-op wake-up subscription (the server polls) and never installs a trigger", async () => {
+describe("notifications on sqlite (a file: test/sqlite-wake-ups.test.ts)", () => {
+  it("in memory: a no-op wake-up subscription (the server polls), and never a trigger", async () => {
     const store = await openStore("sqlite::memory:");
     try {
       expect(await store.prepare({ notifyTrigger: true })).toMatchObject({ notifyTrigger: false });

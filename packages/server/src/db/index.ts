@@ -21,5 +21,6 @@ export type {
   StoreOptions,
   WakeUpConnectionEvent,
   WakeUpHandler,
+  WakeUpMode,
 } from "./types.js";
 export type { DatabaseTarget } from "./url.js";

@@ -7,11 +7,12 @@ import {
   DatabaseUnavailableError,
   DatabaseWritesFailingError,
 } from "./errors.js";
-import { registerInternals, toNumber } from "./internal.js";
+import { rawRows, registerInternals, toNumber } from "./internal.js";
 import { prepareSqliteFile } from "./sqlite-files.js";
+import { watchSqliteCommits } from "./sqlite-wake-ups.js";
 import { listenForWakeUps } from "./wake-ups.js";
 import { WriteHealth } from "./write-health.js";
-import { prepareSchema } from "./schema.js";
+import { hasNotifyTrigger, prepareSchema } from "./schema.js";
 import {
   queryDueActions,
   queryNextEarliestAction,
@@ -32,6 +33,7 @@ import type {
   SpacewalkSystem,
   StoreOptions,
   WakeUpHandler,
+  WakeUpMode,
 } from "./types.js";
 import { parseDatabaseUrl, type DatabaseTarget } from "./url.js";
 
@@ -343,14 +345,33 @@ class KnexSpacewalkStore implements SpacewalkStore {
   }
 
   async subscribeWakeUps(handler: WakeUpHandler): Promise<() => Promise<void>> {
-    if (this.target.kind !== "postgres") return async () => undefined;
-    const stop = await listenForWakeUps(this.target, pgConnectionConfig(this.target), handler);
+    let stop: () => Promise<void>;
+    if (this.target.kind === "postgres") {
+      stop = await listenForWakeUps(this.target, pgConnectionConfig(this.target), handler);
+    } else if (this.target.filename !== ":memory:") {
+      stop = await watchSqliteCommits({
+        filename: this.target.filename,
+        dataVersion: () => this.dataVersion(),
+        handler,
+      });
+    } else {
+      return async () => undefined;
+    }
     const tracked = async () => {
       this.wakeUpSubscriptions.delete(tracked);
       await stop();
     };
     this.wakeUpSubscriptions.add(tracked);
     return tracked;
+  }
+
+  async wakeUpMode(): Promise<WakeUpMode> {
+    if (this.target.kind === "postgres") {
+      return { kind: "notify", trigger: await this.guard(() => hasNotifyTrigger(this.knex)) };
+    }
+    return this.target.filename === ":memory:"
+      ? { kind: "none" }
+      : { kind: "watch", file: this.target.filename };
   }
 
   async healthCheck(): Promise<void> {
@@ -373,6 +394,14 @@ class KnexSpacewalkStore implements SpacewalkStore {
       await this.knex.destroy();
     })();
     return this.closed;
+  }
+
+  /** SQLite's data_version on the store's one connection (changes on other connections' commits). */
+  private async dataVersion(): Promise<number> {
+    const rows = rawRows<{ data_version: unknown }>(
+      await this.guard(() => this.knex.raw("PRAGMA data_version")),
+    );
+    return toNumber(rows[0]?.data_version, "data_version");
   }
 
   /** rhnPushClientState ids by label, looked up once (Spacewalk assigns them from a sequence). */

@@ -151,10 +151,22 @@ export interface SpacewalkStore {
    *  that reconnects by itself; a SQLite file is watched for commits by other connections (any
    *  process); `sqlite::memory:` has none (a no-op). Resolves with the function that stops. */
   subscribeWakeUps(handler: WakeUpHandler): Promise<() => Promise<void>>;
+  /** How this database wakes the dispatcher (for the start-up log): whether the NOTIFY trigger is installed. */
+  wakeUpMode(): Promise<WakeUpMode>;
   /** A cheap query; rejects with DatabaseUnavailableError when the database cannot be reached. */
   healthCheck(): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * How a database wakes the dispatcher. `notify`: PostgreSQL LISTEN, instant only when the
+ * trigger is installed; `watch`: a SQLite file watched for other processes' commits; `none`:
+ * an in-memory SQLite database (only the poll).
+ */
+export type WakeUpMode =
+  | { readonly kind: "notify"; readonly trigger: boolean }
+  | { readonly kind: "watch"; readonly file: string }
+  | { readonly kind: "none" };
 
 /** What the dedicated wake-up (LISTEN) connection is doing, for logs and health reports. */
 export type WakeUpConnectionEvent =
