@@ -40,8 +40,10 @@ describe("osad2-server command line", () => {
       ["run", "--metrics-bind", "0.0.0.0", "--xmlrpc-bind", "10.0.0.1"],
       { flags: { metrics_bind: "0.0.0.0", xmlrpc_bind: "10.0.0.1" } },
     ],
+    [["init"], { command: "init", notifyTrigger: true }],
+    [["init", "--no-notify-trigger"], { command: "init", notifyTrigger: false }],
+    // The opt-in flag of earlier versions still works.
     [["init", "--notify-trigger"], { command: "init", notifyTrigger: true }],
-    [["init"], { command: "init", notifyTrigger: false }],
     [["status", "--config", "/etc/x.cfg"], { command: "status", configPath: "/etc/x.cfg" }],
   ])("%j", (argv, expected) => {
     const result = parse(argv);

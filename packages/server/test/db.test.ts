@@ -322,6 +322,34 @@ describe.each(DATABASE_KINDS)("store on %s", (kind) => {
       ]);
     });
 
+    it("lists only the named push clients' work when asked for some", async () => {
+      const a = await systemWithClient("a", "client-a");
+      const b = await systemWithClient("b", "client-b");
+      const past = new Date(Date.now() - SECOND);
+      const future = new Date(Date.now() + 60 * SECOND);
+      const later = new Date(Date.now() + 120 * SECOND);
+      const action = await scheduleAction(store, { serverIds: [a.id, b.id], earliest: past });
+      await scheduleAction(store, { serverIds: [b.id], earliest: future });
+      await scheduleAction(store, { serverIds: [a.id], earliest: later });
+      const due = async (clients?: readonly string[]) =>
+        (await store.dueActions(new Date(), { includePickedUp: false, clients })).map((d) => [
+          d.clientName,
+          d.actionId,
+        ]);
+      expect(await due()).toEqual([
+        ["client-a", action],
+        ["client-b", action],
+      ]);
+      expect(await due(["client-b", "not-a-client"])).toEqual([["client-b", action]]);
+      expect(await due(["client-a"])).toEqual([["client-a", action]]);
+      // A quote in a name is data, not SQL.
+      expect(await due(["it's", 'a "name"'])).toEqual([]);
+      expect(await due([])).toEqual([]);
+      expect(await store.nextEarliestAction(new Date())).toEqual(future);
+      expect(await store.nextEarliestAction(new Date(), { clients: ["client-a"] })).toEqual(later);
+      expect(await store.nextEarliestAction(new Date(), { clients: [] })).toBeNull();
+    });
+
     it("leaves out systems without a push client", async () => {
       const { system: bare } = await createSystem(store, { name: "no-osad" });
       const a = await systemWithClient("a", "client-a");
@@ -601,8 +629,8 @@ describe("notifications on postgres", () => {
   });
 });
 
-describe("notifications on sqlite", () => {
-  it("returns a no-op wake-up subscription (the server polls) and never installs a trigger", async () => {
+describe("notifications on sqlite (a file: test/sqlite-wake-ups.test.ts)", () => {
+  it("in memory: a no-op wake-up subscription (the server polls), and never a trigger", async () => {
     const store = await openStore("sqlite::memory:");
     try {
       expect(await store.prepare({ notifyTrigger: true })).toMatchObject({ notifyTrigger: false });

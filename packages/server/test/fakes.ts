@@ -4,7 +4,7 @@ import { Writable } from "node:stream";
 import pino from "pino";
 import { decodePublisherMessage, type PublisherMessage } from "@osad2/protocol";
 import type { Logger } from "@osad2/service-kit";
-import type { DueAction, PushClient } from "../src/db/types.js";
+import type { DueAction, DueActionsOptions, PushClient } from "../src/db/types.js";
 import type { DispatchReport, DispatchStore, NotifiedEvent } from "../src/dispatch/ports.js";
 import type {
   ManagedClientsFile,
@@ -43,14 +43,22 @@ export class FakeDispatchStore implements DispatchStore {
   failures = 0;
   rounds = 0;
 
-  async dueActions(now: Date, options: { readonly includePickedUp: boolean }) {
+  /** The `clients` of each dueActions call (undefined = all), in order. */
+  readonly askedAbout: (readonly string[] | undefined)[] = [];
+  runningCalls = 0;
+
+  async dueActions(now: Date, options: DueActionsOptions) {
     this.rounds += 1;
+    this.askedAbout.push(options.clients);
     if (this.failures > 0) {
       this.failures -= 1;
       throw new Error("database away");
     }
     return this.due.filter(
-      (d) => d.earliestAction <= now && (options.includePickedUp || d.status === 0),
+      (d) =>
+        d.earliestAction <= now &&
+        (options.includePickedUp || d.status === 0) &&
+        (options.clients === undefined || options.clients.includes(d.clientName)),
     );
   }
 
@@ -63,6 +71,7 @@ export class FakeDispatchStore implements DispatchStore {
   }
 
   async runningSystems() {
+    this.runningCalls += 1;
     return [...this.running];
   }
 }

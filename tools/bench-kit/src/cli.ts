@@ -14,19 +14,21 @@ import { makeLog, type Log } from "./setup.js";
 import { storm } from "./storm.js";
 
 export const BENCH_USAGE = `usage: tools/bench <command> [flags]     (one JSON document on stdout, progress on stderr)
-  latency   [--tries 100] [--db sqlite|postgres|both]      schedule → checkin → command started, 1 real client
+  latency   [--tries 100] [--db sqlite|postgres|both]      schedule → checkin → command started, 1 real client,
+            (--poll-interval 5: the server's default config)   and a bare-zeromq baseline
   fanout    [--clients 1000] [--db postgres|sqlite|both]   mass action to N simulated CURVE clients
   storm     [--clients 1000] [--signal TERM|KILL] [--down 5] server restart with N clients, actions scheduled while down
   footprint [--clients 1000] [--idle 60]                   server RSS per client; idle real client RSS and CPU
 common flags: --register xmlrpc|store (default xmlrpc)  --checkin-count 100  --ping-interval 10
-  --poll-interval 1  --clients-per-process 1000  --connect-rate 200 (clients/s; 0 = all at once)
+  --poll-interval 1 (latency: 5)  --clients-per-process 1000  --connect-rate 200 (clients/s; 0 = all at once)
   --command PATH|none (spawned per checkin by each simulated client; default none)
   --timeout 900 (s per phase)  --server-cli PATH (another server build)  --echo (output to stderr)`;
 
 type Runner = (database: DatabaseChoice, options: BenchOptions, log: Log) => Promise<unknown>;
 
 const COMMANDS: Record<string, { run: Runner; defaults: Partial<BenchOptions> }> = {
-  latency: { run: latency, defaults: { db: "both" } },
+  // The server's own action_poll_interval: latency measures the default configuration.
+  latency: { run: latency, defaults: { db: "both", pollInterval: 5 } },
   fanout: { run: fanout, defaults: {} },
   storm: { run: storm, defaults: {} },
   footprint: { run: footprint, defaults: {} },

@@ -1,14 +1,17 @@
 import { scheduleAction, setServerActionStatus } from "@osad2/server/testing";
 import { sleep } from "@osad2/test-helpers";
 import { retryBusy, type DatabaseChoice } from "@osad2/testkit";
+import { bareZeromqBaseline, type BaselineResult } from "./baseline.js";
 import type { BenchOptions } from "./options.js";
 import { benchDeployment, type Log } from "./setup.js";
 import { distribution, type Distribution } from "./stats.js";
 
 export interface LatencyResult {
   readonly database: DatabaseChoice;
-  /** A trigger on rhnServerAction exists (PostgreSQL: `osad2-server init --notify-trigger`). */
+  /** A trigger on rhnServerAction exists (PostgreSQL: `osad2-server init` installs it by default). */
   readonly notifyTrigger: boolean;
+  /** How the server said it wakes (its start-up log line's `wakeUps`: notify, watch, poll), if it did. */
+  readonly wakeUps: string | undefined;
   readonly pollIntervalSeconds: number;
   readonly tries: number;
   readonly failures: number;
@@ -21,6 +24,8 @@ export interface LatencyResult {
   /** Checkin received → command started (inside the client). */
   readonly clientReaction: Distribution | undefined;
   readonly failureSamples: readonly string[];
+  /** The same host's bare ZeroMQ, measured in the same run: the floor under `checkin`. */
+  readonly baseline: BaselineResult;
 }
 
 const CHECKIN_MESSAGE = "checkin requested by the server";
@@ -40,6 +45,19 @@ function checkinTimes(lines: readonly string[]): number[] {
   return times;
 }
 
+/** The `wakeUps` field of the server's log line about how it wakes (absent in older servers). */
+function serverWakeUps(lines: readonly string[]): string | undefined {
+  for (const line of lines) {
+    try {
+      const wakeUps = (JSON.parse(line) as { wakeUps?: unknown }).wakeUps;
+      if (typeof wakeUps === "string") return wakeUps;
+    } catch {
+      // not a JSON log line
+    }
+  }
+  return undefined;
+}
+
 /** schedule → checkin → command started for one real osad2-client, `tries` times. */
 export async function latency(
   database: DatabaseChoice,
@@ -49,9 +67,12 @@ export async function latency(
   const deployment = await benchDeployment(database, options);
   try {
     const system = await deployment.addSystem("latency0");
-    await deployment.startServer();
+    const server = await deployment.startServer();
     const client = deployment.startClient("latency0");
     await deployment.waitOnline("latency0", 60_000);
+    // Until a pong after its hello the server holds checkins for the hello's grace (250 ms):
+    // the first try would measure that, not the path.
+    await deployment.pingRounds("latency0", 1, 60_000);
     const store = await deployment.store();
     const notifyTrigger = deployment.pg
       ? Number(
@@ -65,7 +86,10 @@ export async function latency(
           )[0]?.n ?? 0,
         ) > 0
       : false;
-    log(`${database}: client online; ${options.tries} tries`);
+    const wakeUps = serverWakeUps(server.lines);
+    log(
+      `${database}: client online (wake-ups: ${wakeUps ?? "not logged"}); ${options.tries} tries`,
+    );
     const insert: number[] = [];
     const checkin: number[] = [];
     const started: number[] = [];
@@ -115,9 +139,11 @@ export async function latency(
       await sleep(50 + Math.floor(Math.random() * options.pollInterval * 1000));
       if ((i + 1) % 25 === 0) log(`${database}: ${i + 1}/${options.tries} tries`);
     }
+    const baseline = await bareZeromqBaseline(options.tries, log);
     return {
       database,
       notifyTrigger,
+      wakeUps,
       pollIntervalSeconds: options.pollInterval,
       tries: options.tries,
       failures,
@@ -126,6 +152,7 @@ export async function latency(
       commandStarted: distribution(started),
       clientReaction: distribution(reaction),
       failureSamples,
+      baseline,
     };
   } finally {
     await deployment.dispose();

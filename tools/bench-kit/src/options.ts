@@ -18,7 +18,7 @@ export interface BenchOptions {
   readonly checkinCount: number;
   /** `--ping-interval S`. Default 10 (the server's default). */
   readonly pingInterval: number;
-  /** `--poll-interval S` (action_poll_interval). Default 1. */
+  /** `--poll-interval S` (action_poll_interval). Default 1; latency 5 (the server's default). */
   readonly pollInterval: number;
   /** `--clients-per-process N` for the simulated clients. Default 1000. */
   readonly clientsPerProcess: number;

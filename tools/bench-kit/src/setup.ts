@@ -67,14 +67,14 @@ export async function benchDeployment(
     forget();
     await dispose();
   };
-  // `init --notify-trigger`: PostgreSQL wakes the server by NOTIFY instead of the poll.
+  // Plain `init`, as the README's Deploying steps run it (it installs the NOTIFY trigger on
+  // PostgreSQL by default; with --server-cli, whatever that build's init does).
   const args = [
     options.serverCli ?? cliPath("server"),
     "init",
     "--config",
     deployment.serverConfigPath,
   ];
-  if (database === "postgres") args.push("--notify-trigger");
   const result = await run(process.execPath, args);
   if (result.code !== 0) {
     await deployment.dispose();

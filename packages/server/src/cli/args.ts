@@ -22,7 +22,7 @@ export interface CliInvocation {
   readonly configRequired: boolean;
   /** Raw values of config flags, by INI key (`--publisher-port 1` → `publisher_port: "1"`). */
   readonly flags: Readonly<Record<string, string>>;
-  /** init only: install the opt-in PostgreSQL NOTIFY trigger. */
+  /** init only: install the PostgreSQL NOTIFY trigger (default true; `--no-notify-trigger` opts out). */
   readonly notifyTrigger: boolean;
   /** run only: `-d`, start in the background as the seed's init scripts expect. */
   readonly detach: boolean;
@@ -56,10 +56,13 @@ export function buildProgram(version: string, record: RecordCommand<CliInvocatio
       );
     }
     if (name === "init") {
-      command.option(
-        "--notify-trigger",
-        "also install the PostgreSQL NOTIFY trigger on rhnServerAction (instant wake-up)",
-      );
+      // --notify-trigger was the opt-in before the trigger became the default; still accepted.
+      command
+        .option("--notify-trigger", "install the PostgreSQL NOTIFY trigger (the default)")
+        .option(
+          "--no-notify-trigger",
+          "do not install the PostgreSQL NOTIFY trigger on rhnServerAction (then the poll finds due work)",
+        );
     }
     command.action((options: Record<string, unknown>) => record(toInvocation(name, options)));
   }
@@ -95,7 +98,7 @@ function toInvocation(command: CliCommand, options: Record<string, unknown>): Cl
     configPath: typeof config === "string" ? config : DEFAULT_CONFIG_PATH,
     configRequired: typeof config === "string",
     flags,
-    notifyTrigger: options.notifyTrigger === true,
+    notifyTrigger: options.notifyTrigger !== false,
     detach: options.detach === true,
   };
 }

@@ -8,6 +8,8 @@ export { ACTION_TYPES, REBOOT_ACTION_LABEL, TABLES } from "./tables.js";
 export type {
   DatabaseKind,
   DueAction,
+  DueActionsOptions,
+  NextEarliestOptions,
   PrepareOptions,
   PrepareResult,
   PushClient,
@@ -19,5 +21,6 @@ export type {
   StoreOptions,
   WakeUpConnectionEvent,
   WakeUpHandler,
+  WakeUpMode,
 } from "./types.js";
 export type { DatabaseTarget } from "./url.js";

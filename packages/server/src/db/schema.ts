@@ -2,8 +2,8 @@ import type { Knex } from "knex";
 import { DatabaseSchemaError } from "./errors.js";
 import { rawRows } from "./internal.js";
 import { embeddedMigrationSource } from "./migrations.js";
-import { installNotifyTrigger } from "./notify-trigger.js";
-import { MIGRATIONS_TABLE, REQUIRED_TABLES } from "./tables.js";
+import { installNotifyTrigger, NOTIFY_TRIGGER } from "./notify-trigger.js";
+import { MIGRATIONS_TABLE, REQUIRED_TABLES, TABLES } from "./tables.js";
 import type { DatabaseKind, PrepareResult } from "./types.js";
 
 /** Lower-case names of the tables present (in the current schema on PostgreSQL). */
@@ -65,11 +65,13 @@ export async function prepareSchema(
   return { schema, applied, notifyTrigger };
 }
 
-async function hasNotifyTrigger(knex: Knex): Promise<boolean> {
+/** Whether the NOTIFY trigger is on rhnServerAction in the current schema (PostgreSQL). */
+export async function hasNotifyTrigger(knex: Knex): Promise<boolean> {
   const result = await knex.raw(
     `SELECT 1 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
-      WHERE t.tgname = 'osad2_server_action_notify' AND c.relname = 'rhnserveraction'
+      WHERE t.tgname = ? AND c.relname = ?
         AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())`,
+    [NOTIFY_TRIGGER, TABLES.serverAction],
   );
   return rawRows(result).length > 0;
 }

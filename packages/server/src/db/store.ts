@@ -7,16 +7,24 @@ import {
   DatabaseUnavailableError,
   DatabaseWritesFailingError,
 } from "./errors.js";
-import { registerInternals, toNumber } from "./internal.js";
+import { rawRows, registerInternals, toNumber } from "./internal.js";
 import { prepareSqliteFile } from "./sqlite-files.js";
+import { watchSqliteCommits } from "./sqlite-wake-ups.js";
 import { listenForWakeUps } from "./wake-ups.js";
 import { WriteHealth } from "./write-health.js";
-import { prepareSchema } from "./schema.js";
-import { REBOOT_ACTION_LABEL, TABLES } from "./tables.js";
-import { fromDbTime, requireDbTime, toDbTime } from "./time.js";
+import { hasNotifyTrigger, prepareSchema } from "./schema.js";
+import {
+  queryDueActions,
+  queryNextEarliestAction,
+  queryRunningSystems,
+} from "./dispatch-queries.js";
+import { TABLES } from "./tables.js";
+import { fromDbTime, toDbTime } from "./time.js";
 import type {
   DatabaseKind,
   DueAction,
+  DueActionsOptions,
+  NextEarliestOptions,
   PrepareOptions,
   PrepareResult,
   PushClient,
@@ -25,6 +33,7 @@ import type {
   SpacewalkSystem,
   StoreOptions,
   WakeUpHandler,
+  WakeUpMode,
 } from "./types.js";
 import { parseDatabaseUrl, type DatabaseTarget } from "./url.js";
 
@@ -115,88 +124,16 @@ class KnexSpacewalkStore implements SpacewalkStore {
     return result;
   }
 
-  async dueActions(
-    now: Date,
-    options: { readonly includePickedUp: boolean },
-  ): Promise<DueAction[]> {
-    const statuses = options.includePickedUp ? [0, 1] : [0];
-    // osa-dispatcher's rule: blocked only while the prerequisite's row for this server is not completed.
-    const rows = await this.guard(() =>
-      this.knex
-        .select(
-          "sa.server_id",
-          "sa.action_id",
-          "sa.status",
-          "a.earliest_action",
-          "aty.label as action_type",
-          "pc.name as client_name",
-        )
-        .from({ sa: TABLES.serverAction })
-        .join({ a: TABLES.action }, "a.id", "sa.action_id")
-        .join({ aty: TABLES.actionType }, "aty.id", "a.action_type")
-        .join({ pc: TABLES.pushClient }, "pc.server_id", "sa.server_id")
-        .whereIn("sa.status", statuses)
-        .where("a.earliest_action", "<=", toDbTime(this.kind, now))
-        .whereNotExists((q) =>
-          q
-            .select(this.knex.raw("1"))
-            .from({ sap: TABLES.serverAction })
-            .whereRaw("sap.server_id = sa.server_id")
-            .whereRaw("sap.action_id = a.prerequisite")
-            .whereNot("sap.status", 2),
-        )
-        .whereNotExists((q) =>
-          q
-            .select(this.knex.raw("1"))
-            .from({ sr: TABLES.serverAction })
-            .join({ ra: TABLES.action }, "ra.id", "sr.action_id")
-            .join({ rt: TABLES.actionType }, "rt.id", "ra.action_type")
-            .whereRaw("sr.server_id = sa.server_id")
-            .where("sr.status", 1)
-            .where("rt.label", REBOOT_ACTION_LABEL),
-        )
-        // osa-dispatcher's order: queued work before re-announcements, oldest first.
-        .orderBy([
-          { column: "sa.status" },
-          { column: "a.earliest_action" },
-          { column: "sa.server_id" },
-          { column: "sa.action_id" },
-        ]),
-    );
-    return rows.map((row: Record<string, unknown>) => {
-      const status = toNumber(row.status, "rhnserveraction.status");
-      return {
-        serverId: toNumber(row.server_id, "rhnserveraction.server_id"),
-        actionId: toNumber(row.action_id, "rhnserveraction.action_id"),
-        clientName: String(row.client_name),
-        status: status === 1 ? 1 : 0,
-        earliestAction: requireDbTime(row.earliest_action, "rhnaction.earliest_action"),
-        actionType: String(row.action_type),
-      };
-    });
+  dueActions(now: Date, options: DueActionsOptions): Promise<DueAction[]> {
+    return this.guard(() => queryDueActions(this.knex, this.kind, now, options));
   }
 
-  async runningSystems(): Promise<number[]> {
-    const rows = await this.guard(() =>
-      this.knex(TABLES.serverAction).distinct("server_id").where("status", 1),
-    );
-    return rows.map((row: { server_id: unknown }) =>
-      toNumber(row.server_id, "rhnserveraction.server_id"),
-    );
+  runningSystems(): Promise<number[]> {
+    return this.guard(() => queryRunningSystems(this.knex));
   }
 
-  async nextEarliestAction(now: Date): Promise<Date | null> {
-    const row = await this.guard(() =>
-      this.knex
-        .min({ next: "a.earliest_action" })
-        .from({ sa: TABLES.serverAction })
-        .join({ a: TABLES.action }, "a.id", "sa.action_id")
-        .join({ pc: TABLES.pushClient }, "pc.server_id", "sa.server_id")
-        .where("sa.status", 0)
-        .where("a.earliest_action", ">", toDbTime(this.kind, now))
-        .first(),
-    );
-    return fromDbTime((row as { next?: unknown } | undefined)?.next);
+  nextEarliestAction(now: Date, options: NextEarliestOptions = {}): Promise<Date | null> {
+    return this.guard(() => queryNextEarliestAction(this.knex, this.kind, now, options));
   }
 
   async findClient(name: string): Promise<PushClient | undefined> {
@@ -430,14 +367,33 @@ class KnexSpacewalkStore implements SpacewalkStore {
   }
 
   async subscribeWakeUps(handler: WakeUpHandler): Promise<() => Promise<void>> {
-    if (this.target.kind !== "postgres") return async () => undefined;
-    const stop = await listenForWakeUps(this.target, pgConnectionConfig(this.target), handler);
+    let stop: () => Promise<void>;
+    if (this.target.kind === "postgres") {
+      stop = await listenForWakeUps(this.target, pgConnectionConfig(this.target), handler);
+    } else if (this.target.filename !== ":memory:") {
+      stop = await watchSqliteCommits({
+        filename: this.target.filename,
+        dataVersion: () => this.dataVersion(),
+        handler,
+      });
+    } else {
+      return async () => undefined;
+    }
     const tracked = async () => {
       this.wakeUpSubscriptions.delete(tracked);
       await stop();
     };
     this.wakeUpSubscriptions.add(tracked);
     return tracked;
+  }
+
+  async wakeUpMode(): Promise<WakeUpMode> {
+    if (this.target.kind === "postgres") {
+      return { kind: "notify", trigger: await this.guard(() => hasNotifyTrigger(this.knex)) };
+    }
+    return this.target.filename === ":memory:"
+      ? { kind: "none" }
+      : { kind: "watch", file: this.target.filename };
   }
 
   async healthCheck(): Promise<void> {
@@ -472,6 +428,14 @@ class KnexSpacewalkStore implements SpacewalkStore {
         ? query.whereRaw("name = ANY(?)", [[...names]])
         : query.whereRaw("name IN (SELECT value FROM json_each(?))", [JSON.stringify(names)])
     ) as Q;
+  }
+
+  /** SQLite's data_version on the store's one connection (changes on other connections' commits). */
+  private async dataVersion(): Promise<number> {
+    const rows = rawRows<{ data_version: unknown }>(
+      await this.guard(() => this.knex.raw("PRAGMA data_version")),
+    );
+    return toNumber(rows[0]?.data_version, "data_version");
   }
 
   /** rhnPushClientState ids by label, looked up once (Spacewalk assigns them from a sequence). */

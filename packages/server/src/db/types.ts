@@ -59,8 +59,27 @@ export interface StoreLogger {
 
 /** Options of {@link SpacewalkStore.prepare}. */
 export interface PrepareOptions {
-  /** Opt-in PostgreSQL trigger that NOTIFYs {@link NOTIFY_CHANNEL} on rhnServerAction insert/update. Default false. */
+  /**
+   * Install the PostgreSQL trigger that NOTIFYs {@link NOTIFY_CHANNEL} on rhnServerAction
+   * insert/update (the only object osad2 adds to a Spacewalk schema). Default false here;
+   * `osad2-server init` passes true unless `--no-notify-trigger`.
+   */
   readonly notifyTrigger?: boolean;
+}
+
+/** Options of {@link SpacewalkStore.nextEarliestAction}. */
+export interface NextEarliestOptions {
+  /**
+   * Only these push clients' systems (rhnPushClient.name); default every push client. The
+   * query starts from their server ids, so it costs what they have, not what the table holds.
+   */
+  readonly clients?: readonly string[];
+}
+
+/** Options of {@link SpacewalkStore.dueActions}. */
+export interface DueActionsOptions extends NextEarliestOptions {
+  /** Picked-up (status 1) actions count as due too (renotify_picked_up). */
+  readonly includePickedUp: boolean;
 }
 
 /**
@@ -71,7 +90,7 @@ export interface PrepareResult {
   readonly schema: "created" | "existing";
   /** Names of the migrations this call applied (empty when already up to date or "existing"). */
   readonly applied: readonly string[];
-  /** Whether the opt-in NOTIFY trigger is installed now (always false on SQLite). */
+  /** Whether the NOTIFY trigger is installed now (always false on SQLite). */
   readonly notifyTrigger: boolean;
 }
 
@@ -87,11 +106,13 @@ export interface SpacewalkStore {
   /** Creates the Spacewalk subset (knex migrations) when no Spacewalk tables exist; never alters existing ones. */
   prepare(options?: PrepareOptions): Promise<PrepareResult>;
   /** Osa-dispatcher rules: status 0 (and 1 when includePickedUp), earliest_action <= now, prerequisite
-   *  completed (status 2) for that server, joined to rhnPushClient; skips servers with a reboot.reboot
-   *  action at status 1. Ordered as osa-dispatcher orders: status, earliest_action, server id (then action id). */
-  dueActions(now: Date, options: { readonly includePickedUp: boolean }): Promise<DueAction[]>;
-  /** The next earliest_action strictly after now among queued actions of push-client systems, or null. */
-  nextEarliestAction(now: Date): Promise<Date | null>;
+   *  completed (status 2) for that server, joined to rhnPushClient (all, or `clients`); skips servers
+   *  with a reboot.reboot action at status 1. Ordered as osa-dispatcher orders: status,
+   *  earliest_action, server id (then action id). Reads rhnServerAction by its (server_id, action_id)
+   *  key, never by a scan. */
+  dueActions(now: Date, options: DueActionsOptions): Promise<DueAction[]>;
+  /** The next earliest_action strictly after now among queued actions of push-client systems (all, or `clients`), or null. */
+  nextEarliestAction(now: Date, options?: NextEarliestOptions): Promise<Date | null>;
   findClient(name: string): Promise<PushClient | undefined>;
   /** rhnPushClient.shared_key of this client name (signatures of its messages), or undefined. */
   sharedKeyOf(name: string): Promise<string | undefined>;
@@ -134,12 +155,25 @@ export interface SpacewalkStore {
   /** rhnPushDispatcher rows, oldest id first. */
   pushDispatchers(): Promise<PushDispatcher[]>;
   /** Database wake-ups: PostgreSQL LISTEN on NOTIFY_CHANNEL ("osad2_actions") on a dedicated connection
-   *  that reconnects by itself; SQLite has none (returns a no-op). Resolves with the function that stops. */
+   *  that reconnects by itself; a SQLite file is watched for commits by other connections (any
+   *  process); `sqlite::memory:` has none (a no-op). Resolves with the function that stops. */
   subscribeWakeUps(handler: WakeUpHandler): Promise<() => Promise<void>>;
+  /** How this database wakes the dispatcher (for the start-up log): whether the NOTIFY trigger is installed. */
+  wakeUpMode(): Promise<WakeUpMode>;
   /** A cheap query; rejects with DatabaseUnavailableError when the database cannot be reached. */
   healthCheck(): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * How a database wakes the dispatcher. `notify`: PostgreSQL LISTEN, instant only when the
+ * trigger is installed; `watch`: a SQLite file watched for other processes' commits; `none`:
+ * an in-memory SQLite database (only the poll).
+ */
+export type WakeUpMode =
+  | { readonly kind: "notify"; readonly trigger: boolean }
+  | { readonly kind: "watch"; readonly file: string }
+  | { readonly kind: "none" };
 
 /** What the dedicated wake-up (LISTEN) connection is doing, for logs and health reports. */
 export type WakeUpConnectionEvent =

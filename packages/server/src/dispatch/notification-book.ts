@@ -32,6 +32,13 @@ export interface Plan {
 const actionKey = (action: DueAction): string =>
   `${action.serverId}:${action.actionId}:${action.clientName}`;
 
+/** One remembered announcement. */
+interface Announced {
+  /** When it was last published (ms). */
+  readonly at: number;
+  readonly clientName: string;
+}
+
 /**
  * In-memory bookkeeping of what was announced when: which (system, action) pairs were
  * published, and which systems are "asked and not yet done" (they still have due work).
@@ -42,8 +49,8 @@ const actionKey = (action: DueAction): string =>
  * delivery safe, at the cost of one extra checkin per due action after a restart.
  */
 export class NotificationBook {
-  /** (server, action, client name) → when it was last announced (ms). */
-  private readonly notified = new Map<string, number>();
+  /** (server, action, client name) → when it was last announced. */
+  private readonly notified = new Map<string, Announced>();
   /** Systems asked to check in and not done yet, with their client names. */
   private readonly asked = new Map<number, string>();
 
@@ -68,6 +75,8 @@ export class NotificationBook {
    *   announced before it (it reconnected then and may have missed them).
    * @param running systems with a picked-up (status 1) action, all of them (osa-dispatcher's
    *   `count(distinct server_id) … where status = 1`); they occupy throttle slots.
+   * @param inScope the clients whose due work `due` lists completely (the store was asked about
+   *   them); announcements of the others are remembered as they are. Default: every client.
    */
   plan(
     due: readonly DueAction[],
@@ -75,9 +84,10 @@ export class NotificationBook {
     isOnline: (clientName: string) => boolean,
     catchUp: ReadonlyMap<string, number> = new Map(),
     running: ReadonlySet<number> = new Set(),
+    inScope: (clientName: string) => boolean = () => true,
   ): Plan {
     const groups = groupByServer(due);
-    this.forgetAllBut(groups, isOnline);
+    this.forgetAllBut(groups, isOnline, inScope);
     // Asked and not picked up yet counts as well as running: between a checkin and rhn_check's
     // queue.get, the database does not show the system busy, and a fast round must not refill it.
     let occupied = running.size;
@@ -104,6 +114,34 @@ export class NotificationBook {
   }
 
   /**
+   * Whether planning `due` could take a throttle slot: some system would be asked that is not
+   * asked already. Only then does the throttle need the running systems (a query that reads
+   * all of rhnServerAction).
+   */
+  wantsSlot(
+    due: readonly DueAction[],
+    now: number,
+    isOnline: (clientName: string) => boolean,
+    catchUp: ReadonlyMap<string, number> = new Map(),
+  ): boolean {
+    for (const [serverId, actions] of groupByServer(due)) {
+      const clientName = (actions[0] as DueAction).clientName;
+      if (this.asked.get(serverId) === clientName || !isOnline(clientName)) continue;
+      const since = catchUp.get(clientName);
+      if (actions.some((action) => this.needsAnnouncing(action, now, since))) return true;
+    }
+    return false;
+  }
+
+  /** Forgets what was announced to these clients (they went offline; a catch-up follows their return). */
+  forgetClients(clientNames: readonly string[]): void {
+    const names = new Set(clientNames);
+    for (const [key, announced] of this.notified) {
+      if (names.has(announced.clientName)) this.notified.delete(key);
+    }
+  }
+
+  /**
    * Notes that a publication went out. Returns the actions announced for the first time
    * (for the latency histogram), not the re-announcements.
    */
@@ -113,7 +151,7 @@ export class NotificationBook {
     for (const action of publication.actions) {
       const key = actionKey(action);
       if (!this.notified.has(key)) first.push(action);
-      this.notified.set(key, now);
+      this.notified.set(key, { at: now, clientName: action.clientName });
     }
     return first;
   }
@@ -121,7 +159,7 @@ export class NotificationBook {
   /** When the earliest re-announcement falls due, or undefined when nothing is pending. */
   nextRenotifyAt(): number | undefined {
     let earliest: number | undefined;
-    for (const at of this.notified.values()) {
+    for (const { at } of this.notified.values()) {
       const due = at + this.settings.renotifyMs;
       if (earliest === undefined || due < earliest) earliest = due;
     }
@@ -133,11 +171,11 @@ export class NotificationBook {
    * re-bound, messages published while clients reconnected may have been lost).
    */
   expedite(at: number): void {
-    for (const key of this.notified.keys()) {
-      this.notified.set(
-        key,
-        Math.min(this.notified.get(key) as number, at - this.settings.renotifyMs),
-      );
+    for (const [key, announced] of this.notified) {
+      this.notified.set(key, {
+        at: Math.min(announced.at, at - this.settings.renotifyMs),
+        clientName: announced.clientName,
+      });
     }
   }
 
@@ -146,7 +184,7 @@ export class NotificationBook {
     now: number,
     catchUpSince: number | undefined,
   ): boolean {
-    const last = this.notified.get(actionKey(action));
+    const last = this.notified.get(actionKey(action))?.at;
     if (last === undefined || now - last >= this.settings.renotifyMs) return true;
     return catchUpSince !== undefined && last < catchUpSince;
   }
@@ -154,6 +192,7 @@ export class NotificationBook {
   private forgetAllBut(
     groups: ReadonlyMap<number, readonly DueAction[]>,
     isOnline: (name: string) => boolean,
+    inScope: (name: string) => boolean,
   ): void {
     for (const [serverId, clientName] of this.asked) {
       const actions = groups.get(serverId);
@@ -170,8 +209,8 @@ export class NotificationBook {
     for (const actions of groups.values()) {
       for (const action of actions) stillDue.add(actionKey(action));
     }
-    for (const key of this.notified.keys()) {
-      if (!stillDue.has(key)) this.notified.delete(key);
+    for (const [key, announced] of this.notified) {
+      if (!stillDue.has(key) && inScope(announced.clientName)) this.notified.delete(key);
     }
   }
 }

@@ -8,6 +8,12 @@ import type { Publisher } from "../transport/ports.js";
 import { NotificationBook, type Publication } from "./notification-book.js";
 import type { DispatchReport, DispatchStore, NotifiedEvent, NotifyResult } from "./ports.js";
 import { Reachability } from "./reachability.js";
+import {
+  DEFAULT_FIRST_WINDOW_MS,
+  DEFAULT_MAX_WINDOW_MS,
+  WakeCoalescer,
+  type CoalescingSettings,
+} from "./wake-coalescer.js";
 
 /** Settings that SIGHUP may change. */
 export interface NotifierSettings {
@@ -31,12 +37,15 @@ export interface NotifierOptions extends NotifierSettings {
   readonly online: OnlineView;
   readonly report: DispatchReport;
   readonly logger: Logger;
+  /** How bursts of {@link Notifier.wake} calls share rounds. Default 20 ms widening to 1 s. */
+  readonly coalescing?: CoalescingSettings;
 }
 
 // Timers further out than this are cut short; the poll interval is far shorter anyway.
 const MAX_TIMER_MS = 2 ** 31 - 1;
 // libuv timers may fire a hair early relative to Date.now(); the database compares with our clock.
 const TIMER_SLACK_MS = 2;
+const NOTHING_RUNNING: ReadonlySet<number> = new Set();
 
 /**
  * Announces due actions: one `system:<name> checkin` per due action per client, re-announced
@@ -44,17 +53,23 @@ const TIMER_SLACK_MS = 2;
  * picked-up actions and systems asked and not yet picked up share the slots), addressed only to
  * clients whose subscription is in place ({@link Reachability}). It runs a round on a poll
  * timer, exactly at the next earliest_action, at the next re-announcement or catch-up, and
- * whenever {@link wake} is called (PostgreSQL NOTIFY); presence tells it about clients.
+ * whenever {@link wake} is called (the database changed: PostgreSQL NOTIFY, a SQLite commit),
+ * bursts of those coalesced ({@link WakeCoalescer}); presence tells it about clients. A round
+ * asks the database only about the clients it has heard from.
  */
 export class Notifier implements PresenceSink {
   private readonly book: NotificationBook;
   private readonly reachability: Reachability;
+  private readonly coalescer: WakeCoalescer;
   private settings: NotifierSettings;
   private timer: NodeJS.Timeout | undefined;
   /** When {@link timer} fires (ms since the epoch). */
   private timerAt = Infinity;
   private running: Promise<void> | undefined;
+  /** A round is due as soon as the one in progress ends. */
   private again = false;
+  /** A coalesced wake-up asked, during the round in progress, for a round at this time (ms). */
+  private wakeAfterRoundAt = Infinity;
   private stopped = true;
   private failures = 0;
   /** Rounds completed (tests and metrics). */
@@ -69,6 +84,12 @@ export class Notifier implements PresenceSink {
     this.reachability = new Reachability(
       { helloGraceMs: options.helloGraceMs, renotifyMs: options.renotifyMs },
       options.online,
+    );
+    this.coalescer = new WakeCoalescer(
+      options.coalescing ?? {
+        firstWindowMs: DEFAULT_FIRST_WINDOW_MS,
+        maxWindowMs: DEFAULT_MAX_WINDOW_MS,
+      },
     );
   }
 
@@ -101,14 +122,20 @@ export class Notifier implements PresenceSink {
     return this.book.askedCount;
   }
 
-  /** Runs a round as soon as possible (coalesced: many calls during a round cause one more). */
+  /**
+   * The database changed: runs a round at once after quiet, and shares rounds among the
+   * calls of a burst (see {@link WakeCoalescer}); a call during a round causes one more.
+   */
   wake(): void {
     if (this.stopped) return;
+    const now = Date.now();
+    const at = this.coalescer.wake(now);
     if (this.running !== undefined) {
-      this.again = true;
+      if (at <= now) this.again = true;
+      else this.wakeAfterRoundAt = Math.min(this.wakeAfterRoundAt, at);
       return;
     }
-    this.schedule(0);
+    if (at < this.timerAt) this.schedule(at - now);
   }
 
   /** A hello or a pong from a client: it may now be addressable, and may have missed checkins. */
@@ -128,6 +155,7 @@ export class Notifier implements PresenceSink {
 
   offline(clientNames: readonly string[]): void {
     this.reachability.forget(clientNames);
+    this.book.forgetClients(clientNames);
   }
 
   /** After the sockets were re-bound: re-announce everything remembered once clients are back. */
@@ -188,11 +216,17 @@ export class Notifier implements PresenceSink {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.timerAt = Infinity;
+      this.coalescer.roundStarted(Date.now());
       this.running = this.round().finally(() => {
         this.running = undefined;
-        if (this.again && !this.stopped) {
+        const wakeAt = this.wakeAfterRoundAt;
+        this.wakeAfterRoundAt = Infinity;
+        if (this.stopped) return;
+        if (this.again) {
           this.again = false;
           this.schedule(0);
+        } else if (wakeAt < this.timerAt) {
+          this.schedule(wakeAt - Date.now());
         }
       });
     }, delay);
@@ -213,25 +247,30 @@ export class Notifier implements PresenceSink {
 
   private async round(): Promise<void> {
     const started = new Date();
+    const now = started.getTime();
     let next: Date | null;
     try {
-      const [due, earliest, running] = await Promise.all([
-        this.options.store.dueActions(started, { includePickedUp: this.settings.includePickedUp }),
-        this.options.store.nextEarliestAction(started),
-        // Only a throttle needs to know; unlimited spares the database the count.
-        this.settings.threshold > 0
-          ? this.options.store.runningSystems()
-          : Promise.resolve<readonly number[]>([]),
+      // Only clients heard from can be addressed; the others' work waits for their hello.
+      const clients = this.reachability.candidates();
+      const [due, earliest] = await Promise.all([
+        this.options.store.dueActions(started, {
+          includePickedUp: this.settings.includePickedUp,
+          clients,
+        }),
+        this.options.store.nextEarliestAction(started, { clients }),
       ]);
       next = earliest;
-      const now = started.getTime();
+      const reachable = (name: string): boolean => this.reachability.isReachable(name, now);
+      // The throttle's count reads all of rhnServerAction: only when a system would take a slot.
+      const running =
+        this.settings.threshold > 0 &&
+        this.book.wantsSlot(due, now, reachable, this.reachability.peekCatchUps(now))
+          ? new Set(await this.options.store.runningSystems())
+          : NOTHING_RUNNING;
       const catchUps = this.reachability.takeCatchUps(now);
-      const plan = this.book.plan(
-        due,
-        now,
-        (name) => this.reachability.isReachable(name, now),
-        catchUps,
-        new Set(running),
+      const asked = new Set(clients);
+      const plan = this.book.plan(due, now, reachable, catchUps, running, (name) =>
+        asked.has(name),
       );
       for (const publication of plan.publications) {
         if (this.stopped) break;
@@ -250,6 +289,7 @@ export class Notifier implements PresenceSink {
     } catch (error) {
       this.failures += 1;
       this.again = false;
+      this.wakeAfterRoundAt = Infinity;
       this.options.report.roundFailed(error);
       if (!this.stopped) this.schedule(backoffDelay(this.failures));
       return;

@@ -122,18 +122,34 @@ export class Reachability {
   }
 
   /**
+   * The clients a round must ask the database about: heard from and online. Everyone
+   * reachable now is among them, and so is everyone whose hello grace is still running.
+   */
+  candidates(): string[] {
+    return [...this.contacts.keys()].filter((name) => this.presence.isOnline(name));
+  }
+
+  /** What {@link takeCatchUps} would take now, without taking it. */
+  peekCatchUps(now: number): Map<string, number> {
+    const due = new Map<string, number>();
+    for (const [name, pending] of this.catchUps) {
+      const ready = pending.filter((c) => c.at <= now);
+      if (ready.length === 0 || !this.isReachable(name, now)) continue;
+      due.set(name, Math.max(...ready.map((c) => c.since)));
+    }
+    return due;
+  }
+
+  /**
    * Takes the catch-ups due now of clients reachable now: client name → the moment before
    * which its announcements count as missed. Due catch-ups of clients not reachable yet (not
    * online yet) stay until they are.
    */
   takeCatchUps(now: number): Map<string, number> {
     this.dropUnconfirmed(now);
-    const taken = new Map<string, number>();
-    for (const [name, pending] of this.catchUps) {
-      const due = pending.filter((c) => c.at <= now);
-      if (due.length === 0 || !this.isReachable(name, now)) continue;
-      taken.set(name, Math.max(...due.map((c) => c.since)));
-      const later = pending.filter((c) => c.at > now);
+    const taken = this.peekCatchUps(now);
+    for (const name of taken.keys()) {
+      const later = (this.catchUps.get(name) ?? []).filter((c) => c.at > now);
       if (later.length > 0) this.catchUps.set(name, later);
       else this.catchUps.delete(name);
     }

@@ -1,10 +1,12 @@
 import { backoffDelay } from "@osad2/service-kit";
-import type { WakeUpConnectionEvent, WakeUpHandler } from "../db/types.js";
+import type { WakeUpConnectionEvent, WakeUpHandler, WakeUpMode } from "../db/types.js";
+import { NOTIFY_TRIGGER } from "../db/notify-trigger.js";
 import type { Logger } from "@osad2/service-kit";
 
-/** The store's database wake-ups (PostgreSQL NOTIFY). */
+/** The store's database wake-ups (PostgreSQL NOTIFY, a watched SQLite file). */
 export interface WakeUpSource {
   subscribeWakeUps(handler: WakeUpHandler): Promise<() => Promise<void>>;
+  wakeUpMode(): Promise<WakeUpMode>;
 }
 
 /** Who runs a round when the database says something changed (the notifier). */
@@ -26,9 +28,10 @@ export interface WakeUpsOptions {
 }
 
 /**
- * Instant rounds on PostgreSQL NOTIFY instead of waiting for the poll. The subscription is
+ * Instant rounds when the database changes (PostgreSQL NOTIFY from the trigger, a commit to
+ * the SQLite file by another process) instead of waiting for the poll. The subscription is
  * retried with back-off while the database is away; once up, the database layer reconnects
- * it by itself, and the polls cover any gap.
+ * it by itself, and the polls cover any gap. Says at start how the database wakes the server.
  */
 export class WakeUps implements WakeUpHandler {
   private unsubscribe: (() => Promise<void>) | undefined;
@@ -40,6 +43,7 @@ export class WakeUps implements WakeUpHandler {
 
   start(): void {
     void this.subscribe();
+    void this.logMode();
   }
 
   async stop(): Promise<void> {
@@ -60,6 +64,39 @@ export class WakeUps implements WakeUpHandler {
     } else {
       // Reconnects by itself (back-off in the database layer); polls cover the gap.
       this.options.report.wakeUpsFailed(event.error);
+    }
+  }
+
+  /** One line saying whether due work is found at once or by the poll. */
+  private async logMode(): Promise<void> {
+    let mode: WakeUpMode;
+    try {
+      mode = await this.options.source.wakeUpMode();
+    } catch (error) {
+      this.options.logger.warn(
+        { err: error },
+        "cannot tell whether the NOTIFY trigger is installed",
+      );
+      return;
+    }
+    const { logger } = this.options;
+    if (mode.kind === "notify" && mode.trigger) {
+      logger.info(
+        { wakeUps: "notify", trigger: NOTIFY_TRIGGER },
+        `NOTIFY trigger ${NOTIFY_TRIGGER} present: rhnServerAction changes wake the dispatcher at once`,
+      );
+    } else if (mode.kind === "notify") {
+      logger.warn(
+        { wakeUps: "poll", trigger: null },
+        `NOTIFY trigger ${NOTIFY_TRIGGER} absent on rhnServerAction: due work is found only by the poll every action_poll_interval; run \`osad2-server init\` to install it`,
+      );
+    } else if (mode.kind === "watch") {
+      logger.info(
+        { wakeUps: "watch", file: mode.file },
+        "watching the SQLite database for commits: other processes' writes wake the dispatcher at once",
+      );
+    } else {
+      logger.info({ wakeUps: "poll" }, "in-memory database: due work is found by the poll");
     }
   }
 

@@ -9,6 +9,7 @@ export interface InitReport {
   /** "created": the standalone schema osad2 manages; "existing": a Spacewalk schema, left untouched. */
   readonly schema: "created" | "existing";
   readonly migrationsApplied: readonly string[];
+  /** PostgreSQL: the NOTIFY trigger on rhnServerAction is installed (false on SQLite, which has none). */
   readonly notifyTrigger: boolean;
   readonly keys: {
     readonly created: boolean;
@@ -17,7 +18,11 @@ export interface InitReport {
   };
 }
 
-/** `osad2-server init`: migrate the standalone schema (never alters Spacewalk's) and create server keys if missing. */
+/**
+ * `osad2-server init`: migrate the standalone schema (never alters Spacewalk's tables), install
+ * the PostgreSQL NOTIFY trigger unless `--no-notify-trigger` (an existing one stays), and create
+ * the server keys if missing.
+ */
 export async function initCommand(invocation: CliInvocation): Promise<InitReport> {
   const config = await loadCliConfig(invocation);
   const store = await openStore(
