@@ -1,5 +1,6 @@
 import type { Knex } from "knex";
 import { toNumber } from "./internal.js";
+import { inList } from "./list-parameter.js";
 import { REBOOT_ACTION_LABEL, TABLES } from "./tables.js";
 import { fromDbTime, requireDbTime, toDbTime } from "./time.js";
 import type { DatabaseKind, DueAction, DueActionsOptions, NextEarliestOptions } from "./types.js";
@@ -24,21 +25,15 @@ function whereServerOfClients(
   clients: readonly string[] | undefined,
 ): Knex.QueryBuilder {
   const pc = TABLES.pushClient;
-  // The names travel as one JSON parameter: knex would expand an array binding into a list.
-  if (kind === "postgres") {
-    return clients === undefined
-      ? query.whereRaw(`sa.server_id = ANY(ARRAY(SELECT server_id FROM ${pc}))`)
-      : query.whereRaw(
-          `sa.server_id = ANY(ARRAY(SELECT server_id FROM ${pc} WHERE name IN (SELECT json_array_elements_text(?::json))))`,
-          [JSON.stringify(clients)],
-        );
-  }
-  return clients === undefined
-    ? query.whereRaw(`sa.server_id IN (SELECT server_id FROM ${pc})`)
-    : query.whereRaw(
-        `sa.server_id IN (SELECT server_id FROM ${pc} WHERE name IN (SELECT value FROM json_each(?)))`,
-        [JSON.stringify(clients)],
-      );
+  const named = clients === undefined ? undefined : inList(kind, "name", clients);
+  const fromClients =
+    named === undefined
+      ? `SELECT server_id FROM ${pc}`
+      : `SELECT server_id FROM ${pc} WHERE ${named.sql}`;
+  const bindings: Knex.RawBinding[] = named === undefined ? [] : [named.binding];
+  return kind === "postgres"
+    ? query.whereRaw(`sa.server_id = ANY(ARRAY(${fromClients}))`, bindings)
+    : query.whereRaw(`sa.server_id IN (${fromClients})`, bindings);
 }
 
 /** See SpacewalkStore.dueActions. */

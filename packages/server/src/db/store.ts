@@ -8,6 +8,7 @@ import {
   DatabaseWritesFailingError,
 } from "./errors.js";
 import { rawRows, registerInternals, toNumber } from "./internal.js";
+import { inList } from "./list-parameter.js";
 import { prepareSqliteFile } from "./sqlite-files.js";
 import { watchSqliteCommits } from "./sqlite-wake-ups.js";
 import { listenForWakeUps } from "./wake-ups.js";
@@ -418,16 +419,10 @@ class KnexSpacewalkStore implements SpacewalkStore {
     return this.closed;
   }
 
-  /**
-   * `name` in a list of any length as ONE bound parameter (PostgreSQL `= ANY(array)`, SQLite
-   * `json_each`), so 10,000 names are one statement, not 20 chunks of IN (…) placeholders.
-   */
+  /** `name` in the list, as one bound parameter ({@link inList}). */
   private whereNameIn<Q extends Knex.QueryBuilder>(query: Q, names: readonly string[]): Q {
-    return (
-      this.kind === "postgres"
-        ? query.whereRaw("name = ANY(?)", [[...names]])
-        : query.whereRaw("name IN (SELECT value FROM json_each(?))", [JSON.stringify(names)])
-    ) as Q;
+    const condition = inList(this.kind, "name", names);
+    return query.whereRaw(condition.sql, [condition.binding]) as Q;
   }
 
   /** SQLite's data_version on the store's one connection (changes on other connections' commits). */
