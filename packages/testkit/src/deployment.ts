@@ -164,7 +164,7 @@ export class Deployment {
       metrics_port: this.ports.metrics,
       metrics_bind: "127.0.0.1",
       ping_interval: this.options.pingInterval ?? 1,
-      // SQLite has no NOTIFY: a short poll keeps its delay well under the 1 s the tests demand.
+      // Short: it also paces the web-UI ping checks; due work arrives by NOTIFY or the SQLite file watch.
       action_poll_interval: 0.25,
       checkin_count: 0,
       debug: 1,
@@ -189,12 +189,11 @@ export class Deployment {
 
   /**
    * `osad2-server init`: migrates the standalone schema (keys already exist); on PostgreSQL
-   * also installs the opt-in NOTIFY trigger, as a production set-up would.
+   * it installs the NOTIFY trigger, as it does by default for an administrator.
    */
   async init(): Promise<void> {
     const bin = this.options.bins?.server;
     const args = ["init", "--config", this.serverConfigPath];
-    if (this.pg) args.push("--notify-trigger");
     const result = bin
       ? await run(bin, args)
       : await run(process.execPath, [cliPath("server"), ...args]);

@@ -66,7 +66,7 @@ export const SERVER_CONFIG = defineConfig({
     action_poll_interval: {
       type: interval,
       default: "5",
-      doc: "seconds between database polls (fallback to NOTIFY and the exact timers) and web-UI ping checks",
+      doc: "seconds between database polls (the fallback behind NOTIFY, the SQLite file watch and the exact timers) and web-UI ping checks",
       seed: true,
     },
     notify_threshold: {
