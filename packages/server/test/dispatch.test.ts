@@ -2,9 +2,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Notifier, type NotifierSettings } from "../src/dispatch/notifier.js";
 import { Reachability } from "../src/dispatch/reachability.js";
 import { UnknownClientError } from "../src/errors.js";
-import { silentLogger } from "@osad2/service-kit";
 import { OnlineClients } from "../src/presence/online-clients.js";
-import { FakeDispatchReport, FakeDispatchStore, FakePublisher, dueAction } from "./fakes.js";
+import { dueAction, fakeNotifier } from "./fakes.js";
 
 // The notifier with fakes of its interfaces (store, publisher, presence's online set, report)
 // on vitest's fake clock: no sockets, no database.
@@ -22,30 +21,9 @@ describe("Notifier (dispatch) with fakes", () => {
   });
 
   function setup(settings: Partial<NotifierSettings> = {}) {
-    const store = new FakeDispatchStore();
-    const publisher = new FakePublisher();
-    const online = new OnlineClients();
-    const report = new FakeDispatchReport();
-    const n = new Notifier({
-      renotifyMs: 60_000,
-      threshold: 0,
-      pollIntervalMs: 5_000,
-      includePickedUp: false,
-      helloGraceMs: 250,
-      ...settings,
-      store,
-      publisher,
-      online,
-      report,
-      logger: silentLogger(),
-    });
-    notifier = n;
-    /** A client presence has online and whose subscription a pong proved. */
-    const reachable = (name: string) => {
-      online.add(name);
-      n.contact(name, "pong");
-    };
-    return { store, publisher, online, report, notifier: n, reachable };
+    const harness = fakeNotifier({ ...settings });
+    notifier = harness.notifier;
+    return harness;
   }
 
   it("announces a due action once, not on every poll", async () => {

@@ -3,9 +3,11 @@
 import { Writable } from "node:stream";
 import pino from "pino";
 import { decodePublisherMessage, type PublisherMessage } from "@osad2/protocol";
-import type { Logger } from "@osad2/service-kit";
+import { silentLogger, type Logger } from "@osad2/service-kit";
 import type { DueAction, DueActionsOptions, PushClient } from "../src/db/types.js";
+import { Notifier, type NotifierSettings } from "../src/dispatch/notifier.js";
 import type { DispatchReport, DispatchStore, NotifiedEvent } from "../src/dispatch/ports.js";
+import { OnlineClients } from "../src/presence/online-clients.js";
 import type {
   ManagedClientsFile,
   ManagedClientsStore,
@@ -297,4 +299,34 @@ export function recordingLogger(): { logger: Logger; lines: Record<string, unkno
     },
   });
   return { logger: pino({ level: "debug" }, stream), lines };
+}
+
+/**
+ * A Notifier wired to fakes of every interface (store, publisher, presence's online set,
+ * report): no sockets, no database. `reachable(name)` makes a client online and proves its
+ * subscription with a pong. Defaults: renotify 60 s, no throttle, poll 5 s, hello grace 250 ms.
+ */
+export function fakeNotifier(settings: Partial<NotifierSettings> = {}) {
+  const store = new FakeDispatchStore();
+  const publisher = new FakePublisher();
+  const online = new OnlineClients();
+  const report = new FakeDispatchReport();
+  const notifier = new Notifier({
+    renotifyMs: 60_000,
+    threshold: 0,
+    pollIntervalMs: 5_000,
+    includePickedUp: false,
+    helloGraceMs: 250,
+    ...settings,
+    store,
+    publisher,
+    online,
+    report,
+    logger: silentLogger(),
+  });
+  const reachable = (name: string): void => {
+    online.add(name);
+    notifier.contact(name, "pong");
+  };
+  return { store, publisher, online, report, notifier, reachable };
 }

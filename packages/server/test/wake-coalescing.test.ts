@@ -1,10 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { silentLogger } from "@osad2/service-kit";
 import { Notifier, type NotifierSettings } from "../src/dispatch/notifier.js";
 import { NotificationBook } from "../src/dispatch/notification-book.js";
 import { WakeCoalescer } from "../src/dispatch/wake-coalescer.js";
-import { OnlineClients } from "../src/presence/online-clients.js";
-import { FakeDispatchReport, FakeDispatchStore, FakePublisher, dueAction } from "./fakes.js";
+import { dueAction, fakeNotifier } from "./fakes.js";
 
 describe("WakeCoalescer", () => {
   /** Feeds wake-ups at the given times and starts each round when it is asked for. */
@@ -67,28 +65,9 @@ describe("Notifier wake-ups and queries (fakes, fake clock)", () => {
   });
 
   function setup(settings: Partial<NotifierSettings> = {}) {
-    const store = new FakeDispatchStore();
-    const publisher = new FakePublisher();
-    const online = new OnlineClients();
-    const n = new Notifier({
-      renotifyMs: 60_000,
-      threshold: 0,
-      pollIntervalMs: 3_600_000,
-      includePickedUp: false,
-      helloGraceMs: 250,
-      ...settings,
-      store,
-      publisher,
-      online,
-      report: new FakeDispatchReport(),
-      logger: silentLogger(),
-    });
-    notifier = n;
-    const reachable = (name: string) => {
-      online.add(name);
-      n.contact(name, "pong");
-    };
-    return { store, publisher, notifier: n, reachable };
+    const harness = fakeNotifier({ pollIntervalMs: 3_600_000, ...settings });
+    notifier = harness.notifier;
+    return harness;
   }
 
   it("a burst of 3,000 wake-ups over 2 s costs at most 10 rounds; one after quiet runs at once", async () => {
