@@ -258,11 +258,12 @@ class Server implements Osad2Server, HealthSource {
     running.presence = presence;
     telemetry.metrics.countClients(online);
 
+    const sharedKeys = new SharedKeyCache({ source: store });
     // Clients' messages change presence only once their signature verifies (or, with
     // allow_unsigned_clients, in the seed's format); the routing id is never an identity.
     const authenticator = new ClientAuthenticator({
       allowUnsigned: config.allowUnsignedClients,
-      keys: new SharedKeyCache({ source: store }),
+      keys: sharedKeys,
       tokens: presence,
       replies: sockets,
       handler: presence,
@@ -315,7 +316,7 @@ class Server implements Osad2Server, HealthSource {
 
     if (config.xmlrpcPort !== 0) {
       running.registration = await startRegistrationEndpoint({
-        store: new ManagingRegistrationStore(store, managed),
+        store: new ManagingRegistrationStore(store, managed, sharedKeys),
         host: config.xmlrpcBind === "" ? config.bind : config.xmlrpcBind,
         port: config.xmlrpcPort,
         tlsCert: config.tlsCert,

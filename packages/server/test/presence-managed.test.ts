@@ -98,7 +98,7 @@ describe("ManagedClients", () => {
     expect(file.saved).toEqual(["here"]);
   });
 
-  it("register_osad through presence: the new name is managed, the one it replaces is not", async () => {
+  it("register_osad through presence: the new name is managed, the one it replaces is not, and neither name's key stays cached", async () => {
     const { managed, file } = await open(new MemoryManagedFile(["old-name"]));
     const calls: string[] = [];
     const source: ManagedRegistrationSource = {
@@ -115,7 +115,10 @@ describe("ManagedClients", () => {
         return Promise.resolve();
       },
     };
-    const registrations = new ManagingRegistrationStore(source, managed);
+    const forgotten: string[] = [];
+    const registrations = new ManagingRegistrationStore(source, managed, {
+      forget: (name) => forgotten.push(name),
+    });
     await registrations.registerPushClient(7, { name: "new-name", sharedKey: "k" });
     await registrations.registerPushClient(8, { name: "first-name", sharedKey: "k" });
     expect(calls).toEqual([
@@ -125,5 +128,7 @@ describe("ManagedClients", () => {
       "register 8 first-name",
     ]);
     expect(file.saved).toEqual(["first-name", "new-name"]);
+    // The replaced name's cached key stops verifying at once; no stale miss hides the new one.
+    expect(forgotten).toEqual(["old-name", "new-name", "first-name"]);
   });
 });
