@@ -16,6 +16,8 @@ ensure_system_packages() {
   command -v systemd-analyze >/dev/null 2>&1 || { echo "installing systemd (systemctl, systemd-analyze) ..."; apt_install systemd; }
   command -v man >/dev/null 2>&1 || apt_install man-db
   command -v ps >/dev/null 2>&1 || apt_install procps
+  # promtool (Debian's prometheus) checks /metrics and the shipped alert rules as Prometheus would.
+  command -v promtool >/dev/null 2>&1 || { echo "installing prometheus (promtool) ..."; apt_install prometheus; }
   # The real pyzmq checks @osad2/keys' certificate files both ways (Debian's python3, not pyenv's).
   /usr/bin/python3 -c "import zmq.auth" >/dev/null 2>&1 || { echo "installing python3-zmq ..."; apt_install python3-zmq; }
 }

@@ -42,6 +42,14 @@ export {
 export { KeyStore } from "./key-store.js";
 export { assertKeyDirectory } from "./directory-check.js";
 export {
+  KEY_USAGE_FILE,
+  KEY_USAGE_FILE_MODE,
+  KeyUsageFileError,
+  keyUsagePath,
+  readKeyUsage,
+  writeKeyUsage,
+} from "./key-usage.js";
+export {
   DEFAULT_POLL_INTERVAL_MS,
   DEFAULT_DEBOUNCE_MS,
   DEFAULT_FULL_SCAN_INTERVAL_MS,
@@ -49,6 +57,7 @@ export {
 
 export type { Z85ErrorReason } from "./errors.js";
 export type { KeyPair } from "./keypair.js";
+export type { KeyUsage } from "./key-usage.js";
 export type { Certificate, CertificateInput } from "./certificate-format.js";
 export type {
   CertificateLayout,
