@@ -10,6 +10,11 @@ import type { NotifyResult } from "./dispatch/ports.js";
 import { DEFAULT_HELLO_GRACE_MS } from "./dispatch/reachability.js";
 import { WakeUps } from "./dispatch/wake-ups.js";
 import { ServerStateError } from "./errors.js";
+import { KeyStoreDirectory } from "./diagnostics/key-directory.js";
+import type { LiveState } from "./diagnostics/live-types.js";
+import { IdentifyingPresenceReport } from "./diagnostics/online-log.js";
+import { Diagnostics, type ServerView } from "./diagnostics/service.js";
+import { StoreClientSystems } from "./diagnostics/store-systems.js";
 import { silentLogger, type Logger } from "@osad2/service-kit";
 import { ClientAuthenticator } from "./presence/authenticator.js";
 import { ManagedClients } from "./presence/managed-clients.js";
@@ -131,6 +136,9 @@ interface Running {
   wakeUps?: WakeUps;
   revocation?: RevocationRebind;
   registration?: RegistrationEndpoint;
+  managed?: ManagedClients;
+  diagnostics?: Diagnostics;
+  unsubscribe?: (() => void)[];
 }
 
 /**
@@ -141,7 +149,7 @@ interface Running {
  * authenticator (signature check) to presence (presence/), which tells the notifier about
  * them. Every part reports to telemetry.
  */
-class Server implements Osad2Server, HealthSource {
+class Server implements Osad2Server, HealthSource, ServerView {
   state: ServerState = "new";
   config: ServerConfig;
   private readonly logger: Logger;
@@ -205,6 +213,21 @@ class Server implements Osad2Server, HealthSource {
         ),
     });
 
+    running.managed = managed;
+    // Which key and address each connection came from, for doctor and systems (control socket).
+    const diagnostics = await Diagnostics.start({
+      stateDir: config.stateDir,
+      keys: new KeyStoreDirectory(keyStore),
+      systems: new StoreClientSystems(store),
+      server: this,
+      logger,
+    });
+    running.diagnostics = diagnostics;
+    running.unsubscribe = [
+      telemetry.events.on("notified", (event) => diagnostics.book.notified(event)),
+      telemetry.events.on("auth-failure", (event) => diagnostics.authFailure(event)),
+    ];
+
     const prepare = options.prepare ?? store.kind === "sqlite";
     if (prepare !== false) {
       const result = await store.prepare(prepare === true ? {} : prepare);
@@ -219,6 +242,7 @@ class Server implements Osad2Server, HealthSource {
       keys: keyStore,
       report: telemetry,
       admissions: peers,
+      handshakes: diagnostics.book,
       logger,
     });
     const sockets = await ServerSockets.open({
@@ -250,7 +274,7 @@ class Server implements Osad2Server, HealthSource {
       online,
       managed,
       sink: notifier,
-      report: telemetry,
+      report: new IdentifyingPresenceReport(telemetry, diagnostics),
       logger,
     });
     running.online = online;
@@ -269,6 +293,7 @@ class Server implements Osad2Server, HealthSource {
       handler: presence,
       report: telemetry,
       peers,
+      observer: diagnostics.book,
       logger,
     });
     running.authenticator = authenticator;
@@ -363,6 +388,9 @@ class Server implements Osad2Server, HealthSource {
     await settle("notifier", notifier && (() => notifier.stop()));
     await settle("presence", presence && (() => presence.stop()));
     await settle("re-bind", revocation && (() => revocation.stop()));
+    for (const unsubscribe of running.unsubscribe ?? []) unsubscribe();
+    const diagnostics = running.diagnostics;
+    await settle("control socket", diagnostics && (() => diagnostics.stop()));
     // The loop ends once the sockets are closed; told first so it does not restart then.
     const routerDone = routerLoop?.stop();
     running.descriptors?.stop();
@@ -419,6 +447,30 @@ class Server implements Osad2Server, HealthSource {
       xmlrpcPort: registration?.port ?? null,
       metricsPort: this.running?.metricsEndpoint?.port ?? null,
     };
+  }
+
+  settings(): LiveState["settings"] {
+    const { config } = this;
+    return {
+      pingIntervalMs: config.pingInterval * 1000,
+      missedPings: config.missedPings,
+      notifyThreshold: config.notifyThreshold,
+      renotifyPickedUp: config.renotifyPickedUp,
+      publisherPort: this.running?.sockets?.publisherPort ?? config.publisherPort,
+      listenerPort: this.running?.sockets?.routerPort ?? config.listenerPort,
+    };
+  }
+
+  managedNames(): readonly string[] {
+    return this.running?.managed?.list() ?? [];
+  }
+
+  onlineNames(): Iterable<string> {
+    return this.running?.online ?? [];
+  }
+
+  askedCount(): number {
+    return this.running?.notifier?.inFlight ?? 0;
   }
 
   health(): Promise<HealthReport> {

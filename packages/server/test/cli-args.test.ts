@@ -24,6 +24,13 @@ describe("osad2-server command line", () => {
     ],
     [["--config=/tmp/s.cfg"], { command: "run", configPath: "/tmp/s.cfg", detach: false }],
     [["run", "--detach"], { command: "run", detach: true }],
+    [["doctor", "web01"], { command: "doctor", system: "web01", json: false }],
+    [
+      ["doctor", "1000010000", "--json", "-c", "/tmp/s.cfg"],
+      { command: "doctor", system: "1000010000", json: true, configPath: "/tmp/s.cfg" },
+    ],
+    [["systems"], { command: "systems", json: false }],
+    [["systems", "--json"], { command: "systems", json: true }],
     [["run", "--db", "sqlite:/x.db"], { flags: { database: "sqlite:/x.db" } }],
     [["run", "--database", "sqlite:/y.db"], { flags: { database: "sqlite:/y.db" } }],
     [

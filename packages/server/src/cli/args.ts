@@ -11,7 +11,7 @@ import { Command } from "commander";
 import { DEFAULT_CONFIG_PATH, SERVER_CONFIG } from "../config/schema.js";
 
 /** The commands of `osad2-server`. */
-export type CliCommand = "run" | "init" | "status";
+export type CliCommand = "run" | "init" | "status" | "doctor" | "systems";
 
 /** A parsed command line. */
 export interface CliInvocation {
@@ -26,12 +26,20 @@ export interface CliInvocation {
   readonly notifyTrigger: boolean;
   /** run only: `-d`, start in the background as the seed's init scripts expect. */
   readonly detach: boolean;
+  /** doctor only: the system (server id, profile name, push client name or client key name). */
+  readonly system?: string;
+  /** doctor and systems: print JSON instead of text. */
+  readonly json: boolean;
 }
 
 const COMMANDS: Record<CliCommand, string> = {
   run: "run the server in the foreground (systemd: Type=simple)",
   init: "create the standalone database schema and the server keys when missing",
   status: "print the server's state as JSON",
+  doctor:
+    "tell whether the server can push to SYSTEM now, and if not the first broken link and its fix (exit 0 pushable, 1 not, 2 unknown system)",
+  systems:
+    "list the systems this server manages: server id, profile, client name, key, state, since, last seen, address, version",
 };
 
 /** Builds the commander program; `--help` lists every config key as a flag. */
@@ -64,7 +72,19 @@ export function buildProgram(version: string, record: RecordCommand<CliInvocatio
           "do not install the PostgreSQL NOTIFY trigger on rhnServerAction (then the poll finds due work)",
         );
     }
-    command.action((options: Record<string, unknown>) => record(toInvocation(name, options)));
+    if (name === "doctor") {
+      command.argument(
+        "<system>",
+        "server id, profile name (rhnServer.name), push client name or client key name (public_keys/NAME.key)",
+      );
+    }
+    if (name === "doctor" || name === "systems") {
+      command.option("--json", "print a JSON report instead of text");
+    }
+    command.action((...args: unknown[]) => {
+      const system = name === "doctor" && typeof args[0] === "string" ? args[0] : undefined;
+      record(toInvocation(name, command.opts(), system));
+    });
   }
   return program;
 }
@@ -89,7 +109,11 @@ export function withoutDetach(argv: readonly string[]): string[] {
   return withoutDetachFlag(argv, "run");
 }
 
-function toInvocation(command: CliCommand, options: Record<string, unknown>): CliInvocation {
+function toInvocation(
+  command: CliCommand,
+  options: Record<string, unknown>,
+  system?: string,
+): CliInvocation {
   const flags = configFlagValues(SERVER_CONFIG, options);
   if (typeof options.db === "string") flags.database = options.db;
   const config = options.config;
@@ -100,5 +124,7 @@ function toInvocation(command: CliCommand, options: Record<string, unknown>): Cl
     flags,
     notifyTrigger: options.notifyTrigger !== false,
     detach: options.detach === true,
+    json: options.json === true,
+    ...(system === undefined ? {} : { system }),
   };
 }

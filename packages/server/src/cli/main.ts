@@ -3,13 +3,15 @@ import packageJson from "../../package.json" with { type: "json" };
 import { DatabaseConfigError } from "../db/index.js";
 import { parseCliArgs } from "./args.js";
 import { detachCommand } from "./commands/detach.js";
+import { doctorCommand, systemsCommand } from "./commands/doctor.js";
 import { initCommand } from "./commands/init.js";
 import { runCommand } from "./commands/run.js";
 import { statusCommand } from "./commands/status.js";
 
 /**
  * Runs one command and resolves with its exit code: `run` and `init` 0 ok, 1 run-time
- * failure, 2 bad configuration or usage; `status` 0 healthy, 1 unhealthy, 3 not running.
+ * failure, 2 bad configuration or usage; `status` 0 healthy, 1 unhealthy, 3 not running;
+ * `doctor` 0 pushable, 1 not pushable, 2 unknown system.
  */
 async function dispatch(argv: readonly string[]): Promise<number> {
   const parsed = parseCliArgs(argv, packageJson.version);
@@ -26,6 +28,14 @@ async function dispatch(argv: readonly string[]): Promise<number> {
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       return exitCode;
     }
+    case "doctor": {
+      const { output, exitCode } = await doctorCommand(invocation);
+      process.stdout.write(output);
+      return exitCode;
+    }
+    case "systems":
+      process.stdout.write((await systemsCommand(invocation)).output);
+      return EXIT_OK;
   }
 }
 

@@ -5,6 +5,13 @@ export { isUnavailable } from "./connection.js";
 export { parseDatabaseUrl, redact } from "./url.js";
 export { NOTIFY_FUNCTION, NOTIFY_TRIGGER } from "./notify-trigger.js";
 export { ACTION_TYPES, REBOOT_ACTION_LABEL, TABLES } from "./tables.js";
+export { diagnosisStore } from "./diagnosis-queries.js";
+export type {
+  ActionStatus,
+  DiagnosisStore,
+  PendingAction,
+  SystemRecord,
+} from "./diagnosis-queries.js";
 export type {
   DatabaseKind,
   DueAction,

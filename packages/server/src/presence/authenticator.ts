@@ -61,6 +61,22 @@ export interface IdentityReport {
   refused(refusal: Refusal): void;
 }
 
+/** A message that proved its push client name (signature verified, or an allowed seed message). */
+export interface VerifiedMessage {
+  readonly type: SignedMessageType;
+  readonly clientName: string;
+  /** A hello's client software version. */
+  readonly software?: string;
+}
+
+/** Watches connections for diagnostics (which key, which name); never changes a decision. */
+export interface ConnectionObserver {
+  /** Every message, before it is checked. */
+  received(routingId: Buffer, kind: ListenerMessage["kind"]): void;
+  verified(routingId: Buffer, message: VerifiedMessage): void;
+  refused(refusal: Refusal): void;
+}
+
 /** Settings SIGHUP may change. */
 export interface AuthenticatorSettings {
   /** Accept the seed's unsigned format (routing id = client name): allow_unsigned_clients. */
@@ -75,6 +91,8 @@ export interface AuthenticatorOptions extends AuthenticatorSettings {
   readonly handler: AuthenticatedHandler;
   readonly report: IdentityReport;
   readonly peers?: PeerDirectory;
+  /** Told about connections and names (diagnostics). Default: nobody. */
+  readonly observer?: ConnectionObserver;
   readonly logger: Logger;
   readonly now?: () => number;
 }
@@ -106,6 +124,7 @@ export class ClientAuthenticator {
 
   /** One decoded message from the connection `routingId`. Never throws. */
   received(routingId: Buffer, message: ListenerMessage): void {
+    this.options.observer?.received(routingId, message.kind);
     switch (message.kind) {
       case "hello-request":
         this.challenge(routingId);
@@ -139,7 +158,10 @@ export class ClientAuthenticator {
         this.hello(routingId, message.hello);
         return;
       case "pong":
-        this.unsigned(routingId, (name) => this.options.handler.pong(name));
+        this.unsigned(routingId, (name) => {
+          this.options.observer?.verified(routingId, { type: "pong", clientName: name });
+          this.options.handler.pong(name);
+        });
         return;
     }
   }
@@ -149,8 +171,14 @@ export class ClientAuthenticator {
     if (signature === undefined) {
       this.unsigned(routingId, (name) => {
         // A v1 hello names itself; it must be the connection's routing id (the seed's identity).
-        if (name === hello.clientName) this.options.handler.hello(name, hello);
-        else this.refuse(routingId, "unknown-client", hello.clientName);
+        if (name === hello.clientName) {
+          this.options.observer?.verified(routingId, {
+            type: "hello",
+            clientName: name,
+            software: hello.software,
+          });
+          this.options.handler.hello(name, hello);
+        } else this.refuse(routingId, "unknown-client", hello.clientName);
       });
       return;
     }
@@ -167,8 +195,14 @@ export class ClientAuthenticator {
     }
     // Used once: a recorded hello cannot be played again on this connection.
     this.challenges.delete(id);
-    this.verified(routingId, "hello", hello.clientName, signature.nonce, signature.mac, () =>
-      this.options.handler.hello(hello.clientName, hello),
+    this.verified(
+      routingId,
+      "hello",
+      hello.clientName,
+      signature.nonce,
+      signature.mac,
+      () => this.options.handler.hello(hello.clientName, hello),
+      hello.software,
     );
   }
 
@@ -198,6 +232,7 @@ export class ClientAuthenticator {
     nonce: string,
     mac: string,
     accept: () => void,
+    software?: string,
   ): void {
     this.options.keys.lookup(clientName).then(
       (lookup) => {
@@ -213,6 +248,11 @@ export class ClientAuthenticator {
           this.options.replies.reply(routingId, encodeUnknownClient(clientName));
           return;
         }
+        this.options.observer?.verified(routingId, {
+          type,
+          clientName,
+          ...(software === undefined ? {} : { software }),
+        });
         try {
           accept();
         } catch (error) {
@@ -230,12 +270,14 @@ export class ClientAuthenticator {
   }
 
   private refuse(routingId: Buffer, reason: RefusalKind, clientName: string | undefined): void {
-    this.options.report.refused({
+    const refusal: Refusal = {
       reason,
       ...(clientName === undefined ? {} : { clientName }),
       routingId: routingId.toString("hex").slice(0, 64),
       peers: this.options.peers?.peersOf(routingId) ?? [],
-    });
+    };
+    this.options.report.refused(refusal);
+    this.options.observer?.refused(refusal);
   }
 
   private dropOldChallenges(): void {

@@ -33,6 +33,11 @@ export class ManagedClients implements ManagedView {
     return this.names.has(clientName);
   }
 
+  /** The managed names, sorted. */
+  list(): string[] {
+    return [...this.names].sort();
+  }
+
   get size(): number {
     return this.names.size;
   }

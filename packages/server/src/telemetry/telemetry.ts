@@ -69,8 +69,15 @@ export class Telemetry
     this.dbError(error, "poll");
   }
 
-  cameOnline(clientName: string): void {
-    this.logger.info({ clientName }, "client online");
+  /** `identity`: the system's server id and the client key's name, when known (diagnostics). */
+  cameOnline(
+    clientName: string,
+    identity: { readonly serverId: number | null; readonly keyName: string | null } = {
+      serverId: null,
+      keyName: null,
+    },
+  ): void {
+    this.logger.info({ clientName, ...identity }, "client online");
     this.events.emit("online", { clientName });
   }
 

@@ -37,6 +37,20 @@ export interface AdmissionLog {
   admitted(address: string): void;
 }
 
+/** One handshake ZAP let in (diagnostics: which key and address a connection came from). */
+export interface AdmittedHandshake {
+  readonly socket: "publisher" | "listener";
+  /** The peer's IP address as libzmq reports it. */
+  readonly address: string;
+  /** The client's public key in Z85. */
+  readonly publicKey: string;
+}
+
+/** Told about every admitted handshake on either socket (the diagnostics connection book). */
+export interface HandshakeLog {
+  admitted(handshake: AdmittedHandshake): void;
+}
+
 /** Options of {@link ZapHandler.start}. */
 export interface ZapHandlerOptions {
   readonly context: zmq.Context;
@@ -44,6 +58,8 @@ export interface ZapHandlerOptions {
   readonly report: ZapReport;
   /** Told about ROUTER admissions. Default: nobody. */
   readonly admissions?: AdmissionLog;
+  /** Told about admissions to both sockets with their keys. Default: nobody. */
+  readonly handshakes?: HandshakeLog;
   readonly logger: Logger;
   /** Minimum time between the starts of allow-list rescans triggered by unknown keys. Default 500 ms. */
   readonly rescanGapMs?: number;
@@ -133,7 +149,13 @@ export class ZapHandler {
     }
     const publicKey = z85Encode(credential);
     if (await this.allowed(publicKey)) {
-      if (domainText === ZAP_LISTENER_DOMAIN) this.options.admissions?.admitted(peer);
+      const listener = domainText === ZAP_LISTENER_DOMAIN;
+      if (listener) this.options.admissions?.admitted(peer);
+      this.options.handshakes?.admitted({
+        socket: listener ? "listener" : "publisher",
+        address: peer,
+        publicKey,
+      });
       return answer("200", "OK", publicKey);
     }
     this.options.report.rejected({ address: peer, publicKey, reason: "unknown-key" });

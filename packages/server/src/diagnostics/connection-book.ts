@@ -1,0 +1,345 @@
+import type { KeyUsage } from "@osad2/keys";
+import type { ConnectionObserver, Refusal, VerifiedMessage } from "../presence/authenticator.js";
+import type { AdmittedHandshake, HandshakeLog } from "../transport/zap.js";
+import type {
+  KeyAttribution,
+  LiveConnection,
+  LiveFailure,
+  LiveNotification,
+  LiveSubscriberHandshake,
+} from "./live-types.js";
+import type { ClientSystems, KeyNames } from "./ports.js";
+
+/** Handshakes this recent may be the one of a connection first heard from now. */
+const ADMISSION_WINDOW_MS = 30_000;
+const MAX_ADMISSIONS = 1_024;
+const MAX_CONNECTIONS = 20_000;
+const MAX_SUBSCRIBERS = 20_000;
+const MAX_FAILURES = 200;
+const MAX_NOTIFICATIONS = 20_000;
+/** Connections silent this long are forgotten (they went away; the server is not told). */
+const CONNECTION_TTL_MS = 3_600_000;
+
+interface Admission {
+  readonly address: string;
+  readonly publicKey: string;
+  readonly at: number;
+  consumed: boolean;
+}
+
+interface Connection {
+  readonly routingId: string;
+  key: KeyAttribution;
+  address: string | null;
+  since: number;
+  lastMessage: number;
+  clientName: string | null;
+  lastHello: number | null;
+  lastPong: number | null;
+  software: string | null;
+  goodbye: number | null;
+}
+
+/** Who a push client is, for the "client online" log line. */
+export interface ClientIdentity {
+  readonly serverId: number | null;
+  readonly keyName: string | null;
+}
+
+/** Options of {@link ConnectionBook}. */
+export interface ConnectionBookOptions {
+  readonly keys: KeyNames;
+  readonly systems: ClientSystems;
+  /** What key-usage.json held at start (kept and updated). */
+  readonly usage?: ReadonlyMap<string, KeyUsage>;
+  readonly now?: () => number;
+}
+
+/**
+ * Which CURVE key and address each ROUTER connection came from, and which push client it
+ * proved to be. libzmq's ZAP request carries the peer address and key but not the peer's
+ * routing id (its "identity" frame is the server socket's own), and zeromq.js exposes no
+ * per-message peer properties. So every admitted handshake is kept for a while and, when a
+ * routing id first speaks, matched to the handshakes not yet taken by another connection: one
+ * key among them is an attribution; several keys are reported as ambiguous, never guessed.
+ * A known routing id asking for a hello again has reconnected: it takes its key's handshake.
+ * The signed hello then ties the connection to a push client name. Diagnostics only.
+ */
+export class ConnectionBook implements HandshakeLog, ConnectionObserver {
+  private readonly admissions: Admission[] = [];
+  private readonly connections = new Map<string, Connection>();
+  private readonly subscribers = new Map<string, LiveSubscriberHandshake>();
+  private readonly failures: LiveFailure[] = [];
+  private readonly notifications = new Map<string, LiveNotification>();
+  private readonly usage: Map<string, KeyUsage>;
+  /** Client name → its system (looked up once per name). */
+  private readonly systemsByName = new Map<
+    string,
+    Promise<{ serverId: number; profileName: string } | undefined>
+  >();
+  private usageDirty = false;
+
+  constructor(private readonly options: ConnectionBookOptions) {
+    this.usage = new Map(options.usage ?? []);
+  }
+
+  /** ZAP let a handshake in. */
+  admitted(handshake: AdmittedHandshake): void {
+    const now = this.now();
+    const keyName = this.options.keys.nameOf(handshake.publicKey);
+    if (handshake.socket === "publisher") {
+      this.subscribers.delete(handshake.publicKey);
+      this.subscribers.set(handshake.publicKey, {
+        publicKey: handshake.publicKey,
+        keyName,
+        address: handshake.address,
+        at: new Date(now).toISOString(),
+      });
+      if (this.subscribers.size > MAX_SUBSCRIBERS) this.dropOldest(this.subscribers);
+    } else {
+      this.admissions.push({ ...handshake, at: now, consumed: false });
+      if (this.admissions.length > MAX_ADMISSIONS) this.admissions.shift();
+    }
+    if (keyName !== null) this.touchUsage(keyName, { address: handshake.address }, now);
+  }
+
+  /** A refused handshake or message (ZAP, CURVE, or the authenticator). */
+  failed(failure: Omit<LiveFailure, "at" | "keyName">): void {
+    const keyName = failure.publicKey === null ? null : this.options.keys.nameOf(failure.publicKey);
+    this.failures.push({ ...failure, keyName, at: new Date(this.now()).toISOString() });
+    if (this.failures.length > MAX_FAILURES) this.failures.shift();
+  }
+
+  /** The authenticator refused a message (bad signature, unknown name, …). */
+  refused(refusal: Refusal): void {
+    const connection = this.connections.get(refusal.routingId);
+    const key = connection?.key;
+    this.failed({
+      reason: refusal.reason,
+      address: connection?.address ?? refusal.peers[0] ?? null,
+      publicKey: key?.kind === "known" ? key.publicKey : null,
+      clientName: refusal.clientName ?? null,
+    });
+  }
+
+  /** A checkin went out. */
+  notified(event: { clientName: string; serverId: number; actionIds: readonly number[] }): void {
+    this.notifications.delete(event.clientName);
+    this.notifications.set(event.clientName, {
+      clientName: event.clientName,
+      serverId: event.serverId,
+      actionIds: [...event.actionIds],
+      at: new Date(this.now()).toISOString(),
+    });
+    if (this.notifications.size > MAX_NOTIFICATIONS) this.dropOldest(this.notifications);
+  }
+
+  /** Any message on the ROUTER, before it is checked. */
+  received(routingId: Buffer, kind: string): void {
+    const now = this.now();
+    const id = routingId.toString("hex");
+    let connection = this.connections.get(id);
+    if (connection === undefined) {
+      connection = this.attribute(id, now);
+    } else {
+      // Re-inserted so the map stays in order of last message (the oldest is dropped first).
+      this.connections.delete(id);
+      if (kind === "hello-request" && connection.key.kind === "known") {
+        const handshake = this.take(connection.key.publicKey, now);
+        if (handshake !== undefined) {
+          connection.since = handshake.at;
+          connection.address = handshake.address;
+        }
+      }
+    }
+    connection.lastMessage = now;
+    this.connections.set(id, connection);
+    if (this.connections.size > MAX_CONNECTIONS) this.dropOldest(this.connections);
+  }
+
+  /** A message whose signature verified (or, with allow_unsigned_clients, a seed message). */
+  verified(routingId: Buffer, message: VerifiedMessage): void {
+    const connection = this.connections.get(routingId.toString("hex"));
+    if (connection === undefined) return;
+    const now = this.now();
+    connection.clientName = message.clientName;
+    if (message.type === "hello") {
+      connection.lastHello = now;
+      connection.goodbye = null;
+      if (message.software !== undefined) connection.software = message.software;
+    } else if (message.type === "pong") {
+      connection.lastPong = now;
+    } else {
+      connection.goodbye = now;
+    }
+    const key = connection.key;
+    if (key.kind !== "known" || key.keyName === null) return;
+    const keyName = key.keyName;
+    const known = this.usage.get(keyName);
+    this.touchUsage(keyName, { clientName: message.clientName }, now);
+    if (known?.clientName === message.clientName && known.serverId !== null) return;
+    void this.systemOf(message.clientName).then((system) => {
+      if (system === undefined) return;
+      const entry = this.usage.get(keyName);
+      if (entry === undefined || entry.clientName !== message.clientName) return;
+      this.usage.set(keyName, {
+        ...entry,
+        serverId: system.serverId,
+        profileName: system.profileName,
+      });
+      this.usageDirty = true;
+    });
+  }
+
+  /** Server id and key name of a push client, for its "client online" log line. */
+  async identify(clientName: string): Promise<ClientIdentity> {
+    const system = await this.systemOf(clientName);
+    let keyName: string | null = null;
+    for (const connection of this.connections.values()) {
+      if (connection.clientName === clientName && connection.key.kind === "known") {
+        keyName = connection.key.keyName;
+      }
+    }
+    return { serverId: system?.serverId ?? null, keyName };
+  }
+
+  /** The connections, subscriber handshakes, notifications and failures, for the control socket. */
+  snapshot(): {
+    connections: LiveConnection[];
+    subscribers: LiveSubscriberHandshake[];
+    notifications: LiveNotification[];
+    failures: LiveFailure[];
+    usage: Record<string, KeyUsage>;
+  } {
+    const horizon = this.now() - CONNECTION_TTL_MS;
+    for (const [id, connection] of this.connections) {
+      if (connection.lastMessage >= horizon) break;
+      this.connections.delete(id);
+    }
+    const iso = (at: number | null): string | null =>
+      at === null ? null : new Date(at).toISOString();
+    return {
+      connections: [...this.connections.values()].map((c) => ({
+        routingId: c.routingId,
+        key: c.key,
+        address: c.address,
+        since: new Date(c.since).toISOString(),
+        lastMessage: new Date(c.lastMessage).toISOString(),
+        clientName: c.clientName,
+        lastHello: iso(c.lastHello),
+        lastPong: iso(c.lastPong),
+        subscriptionProven:
+          c.lastPong !== null && (c.lastHello === null || c.lastPong > c.lastHello),
+        software: c.software,
+        goodbye: iso(c.goodbye),
+      })),
+      subscribers: [...this.subscribers.values()],
+      notifications: [...this.notifications.values()],
+      failures: [...this.failures],
+      usage: Object.fromEntries(this.usage),
+    };
+  }
+
+  /** The key usage if it changed since the last call (for key-usage.json), else undefined. */
+  takeUsage(): ReadonlyMap<string, KeyUsage> | undefined {
+    if (!this.usageDirty) return undefined;
+    this.usageDirty = false;
+    return new Map(this.usage);
+  }
+
+  /** A failed write: the same usage is written next time. */
+  usageNotSaved(): void {
+    this.usageDirty = true;
+  }
+
+  private attribute(id: string, now: number): Connection {
+    const since = now - ADMISSION_WINDOW_MS;
+    const waiting = this.admissions.filter((a) => !a.consumed && a.at >= since);
+    const keys = [...new Set(waiting.map((a) => a.publicKey))];
+    let key: KeyAttribution = { kind: "unknown" };
+    let address: string | null = null;
+    let at = now;
+    if (keys.length === 1) {
+      const publicKey = keys[0] as string;
+      const handshake = this.take(publicKey, now);
+      key = { kind: "known", publicKey, keyName: this.options.keys.nameOf(publicKey) };
+      address = handshake?.address ?? null;
+      at = handshake?.at ?? now;
+    } else if (keys.length > 1) {
+      key = {
+        kind: "ambiguous",
+        candidates: keys.map((publicKey) => ({
+          publicKey,
+          keyName: this.options.keys.nameOf(publicKey),
+        })),
+      };
+    }
+    return {
+      routingId: id,
+      key,
+      address,
+      since: at,
+      lastMessage: now,
+      clientName: null,
+      lastHello: null,
+      lastPong: null,
+      software: null,
+      goodbye: null,
+    };
+  }
+
+  /** The oldest waiting handshake with this key, marked taken. */
+  private take(publicKey: string, now: number): Admission | undefined {
+    const since = now - ADMISSION_WINDOW_MS;
+    const handshake = this.admissions.find(
+      (a) => !a.consumed && a.at >= since && a.publicKey === publicKey,
+    );
+    if (handshake !== undefined) handshake.consumed = true;
+    return handshake;
+  }
+
+  private touchUsage(
+    keyName: string,
+    change: { address?: string; clientName?: string },
+    now: number,
+  ): void {
+    const at = new Date(now).toISOString();
+    const known = this.usage.get(keyName);
+    const clientChanged =
+      change.clientName !== undefined && change.clientName !== known?.clientName;
+    this.usage.set(keyName, {
+      serverId: clientChanged ? null : (known?.serverId ?? null),
+      profileName: clientChanged ? null : (known?.profileName ?? null),
+      clientName: change.clientName ?? known?.clientName ?? null,
+      address: change.address ?? known?.address ?? null,
+      firstSeen: known?.firstSeen ?? at,
+      lastSeen: at,
+    });
+    this.usageDirty = true;
+  }
+
+  private systemOf(
+    clientName: string,
+  ): Promise<{ serverId: number; profileName: string } | undefined> {
+    let lookup = this.systemsByName.get(clientName);
+    if (lookup === undefined) {
+      lookup = this.options.systems.systemOf(clientName).catch(() => undefined);
+      this.systemsByName.set(clientName, lookup);
+      // A failed or empty look-up is tried again next time.
+      void lookup.then((found) => {
+        if (found === undefined) this.systemsByName.delete(clientName);
+      });
+      if (this.systemsByName.size > MAX_CONNECTIONS) this.dropOldest(this.systemsByName);
+    }
+    return lookup;
+  }
+
+  private dropOldest(map: Map<string, unknown>): void {
+    const oldest = map.keys().next().value;
+    if (oldest !== undefined) map.delete(oldest);
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+}
