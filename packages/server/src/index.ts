@@ -33,6 +33,22 @@ export {
   DatabaseUnavailableError,
 } from "./db/index.js";
 export { signSystemId, RegistrationFault } from "./registration/index.js";
+// Diagnostics: doctor, systems and the running server's control socket.
+export {
+  diagnoseSystem,
+  listManagedSystems,
+  doctorExitCode,
+  DOCTOR_EXIT,
+} from "./diagnostics/commands.js";
+export { formatDoctorReport } from "./diagnostics/doctor-format.js";
+export { formatSystems } from "./diagnostics/systems.js";
+export {
+  fetchLiveState,
+  controlSocketPath,
+  CONTROL_SOCKET_FILE,
+  CONTROL_SOCKET_MODE,
+} from "./diagnostics/control-socket.js";
+export { ControlSocketError } from "./diagnostics/errors.js";
 
 export type {
   Osad2Server,
@@ -68,3 +84,21 @@ export type {
   WakeUpHandler,
 } from "./db/index.js";
 export type { SystemIdFields, SignOptions, RegistrationFaultReason } from "./registration/index.js";
+export type {
+  DoctorReport,
+  DoctorLink,
+  DoctorLinkName,
+  DoctorLinkStatus,
+  DoctorAction,
+  DoctorPickup,
+  ActionHold,
+} from "./diagnostics/doctor-types.js";
+export type { SystemsReport, SystemRow } from "./diagnostics/systems.js";
+export type {
+  LiveState,
+  LiveConnection,
+  LiveFailure,
+  LiveNotification,
+  LiveSubscriberHandshake,
+  KeyAttribution,
+} from "./diagnostics/live-types.js";

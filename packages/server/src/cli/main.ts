@@ -34,7 +34,7 @@ async function dispatch(argv: readonly string[]): Promise<number> {
       return exitCode;
     }
     case "systems":
-      process.stdout.write((await systemsCommand(invocation)).output);
+      process.stdout.write(await systemsCommand(invocation));
       return EXIT_OK;
   }
 }

@@ -10,7 +10,7 @@ function hold(held: ActionHold | null, due: boolean): string {
     case "reboot-in-progress":
       return `a reboot is in progress (action ${held.actionId} picked up)`;
     case "throttle":
-      return `due, held by the throttle: ${held.running} systems running + ${held.asked} asked >= notify_threshold ${held.notifyThreshold}`;
+      return `due, held by the throttle: notify_threshold ${held.notifyThreshold} is taken by ${held.running} system(s) with actions picked up and ${held.asked} asked and not done yet`;
     case "picked-up":
       return `picked up by rhn_check${held.pickupTime === null ? "" : ` at ${held.pickupTime}`}; waits for it to complete`;
     case "not-due":

@@ -143,14 +143,23 @@ export async function diagnose(sources: DoctorSources, reference: string): Promi
     [pc?.name, connection?.clientName, keyUsage?.clientName].filter((n) => n != null),
   );
   const addresses = new Set([connection?.address, keyUsage?.address].filter((a) => a != null));
+  const seen = new Set<string>();
   const failures: LiveFailure[] = (live?.failures ?? [])
     .filter(
       (f) =>
         (keyName !== null && f.keyName === keyName) ||
         (keyFile !== undefined && f.publicKey === keyFile.publicKey) ||
-        (f.address !== null && addresses.has(f.address)) ||
-        (f.clientName !== null && names.has(f.clientName)),
+        (f.clientName !== null && names.has(f.clientName)) ||
+        // By address only when no known key says whose it was (several systems may share one).
+        (f.address !== null && f.keyName === null && addresses.has(f.address)),
     )
+    .filter((f) => {
+      // Both sockets refuse the same handshake at once: one line.
+      const id = `${f.at} ${f.reason} ${f.address ?? ""} ${f.publicKey ?? ""} ${f.clientName ?? ""}`;
+      if (seen.has(id)) return false;
+      seen.add(id);
+      return true;
+    })
     .slice(-MAX_FAILURES);
   const failureNote =
     failures.length === 0
@@ -201,7 +210,7 @@ export async function diagnose(sources: DoctorSources, reference: string): Promi
         status: "broken",
         problem: "key-revoked",
         summary: `key ${keyName} is revoked (${keyFile.path})${failureNote}`,
-        fix: `if revoking was a mistake, move ${keyFile.path} back to public_keys/; otherwise issue a new key (osad2-packager createclient --name ${keyName} --force) and install the RPM on the system`,
+        fix: `if revoking was a mistake, move ${keyFile.path} back to public_keys/${keyName}.key; otherwise issue a new key (osad2-packager createclient --name ${keyName} --force) and install the RPM on the system`,
       });
     } else {
       add({ link: "key", status: "ok", summary: `key ${keyName} allowed (${keyFile.path})` });

@@ -47,6 +47,13 @@ function keyOf(connection: LiveConnection | undefined): {
   return { name: null };
 }
 
+/** Still there: no goodbye, and heard from within missed_pings ping intervals. */
+function connected(connection: LiveConnection, live: LiveState | null): boolean {
+  if (live === null || connection.goodbye !== null) return false;
+  const window = live.settings.pingIntervalMs * live.settings.missedPings;
+  return Date.parse(live.now) - Date.parse(connection.lastMessage) <= window;
+}
+
 /** One row per managed push client (like `salt-run manage.status`), sorted by server id. */
 export function listSystems(sources: SystemsSources): SystemsReport {
   const { live } = sources;
@@ -60,10 +67,11 @@ export function listSystems(sources: SystemsSources): SystemsReport {
     const record = byName.get(clientName);
     let connection: LiveConnection | undefined;
     for (const c of live?.connections ?? []) {
-      if (c.clientName === clientName && c.goodbye === null) {
+      if (c.clientName === clientName) {
         if (connection === undefined || c.lastMessage > connection.lastMessage) connection = c;
       }
     }
+    const isConnected = connection !== undefined && connected(connection, live);
     const key = keyOf(connection);
     let keyName = key.name;
     let usage: KeyUsage | undefined;
@@ -86,7 +94,7 @@ export function listSystems(sources: SystemsSources): SystemsReport {
       keyName,
       ...(key.candidates === undefined ? {} : { keyCandidates: key.candidates }),
       state,
-      connectedSince: connection?.since ?? null,
+      connectedSince: isConnected ? (connection?.since ?? null) : null,
       lastSeen:
         connection?.lastMessage ??
         usage?.lastSeen ??
