@@ -3,7 +3,7 @@
 // key, the stale-name case (a second register_osad while the running client keeps the old
 // name) and an action held by the throttle. One deployment; each case leaves the others be.
 import { registerOsad } from "@osad2/client";
-import { KeyStore } from "@osad2/keys";
+import { KeyStore, keyUsagePath, readKeyUsage } from "@osad2/keys";
 import { fetchLiveState, type DoctorReport, type SystemsReport } from "@osad2/server";
 import { setServerActionStatus } from "@osad2/server/testing";
 import { waitFor } from "@osad2/test-helpers";
@@ -185,5 +185,28 @@ describe("osad2-server doctor", () => {
     ]);
     const text = await osad2Server(["doctor", "healthy"]);
     expect(text.stdout).toContain("held by the throttle");
+  });
+
+  it("with the server stopped: says so as the broken link; systems reads the files; key-usage.json was written", async () => {
+    await d.stopServer();
+    const usage = await readKeyUsage(keyUsagePath(stateDir()));
+    expect(usage.get("healthy")).toMatchObject({
+      serverId: d.systems.get("healthy")?.serverId,
+      profileName: "healthy",
+      address: "127.0.0.1",
+    });
+    const { code, report } = await doctor("healthy");
+    expect(code).toBe(1);
+    expect(report).toMatchObject({
+      serverRunning: false,
+      broken: "server",
+      key: { name: "healthy" },
+    });
+    expect(report.links.at(-1)?.fix).toContain("systemctl start osad2-server");
+    const result = await osad2Server(["systems", "--json"]);
+    const systems = JSON.parse(result.stdout) as SystemsReport;
+    expect(systems.serverRunning).toBe(false);
+    expect(systems.systems.find((s) => s.profileName === "healthy")?.keyName).toBe("healthy");
+    expect((await doctor("no-such-system")).code).toBe(2);
   });
 });

@@ -215,7 +215,7 @@ class Server implements Osad2Server, HealthSource, ServerView {
 
     running.managed = managed;
     // Which key and address each connection came from, for doctor and systems (control socket).
-    const diagnostics = await Diagnostics.start({
+    const diagnostics = await Diagnostics.create({
       stateDir: config.stateDir,
       keys: new KeyStoreDirectory(keyStore),
       systems: new StoreClientSystems(store),
@@ -338,6 +338,8 @@ class Server implements Osad2Server, HealthSource, ServerView {
         : { debounceMs: options.revocationDebounceMs }),
     });
     running.revocation.follow(keyStore);
+
+    await diagnostics.listen();
 
     if (config.xmlrpcPort !== 0) {
       running.registration = await startRegistrationEndpoint({

@@ -131,10 +131,12 @@ const usage: KeyUsage = {
   lastSeen: at(2),
 };
 
-function sources(overrides: Partial<DoctorSources> = {}): DoctorSources & {
+type TestSources = { -readonly [K in keyof DoctorSources]: DoctorSources[K] } & {
   database: FakeDatabase;
   keys: FakeKeys;
-} {
+};
+
+function sources(overrides: Partial<DoctorSources> = {}): TestSources {
   return {
     database: new FakeDatabase(),
     keys: new FakeKeys(),
@@ -143,7 +145,7 @@ function sources(overrides: Partial<DoctorSources> = {}): DoctorSources & {
     settings: SETTINGS,
     now: NOW,
     ...overrides,
-  } as DoctorSources & { database: FakeDatabase; keys: FakeKeys };
+  } as TestSources;
 }
 
 function pending(overrides: Partial<PendingAction> & { actionId: number }): PendingAction {

@@ -186,7 +186,7 @@ export const SERVER_CONFIG = defineConfig({
     state_dir: {
       type: valueTypes.path,
       default: "/var/lib/osad2",
-      doc: "local state: managed-clients.json, the push clients whose presence this server keeps (in a mixed fleet, rows of osa-dispatcher's clients are never touched)",
+      doc: "local state: managed-clients.json, the push clients whose presence this server keeps (in a mixed fleet, rows of osa-dispatcher's clients are never touched); key-usage.json, which system each client key belongs to; control.sock, where doctor and systems ask the running server",
       seed: false,
     },
     metrics_port: {

@@ -46,7 +46,12 @@ export class Diagnostics {
     private socket: ControlSocket | undefined,
   ) {}
 
-  static async start(options: DiagnosticsOptions): Promise<Diagnostics> {
+  /**
+   * Loads key-usage.json and builds the connection book; the control socket waits for
+   * {@link listen} (after the ports are bound, so a second server on the same config fails on
+   * its ports and leaves the first one's socket alone).
+   */
+  static async create(options: DiagnosticsOptions): Promise<Diagnostics> {
     const path = keyUsagePath(options.stateDir);
     let usage: Map<string, KeyUsage> = new Map();
     try {
@@ -56,17 +61,27 @@ export class Diagnostics {
       options.logger.warn({ err: error, path }, "key usage file unreadable; starting with none");
     }
     const book = new ConnectionBook({ keys: options.keys, systems: options.systems, usage });
-    const diagnostics = new Diagnostics(options, book, path, undefined);
-    diagnostics.socket = await startControlSocket({
-      stateDir: options.stateDir,
-      source: diagnostics,
-      logger: options.logger,
+    return new Diagnostics(options, book, path, undefined);
+  }
+
+  /** Opens the control socket and starts the batched key-usage.json writes. */
+  async listen(): Promise<void> {
+    this.socket = await startControlSocket({
+      stateDir: this.options.stateDir,
+      source: this,
+      logger: this.options.logger,
     });
-    diagnostics.timer = setInterval(
-      () => void diagnostics.flush(),
-      options.usageFlushMs ?? DEFAULT_USAGE_FLUSH_MS,
+    this.timer = setInterval(
+      () => void this.flush(),
+      this.options.usageFlushMs ?? DEFAULT_USAGE_FLUSH_MS,
     );
-    diagnostics.timer.unref();
+    this.timer.unref();
+  }
+
+  /** {@link create} then {@link listen}. */
+  static async start(options: DiagnosticsOptions): Promise<Diagnostics> {
+    const diagnostics = await Diagnostics.create(options);
+    await diagnostics.listen();
     return diagnostics;
   }
 
@@ -117,8 +132,10 @@ export class Diagnostics {
   /** Closes the control socket and writes key-usage.json a last time. Idempotent. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    await this.socket?.close();
+    const socket = this.socket;
     this.socket = undefined;
-    await this.flush();
+    await socket?.close();
+    // Only a server that got as far as listening writes the file (a failed start leaves it).
+    if (socket !== undefined) await this.flush();
   }
 }

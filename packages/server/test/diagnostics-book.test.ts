@@ -1,0 +1,130 @@
+// The connection book: handshakes matched to ROUTER connections (one key = attributed,
+// several = ambiguous, none = unknown), reconnects, names proved by verified messages, and
+// the key usage it hands to key-usage.json.
+import { describe, expect, it } from "vitest";
+import { ConnectionBook } from "../src/diagnostics/connection-book.js";
+import type { ClientSystems, KeyNames } from "../src/diagnostics/ports.js";
+
+const A = "A".repeat(40);
+const B = "B".repeat(40);
+const names: KeyNames = { nameOf: (pk) => (pk === A ? "web01" : pk === B ? "web02" : null) };
+const systems: ClientSystems = {
+  systemOf: async (name) =>
+    name === "c1" ? { serverId: 1000010000, profileName: "web01" } : undefined,
+};
+
+function book(): { book: ConnectionBook; clock: { t: number } } {
+  const clock = { t: Date.parse("2026-12-02T10:00:00Z") };
+  return { book: new ConnectionBook({ keys: names, systems, now: () => clock.t }), clock };
+}
+
+const id = (text: string): Buffer => Buffer.from(text);
+
+describe("connection book", () => {
+  it("attributes a connection to the one key handshaking before it spoke", () => {
+    const { book: b } = book();
+    b.admitted({ socket: "listener", address: "10.0.0.5", publicKey: A });
+    b.received(id("~r1"), "hello-request");
+    const [c] = b.snapshot().connections;
+    expect(c).toMatchObject({
+      key: { kind: "known", publicKey: A, keyName: "web01" },
+      address: "10.0.0.5",
+    });
+    // The handshake is taken: the next connection has none left.
+    b.received(id("~r2"), "hello-request");
+    expect(b.snapshot().connections[1]?.key).toEqual({ kind: "unknown" });
+  });
+
+  it("two keys handshaking at once: ambiguous, never guessed", () => {
+    const { book: b } = book();
+    b.admitted({ socket: "listener", address: "10.0.0.5", publicKey: A });
+    b.admitted({ socket: "listener", address: "10.0.0.6", publicKey: B });
+    b.received(id("~r1"), "hello-request");
+    const [c] = b.snapshot().connections;
+    expect(c?.key).toEqual({
+      kind: "ambiguous",
+      candidates: [
+        { publicKey: A, keyName: "web01" },
+        { publicKey: B, keyName: "web02" },
+      ],
+    });
+    expect(c?.address).toBeNull();
+  });
+
+  it("handshakes older than the window do not count; SUB handshakes are kept apart", () => {
+    const { book: b, clock } = book();
+    b.admitted({ socket: "listener", address: "10.0.0.5", publicKey: A });
+    b.admitted({ socket: "publisher", address: "10.0.0.5", publicKey: A });
+    clock.t += 31_000;
+    b.received(id("~r1"), "hello-request");
+    const snap = b.snapshot();
+    expect(snap.connections[0]?.key).toEqual({ kind: "unknown" });
+    expect(snap.subscribers).toMatchObject([
+      { publicKey: A, keyName: "web01", address: "10.0.0.5" },
+    ]);
+  });
+
+  it("a known connection asking for a hello again reconnected: it takes its key's handshake", () => {
+    const { book: b, clock } = book();
+    b.admitted({ socket: "listener", address: "10.0.0.5", publicKey: A });
+    b.received(id("~r1"), "hello-request");
+    clock.t += 60_000;
+    b.admitted({ socket: "listener", address: "10.0.0.9", publicKey: A });
+    b.received(id("~r1"), "hello-request");
+    expect(b.snapshot().connections[0]).toMatchObject({
+      address: "10.0.0.9",
+      since: new Date(clock.t).toISOString(),
+    });
+    // Taken: a new connection now finds no waiting handshake (not web01's again).
+    b.received(id("~r2"), "hello-request");
+    expect(
+      b.snapshot().connections.find((c) => c.routingId === id("~r2").toString("hex"))?.key,
+    ).toEqual({
+      kind: "unknown",
+    });
+  });
+
+  it("verified messages name the connection; the key's usage gets the system; identify answers", async () => {
+    const { book: b, clock } = book();
+    b.admitted({ socket: "listener", address: "10.0.0.5", publicKey: A });
+    b.received(id("~r1"), "hello-request");
+    b.received(id("~r1"), "hello");
+    b.verified(id("~r1"), { type: "hello", clientName: "c1", software: "0.1.0" });
+    clock.t += 1_000;
+    b.received(id("~r1"), "signed-pong");
+    b.verified(id("~r1"), { type: "pong", clientName: "c1" });
+    expect(await b.identify("c1")).toEqual({ serverId: 1000010000, keyName: "web01" });
+    const c = b.snapshot().connections[0];
+    expect(c).toMatchObject({ clientName: "c1", software: "0.1.0", subscriptionProven: true });
+    const usage = b.takeUsage();
+    expect(usage?.get("web01")).toMatchObject({
+      serverId: 1000010000,
+      profileName: "web01",
+      clientName: "c1",
+      address: "10.0.0.5",
+    });
+    expect(b.takeUsage()).toBeUndefined();
+    b.usageNotSaved();
+    expect(b.takeUsage()).toBeDefined();
+  });
+
+  it("records refusals with the connection's key and notifications per client", () => {
+    const { book: b } = book();
+    b.admitted({ socket: "listener", address: "10.0.0.5", publicKey: A });
+    b.received(id("~r1"), "signed-pong");
+    b.refused({
+      reason: "bad-signature",
+      clientName: "c1",
+      routingId: id("~r1").toString("hex"),
+      peers: [],
+    });
+    b.failed({ reason: "unknown-key", address: "10.0.0.7", publicKey: B, clientName: null });
+    b.notified({ clientName: "c1", serverId: 1, actionIds: [5] });
+    const snap = b.snapshot();
+    expect(snap.failures).toMatchObject([
+      { reason: "bad-signature", keyName: "web01", address: "10.0.0.5", clientName: "c1" },
+      { reason: "unknown-key", keyName: "web02", address: "10.0.0.7" },
+    ]);
+    expect(snap.notifications).toMatchObject([{ clientName: "c1", actionIds: [5] }]);
+  });
+});
