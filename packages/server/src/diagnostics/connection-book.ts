@@ -68,6 +68,8 @@ export interface ConnectionBookOptions {
 export class ConnectionBook implements HandshakeLog, ConnectionObserver {
   private readonly admissions: Admission[] = [];
   private readonly connections = new Map<string, Connection>();
+  /** Push client name → the routing id (hex) that last proved it. */
+  private readonly byClient = new Map<string, string>();
   private readonly subscribers = new Map<string, LiveSubscriberHandshake>();
   private readonly failures: LiveFailure[] = [];
   private readonly notifications = new Map<string, LiveNotification>();
@@ -163,6 +165,9 @@ export class ConnectionBook implements HandshakeLog, ConnectionObserver {
     if (connection === undefined) return;
     const now = this.now();
     connection.clientName = message.clientName;
+    this.byClient.delete(message.clientName);
+    this.byClient.set(message.clientName, connection.routingId);
+    if (this.byClient.size > MAX_CONNECTIONS) this.dropOldest(this.byClient);
     if (message.type === "hello") {
       connection.lastHello = now;
       connection.goodbye = null;
@@ -194,13 +199,12 @@ export class ConnectionBook implements HandshakeLog, ConnectionObserver {
   /** Server id and key name of a push client, for its "client online" log line. */
   async identify(clientName: string): Promise<ClientIdentity> {
     const system = await this.systemOf(clientName);
-    let keyName: string | null = null;
-    for (const connection of this.connections.values()) {
-      if (connection.clientName === clientName && connection.key.kind === "known") {
-        keyName = connection.key.keyName;
-      }
-    }
-    return { serverId: system?.serverId ?? null, keyName };
+    const routingId = this.byClient.get(clientName);
+    const key = routingId === undefined ? undefined : this.connections.get(routingId)?.key;
+    return {
+      serverId: system?.serverId ?? null,
+      keyName: key?.kind === "known" ? key.keyName : null,
+    };
   }
 
   /** The connections, subscriber handshakes, notifications and failures, for the control socket. */

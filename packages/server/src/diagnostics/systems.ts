@@ -75,11 +75,20 @@ export function listSystems(sources: SystemsSources): SystemsReport {
     const key = keyOf(connection);
     let keyName = key.name;
     let usage: KeyUsage | undefined;
+    // The key that last spoke for this name, else for this system (a name register_osad just gave).
+    let byServer: [string, KeyUsage] | undefined;
     for (const [name, entry] of sources.usage) {
       if (entry.clientName === clientName) {
         usage = entry;
         if (keyName === null && key.candidates === undefined) keyName = name;
+      } else if (record !== undefined && entry.serverId === record.serverId) {
+        if (byServer === undefined || entry.lastSeen > byServer[1].lastSeen)
+          byServer = [name, entry];
       }
+    }
+    if (usage === undefined && byServer !== undefined) {
+      usage = byServer[1];
+      if (keyName === null && key.candidates === undefined) keyName = byServer[0];
     }
     const state =
       live === null
