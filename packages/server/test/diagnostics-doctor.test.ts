@@ -306,6 +306,14 @@ describe("doctor", () => {
     expect(report.links.find((l) => l.link === "connection")?.summary).toContain(
       "key ambiguous: one of web01, web02",
     );
+    // An ambiguous connection speaking another name is not taken for this system's stale client.
+    const other = await diagnose(
+      sources({
+        live: live({ connections: [connection({ key, clientName: "0ther00000000000" })] }),
+      }),
+      "1000010000",
+    );
+    expect(other.links.at(-1)?.problem).toBe("not-connected");
   });
 
   it("says what holds each action, by the conditions of the due query", async () => {

@@ -72,14 +72,6 @@ function ago(now: Date, iso: string | null): string {
     : `${Math.round(seconds / 60)} min ago (${iso})`;
 }
 
-function keyNamesOf(connection: LiveConnection): string[] {
-  const key = connection.key;
-  if (key.kind === "known") return key.keyName === null ? [] : [key.keyName];
-  if (key.kind === "ambiguous")
-    return key.candidates.flatMap((c) => (c.keyName === null ? [] : [c.keyName]));
-  return [];
-}
-
 /**
  * `osad2-server doctor SYSTEM`: walks the chain from the Spacewalk system to a push that
  * reaches it and stops at the first broken link, saying the fix. Reads only.
@@ -130,12 +122,15 @@ export async function diagnose(sources: DoctorSources, reference: string): Promi
   }
   const keyFile: KeyFile | undefined = keyName === null ? undefined : keys.byName(keyName);
   const keyUsage = keyName === null ? undefined : usage.get(keyName);
-  // The connection its key speaks on, when its own name has none (a stale name).
+  // The connection its key speaks on, when its own name has none (a stale name); only one
+  // attributed to that key for certain: an ambiguous one may be another system's.
   const byKey =
     keyName === null
       ? undefined
       : latest(
-          (live?.connections ?? []).filter((c) => keyNamesOf(c).includes(keyName)),
+          (live?.connections ?? []).filter(
+            (c) => c.key.kind === "known" && c.key.keyName === keyName,
+          ),
           (c) => c.lastMessage,
         );
   const connection = own ?? byKey ?? null;
