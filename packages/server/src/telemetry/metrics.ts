@@ -36,6 +36,11 @@ export interface OnlineCount {
   readonly onlineCount: number;
 }
 
+/** Where the clients-managed gauge reads its value (the managed-clients set, while the server runs). */
+export interface ManagedCount {
+  readonly size: number;
+}
+
 /**
  * The server's Prometheus metrics, in a registry of its own (two servers in one process,
  * as in tests, must not collide in prom-client's global registry).
@@ -54,6 +59,8 @@ export class ServerMetrics {
   readonly inFlightSystems: Gauge;
   /** Clients online in rhnPushClient as this server sees them. */
   readonly clientsOnline: Gauge;
+  /** Push clients this server keeps the presence of (managed-clients.json). */
+  readonly clientsManaged: Gauge;
   /** Client handshakes refused (unknown or revoked key, failed CURVE handshake). */
   readonly authFailures: Counter;
   /** Database rounds that failed (the server retries with back-off). */
@@ -72,7 +79,10 @@ export class ServerMetrics {
   };
 
   /** Read at scrape time; prom-client binds `this` in collect() to the gauge. */
-  private readonly counted: { source: OnlineCount | undefined } = { source: undefined };
+  private readonly counted: {
+    source: OnlineCount | undefined;
+    managed: ManagedCount | undefined;
+  } = { source: undefined, managed: undefined };
 
   constructor(options: { readonly processMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -122,6 +132,14 @@ export class ServerMetrics {
       registers,
       collect() {
         this.set(counted.source?.onlineCount ?? 0);
+      },
+    });
+    this.clientsManaged = new Gauge({
+      name: "osad2_clients_managed",
+      help: "Push clients whose presence this server keeps (proved themselves to it or registered through it)",
+      registers,
+      collect() {
+        this.set(counted.managed?.size ?? 0);
       },
     });
     this.authFailures = new Counter({
@@ -178,7 +196,8 @@ export class ServerMetrics {
   }
 
   /** Counts the clients of `source` from now on (undefined: none, the server stopped). */
-  countClients(source: OnlineCount | undefined): void {
+  countClients(source: OnlineCount | undefined, managed?: ManagedCount): void {
     this.counted.source = source;
+    this.counted.managed = managed;
   }
 }
