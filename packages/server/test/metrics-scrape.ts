@@ -57,7 +57,10 @@ export function sampleNames(text: string): Set<string> {
 export function monitoringMetricNames(): Set<string> {
   const dashboard = JSON.parse(
     readFileSync(path.join(MONITORING_DIR, "grafana-dashboard.json"), "utf8"),
-  ) as { panels: { targets?: { expr: string }[] }[]; templating: { list: { definition?: string }[] } };
+  ) as {
+    panels: { targets?: { expr: string }[] }[];
+    templating: { list: { definition?: string }[] };
+  };
   const expressions = [
     ...dashboard.panels.flatMap((panel) => (panel.targets ?? []).map((target) => target.expr)),
     ...dashboard.templating.list.flatMap((variable) => variable.definition ?? []),

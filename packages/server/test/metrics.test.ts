@@ -73,10 +73,7 @@ describe("/metrics of a running server with clients and pushes (SQLite)", () => 
     // b restarts: it goes offline, reconnects and is caught up on y. That is not a second
     // first announcement (it used to be, measured from earliest_action: minutes, not seconds).
     await b.client.close();
-    await waitFor(
-      "b offline",
-      async () => (await h.store.findClient(b.name))?.state === "offline",
-    );
+    await waitFor("b offline", async () => (await h.store.findClient(b.name))?.state === "offline");
     const again = connectClient(s, h.keys, b.name, b.keyPair);
     h.clients.push(again);
     await waitFor("b caught up", () => again.checkins >= 1);

@@ -323,14 +323,14 @@ export class Notifier implements PresenceSink {
   private async send(publication: Publication, at: Date): Promise<void> {
     await this.options.publisher.publish(encodeCheckin(publication.clientName));
     const connected = this.reachability.connectedSince(publication.clientName) ?? 0;
-    const firstTime = this.book.record(publication, at.getTime()).map(
-      (action): FirstAnnouncement => ({
+    const firstTime = this.book
+      .record(publication, at.getTime())
+      .map((action): FirstAnnouncement => ({
         action,
         pushableSince: new Date(
           Math.max(action.created.getTime(), action.earliestAction.getTime(), connected),
         ),
-      }),
-    );
+      }));
     const event: NotifiedEvent = {
       clientName: publication.clientName,
       serverId: publication.serverId,
