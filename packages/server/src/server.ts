@@ -256,7 +256,7 @@ class Server implements Osad2Server, HealthSource {
     running.online = online;
     running.notifier = notifier;
     running.presence = presence;
-    telemetry.metrics.countClients(online);
+    telemetry.metrics.countClients(online, managed);
 
     const sharedKeys = new SharedKeyCache({ source: store });
     // Clients' messages change presence only once their signature verifies (or, with

@@ -51,6 +51,7 @@ export async function queryDueActions(
       "sa.action_id",
       "sa.status",
       "a.earliest_action",
+      "a.created",
       "aty.label as action_type",
       "pc.name as client_name",
     )
@@ -95,6 +96,7 @@ export async function queryDueActions(
       clientName: String(row.client_name),
       status: status === 1 ? 1 : 0,
       earliestAction: requireDbTime(row.earliest_action, "rhnaction.earliest_action"),
+      created: requireDbTime(row.created, "rhnaction.created"),
       actionType: String(row.action_type),
     };
   });
