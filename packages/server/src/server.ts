@@ -185,7 +185,9 @@ class Server implements Osad2Server, HealthSource {
     });
     let store: SpacewalkStore;
     try {
-      store = options.store ?? (await openStore(config.database, storeOptions(config)));
+      // The logger names rows whose times SQLite cannot read (and the driver's warnings).
+      store =
+        options.store ?? (await openStore(config.database, { ...storeOptions(config), logger }));
     } catch (error) {
       await keyStore.close();
       throw error;

@@ -2,9 +2,16 @@
 process.env.TZ = "Asia/Kathmandu";
 
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from "@osad2/test-helpers";
+import {
+  createTestDatabase,
+  DATABASE_KINDS,
+  waitFor,
+  type TestDatabase,
+} from "@osad2/test-helpers";
 import { openStore, type SpacewalkStore, type StoreLogger } from "../src/db/index.js";
 import { createSystem, scheduleAction } from "../src/testing/index.js";
+import { useServerHarness } from "./core-fixtures.js";
+import { recordingLogger } from "./fakes.js";
 
 // SQLite has no time type: rows written by hand or by other tools hold SQLite's own text forms
 // ('2026-12-02 23:00:00', '+02:00' offsets, no 'T'), which must compare as the instants they
@@ -228,5 +235,39 @@ describe("timestamps SQLite cannot read (sqlite)", () => {
       logger.unreadable().map((w) => [w.fields.table, w.fields.column, w.fields.value]),
     ).toEqual([["rhnPushClient", "next_action_time", "soon"]]);
     await store.markOnline(CLIENT, NOW);
+  });
+});
+
+describe("the running server on SQLite text written by other tools", () => {
+  const h = useServerHarness("sqlite");
+
+  /** An action for one system whose earliest_action is this SQL expression, as sqlite3 would write it. */
+  async function insertAction(serverId: number, earliest: string): Promise<void> {
+    const [row] = await h.db.query(
+      `INSERT INTO rhnaction (org_id, action_type, name, earliest_action, version, archived)
+       VALUES (1, 3, 'sqlite3', ${earliest}, 2, 0) RETURNING id`,
+    );
+    await h.db.query(
+      "INSERT INTO rhnserveraction (server_id, action_id, status, remaining_tries) VALUES (?, ?, 0, 10)",
+      [serverId, Number(row?.id)],
+    );
+  }
+
+  it("asks only the system whose action is due; names the unreadable row in its log", async () => {
+    const { logger, lines } = recordingLogger();
+    const s = await h.server({ actionPollInterval: 0.2 }, { logger });
+    const waiting = await h.onlineClient(s);
+    const due = await h.onlineClient(s);
+    // Later today and unreadable: neither is due. Text comparison took both as due.
+    await insertAction(waiting.serverId, "datetime('now', '+6 hours')");
+    await insertAction(waiting.serverId, "'tonight 23:00'");
+    await insertAction(due.serverId, "datetime('now', '-1 minute')");
+    await waitFor("the due system's checkin", () => due.client.checkins >= 1);
+    // The round that found it read the waiting system's rows too: the warning says so.
+    await waitFor("the unreadable row reported", () =>
+      lines.some((l) => l.column === "earliest_action" && l.value === "tonight 23:00"),
+    );
+    expect(waiting.client.checkins).toBe(0);
+    expect(lines.filter((l) => l.value === "tonight 23:00")).toHaveLength(1);
   });
 });
