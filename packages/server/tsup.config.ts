@@ -7,6 +7,8 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: "node20",
-  // The unit ships inside dist/ so the tarball holds only dist/, README.md and package.json.
-  onSuccess: "mkdir -p dist/systemd && cp systemd/osad2-server.service dist/systemd/",
+  // The unit and the monitoring files (Grafana dashboard, alert rules) ship inside dist/ so
+  // the tarball holds only dist/, README.md and package.json.
+  onSuccess:
+    "mkdir -p dist/systemd && cp systemd/osad2-server.service dist/systemd/ && cp -r monitoring dist/",
 });

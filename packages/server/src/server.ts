@@ -193,7 +193,9 @@ class Server implements Osad2Server, HealthSource, ServerView {
     });
     let store: SpacewalkStore;
     try {
-      store = options.store ?? (await openStore(config.database, storeOptions(config)));
+      // The logger names rows whose times SQLite cannot read (and the driver's warnings).
+      store =
+        options.store ?? (await openStore(config.database, { ...storeOptions(config), logger }));
     } catch (error) {
       await keyStore.close();
       throw error;
@@ -280,7 +282,7 @@ class Server implements Osad2Server, HealthSource, ServerView {
     running.online = online;
     running.notifier = notifier;
     running.presence = presence;
-    telemetry.metrics.countClients(online);
+    telemetry.metrics.countClients(online, managed);
 
     const sharedKeys = new SharedKeyCache({ source: store });
     // Clients' messages change presence only once their signature verifies (or, with

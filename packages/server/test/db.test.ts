@@ -230,6 +230,7 @@ describe.each(DATABASE_KINDS)("store on %s", (kind) => {
           clientName: "client-a",
           status: 0,
           earliestAction: past,
+          created: expect.any(Date),
           actionType: "packages.update",
         },
       ]);

@@ -40,7 +40,7 @@ describe("published package", () => {
     }
   });
 
-  it("the tarball ships dist (with the CLI and types) and the systemd unit", async () => {
+  it("the tarball ships dist (with the CLI and types), the systemd unit and the monitoring files", async () => {
     const { stdout } = await promisify(execFile)(
       "npm",
       ["pack", "--dry-run", "--json", "--ignore-scripts"],
@@ -57,6 +57,9 @@ describe("published package", () => {
       "dist/testing.js",
       "dist/testing.d.ts",
       "dist/systemd/osad2-server.service",
+      "dist/monitoring/grafana-dashboard.json",
+      "dist/monitoring/alerts.rules.yml",
+      "dist/monitoring/alerts.test.yml",
       "README.md",
     ]) {
       expect(files).toContain(file);

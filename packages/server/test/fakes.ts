@@ -6,7 +6,13 @@ import { decodePublisherMessage, type PublisherMessage } from "@osad2/protocol";
 import { silentLogger, type Logger } from "@osad2/service-kit";
 import type { DueAction, DueActionsOptions, PushClient } from "../src/db/types.js";
 import { Notifier, type NotifierSettings } from "../src/dispatch/notifier.js";
-import type { DispatchReport, DispatchStore, NotifiedEvent } from "../src/dispatch/ports.js";
+import type {
+  DispatchReport,
+  DispatchStore,
+  FirstAnnouncement,
+  NotifiedEvent,
+  RoundSummary,
+} from "../src/dispatch/ports.js";
 import { OnlineClients } from "../src/presence/online-clients.js";
 import type {
   ManagedClientsFile,
@@ -90,6 +96,7 @@ export function dueAction(
     clientName,
     status: 0,
     earliestAction: new Date(0),
+    created: new Date(0),
     actionType: "packages.update",
   };
 }
@@ -100,9 +107,16 @@ export class FakeDispatchReport implements DispatchReport {
   readonly firstTime: number[][] = [];
   readonly failures: unknown[] = [];
 
-  published(event: NotifiedEvent, firstTime: readonly DueAction[]): void {
+  /** Each round's summary, in order. */
+  readonly rounds: RoundSummary[] = [];
+
+  published(event: NotifiedEvent, firstTime: readonly FirstAnnouncement[]): void {
     this.events.push(event);
-    this.firstTime.push(firstTime.map((action) => action.actionId));
+    this.firstTime.push(firstTime.map((first) => first.action.actionId));
+  }
+
+  roundCompleted(summary: RoundSummary): void {
+    this.rounds.push(summary);
   }
 
   roundFailed(error: unknown): void {

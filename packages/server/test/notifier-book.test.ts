@@ -38,6 +38,36 @@ describe("NotificationBook", () => {
     expect(book.record(again!, 10)).toHaveLength(0);
   });
 
+  it("counts a first announcement once per system and action: not again after a rename or the client going offline", () => {
+    const book = new NotificationBook({ renotifyMs: 60_000, threshold: 0 });
+    const [p] = book.plan([due(1, 1, "old")], 0, everyone).publications;
+    expect(book.record(p!, 0)).toHaveLength(1);
+    // register_osad renamed the client: announced again on the new topic, not measured again.
+    const [renamed] = book.plan([due(1, 1, "new")], 1, everyone).publications;
+    expect(renamed?.clientName).toBe("new");
+    expect(book.record(renamed!, 1)).toHaveLength(0);
+    // It went offline (out of the round's scope) and came back: still not a first time.
+    book.forgetClients(["new"]);
+    book.plan([], 2, everyone, new Map(), new Set(), () => false);
+    const [back] = book.plan([due(1, 1, "new")], 3, everyone).publications;
+    expect(book.record(back!, 3)).toHaveLength(0);
+    // Done, then the same ids due again (a re-scheduled row): a first time again.
+    book.plan([], 4, everyone);
+    const [fresh] = book.plan([due(1, 1, "new")], 5, everyone).publications;
+    expect(book.record(fresh!, 5)).toHaveLength(1);
+  });
+
+  it("counts in flight the asked systems whose due work is still queued", () => {
+    const book = new NotificationBook({ renotifyMs: 60_000, threshold: 0 });
+    const list = [due(1, 1), due(2, 1)];
+    for (const p of book.plan(list, 0, everyone).publications) book.record(p, 0);
+    expect(book.inFlightCount(list)).toBe(2);
+    // rhn_check picked system 2's action up (renotify_picked_up keeps it due).
+    const picked = [due(1, 1), { ...due(2, 1), status: 1 as const }];
+    book.plan(picked, 1, everyone);
+    expect(book.inFlightCount(picked)).toBe(1);
+  });
+
   it("throttles: at most `threshold` systems asked and not done; done systems free their slot", () => {
     const book = new NotificationBook({ renotifyMs: 60_000, threshold: 2 });
     const list = [due(1, 1), due(2, 1), due(3, 1), due(4, 1)];

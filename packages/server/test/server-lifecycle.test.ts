@@ -101,7 +101,7 @@ describe("server lifecycle: restart, throttle, notify(), reload, metrics (SQLite
     await waitFor("checkin", () => c.checkins >= 1);
     const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     expect(metricSum(text, "osad2_notifications_published_total")).toBeGreaterThanOrEqual(1);
-    expect(metricSum(text, "osad2_notify_latency_seconds_count")).toBe(1);
+    expect(metricSum(text, "osad2_checkin_latency_seconds_count")).toBe(1);
     expect(metricSum(text, "osad2_clients_online")).toBe(1);
     expect(text).toContain("osad2_auth_failures_total");
     expect(text).toContain("osad2_poll_errors_total");

@@ -10,6 +10,8 @@ import {
   parseBenchFlags,
   type BenchOptions,
 } from "./options.js";
+import { compareWithRaw } from "./raw/compare.js";
+import { raw } from "./raw/raw.js";
 import { makeLog, type Log } from "./setup.js";
 import { storm } from "./storm.js";
 
@@ -19,6 +21,8 @@ export const BENCH_USAGE = `usage: tools/bench <command> [flags]     (one JSON d
   fanout    [--clients 1000] [--db postgres|sqlite|both]   mass action to N simulated CURVE clients
   storm     [--clients 1000] [--signal TERM|KILL] [--down 5] server restart with N clients, actions scheduled while down
   footprint [--clients 1000] [--idle 60]                   server RSS per client; idle real client RSS and CPU
+  raw       [--clients 1000] [--down 5]                    the same work by bare zeromq.js (same sockets, CURVE, ZAP);
+            fanout, storm and footprint run it too and print osad2/raw ratios (--no-raw skips it)
 common flags: --register xmlrpc|store (default xmlrpc)  --checkin-count 100  --ping-interval 10
   --poll-interval 1 (latency: 5)  --clients-per-process 1000  --connect-rate 200 (clients/s; 0 = all at once)
   --command PATH|none (spawned per checkin by each simulated client; default none)
@@ -32,7 +36,11 @@ const COMMANDS: Record<string, { run: Runner; defaults: Partial<BenchOptions> }>
   fanout: { run: fanout, defaults: {} },
   storm: { run: storm, defaults: {} },
   footprint: { run: footprint, defaults: {} },
+  // No database: one run, labelled postgres only because the loop below wants one.
+  raw: { run: (_database, options, log) => raw(options, log), defaults: { db: "postgres" } },
 };
+
+const COMPARED = new Set(["fanout", "storm", "footprint"]);
 
 /**
  * `tools/bench <command> [flags]`: runs one bench (per database for `--db both`) and prints
@@ -77,6 +85,17 @@ export async function runBench(argv: readonly string[]): Promise<number> {
       errors.push({ database, error: message });
     }
   }
+  let comparison: unknown;
+  if (options.raw && command !== undefined && COMPARED.has(command) && results.length > 0) {
+    try {
+      const baseline = await raw(options, log);
+      comparison = { raw: baseline, ratios: compareWithRaw(command, results, baseline) };
+    } catch (error) {
+      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      log(`raw baseline failed: ${message}`);
+      errors.push({ database: "raw", error: message });
+    }
+  }
   const document = {
     bench: command,
     command: `tools/bench ${argv.join(" ")}`,
@@ -84,6 +103,7 @@ export async function runBench(argv: readonly string[]): Promise<number> {
     options,
     durationSeconds: Math.round((Date.now() - started) / 100) / 10,
     results,
+    ...(comparison === undefined ? {} : { comparison }),
     ...(errors.length > 0 ? { errors } : {}),
   };
   process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);

@@ -8,11 +8,11 @@ const WANTED = [
   "osad2_notifications_published_total",
   "osad2_auth_failures_total",
   "osad2_poll_errors_total",
-  "osad2_process_heap_bytes",
-  "osad2_process_open_fds",
-  "osad2_process_max_fds",
-  "osad2_nodejs_eventloop_lag_mean_seconds",
-  "osad2_nodejs_eventloop_lag_max_seconds",
+  "process_heap_bytes",
+  "process_open_fds",
+  "process_max_fds",
+  "nodejs_eventloop_lag_mean_seconds",
+  "nodejs_eventloop_lag_max_seconds",
 ];
 
 /** Reads /metrics of the deployment's server; an empty object when it does not answer. */

@@ -38,6 +38,8 @@ export interface BenchOptions {
   readonly serverCli: string | undefined;
   /** `--echo`: copy server and client output to stderr. */
   readonly echo: boolean;
+  /** fanout, storm, footprint: also run `raw` with the same clients and print the ratios; `--no-raw` skips it. */
+  readonly raw: boolean;
 }
 
 /** Keeps each simulated-client process at ~8,000 file descriptors (8 per client) under a 20,000 limit. */
@@ -60,6 +62,7 @@ export const DEFAULT_BENCH_OPTIONS: BenchOptions = {
   timeoutSeconds: 900,
   serverCli: undefined,
   echo: false,
+  raw: true,
 };
 
 /** A bad flag: the message names it; the CLI prints it with the usage and exits 2. */
@@ -112,6 +115,10 @@ export function parseBenchFlags(argv: readonly string[], defaults: BenchOptions)
     const flag = argv[i] as string;
     if (flag === "--echo") {
       o.echo = true;
+      continue;
+    }
+    if (flag === "--no-raw") {
+      o.raw = false;
       continue;
     }
     const value = argv[++i];

@@ -16,6 +16,7 @@ describe("parseBenchFlags", () => {
     [["--command", "/bin/true"], { command: ["/bin/true"] }],
     [["--echo", "--checkin-count", "0"], { echo: true, checkinCount: 0 }],
     [["--server-cli", "/tmp/cli.js"], { serverCli: "/tmp/cli.js" }],
+    [["--no-raw", "--clients", "5"], { raw: false, clients: 5 }],
   ])("%j", (argv, changed) => {
     expect(parseBenchFlags(argv, DEFAULT_BENCH_OPTIONS)).toEqual({
       ...DEFAULT_BENCH_OPTIONS,

@@ -20,7 +20,7 @@ import {
   queryRunningSystems,
 } from "./dispatch-queries.js";
 import { TABLES } from "./tables.js";
-import { fromDbTime, toDbTime } from "./time.js";
+import { instantSql, toDbTime } from "./time.js";
 import type {
   DatabaseKind,
   DueAction,
@@ -36,6 +36,7 @@ import type {
   WakeUpHandler,
   WakeUpMode,
 } from "./types.js";
+import { readTime, selectInstant, UnreadableTimes } from "./unreadable-times.js";
 import { parseDatabaseUrl, type DatabaseTarget } from "./url.js";
 
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
@@ -98,6 +99,7 @@ class KnexSpacewalkStore implements SpacewalkStore {
   private readonly wakeUpSubscriptions = new Set<() => Promise<void>>();
   private closed: Promise<void> | undefined;
   private readonly writes: WriteHealth;
+  private readonly unreadable: UnreadableTimes;
 
   constructor(
     private readonly target: DatabaseTarget,
@@ -106,6 +108,7 @@ class KnexSpacewalkStore implements SpacewalkStore {
     this.kind = target.kind;
     this.knex = createKnex(target, options);
     this.writes = new WriteHealth(this.knex);
+    this.unreadable = new UnreadableTimes(options.logger);
     registerInternals(this, {
       knex: this.knex,
       kind: this.kind,
@@ -126,7 +129,7 @@ class KnexSpacewalkStore implements SpacewalkStore {
   }
 
   dueActions(now: Date, options: DueActionsOptions): Promise<DueAction[]> {
-    return this.guard(() => queryDueActions(this.knex, this.kind, now, options));
+    return this.guard(() => queryDueActions(this.knex, this.kind, now, options, this.unreadable));
   }
 
   runningSystems(): Promise<number[]> {
@@ -138,6 +141,7 @@ class KnexSpacewalkStore implements SpacewalkStore {
   }
 
   async findClient(name: string): Promise<PushClient | undefined> {
+    const times = ["last_message_time", "last_ping_time", "next_action_time"] as const;
     const row = await this.guard(() =>
       this.knex
         .select(
@@ -145,9 +149,10 @@ class KnexSpacewalkStore implements SpacewalkStore {
           "pc.name",
           "pc.server_id",
           "st.label as state",
-          "pc.last_message_time",
-          "pc.last_ping_time",
-          "pc.next_action_time",
+          ...times.map((column) => `pc.${column}`),
+          ...(this.kind === "sqlite"
+            ? times.map((column) => selectInstant(this.knex, `pc.${column}`, column))
+            : []),
         )
         .from({ pc: TABLES.pushClient })
         .join({ st: TABLES.pushClientState }, "st.id", "pc.state_id")
@@ -156,14 +161,22 @@ class KnexSpacewalkStore implements SpacewalkStore {
     );
     if (row === undefined) return undefined;
     const r = row as Record<string, unknown>;
+    const time = (column: (typeof times)[number]) =>
+      readTime(
+        this.kind,
+        r,
+        column,
+        { table: "rhnPushClient", row: { name }, consequence: "osad2 reads it as empty" },
+        this.unreadable,
+      );
     return {
       id: toNumber(r.id, "rhnpushclient.id"),
       name: String(r.name),
       serverId: toNumber(r.server_id, "rhnpushclient.server_id"),
       state: r.state === "online" ? "online" : "offline",
-      lastMessageTime: fromDbTime(r.last_message_time),
-      lastPingTime: fromDbTime(r.last_ping_time),
-      nextActionTime: fromDbTime(r.next_action_time),
+      lastMessageTime: time("last_message_time"),
+      lastPingTime: time("last_ping_time"),
+      nextActionTime: time("next_action_time"),
     };
   }
 
@@ -263,16 +276,39 @@ class KnexSpacewalkStore implements SpacewalkStore {
 
   async expiredPingDeadlines(now: Date): Promise<string[]> {
     const { online } = await this.states();
+    const at = toDbTime(this.kind, now);
+    const deadline = instantSql(this.kind, "next_action_time");
     // Only online clients, like osa-dispatcher's reaper: once marked offline they are not reported again.
+    const query = this.knex(TABLES.pushClient)
+      .where("state_id", online)
+      .whereNotNull("last_ping_time")
+      .orderBy("name");
+    if (this.kind === "postgres") {
+      const rows = await this.guard(() => query.select("name").where("next_action_time", "<", at));
+      return rows.map((row: { name: unknown }) => String(row.name));
+    }
+    // SQLite: the deadline as the instant it names; unreadable ones come back to be reported.
     const rows = await this.guard(() =>
-      this.knex(TABLES.pushClient)
-        .select("name")
-        .where("state_id", online)
-        .whereNotNull("last_ping_time")
-        .where("next_action_time", "<", toDbTime(this.kind, now))
-        .orderBy("name"),
+      query
+        .select(
+          "name",
+          "next_action_time",
+          selectInstant(this.knex, "next_action_time", "next_action_time"),
+        )
+        .whereNotNull("next_action_time")
+        .whereRaw(`(${deadline} < ? OR ${deadline} IS NULL)`, [at]),
     );
-    return rows.map((row: { name: unknown }) => String(row.name));
+    return (rows as Record<string, unknown>[])
+      .filter((row) => {
+        const name = String(row.name);
+        const source = {
+          table: "rhnPushClient",
+          row: { name },
+          consequence: "its web-UI ping deadline never passes",
+        };
+        return readTime(this.kind, row, "next_action_time", source, this.unreadable) !== null;
+      })
+      .map((row) => String(row.name));
   }
 
   async findSystem(systemId: string): Promise<SpacewalkSystem | undefined> {

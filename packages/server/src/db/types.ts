@@ -16,6 +16,8 @@ export interface DueAction {
   readonly clientName: string;
   readonly status: 0 | 1;
   readonly earliestAction: Date;
+  /** rhnAction.created: when it was scheduled (timestamptz on Spacewalk, ISO UTC text on SQLite). */
+  readonly created: Date;
   readonly actionType: string;
 }
 

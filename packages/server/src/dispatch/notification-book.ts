@@ -31,6 +31,8 @@ export interface Plan {
 // announcement on the old topic reached nobody.
 const actionKey = (action: DueAction): string =>
   `${action.serverId}:${action.actionId}:${action.clientName}`;
+// The latency histogram counts an action once per system, whatever name its client has now.
+const measureKey = (action: DueAction): string => `${action.serverId}:${action.actionId}`;
 
 /** One remembered announcement. */
 interface Announced {
@@ -53,6 +55,12 @@ export class NotificationBook {
   private readonly notified = new Map<string, Announced>();
   /** Systems asked to check in and not done yet, with their client names. */
   private readonly asked = new Map<number, string>();
+  /**
+   * (server, action) → client name, for every action announced and still due. Unlike
+   * {@link notified} it survives renames and the client going offline: a re-announcement
+   * after a register_osad or a reconnection is not a first announcement for the latency.
+   */
+  private readonly measured = new Map<string, string>();
 
   constructor(private settings: BookSettings) {}
 
@@ -63,6 +71,16 @@ export class NotificationBook {
   /** Systems asked and not yet done (occupying throttle slots). */
   get askedCount(): number {
     return this.asked.size;
+  }
+
+  /** Systems asked whose due work (the round's list) still has a queued action: not picked up yet. */
+  inFlightCount(due: readonly DueAction[]): number {
+    const queued = new Set<number>();
+    for (const action of due) {
+      if (action.status === 0 && this.asked.get(action.serverId) === action.clientName)
+        queued.add(action.serverId);
+    }
+    return queued.size;
   }
 
   /**
@@ -142,16 +160,17 @@ export class NotificationBook {
   }
 
   /**
-   * Notes that a publication went out. Returns the actions announced for the first time
-   * (for the latency histogram), not the re-announcements.
+   * Notes that a publication went out. Returns the actions announced for the first time by
+   * this process (for the latency histogram): not the re-announcements, nor announcements
+   * again after a rename or a reconnection.
    */
   record(publication: Publication, now: number): DueAction[] {
     const first: DueAction[] = [];
     this.asked.set(publication.serverId, publication.clientName);
     for (const action of publication.actions) {
-      const key = actionKey(action);
-      if (!this.notified.has(key)) first.push(action);
-      this.notified.set(key, { at: now, clientName: action.clientName });
+      if (!this.measured.has(measureKey(action))) first.push(action);
+      this.measured.set(measureKey(action), action.clientName);
+      this.notified.set(actionKey(action), { at: now, clientName: action.clientName });
     }
     return first;
   }
@@ -211,6 +230,17 @@ export class NotificationBook {
     }
     for (const [key, announced] of this.notified) {
       if (!stillDue.has(key) && inScope(announced.clientName)) this.notified.delete(key);
+    }
+    const stillMeasured = new Set<string>();
+    for (const actions of groups.values()) {
+      for (const action of actions) {
+        const key = measureKey(action);
+        stillMeasured.add(key);
+        if (this.measured.has(key)) this.measured.set(key, action.clientName);
+      }
+    }
+    for (const [key, clientName] of this.measured) {
+      if (!stillMeasured.has(key) && inScope(clientName)) this.measured.delete(key);
     }
   }
 }

@@ -6,7 +6,13 @@ import type { Logger } from "@osad2/service-kit";
 import type { OnlineView, PresenceSink } from "../presence/ports.js";
 import type { Publisher } from "../transport/ports.js";
 import { NotificationBook, type Publication } from "./notification-book.js";
-import type { DispatchReport, DispatchStore, NotifiedEvent, NotifyResult } from "./ports.js";
+import type {
+  DispatchReport,
+  DispatchStore,
+  FirstAnnouncement,
+  NotifiedEvent,
+  NotifyResult,
+} from "./ports.js";
 import { Reachability } from "./reachability.js";
 import {
   DEFAULT_FIRST_WINDOW_MS,
@@ -282,6 +288,12 @@ export class Notifier implements PresenceSink {
           "throttle full",
         );
       }
+      // The work gauges come from what the round read anyway: no query of their own.
+      this.options.report.roundCompleted({
+        dueActions: due.length,
+        throttledSystems: plan.deferred,
+        inFlightSystems: this.book.inFlightCount(due),
+      });
       this.cycles += 1;
       if (this.failures > 0)
         this.options.logger.info({ after: this.failures }, "database reachable again");
@@ -310,7 +322,15 @@ export class Notifier implements PresenceSink {
 
   private async send(publication: Publication, at: Date): Promise<void> {
     await this.options.publisher.publish(encodeCheckin(publication.clientName));
-    const firstTime = this.book.record(publication, at.getTime());
+    const connected = this.reachability.connectedSince(publication.clientName) ?? 0;
+    const firstTime = this.book
+      .record(publication, at.getTime())
+      .map((action): FirstAnnouncement => ({
+        action,
+        pushableSince: new Date(
+          Math.max(action.created.getTime(), action.earliestAction.getTime(), connected),
+        ),
+      }));
     const event: NotifiedEvent = {
       clientName: publication.clientName,
       serverId: publication.serverId,

@@ -23,10 +23,36 @@ export interface NotifyResult {
   readonly actionIds: readonly number[];
 }
 
+/** An action announced for the first time, and since when it could have been pushed. */
+export interface FirstAnnouncement {
+  readonly action: DueAction;
+  /**
+   * The latest of rhnAction.created (scheduled), earliest_action (a future schedule waits for
+   * it) and when the client connected to this server (a system that was away waited for
+   * itself, not for osad2).
+   */
+  readonly pushableSince: Date;
+}
+
+/** What one dispatcher round found (see ServerMetrics' work gauges). */
+export interface RoundSummary {
+  /** Due actions of the clients the round asked about (heard from and online). */
+  readonly dueActions: number;
+  /** Systems with due work the throttle held back. */
+  readonly throttledSystems: number;
+  /** Systems asked to check in whose due work is still queued (status 0, not picked up). */
+  readonly inFlightSystems: number;
+}
+
 /** What the dispatcher reports (telemetry: metrics, events, logs). */
 export interface DispatchReport {
-  /** A checkin went out at `at`; `firstTime` are the actions announced for the first time. */
-  published(event: NotifiedEvent, firstTime: readonly DueAction[], at: Date): void;
+  /**
+   * A checkin went out at `at`; `firstTime` are the actions announced for the first time by
+   * this process (once per system and action, whatever renames and reconnections follow).
+   */
+  published(event: NotifiedEvent, firstTime: readonly FirstAnnouncement[], at: Date): void;
+  /** A round completed. */
+  roundCompleted(summary: RoundSummary): void;
   /** A round failed (the database); the dispatcher retries with back-off by itself. */
   roundFailed(error: unknown): void;
 }

@@ -114,6 +114,11 @@ export class Reachability {
     this.helloCatchUps.clear();
   }
 
+  /** When this process last heard the client (re)connect: its last hello, or its first pong. */
+  connectedSince(clientName: string): number | undefined {
+    return this.contacts.get(clientName)?.at;
+  }
+
   /** Whether a checkin published for this client now would reach it. */
   isReachable(clientName: string, now: number): boolean {
     const contact = this.contacts.get(clientName);

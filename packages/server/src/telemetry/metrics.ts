@@ -1,14 +1,44 @@
+import { PROTOCOL_VERSION } from "@osad2/protocol";
 import type { LogDrops } from "@osad2/service-kit";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import packageJson from "../../package.json" with { type: "json" };
 
-/** Latency buckets (seconds) from earliest_action to the checkin on the wire. */
-export const NOTIFY_LATENCY_BUCKETS = [
-  0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300,
+/**
+ * Buckets (seconds) of the schedule → checkin latency: 10 ms (a NOTIFY-woken round) through
+ * the poll interval (seconds) to the throttle's minutes.
+ */
+export const CHECKIN_LATENCY_BUCKETS = [
+  0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300,
 ];
+
+/**
+ * prom-client's default gauges that end in `_total` (promtool: "non-counter metrics should not
+ * have _total suffix"). Their per-type twins without the suffix stay: sum them instead.
+ */
+const NON_COUNTER_TOTALS = [
+  "nodejs_active_handles_total",
+  "nodejs_active_requests_total",
+  "nodejs_active_resources_total",
+];
+
+/** What the dispatcher's last round found (the work gauges). */
+export interface DispatchGauges {
+  /** Due actions of the clients the dispatcher manages (heard from and online). */
+  readonly dueActions: number;
+  /** Systems with due work that the throttle (notify_threshold) held back. */
+  readonly throttledSystems: number;
+  /** Systems asked to check in whose due work rhn_check has not picked up yet. */
+  readonly inFlightSystems: number;
+}
 
 /** Where the clients-online gauge reads its value (presence, while the server runs). */
 export interface OnlineCount {
   readonly onlineCount: number;
+}
+
+/** Where the clients-managed gauge reads its value (the managed-clients set, while the server runs). */
+export interface ManagedCount {
+  readonly size: number;
 }
 
 /**
@@ -19,10 +49,18 @@ export class ServerMetrics {
   readonly registry = new Registry();
   /** `system:<name> checkin` messages published. */
   readonly notificationsPublished: Counter;
-  /** Seconds from an action's earliest_action to its first checkin. */
-  readonly notifyLatency: Histogram;
+  /** Seconds from an action being pushable to its first checkin on the wire (see Telemetry.published). */
+  readonly checkinLatency: Histogram;
+  /** The dispatcher's last round: due actions. */
+  readonly dueActions: Gauge;
+  /** The dispatcher's last round: systems held back by the throttle. */
+  readonly throttledSystems: Gauge;
+  /** The dispatcher's last round: systems asked and not yet picked up. */
+  readonly inFlightSystems: Gauge;
   /** Clients online in rhnPushClient as this server sees them. */
   readonly clientsOnline: Gauge;
+  /** Push clients this server keeps the presence of (managed-clients.json). */
+  readonly clientsManaged: Gauge;
   /** Client handshakes refused (unknown or revoked key, failed CURVE handshake). */
   readonly authFailures: Counter;
   /** Database rounds that failed (the server retries with back-off). */
@@ -41,7 +79,10 @@ export class ServerMetrics {
   };
 
   /** Read at scrape time; prom-client binds `this` in collect() to the gauge. */
-  private readonly counted: { source: OnlineCount | undefined } = { source: undefined };
+  private readonly counted: {
+    source: OnlineCount | undefined;
+    managed: ManagedCount | undefined;
+  } = { source: undefined, managed: undefined };
 
   constructor(options: { readonly processMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -51,18 +92,54 @@ export class ServerMetrics {
       help: "system:<name> checkin messages published",
       registers,
     });
-    this.notifyLatency = new Histogram({
-      name: "osad2_notify_latency_seconds",
-      help: "Seconds from an action's earliest_action in the database to its first checkin on the wire",
-      buckets: NOTIFY_LATENCY_BUCKETS,
+    this.checkinLatency = new Histogram({
+      name: "osad2_checkin_latency_seconds",
+      help: "Seconds from an action becoming pushable (rhnAction.created, or a later earliest_action or client connection) to its first checkin published",
+      buckets: CHECKIN_LATENCY_BUCKETS,
       registers,
     });
+    this.dueActions = new Gauge({
+      name: "osad2_due_actions",
+      help: "Due actions of the push clients this server manages, as of the dispatcher's last round",
+      registers,
+    });
+    this.throttledSystems = new Gauge({
+      name: "osad2_throttled_systems",
+      help: "Systems with due work held back by notify_threshold, as of the dispatcher's last round",
+      registers,
+    });
+    this.inFlightSystems = new Gauge({
+      name: "osad2_in_flight_systems",
+      help: "Systems asked to check in whose due work rhn_check has not picked up yet, as of the dispatcher's last round",
+      registers,
+    });
+    new Gauge({
+      name: "osad2_build_info",
+      help: "Always 1; the labels say which osad2 server runs",
+      labelNames: ["version", "node_version", "protocol_version"],
+      registers,
+    }).set(
+      {
+        version: packageJson.version,
+        node_version: process.version,
+        protocol_version: String(PROTOCOL_VERSION),
+      },
+      1,
+    );
     this.clientsOnline = new Gauge({
       name: "osad2_clients_online",
       help: "Push clients online",
       registers,
       collect() {
         this.set(counted.source?.onlineCount ?? 0);
+      },
+    });
+    this.clientsManaged = new Gauge({
+      name: "osad2_clients_managed",
+      help: "Push clients whose presence this server keeps (proved themselves to it or registered through it)",
+      registers,
+      collect() {
+        this.set(counted.managed?.size ?? 0);
       },
     });
     this.authFailures = new Counter({
@@ -99,8 +176,18 @@ export class ServerMetrics {
         logDrops.counted = Math.max(dropped, logDrops.counted);
       },
     });
-    if (options.processMetrics !== false)
-      collectDefaultMetrics({ register: this.registry, prefix: "osad2_" });
+    if (options.processMetrics !== false) {
+      // Unprefixed: the names stock process_* and nodejs_* dashboards and alerts expect.
+      collectDefaultMetrics({ register: this.registry });
+      for (const name of NON_COUNTER_TOTALS) this.registry.removeSingleMetric(name);
+    }
+  }
+
+  /** Sets the work gauges from a dispatcher round. */
+  setDispatchGauges(gauges: DispatchGauges): void {
+    this.dueActions.set(gauges.dueActions);
+    this.throttledSystems.set(gauges.throttledSystems);
+    this.inFlightSystems.set(gauges.inFlightSystems);
   }
 
   /** Counts the lines `source` (the server's log) lost, from now on. */
@@ -109,7 +196,8 @@ export class ServerMetrics {
   }
 
   /** Counts the clients of `source` from now on (undefined: none, the server stopped). */
-  countClients(source: OnlineCount | undefined): void {
+  countClients(source: OnlineCount | undefined, managed?: ManagedCount): void {
     this.counted.source = source;
+    this.counted.managed = managed;
   }
 }

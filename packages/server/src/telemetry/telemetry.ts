@@ -1,5 +1,9 @@
-import type { DueAction } from "../db/types.js";
-import type { DispatchReport, NotifiedEvent } from "../dispatch/ports.js";
+import type {
+  DispatchReport,
+  FirstAnnouncement,
+  NotifiedEvent,
+  RoundSummary,
+} from "../dispatch/ports.js";
 import type { WakeUpReport } from "../dispatch/wake-ups.js";
 import { logDrops, type Logger } from "@osad2/service-kit";
 import type { PresenceReport } from "../presence/ports.js";
@@ -55,14 +59,24 @@ export class Telemetry
     this.metrics.countLogDrops(logDrops(logger));
   }
 
-  published(event: NotifiedEvent, firstTime: readonly DueAction[], at: Date): void {
+  /**
+   * Latency counts from the moment the action could be pushed (see FirstAnnouncement) to the
+   * checkin on the wire: throttle waits and slow rounds count, a future earliest_action and a
+   * system that was away do not. Clamped at 0: rhnAction.created comes from the database's
+   * clock, which may run a little ahead of this host's.
+   */
+  published(event: NotifiedEvent, firstTime: readonly FirstAnnouncement[], at: Date): void {
     this.metrics.notificationsPublished.inc();
-    for (const action of firstTime) {
-      this.metrics.notifyLatency.observe(
-        Math.max(0, (at.getTime() - action.earliestAction.getTime()) / 1000),
+    for (const { pushableSince } of firstTime) {
+      this.metrics.checkinLatency.observe(
+        Math.max(0, (at.getTime() - pushableSince.getTime()) / 1000),
       );
     }
     this.events.emit("notified", event);
+  }
+
+  roundCompleted(summary: RoundSummary): void {
+    this.metrics.setDispatchGauges(summary);
   }
 
   roundFailed(error: unknown): void {
