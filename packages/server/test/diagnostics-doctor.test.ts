@@ -66,6 +66,7 @@ class FakeDatabase implements DoctorDatabase {
         clientName,
         status: a.status,
         earliestAction: a.earliestAction,
+        created: a.created ?? a.earliestAction,
         actionType: a.actionType,
       }));
   }

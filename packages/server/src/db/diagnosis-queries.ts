@@ -1,7 +1,7 @@
 import { internalsOf, toNumber } from "./internal.js";
 import { inList } from "./list-parameter.js";
 import { TABLES } from "./tables.js";
-import { fromDbTime, requireDbTime } from "./time.js";
+import { fromDbTime, instantSql, requireDbTime } from "./time.js";
 import type { PushClientState, SpacewalkStore } from "./types.js";
 
 /**
@@ -124,7 +124,8 @@ export function diagnosisStore(store: SpacewalkStore): DiagnosisStore {
           )
           .where("sa.server_id", serverId)
           .whereIn("sa.status", [0, 1])
-          .orderBy([{ column: "a.earliest_action" }, { column: "sa.action_id" }])) as Record<
+          // As the due query orders: the instant SQLite reads from the text, not the text.
+          .orderByRaw(`${instantSql(kind, "a.earliest_action")}, sa.action_id`)) as Record<
           string,
           unknown
         >[];
