@@ -309,11 +309,11 @@ export class ConnectionBook implements HandshakeLog, ConnectionObserver {
   ): void {
     const at = new Date(now).toISOString();
     const known = this.usage.get(keyName);
-    const clientChanged =
-      change.clientName !== undefined && change.clientName !== known?.clientName;
+    // A new client name keeps the system until its look-up answers (register_osad renames
+    // the same system); key-usage.json never flaps to "unknown" in between.
     this.usage.set(keyName, {
-      serverId: clientChanged ? null : (known?.serverId ?? null),
-      profileName: clientChanged ? null : (known?.profileName ?? null),
+      serverId: known?.serverId ?? null,
+      profileName: known?.profileName ?? null,
       clientName: change.clientName ?? known?.clientName ?? null,
       address: change.address ?? known?.address ?? null,
       firstSeen: known?.firstSeen ?? at,
