@@ -64,5 +64,6 @@ export type {
   CreateServerKeyPairOptions,
   CreateServerKeyPairResult,
 } from "./layout.js";
-export type { KeyStoreOptions, AddKeyOptions } from "./store-options.js";
-export type { StoredKey, KeyStoreChange } from "./store-state.js";
+export type { KeyStoreOptions, AddKeyOptions, ReissueOptions } from "./store-options.js";
+export type { StoredKey, RetiringKey, KeyStoreChange } from "./store-state.js";
+export type { ReissueResult } from "./key-store.js";
