@@ -40,6 +40,7 @@ export {
   createServerKeyPair,
 } from "./layout.js";
 export { KeyStore } from "./key-store.js";
+export { compactTimestamp, parseCompactTimestamp } from "./fs-util.js";
 export { assertKeyDirectory } from "./directory-check.js";
 export {
   KEY_USAGE_FILE,
