@@ -46,8 +46,8 @@ export interface ReissueResult {
   readonly key: StoredKey;
   /** The old key, now in `retiring/` and still allowed until its deadline (overlap > 0). */
   readonly retiring?: RetiringKey;
-  /** The old key, now in `revoked/` (overlap 0). */
-  readonly revoked?: StoredKey;
+  /** Overlap 0: the old key and any retiring keys of the name, now in `revoked/`. Else empty. */
+  readonly revoked: readonly StoredKey[];
 }
 
 // setTimeout's limit (~24.8 days); a later deadline is re-armed when this fires.
@@ -263,7 +263,8 @@ export class KeyStore {
    * `public_keys/<name>.key` is kept as `retiring/<name>.<deadline>.key` (0644, the same
    * certificate) and stays allowed until the new key first completes a handshake (see
    * {@link admitted}) or `overlapMs` runs out, then moves to `revoked/`. With `overlapMs` 0
-   * the old key goes to `revoked/` at once. Without an old key it is {@link add}.
+   * the old key, and any key of the name still retiring, goes to `revoked/` at once. Without
+   * an old key it is {@link add}.
    * @throws {InvalidKeyNameError} {@link Z85Error} {@link KeyRevokedError} {@link KeyFileError}
    *   {@link KeyError} (a bad overlap, or the new key is the one already allowed)
    */
@@ -289,9 +290,12 @@ export class KeyStore {
         throw new KeyError(`${path} already holds public key ${publicKeyZ85}; nothing to re-issue`);
       }
       let retiring: RetiringKey | undefined;
-      let revoked: StoredKey | undefined;
-      if (old && overlapMs === 0) {
-        revoked = await this.revokePublic(name);
+      const revoked: StoredKey[] = [];
+      if (overlapMs === 0) {
+        // Replace at once: nothing of the old keys stays allowed (a lost or stolen key).
+        const current = old ? await this.revokePublic(name) : undefined;
+        if (current) revoked.push(current);
+        for (const key of this.state.retiringOf(name)) revoked.push(await this.retire(key));
       } else if (old) {
         retiring = await this.keepRetiring(name, old.publicKey, old.bytes, overlapMs);
       }
@@ -312,7 +316,7 @@ export class KeyStore {
       this.state.clearFileProblem(path);
       this.state.setPublic(name, key);
       this.deliver();
-      return { key, ...(retiring ? { retiring } : {}), ...(revoked ? { revoked } : {}) };
+      return { key, revoked, ...(retiring ? { retiring } : {}) };
     });
   }
 

@@ -213,11 +213,11 @@ describe("KeyStore.reissue", () => {
     const store = await openStore(root, oneShot);
     const first = await store.reissue("web01", generateKeyPair().publicKey, { overlapMs: 0 });
     expect(first.retiring).toBeUndefined();
-    expect(first.revoked).toBeUndefined();
+    expect(first.revoked).toEqual([]);
     const changes: KeyStoreChange[] = [];
     store.watch((c) => changes.push(c));
     const second = await store.reissue("web01", generateKeyPair().publicKey, { overlapMs: 0 });
-    expect(second.revoked?.publicKey).toBe(first.key.publicKey);
+    expect(second.revoked.map((k) => k.publicKey)).toEqual([first.key.publicKey]);
     expect(store.has(first.key.publicKey)).toBe(false);
     expect(changes.map((c) => c.type)).toEqual(["removed", "added"]);
     expect(readdirSync(join(root, "retiring"))).toEqual([]);
@@ -229,6 +229,18 @@ describe("KeyStore.reissue", () => {
     expect(await caught(() => store.reissue("web01", "x", { overlapMs: -1 }))).toBeInstanceOf(
       KeyError,
     );
+  });
+
+  it("with overlap 0 revokes the keys of the name still retiring too", async () => {
+    const root = await dirs.make();
+    const store = await openStore(root, oneShot);
+    const a = await store.add("web01", generateKeyPair().publicKey);
+    const b = await store.reissue("web01", generateKeyPair().publicKey, { overlapMs: WEEK_MS });
+    const c = await store.reissue("web01", generateKeyPair().publicKey, { overlapMs: 0 });
+    expect(c.revoked.map((k) => k.publicKey)).toEqual([b.key.publicKey, a.publicKey]);
+    expect(store.has(a.publicKey) || store.has(b.key.publicKey)).toBe(false);
+    expect(store.has(c.key.publicKey)).toBe(true);
+    expect(readdirSync(join(root, "retiring"))).toEqual([]);
   });
 
   it("revokeAll revokes the allowed key and every retiring key of the name", async () => {

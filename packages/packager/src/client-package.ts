@@ -50,8 +50,8 @@ export interface ClientPackage {
   readonly keyPath: string;
   /** Re-issued (`force`) over an old key with an overlap: the old key, still allowed, in `retiring/`. */
   readonly retiring?: RetiringKey;
-  /** Re-issued with overlap 0: the old key, now in `revoked/`. */
-  readonly revoked?: StoredKey;
+  /** Re-issued with overlap 0: the old keys of the name (current and retiring), now in `revoked/`. */
+  readonly revoked?: readonly StoredKey[];
 }
 
 /**
@@ -84,7 +84,7 @@ export async function createClientPackage(options: ClientPackageOptions): Promis
   const keyPair = generateKeyPair();
   const created = new Date();
 
-  let replaced: { retiring?: RetiringKey; revoked?: StoredKey } = {};
+  let replaced: { retiring?: RetiringKey; revoked?: readonly StoredKey[] } = {};
   const topdir = await makeTopdir(opts.tmpDir);
   try {
     const root = join(topdir, "SOURCES", "root");
@@ -271,7 +271,7 @@ async function publishRpm(
 async function addClientKey(
   opts: ResolvedClientPackageOptions,
   publicKey: string,
-): Promise<{ retiring?: RetiringKey; revoked?: StoredKey }> {
+): Promise<{ retiring?: RetiringKey; revoked?: readonly StoredKey[] }> {
   let store: KeyStore | undefined;
   const metadata = { "created-by": "osad2-packager" };
   try {
@@ -285,7 +285,7 @@ async function addClientKey(
       overlapMs: opts.overlapMs,
       metadata,
     });
-    return { ...(retiring ? { retiring } : {}), ...(revoked ? { revoked } : {}) };
+    return { ...(retiring ? { retiring } : {}), ...(revoked.length > 0 ? { revoked } : {}) };
   } catch (error) {
     if (error instanceof KeyExistsError) {
       throw new DuplicateClientError(opts.name, error.path, { cause: error });

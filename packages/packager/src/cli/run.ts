@@ -151,7 +151,9 @@ function describeReplaced(client: ClientPackage): string | undefined {
   if (client.retiring !== undefined) {
     return `old key kept allowed as ${client.retiring.path} until ${client.retiring.deadline.toISOString()} or until the new key first connects, then moved to revoked/`;
   }
-  if (client.revoked !== undefined) return `old key revoked: ${client.revoked.path}`;
+  if (client.revoked !== undefined) {
+    return `old key revoked: ${client.revoked.map((key) => key.path).join(", ")}`;
+  }
   return undefined;
 }
 
