@@ -1,6 +1,6 @@
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
-import { readCertificate, readKeyPair, PUBLIC_FILE_MODE } from "./certificate-file.js";
+import { readKeyPair, PUBLIC_FILE_MODE } from "./certificate-file.js";
 import { formatCertificate } from "./certificate-format.js";
 import { assertKeyDirectory } from "./directory-check.js";
 import {
@@ -11,7 +11,6 @@ import {
   KeyRevokedError,
 } from "./errors.js";
 import {
-  compactTimestamp,
   ensureDirectory,
   errorCode,
   fileError,
@@ -32,6 +31,7 @@ import {
 } from "./store-options.js";
 import { FileCache } from "./store-scan.js";
 import { DiskSync } from "./store-sync.js";
+import { KeyMoves } from "./store-moves.js";
 import {
   KeyStoreState,
   type KeyStoreChange,
@@ -70,6 +70,7 @@ export class KeyStore {
   private readonly monitor: DirectoryMonitor;
   private readonly listeners = new Set<(change: KeyStoreChange) => void>();
   private readonly sync: DiskSync;
+  private readonly moves: KeyMoves;
   private lastFullScan = 0;
   private queue: Promise<unknown> = Promise.resolve();
   private pendingFullScan: Promise<void> | undefined;
@@ -88,6 +89,7 @@ export class KeyStore {
       () => this.tick(),
     );
     this.sync = new DiskSync(layout, this.state, this.cache, this.monitor);
+    this.moves = new KeyMoves(layout, this.state, this.cache);
   }
 
   /**
@@ -106,14 +108,11 @@ export class KeyStore {
     await ensureDirectory(layout.root, PUBLIC_DIR_MODE);
     await ensureDirectory(layout.publicKeysDir, PUBLIC_DIR_MODE);
     await ensureDirectory(layout.revokedDir, PUBLIC_DIR_MODE);
-    const madeRetiring = !(await pathExists(layout.retiringDir));
-    await ensureDirectory(layout.retiringDir, PUBLIC_DIR_MODE);
-    // Made by a root packager: the server (its own user) must move keys out of it.
-    if (madeRetiring) await matchOwner(layout.retiringDir, layout.revokedDir);
+    const hasRetiring = await store.ensureRetiringDir();
     await assertKeyDirectory(layout.root, "the certificates directory");
     await assertKeyDirectory(layout.publicKeysDir, "the allowed client keys");
     await assertKeyDirectory(layout.revokedDir, "the revoked client keys");
-    await assertKeyDirectory(layout.retiringDir, "the retiring client keys");
+    if (hasRetiring) await assertKeyDirectory(layout.retiringDir, "the retiring client keys");
     await store.reload();
     store.monitor.start();
     return store;
@@ -162,7 +161,7 @@ export class KeyStore {
       // Still the current key of that name once it is our turn (a revoke may have run).
       if (this.state.get(key.name)?.publicKey !== publicKeyZ85) return moved;
       try {
-        for (const old of this.state.retiringOf(key.name)) moved.push(await this.retire(old));
+        for (const old of this.state.retiringOf(key.name)) moved.push(await this.moves.retire(old));
       } finally {
         this.deliver();
       }
@@ -247,11 +246,11 @@ export class KeyStore {
     return this.enqueue(async () => {
       this.assertOpen();
       const moved: StoredKey[] = [];
-      const current = await this.revokePublic(name);
+      const current = await this.moves.revokePublic(name);
       if (current) moved.push(current);
       // What is on disk now, not only what the last scan saw.
       await this.sync.scanDirectory(this.layout.retiringDir);
-      for (const old of this.state.retiringOf(name)) moved.push(await this.retire(old));
+      for (const old of this.state.retiringOf(name)) moved.push(await this.moves.retire(old));
       this.deliver();
       if (moved.length === 0) throw new KeyNotFoundError(name, this.layout.publicKeysDir);
       return moved;
@@ -285,7 +284,7 @@ export class KeyStore {
       const revokedAs = this.state.revokedFileOf(publicKeyZ85);
       if (revokedAs) throw new KeyRevokedError(publicKeyZ85, revokedAs.path);
       const path = join(this.layout.publicKeysDir, `${name}.key`);
-      const old = await this.readOptional(path);
+      const old = await this.moves.readOptional(path);
       if (old?.publicKey === publicKeyZ85) {
         throw new KeyError(`${path} already holds public key ${publicKeyZ85}; nothing to re-issue`);
       }
@@ -293,11 +292,11 @@ export class KeyStore {
       const revoked: StoredKey[] = [];
       if (overlapMs === 0) {
         // Replace at once: nothing of the old keys stays allowed (a lost or stolen key).
-        const current = old ? await this.revokePublic(name) : undefined;
+        const current = old ? await this.moves.revokePublic(name) : undefined;
         if (current) revoked.push(current);
-        for (const key of this.state.retiringOf(name)) revoked.push(await this.retire(key));
+        for (const key of this.state.retiringOf(name)) revoked.push(await this.moves.retire(key));
       } else if (old) {
-        retiring = await this.keepRetiring(name, old.publicKey, old.bytes, overlapMs);
+        retiring = await this.moves.keepRetiring(name, old.publicKey, old.bytes, overlapMs);
       }
       try {
         await writeFileAtomic(path, text, { mode: PUBLIC_FILE_MODE, overwrite: true });
@@ -331,7 +330,7 @@ export class KeyStore {
         if (key.deadline.getTime() > now) continue;
         // Denied already (expire above); a file that cannot be moved is reported, not fatal.
         try {
-          moved.push(await this.retire(key));
+          moved.push(await this.moves.retire(key));
         } catch (error) {
           this.reportError(error);
         }
@@ -386,94 +385,24 @@ export class KeyStore {
     await this.queue.catch(() => undefined);
   }
 
-  // public_keys/<name>.key → revoked/; undefined when there is none. Runs inside the queue.
-  private async revokePublic(name: string): Promise<StoredKey | undefined> {
-    const path = join(this.layout.publicKeysDir, `${name}.key`);
-    const current = await this.readOptional(path);
-    if (!current) return undefined;
-    const target = await this.moveToRevoked(path, name);
-    const key: StoredKey = { name, publicKey: current.publicKey, path: target };
-    await this.cache.remember(target, current.publicKey);
-    this.state.setProblem(path, undefined);
-    this.state.setPublic(name, undefined);
-    this.state.setRevoked(target, key);
-    return key;
-  }
-
-  // A retiring key → revoked/. Someone else moved it first: it is gone all the same.
-  private async retire(old: RetiringKey): Promise<StoredKey> {
-    let target: string;
+  /**
+   * Makes `retiring/` (added after the seed's layout). A reader that may not write the
+   * certificates tree (a monitoring user running `osad2-server status` on a tree from before
+   * `retiring/`) opens it without: nothing is retiring there, and scans see it missing.
+   */
+  private async ensureRetiringDir(): Promise<boolean> {
+    const dir = this.layout.retiringDir;
+    if (await pathExists(dir)) return true;
     try {
-      target = await this.moveToRevoked(old.path, old.name);
+      await ensureDirectory(dir, PUBLIC_DIR_MODE);
     } catch (error) {
-      if (error instanceof KeyFileError && error.code === "ENOENT") {
-        this.cache.forget(old.path);
-        this.state.setRetiring(old.path, undefined);
-        return old;
-      }
+      const code = error instanceof KeyFileError ? error.code : undefined;
+      if (code === "EACCES" || code === "EPERM" || code === "EROFS") return false;
       throw error;
     }
-    const key: StoredKey = { name: old.name, publicKey: old.publicKey, path: target };
-    await this.cache.remember(target, old.publicKey);
-    this.state.setRevoked(target, key);
-    this.state.setRetiring(old.path, undefined);
-    return key;
-  }
-
-  // Writes the old certificate, unchanged, as retiring/<name>.<deadline>.key.
-  private async keepRetiring(
-    name: string,
-    publicKey: string,
-    bytes: Buffer,
-    overlapMs: number,
-  ): Promise<RetiringKey> {
-    await ensureDirectory(this.layout.retiringDir, PUBLIC_DIR_MODE);
-    const deadline = new Date(Date.now() + overlapMs);
-    const stamp = compactTimestamp(deadline);
-    for (let n = 0; ; n++) {
-      const path = join(this.layout.retiringDir, `${name}.${stamp}${n === 0 ? "" : `-${n}`}.key`);
-      try {
-        await writeFileAtomic(path, bytes, { mode: PUBLIC_FILE_MODE, overwrite: false });
-      } catch (error) {
-        if (errorCode(error) === "EEXIST") continue;
-        throw fileError(path, "write certificate", error);
-      }
-      await this.cache.remember(path, publicKey);
-      const key: RetiringKey = { name, publicKey, path, deadline };
-      this.state.setRetiring(path, key);
-      return key;
-    }
-  }
-
-  // revoked/<name>.<now>[-n].key; never replaces a file there.
-  private async moveToRevoked(path: string, name: string): Promise<string> {
-    await ensureDirectory(this.layout.revokedDir, PUBLIC_DIR_MODE);
-    const stamp = compactTimestamp();
-    let target = join(this.layout.revokedDir, `${name}.${stamp}.key`);
-    for (let n = 1; await pathExists(target); n++) {
-      target = join(this.layout.revokedDir, `${name}.${stamp}-${n}.key`);
-    }
-    try {
-      await fs.rename(path, target);
-    } catch (error) {
-      throw fileError(path, `move to ${target}`, error);
-    }
-    this.cache.forget(path);
-    return target;
-  }
-
-  // The public key and bytes of a certificate, or undefined when there is no file.
-  private async readOptional(
-    path: string,
-  ): Promise<{ publicKey: string; bytes: Buffer } | undefined> {
-    try {
-      const publicKey = (await readCertificate(path)).publicKey;
-      return { publicKey, bytes: await fs.readFile(path) };
-    } catch (error) {
-      if (error instanceof KeyFileError && error.code === "ENOENT") return undefined;
-      if (errorCode(error) === "ENOENT") return undefined;
-      throw error;
-    }
+    // Made by a root packager: the server (its own user) must move keys out of it.
+    await matchOwner(dir, this.layout.revokedDir);
+    return true;
   }
 
   private assertOpen(): void {
@@ -525,12 +454,19 @@ export class KeyStore {
           (stat) => stat.ino,
           () => undefined,
         );
+        // Still no retiring/ (a tree from before it): nothing to watch, nothing missed.
+        if (
+          dir === this.layout.retiringDir &&
+          ino === undefined &&
+          this.sync.inodes.get(dir) === undefined
+        )
+          continue;
         // Replaced, removed or unwatched: fs.watch cannot be trusted for this directory.
         if (ino !== this.sync.inodes.get(dir) || !this.monitor.isWatching(dir, ino)) fresh = false;
       }
       if (!fresh) await this.fullScan();
     })
-      .then(() => this.retireExpired())
+      .then(() => (this.state.hasRetiring() ? this.retireExpired() : undefined))
       .catch((error: unknown) => this.reportError(error));
   }
 

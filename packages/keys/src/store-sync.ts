@@ -40,8 +40,13 @@ export class DiskSync {
       names = (await fs.readdir(dir)).filter(isKeyFileName).sort();
       this.state.setProblem(dir, undefined);
     } catch (error) {
-      this.state.setProblem(dir, fileError(dir, "list key directory", error));
       const code = errorCode(error);
+      // retiring/ came after the seed's layout: a tree without it simply has nothing retiring.
+      const optional = dir === this.layout.retiringDir && code === "ENOENT";
+      this.state.setProblem(
+        dir,
+        optional ? undefined : fileError(dir, "list key directory", error),
+      );
       // Unreadable for a moment (EACCES, EIO): keep what we know rather than drop every key.
       if (code !== "ENOENT" && code !== "ENOTDIR") return;
       this.monitor.watch(dir, undefined);

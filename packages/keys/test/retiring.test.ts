@@ -1,9 +1,13 @@
 // Re-issue with overlap: the old key waits in retiring/ until its successor connects or its
 // deadline passes, then moves to revoked/.
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { chmodSync, existsSync, readdirSync, readFileSync, rmdirSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import {
+  createServerKeyPair,
   generateKeyPair,
   KeyError,
   KeyRevokedError,
@@ -257,5 +261,38 @@ describe("KeyStore.reissue", () => {
     for (const key of [a, b, c]) expect(store.has(key.publicKey)).toBe(false);
     expect(readdirSync(join(root, "revoked"))).toHaveLength(3);
     expect(readdirSync(join(root, "retiring"))).toEqual([]);
+  });
+});
+
+describe("a tree from before retiring/", () => {
+  it("opens for a reader who may not write it (nothing is retiring) and says nothing", async () => {
+    const root = await dirs.make();
+    await createServerKeyPair(root);
+    const store = await openStore(root, oneShot);
+    const key = await store.add("web01", generateKeyPair().publicKey);
+    await store.close();
+    rmdirSync(join(root, "retiring"));
+    chmodSync(root, 0o555);
+    // Root ignores modes: the reader runs as nobody then (the build is what it imports).
+    const built = fileURLToPath(new URL("../dist/index.js", import.meta.url));
+    const script = `import(${JSON.stringify(built)}).then(async (k) => {
+      const s = await k.KeyStore.open(${JSON.stringify(root)}, { pollIntervalMs: 0, fsWatch: false });
+      console.log(JSON.stringify({ has: s.has(${JSON.stringify(key.publicKey)}), retiring: s.listRetiring().length, problems: s.problems().length }));
+      await s.close();
+    })`;
+    const asReader =
+      process.getuid?.() === 0
+        ? [
+            "setpriv",
+            ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, "-e", script],
+          ]
+        : [process.execPath, ["-e", script]];
+    try {
+      const { stdout } = await promisify(execFile)(asReader[0] as string, asReader[1] as string[]);
+      expect(JSON.parse(stdout)).toEqual({ has: true, retiring: 0, problems: 0 });
+    } finally {
+      chmodSync(root, 0o755);
+    }
+    expect(existsSync(join(root, "retiring"))).toBe(false);
   });
 });
