@@ -40,6 +40,7 @@ export {
   createServerKeyPair,
 } from "./layout.js";
 export { KeyStore } from "./key-store.js";
+export { compactTimestamp, parseCompactTimestamp } from "./fs-util.js";
 export { assertKeyDirectory } from "./directory-check.js";
 export {
   KEY_USAGE_FILE,
@@ -64,5 +65,6 @@ export type {
   CreateServerKeyPairOptions,
   CreateServerKeyPairResult,
 } from "./layout.js";
-export type { KeyStoreOptions, AddKeyOptions } from "./store-options.js";
-export type { StoredKey, KeyStoreChange } from "./store-state.js";
+export type { KeyStoreOptions, AddKeyOptions, ReissueOptions } from "./store-options.js";
+export type { StoredKey, RetiringKey, KeyStoreChange } from "./store-state.js";
+export type { ReissueResult } from "./key-store.js";

@@ -1,6 +1,6 @@
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
-import { readCertificate, readKeyPair, PUBLIC_FILE_MODE } from "./certificate-file.js";
+import { readKeyPair, PUBLIC_FILE_MODE } from "./certificate-file.js";
 import { formatCertificate } from "./certificate-format.js";
 import { assertKeyDirectory } from "./directory-check.js";
 import {
@@ -11,10 +11,10 @@ import {
   KeyRevokedError,
 } from "./errors.js";
 import {
-  compactTimestamp,
   ensureDirectory,
   errorCode,
   fileError,
+  matchOwner,
   pathExists,
   writeFileAtomic,
 } from "./fs-util.js";
@@ -27,15 +27,35 @@ import {
   type KeyStoreOptions,
   type AddKeyOptions,
   type ParsedOptions,
+  type ReissueOptions,
 } from "./store-options.js";
 import { FileCache } from "./store-scan.js";
 import { DiskSync } from "./store-sync.js";
-import { KeyStoreState, type KeyStoreChange, type StoredKey } from "./store-state.js";
+import { KeyMoves } from "./store-moves.js";
+import {
+  KeyStoreState,
+  type KeyStoreChange,
+  type RetiringKey,
+  type StoredKey,
+} from "./store-state.js";
 import { decodeCurveKey } from "./z85.js";
+
+/** What {@link KeyStore.reissue} did. */
+export interface ReissueResult {
+  /** The new key, now `public_keys/<name>.key`. */
+  readonly key: StoredKey;
+  /** The old key, now in `retiring/` and still allowed until its deadline (overlap > 0). */
+  readonly retiring?: RetiringKey;
+  /** Overlap 0: the old key and any retiring keys of the name, now in `revoked/`. Else empty. */
+  readonly revoked: readonly StoredKey[];
+}
+
+// setTimeout's limit (~24.8 days); a later deadline is re-armed when this fires.
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * The allow-list of client public keys: every `public_keys/*.key` certificate whose key has
- * not been revoked. Kept current by fs.watch (per file) and a periodic check, so keys that
+ * not been revoked, and every `retiring/` key before its deadline. Kept current by fs.watch (per file) and a periodic check, so keys that
  * other processes add, move or delete reach {@link KeyStore.has} and the
  * {@link KeyStore.watch} listeners within about a poll interval, without a restart.
  */
@@ -50,10 +70,13 @@ export class KeyStore {
   private readonly monitor: DirectoryMonitor;
   private readonly listeners = new Set<(change: KeyStoreChange) => void>();
   private readonly sync: DiskSync;
+  private readonly moves: KeyMoves;
   private lastFullScan = 0;
   private queue: Promise<unknown> = Promise.resolve();
   private pendingFullScan: Promise<void> | undefined;
   private tickQueued = false;
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private armedDeadline: number | undefined;
   private closed = false;
 
   private constructor(layout: CertificateLayout, options: KeyStoreOptions) {
@@ -66,23 +89,30 @@ export class KeyStore {
       () => this.tick(),
     );
     this.sync = new DiskSync(layout, this.state, this.cache, this.monitor);
+    this.moves = new KeyMoves(layout, this.state, this.cache);
   }
 
   /**
    * Opens the store over a certificates directory (the seed's layout), creating
-   * `public_keys/` and `revoked/` if missing, and reads it once.
+   * `public_keys/`, `revoked/` and `retiring/` if missing, and reads it once. A store that
+   * polls (`pollIntervalMs` > 0) also enforces retiring deadlines: it moves a retiring key
+   * whose deadline passed to `revoked/` (and {@link has} refuses it from its deadline on, in
+   * any store).
    * @throws {KeyError} bad options; {@link KeyFileError} when the directories cannot be made;
-   *   {@link KeyDirectoryPermissionError} when the root, `public_keys/` or `revoked/` is
-   *   group- or world-writable (anyone could allow a key).
+   *   {@link KeyDirectoryPermissionError} when the root, `public_keys/`, `revoked/` or
+   *   `retiring/` is group- or world-writable (anyone could allow a key).
    */
   static async open(root: string, options: KeyStoreOptions = {}): Promise<KeyStore> {
     const store = new KeyStore(certificateLayout(root), options);
-    await ensureDirectory(store.layout.root, PUBLIC_DIR_MODE);
-    await ensureDirectory(store.layout.publicKeysDir, PUBLIC_DIR_MODE);
-    await ensureDirectory(store.layout.revokedDir, PUBLIC_DIR_MODE);
-    await assertKeyDirectory(store.layout.root, "the certificates directory");
-    await assertKeyDirectory(store.layout.publicKeysDir, "the allowed client keys");
-    await assertKeyDirectory(store.layout.revokedDir, "the revoked client keys");
+    const { layout } = store;
+    await ensureDirectory(layout.root, PUBLIC_DIR_MODE);
+    await ensureDirectory(layout.publicKeysDir, PUBLIC_DIR_MODE);
+    await ensureDirectory(layout.revokedDir, PUBLIC_DIR_MODE);
+    const hasRetiring = await store.ensureRetiringDir();
+    await assertKeyDirectory(layout.root, "the certificates directory");
+    await assertKeyDirectory(layout.publicKeysDir, "the allowed client keys");
+    await assertKeyDirectory(layout.revokedDir, "the revoked client keys");
+    if (hasRetiring) await assertKeyDirectory(layout.retiringDir, "the retiring client keys");
     await store.reload();
     store.monitor.start();
     return store;
@@ -98,9 +128,48 @@ export class KeyStore {
     return this.state.listRevoked();
   }
 
-  /** True when the Z85 public key is in `public_keys/` and not revoked. O(1). */
+  /**
+   * Re-issued keys still allowed until their successor connects or their deadline (expired
+   * ones too until a polling store moves them to `revoked/`), by deadline.
+   */
+  listRetiring(): RetiringKey[] {
+    return this.state.listRetiring();
+  }
+
+  /**
+   * True when the Z85 public key is in `public_keys/`, or in `retiring/` and its deadline has
+   * not passed (checked against the clock now), and not revoked. O(1).
+   */
   has(publicKeyZ85: string): boolean {
     return this.state.has(publicKeyZ85);
+  }
+
+  /**
+   * Tells the store a handshake with this key was accepted (the ZAP handler calls it on every
+   * 200). When it is the current key of a name that has retiring keys, its successor has
+   * connected: the retiring keys move to `revoked/` (and their connections are cut by whoever
+   * follows {@link watch}). Cheap when nothing is retiring. Problems go to `onError`.
+   * @returns the keys it revoked.
+   */
+  admitted(publicKeyZ85: string): Promise<StoredKey[]> {
+    if (!this.state.hasRetiring() || this.closed) return Promise.resolve([]);
+    const key = this.state.findByPublicKey(publicKeyZ85);
+    if (!key || this.state.retiringOf(key.name).length === 0) return Promise.resolve([]);
+    return this.enqueue(async () => {
+      if (this.closed) return [];
+      const moved: StoredKey[] = [];
+      // Still the current key of that name once it is our turn (a revoke may have run).
+      if (this.state.get(key.name)?.publicKey !== publicKeyZ85) return moved;
+      try {
+        for (const old of this.state.retiringOf(key.name)) moved.push(await this.moves.retire(old));
+      } finally {
+        this.deliver();
+      }
+      return moved;
+    }).catch((error: unknown) => {
+      this.reportError(error);
+      return [];
+    });
   }
 
   /** The allowed key with this public key (the first by name if several files hold it). */
@@ -156,43 +225,118 @@ export class KeyStore {
 
   /**
    * Moves `public_keys/<name>.key` to `revoked/<name>.<timestamp>.key` (never deletes it) and
-   * denies its public key from now on, even if a copy reappears in `public_keys/`.
-   * @returns the key as it now lies in `revoked/`.
-   * @throws {InvalidKeyNameError} {@link KeyNotFoundError} {@link KeyFileError}
+   * denies its public key from now on, even if a copy reappears in `public_keys/`; the
+   * retiring keys of that name are revoked with it.
+   * @returns the key as it now lies in `revoked/` (the allowed one when there was one).
+   * @throws {InvalidKeyNameError} {@link KeyNotFoundError} (neither allowed nor retiring)
+   *   {@link KeyFileError}
    */
   async revoke(name: string): Promise<StoredKey> {
+    const [first] = await this.revokeAll(name);
+    if (!first) throw new KeyNotFoundError(name, this.layout.publicKeysDir);
+    return first;
+  }
+
+  /**
+   * {@link revoke}, returning every key it moved: the allowed one first, then the retiring ones.
+   * @throws {InvalidKeyNameError} {@link KeyNotFoundError} {@link KeyFileError}
+   */
+  async revokeAll(name: string): Promise<StoredKey[]> {
     assertKeyName(name);
     return this.enqueue(async () => {
       this.assertOpen();
-      const path = join(this.layout.publicKeysDir, `${name}.key`);
-      let publicKey: string;
-      try {
-        publicKey = (await readCertificate(path)).publicKey;
-      } catch (error) {
-        if (error instanceof KeyFileError && error.code === "ENOENT") {
-          throw new KeyNotFoundError(name, this.layout.publicKeysDir, { cause: error });
-        }
-        throw error;
-      }
-      await ensureDirectory(this.layout.revokedDir, PUBLIC_DIR_MODE);
-      const stamp = compactTimestamp();
-      let target = join(this.layout.revokedDir, `${name}.${stamp}.key`);
-      for (let n = 1; await pathExists(target); n++) {
-        target = join(this.layout.revokedDir, `${name}.${stamp}-${n}.key`);
-      }
-      try {
-        await fs.rename(path, target);
-      } catch (error) {
-        throw fileError(path, `move to ${target}`, error);
-      }
-      this.cache.forget(path);
-      await this.cache.remember(target, publicKey);
-      const key: StoredKey = { name, publicKey, path: target };
-      this.state.setProblem(path, undefined);
-      this.state.setPublic(name, undefined);
-      this.state.setRevoked(target, key);
+      const moved: StoredKey[] = [];
+      const current = await this.moves.revokePublic(name);
+      if (current) moved.push(current);
+      // What is on disk now, not only what the last scan saw.
+      await this.sync.scanDirectory(this.layout.retiringDir);
+      for (const old of this.state.retiringOf(name)) moved.push(await this.moves.retire(old));
       this.deliver();
-      return key;
+      if (moved.length === 0) throw new KeyNotFoundError(name, this.layout.publicKeysDir);
+      return moved;
+    });
+  }
+
+  /**
+   * Replaces the key of `name` with `publicKeyZ85` without cutting the system off: the old
+   * `public_keys/<name>.key` is kept as `retiring/<name>.<deadline>.key` (0644, the same
+   * certificate) and stays allowed until the new key first completes a handshake (see
+   * {@link admitted}) or `overlapMs` runs out, then moves to `revoked/`. With `overlapMs` 0
+   * the old key, and any key of the name still retiring, goes to `revoked/` at once. Without
+   * an old key it is {@link add}.
+   * @throws {InvalidKeyNameError} {@link Z85Error} {@link KeyRevokedError} {@link KeyFileError}
+   *   {@link KeyError} (a bad overlap, or the new key is the one already allowed)
+   */
+  async reissue(
+    name: string,
+    publicKeyZ85: string,
+    options: ReissueOptions,
+  ): Promise<ReissueResult> {
+    assertKeyName(name);
+    decodeCurveKey(publicKeyZ85, "public key");
+    const overlapMs = options.overlapMs;
+    if (!Number.isFinite(overlapMs) || overlapMs < 0) {
+      throw new KeyError(`reissue overlapMs must be a number >= 0; got ${String(overlapMs)}`);
+    }
+    const text = formatCertificate({ publicKey: publicKeyZ85, metadata: options.metadata ?? {} });
+    return this.enqueue(async () => {
+      this.assertOpen();
+      const revokedAs = this.state.revokedFileOf(publicKeyZ85);
+      if (revokedAs) throw new KeyRevokedError(publicKeyZ85, revokedAs.path);
+      const path = join(this.layout.publicKeysDir, `${name}.key`);
+      const old = await this.moves.readOptional(path);
+      if (old?.publicKey === publicKeyZ85) {
+        throw new KeyError(`${path} already holds public key ${publicKeyZ85}; nothing to re-issue`);
+      }
+      let retiring: RetiringKey | undefined;
+      const revoked: StoredKey[] = [];
+      if (overlapMs === 0) {
+        // Replace at once: nothing of the old keys stays allowed (a lost or stolen key).
+        const current = old ? await this.moves.revokePublic(name) : undefined;
+        if (current) revoked.push(current);
+        for (const key of this.state.retiringOf(name)) revoked.push(await this.moves.retire(key));
+      } else if (old) {
+        retiring = await this.moves.keepRetiring(name, old.publicKey, old.bytes, overlapMs);
+      }
+      try {
+        await writeFileAtomic(path, text, { mode: PUBLIC_FILE_MODE, overwrite: true });
+      } catch (error) {
+        // The old key stays the allowed one: take its retiring copy back out.
+        if (retiring) {
+          await fs.rm(retiring.path, { force: true });
+          this.cache.forget(retiring.path);
+          this.state.setRetiring(retiring.path, undefined);
+        }
+        this.deliver();
+        throw fileError(path, "write certificate", error);
+      }
+      await this.cache.remember(path, publicKeyZ85);
+      const key: StoredKey = { name, publicKey: publicKeyZ85, path };
+      this.state.clearFileProblem(path);
+      this.state.setPublic(name, key);
+      this.deliver();
+      return { key, revoked, ...(retiring ? { retiring } : {}) };
+    });
+  }
+
+  /** Moves every retiring key whose deadline has passed to `revoked/`; returns them. */
+  async retireExpired(): Promise<StoredKey[]> {
+    return this.enqueue(async () => {
+      if (this.closed) return [];
+      const now = Date.now();
+      this.state.expire(now);
+      const moved: StoredKey[] = [];
+      for (const key of this.state.listRetiring()) {
+        if (key.deadline.getTime() > now) continue;
+        // Denied already (expire above); a file that cannot be moved is reported, not fatal.
+        try {
+          moved.push(await this.moves.retire(key));
+        } catch (error) {
+          this.reportError(error);
+        }
+      }
+      this.deliver();
+      return moved;
     });
   }
 
@@ -236,8 +380,29 @@ export class KeyStore {
     if (this.closed) return;
     this.closed = true;
     this.monitor.close();
+    clearTimeout(this.deadlineTimer);
     this.listeners.clear();
     await this.queue.catch(() => undefined);
+  }
+
+  /**
+   * Makes `retiring/` (added after the seed's layout). A reader that may not write the
+   * certificates tree (a monitoring user running `osad2-server status` on a tree from before
+   * `retiring/`) opens it without: nothing is retiring there, and scans see it missing.
+   */
+  private async ensureRetiringDir(): Promise<boolean> {
+    const dir = this.layout.retiringDir;
+    if (await pathExists(dir)) return true;
+    try {
+      await ensureDirectory(dir, PUBLIC_DIR_MODE);
+    } catch (error) {
+      const code = error instanceof KeyFileError ? error.code : undefined;
+      if (code === "EACCES" || code === "EPERM" || code === "EROFS") return false;
+      throw error;
+    }
+    // Made by a root packager: the server (its own user) must move keys out of it.
+    await matchOwner(dir, this.layout.revokedDir);
+    return true;
   }
 
   private assertOpen(): void {
@@ -251,10 +416,10 @@ export class KeyStore {
     return run;
   }
 
-  // Revoked first, so a revoked key lying in public_keys/ is never announced as added.
+  // Revoked first, so a revoked key lying in public_keys/ is never announced as added; then
+  // retiring, so a key re-issued since is never announced as removed.
   private async fullScan(): Promise<void> {
-    await this.sync.scanDirectory(this.layout.revokedDir);
-    await this.sync.scanDirectory(this.layout.publicKeysDir);
+    for (const dir of this.scanOrder()) await this.sync.scanDirectory(dir);
     this.lastFullScan = Date.now();
     this.deliver();
   }
@@ -262,8 +427,12 @@ export class KeyStore {
   private async handleChanges(batch: Map<string, ChangedNames>): Promise<void> {
     await this.enqueue(async () => {
       if (this.closed) return;
-      // Revoked first, as in a full scan.
-      for (const dir of [this.layout.revokedDir, this.layout.publicKeysDir]) {
+      // In the order of a full scan. A change in public_keys/ may be a re-issue whose
+      // retiring/ event is not here yet: look at retiring/ (small) first.
+      if (batch.has(this.layout.publicKeysDir) && !batch.has(this.layout.retiringDir)) {
+        batch.set(this.layout.retiringDir, "all");
+      }
+      for (const dir of this.scanOrder()) {
         const names = batch.get(dir);
         if (names === "all") await this.sync.scanDirectory(dir);
         else if (names) for (const fileName of names) await this.sync.refresh(dir, fileName);
@@ -280,20 +449,52 @@ export class KeyStore {
       this.tickQueued = false;
       if (this.closed) return;
       let fresh = Date.now() - this.lastFullScan < this.options.fullScanIntervalMs;
-      for (const dir of [this.layout.revokedDir, this.layout.publicKeysDir]) {
+      for (const dir of this.scanOrder()) {
         const ino = await fs.stat(dir).then(
           (stat) => stat.ino,
           () => undefined,
         );
+        // Still no retiring/ (a tree from before it): nothing to watch, nothing missed.
+        if (
+          dir === this.layout.retiringDir &&
+          ino === undefined &&
+          this.sync.inodes.get(dir) === undefined
+        )
+          continue;
         // Replaced, removed or unwatched: fs.watch cannot be trusted for this directory.
         if (ino !== this.sync.inodes.get(dir) || !this.monitor.isWatching(dir, ino)) fresh = false;
       }
       if (!fresh) await this.fullScan();
-    }).catch((error: unknown) => this.reportError(error));
+    })
+      .then(() => (this.state.hasRetiring() ? this.retireExpired() : undefined))
+      .catch((error: unknown) => this.reportError(error));
+  }
+
+  private scanOrder(): string[] {
+    return [this.layout.revokedDir, this.layout.retiringDir, this.layout.publicKeysDir];
+  }
+
+  // A polling store moves a retiring key out at its deadline, even if nobody connects.
+  private armDeadline(): void {
+    if (this.closed || this.options.pollIntervalMs <= 0) return;
+    const next = this.state.nextDeadline()?.getTime();
+    if (next === this.armedDeadline) return;
+    clearTimeout(this.deadlineTimer);
+    this.armedDeadline = next;
+    if (next === undefined) return;
+    const delay = Math.min(Math.max(0, next - Date.now()), MAX_TIMER_MS);
+    this.deadlineTimer = setTimeout(() => {
+      this.armedDeadline = undefined;
+      void this.retireExpired()
+        .catch((error: unknown) => this.reportError(error))
+        .finally(() => this.armDeadline());
+    }, delay);
+    this.deadlineTimer.unref();
   }
 
   // Hands queued changes to listeners and new problems to onError.
   private deliver(): void {
+    this.armDeadline();
     const { changes, problems } = this.state.drain();
     for (const problem of problems) this.onError?.(problem);
     for (const change of changes) {

@@ -9,10 +9,10 @@ import { generateKeyPair, type KeyPair } from "./keypair.js";
 export const SERVER_CERT_NAME = "server";
 /** Mode of `private_keys/`. */
 export const PRIVATE_DIR_MODE = 0o700;
-/** Mode of the certificate root, `public_keys/` and `revoked/`. */
+/** Mode of the certificate root, `public_keys/`, `revoked/` and `retiring/`. */
 export const PUBLIC_DIR_MODE = 0o755;
 
-/** Where things live under a certificates directory (the seed's layout plus `revoked/`). */
+/** Where things live under a certificates directory (the seed's layout plus `revoked/` and `retiring/`). */
 export interface CertificateLayout {
   readonly root: string;
   /** `root/private_keys`: the server's secret certificate; mode 0700. */
@@ -21,6 +21,12 @@ export interface CertificateLayout {
   readonly publicKeysDir: string;
   /** `root/revoked`: revoked client certificates, kept, never deleted. */
   readonly revokedDir: string;
+  /**
+   * `root/retiring`: re-issued clients' old certificates, `<name>.<deadline>.key`, still allowed
+   * until the successor in `public_keys/<name>.key` connects or the deadline passes, then moved
+   * to `revoked/`. A server that does not know this directory never allows what is in it.
+   */
+  readonly retiringDir: string;
   /** `root/private_keys/server.key_secret` */
   readonly serverSecretPath: string;
   /** `root/public_keys/server.key` */
@@ -37,6 +43,7 @@ export function certificateLayout(root: string): CertificateLayout {
     privateKeysDir,
     publicKeysDir,
     revokedDir: join(abs, "revoked"),
+    retiringDir: join(abs, "retiring"),
     serverSecretPath: join(privateKeysDir, `${SERVER_CERT_NAME}${SECRET_CERT_SUFFIX}`),
     serverPublicPath: join(publicKeysDir, `${SERVER_CERT_NAME}${PUBLIC_CERT_SUFFIX}`),
   };
@@ -60,7 +67,7 @@ export interface CreateServerKeyPairResult {
 }
 
 /**
- * Creates the certificate directories (root, `public_keys/` and `revoked/` 0755,
+ * Creates the certificate directories (root, `public_keys/`, `revoked/`, `retiring/` 0755,
  * `private_keys/` 0700) and a fresh server key pair: `private_keys/server.key_secret` (0600)
  * and `public_keys/server.key`.
  * @throws {KeyExistsError} when either server file exists and `force` is not set.
@@ -75,6 +82,7 @@ export async function createServerKeyPair(
   await ensureDirectory(layout.privateKeysDir, PRIVATE_DIR_MODE);
   await ensureDirectory(layout.publicKeysDir, PUBLIC_DIR_MODE);
   await ensureDirectory(layout.revokedDir, PUBLIC_DIR_MODE);
+  await ensureDirectory(layout.retiringDir, PUBLIC_DIR_MODE);
 
   const existingSecret = await pathExists(layout.serverSecretPath);
   const existingPublic = await pathExists(layout.serverPublicPath);

@@ -37,6 +37,17 @@ export interface AddKeyOptions {
   metadata?: Record<string, string>;
 }
 
+/** Options of {@link KeyStore.reissue}. */
+export interface ReissueOptions {
+  /**
+   * How long (ms) the old key stays allowed if the new one never connects; 0 = revoke it now.
+   * Required: the packager's default is 7 days.
+   */
+  overlapMs: number;
+  /** Metadata for the new certificate's `metadata` section. Default none. */
+  metadata?: Record<string, string>;
+}
+
 export type ParsedOptions = Required<Omit<KeyStoreOptions, "onError">>;
 
 export function parseOptions(options: KeyStoreOptions): ParsedOptions {

@@ -1,6 +1,7 @@
 /**
  * The key store's in-memory model, pure and synchronous: which certificate files exist in
- * `public_keys/` and `revoked/`, the allow-list derived from them, and the problems found.
+ * `public_keys/`, `retiring/` and `revoked/`, the allow-list derived from them, and the
+ * problems found.
  * Every update is incremental (ten thousand keys, one changed file: one small update) and
  * queues the resulting changes and new problems for the store to deliver.
  */
@@ -16,10 +17,21 @@ export interface StoredKey {
   readonly path: string;
 }
 
-/** What a watch listener hears. A key replaced under the same name is `removed` then `added`. */
+/** A re-issued client's old key in `retiring/`: allowed until its successor connects or `deadline`. */
+export interface RetiringKey extends StoredKey {
+  /** When it stops being allowed (from its file name `<name>.<deadline>.key`). */
+  readonly deadline: Date;
+}
+
+/**
+ * What a watch listener hears. A key replaced under the same name is `removed` then `added`;
+ * re-issued with an overlap, the old key is `retiring` (still allowed, now from `retiring/`)
+ * and `removed` once its successor connects or its deadline passes.
+ */
 export type KeyStoreChange =
   | { readonly type: "added"; readonly key: StoredKey }
-  | { readonly type: "removed"; readonly key: StoredKey };
+  | { readonly type: "removed"; readonly key: StoredKey }
+  | { readonly type: "retiring"; readonly key: RetiringKey };
 
 function addTo(index: Map<string, Set<string>>, key: string, member: string): void {
   const set = index.get(key);
@@ -45,13 +57,90 @@ export class KeyStoreState {
   private readonly revokedByKey = new Map<string, Set<string>>(); // public key → paths
   private readonly allowed = new Map<string, StoredKey>(); // by name
   private readonly allowedByKey = new Map<string, Set<string>>(); // public key → names
+  private readonly retiringFiles = new Map<string, RetiringKey>(); // by path
+  private readonly retiringByKey = new Map<string, Set<string>>(); // public key → paths
+  private readonly retiringByName = new Map<string, Set<string>>(); // name → paths
+  private readonly liveRetiring = new Set<string>(); // paths allowed as last announced
   private readonly problemsByPath = new Map<string, KeyError>();
   private sorted: StoredKey[] | undefined;
   private changes: KeyStoreChange[] = [];
   private newProblems: KeyError[] = [];
 
-  has(publicKey: string): boolean {
-    return this.allowedByKey.has(publicKey);
+  /** Allowed now: in `public_keys/`, or in `retiring/` before its deadline; never revoked. */
+  has(publicKey: string, now = Date.now()): boolean {
+    if (this.allowedByKey.has(publicKey)) return true;
+    const paths = this.retiringByKey.get(publicKey);
+    if (!paths) return false;
+    for (const path of paths) {
+      const key = this.retiringFiles.get(path);
+      if (key && this.isLive(key, now)) return true;
+    }
+    return false;
+  }
+
+  /** Every `retiring/` key, expired ones too (they are denied), by deadline. */
+  listRetiring(): RetiringKey[] {
+    return [...this.retiringFiles.values()].sort(
+      (a, b) => a.deadline.getTime() - b.deadline.getTime() || (a.path < b.path ? -1 : 1),
+    );
+  }
+
+  /** The `retiring/` keys of a name. */
+  retiringOf(name: string): RetiringKey[] {
+    const paths = this.retiringByName.get(name);
+    if (!paths) return [];
+    return [...paths].flatMap((path) => this.retiringFiles.get(path) ?? []);
+  }
+
+  /** True when `retiring/` holds anything (the admission hot path checks this first). */
+  hasRetiring(): boolean {
+    return this.retiringFiles.size > 0;
+  }
+
+  retiringPaths(): string[] {
+    return [...this.retiringFiles.keys()];
+  }
+
+  /** The earliest deadline of a key still announced as allowed. */
+  nextDeadline(): Date | undefined {
+    let next: Date | undefined;
+    for (const path of this.liveRetiring) {
+      const deadline = this.retiringFiles.get(path)?.deadline;
+      if (deadline && (next === undefined || deadline < next)) next = deadline;
+    }
+    return next;
+  }
+
+  /** Records what a `retiring/*.key` file holds now (`undefined`: gone or unreadable). */
+  setRetiring(path: string, key: RetiringKey | undefined, now = Date.now()): void {
+    const old = this.retiringFiles.get(path);
+    if (old?.publicKey === key?.publicKey && old?.deadline.getTime() === key?.deadline.getTime())
+      return;
+    if (old) {
+      removeFrom(this.retiringByKey, old.publicKey, path);
+      removeFrom(this.retiringByName, old.name, path);
+    }
+    if (key) {
+      this.retiringFiles.set(path, key);
+      addTo(this.retiringByKey, key.publicKey, path);
+      addTo(this.retiringByName, key.name, path);
+    } else {
+      this.retiringFiles.delete(path);
+    }
+    this.recomputeRetiring(path, old, now);
+  }
+
+  /** Announces the end of every retiring key whose deadline has passed; returns them. */
+  expire(now = Date.now()): RetiringKey[] {
+    const expired: RetiringKey[] = [];
+    for (const path of [...this.liveRetiring]) {
+      const key = this.retiringFiles.get(path);
+      if (key && key.deadline.getTime() <= now) {
+        expired.push(key);
+        this.recomputeRetiring(path, key, now);
+      }
+    }
+    return expired;
   }
 
   /** The allowed key holding `publicKey`; the first by name when several files hold it. */
@@ -128,6 +217,9 @@ export class KeyStoreState {
     for (const publicKey of new Set([old?.publicKey, key?.publicKey])) {
       if (publicKey === undefined) continue;
       for (const name of [...(this.publicByKey.get(publicKey) ?? [])]) this.recompute(name);
+      for (const path of [...(this.retiringByKey.get(publicKey) ?? [])]) {
+        this.recomputeRetiring(path, this.retiringFiles.get(path));
+      }
     }
   }
 
@@ -176,13 +268,55 @@ export class KeyStoreState {
     if (old) {
       this.allowed.delete(name);
       removeFrom(this.allowedByKey, old.publicKey, name);
-      this.changes.push({ type: "removed", key: old });
+      // Moved to retiring/ (a re-issue): still allowed, so nobody is cut off.
+      const retiring = this.allowedByKey.has(old.publicKey)
+        ? undefined
+        : this.liveRetiringOf(old.publicKey);
+      this.changes.push(
+        retiring ? { type: "retiring", key: retiring } : { type: "removed", key: old },
+      );
     }
     if (now) {
       this.allowed.set(name, now);
       addTo(this.allowedByKey, now.publicKey, name);
       this.changes.push({ type: "added", key: now });
     }
+  }
+
+  // Whether a retiring file is allowed now; announces it only when the public key as a whole
+  // starts or stops being allowed (public_keys/ may hold it too).
+  private recomputeRetiring(
+    path: string,
+    previous: RetiringKey | undefined,
+    now = Date.now(),
+  ): void {
+    const key = this.retiringFiles.get(path);
+    const live = key !== undefined && this.isLive(key, now);
+    const was = this.liveRetiring.has(path);
+    if (live === was) return;
+    if (live) {
+      const allowedBefore =
+        this.allowedByKey.has(key.publicKey) || this.liveRetiringOf(key.publicKey);
+      this.liveRetiring.add(path);
+      if (!allowedBefore) this.changes.push({ type: "added", key });
+      return;
+    }
+    this.liveRetiring.delete(path);
+    const gone = previous ?? key;
+    if (gone && !this.allowedByKey.has(gone.publicKey) && !this.liveRetiringOf(gone.publicKey)) {
+      this.changes.push({ type: "removed", key: gone });
+    }
+  }
+
+  private isLive(key: RetiringKey, now: number): boolean {
+    return key.deadline.getTime() > now && !this.revokedByKey.has(key.publicKey);
+  }
+
+  private liveRetiringOf(publicKey: string): RetiringKey | undefined {
+    for (const path of this.retiringByKey.get(publicKey) ?? []) {
+      if (this.liveRetiring.has(path)) return this.retiringFiles.get(path);
+    }
+    return undefined;
   }
 
   private clearRevokedProblem(path: string): void {

@@ -5,15 +5,16 @@
 import { promises as fs } from "node:fs";
 import { join, sep } from "node:path";
 import { KeyError } from "./errors.js";
-import { errorCode, fileError } from "./fs-util.js";
+import { errorCode, fileError, parseCompactTimestamp } from "./fs-util.js";
 import type { CertificateLayout } from "./layout.js";
 import { isValidKeyName } from "./names.js";
 import type { DirectoryMonitor } from "./store-monitor.js";
-import { forEachLimited, isKeyFileName, type FileCache } from "./store-scan.js";
+import { forEachLimited, isKeyFileName, type FileCache, type KeyFileState } from "./store-scan.js";
 import type { KeyStoreState } from "./store-state.js";
 
-// revoked/<name>.<20250131T120000123Z[-n]>.key → <name>
-const REVOKED_NAME = /^(.+)\.\d{8}T\d{9}Z(?:-\d+)?$/;
+// revoked/<name>.<20250131T120000123Z[-n]>.key → <name> (the time it was revoked);
+// retiring/<name>.<20250131T120000123Z[-n]>.key → <name> and the deadline.
+const STAMPED_NAME = /^(.+)\.(\d{8}T\d{9}Z)(?:-\d+)?$/;
 // Parallel stat/read calls during a full scan (libuv's pool has 4 threads by default).
 const SCAN_CONCURRENCY = 16;
 
@@ -39,8 +40,13 @@ export class DiskSync {
       names = (await fs.readdir(dir)).filter(isKeyFileName).sort();
       this.state.setProblem(dir, undefined);
     } catch (error) {
-      this.state.setProblem(dir, fileError(dir, "list key directory", error));
       const code = errorCode(error);
+      // retiring/ came after the seed's layout: a tree without it simply has nothing retiring.
+      const optional = dir === this.layout.retiringDir && code === "ENOENT";
+      this.state.setProblem(
+        dir,
+        optional ? undefined : fileError(dir, "list key directory", error),
+      );
       // Unreadable for a moment (EACCES, EIO): keep what we know rather than drop every key.
       if (code !== "ENOENT" && code !== "ENOTDIR") return;
       this.monitor.watch(dir, undefined);
@@ -54,6 +60,10 @@ export class DiskSync {
     if (dir === this.layout.publicKeysDir) {
       for (const name of this.state.publicNames()) {
         if (!present.has(join(dir, `${name}.key`))) this.state.setPublic(name, undefined);
+      }
+    } else if (dir === this.layout.retiringDir) {
+      for (const path of this.state.retiringPaths()) {
+        if (!present.has(path)) this.state.setRetiring(path, undefined);
       }
     } else {
       for (const path of this.state.revokedPaths()) {
@@ -71,8 +81,12 @@ export class DiskSync {
     const path = join(dir, fileName);
     const file = await this.cache.read(path);
     const base = fileName.slice(0, -".key".length);
+    if (dir === this.layout.retiringDir) {
+      this.refreshRetiring(path, base, file);
+      return;
+    }
     if (dir === this.layout.revokedDir) {
-      const name = REVOKED_NAME.exec(base)?.[1] ?? base;
+      const name = STAMPED_NAME.exec(base)?.[1] ?? base;
       this.state.setProblem(path, file.kind === "error" ? file.error : undefined);
       this.state.setRevoked(
         path,
@@ -94,5 +108,25 @@ export class DiskSync {
       this.state.setProblem(path, file.kind === "error" ? file.error : undefined);
       this.state.setPublic(base, undefined);
     }
+  }
+
+  // Only a file named <name>.<deadline>.key may be allowed: no deadline, never allowed.
+  private refreshRetiring(path: string, base: string, file: KeyFileState): void {
+    const match = STAMPED_NAME.exec(base);
+    const name = match?.[1];
+    const deadline = match?.[2] === undefined ? undefined : parseCompactTimestamp(match[2]);
+    if (name === undefined || deadline === undefined || !isValidKeyName(name)) {
+      const problem = new KeyError(
+        `${path}: ignored, a retiring key is named <name>.<deadline as YYYYMMDDTHHMMSSmmmZ>.key`,
+      );
+      this.state.setProblem(path, file.kind === "missing" ? undefined : problem);
+      this.state.setRetiring(path, undefined);
+      return;
+    }
+    this.state.setProblem(path, file.kind === "error" ? file.error : undefined);
+    this.state.setRetiring(
+      path,
+      file.kind === "ok" ? { name, publicKey: file.publicKey, path, deadline } : undefined,
+    );
   }
 }

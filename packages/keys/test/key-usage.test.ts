@@ -30,7 +30,13 @@ describe("key-usage file", () => {
     const path = keyUsagePath(await dirs.make());
     const previous = process.umask(0o000);
     try {
-      await writeKeyUsage(path, new Map([["web01", web01], ["db01", { ...web01, serverId: null }]]));
+      await writeKeyUsage(
+        path,
+        new Map([
+          ["web01", web01],
+          ["db01", { ...web01, serverId: null }],
+        ]),
+      );
     } finally {
       process.umask(previous);
     }

@@ -17,12 +17,13 @@ const dirs = new TempDirs("osad2-keys-");
 afterEach(() => dirs.removeAll());
 
 describe("certificate layout", () => {
-  it("names the seed's paths plus revoked/", () => {
+  it("names the seed's paths plus revoked/ and retiring/", () => {
     expect(certificateLayout("/etc/rhn/osad2-server/certs")).toEqual({
       root: "/etc/rhn/osad2-server/certs",
       privateKeysDir: "/etc/rhn/osad2-server/certs/private_keys",
       publicKeysDir: "/etc/rhn/osad2-server/certs/public_keys",
       revokedDir: "/etc/rhn/osad2-server/certs/revoked",
+      retiringDir: "/etc/rhn/osad2-server/certs/retiring",
       serverSecretPath: "/etc/rhn/osad2-server/certs/private_keys/server.key_secret",
       serverPublicPath: "/etc/rhn/osad2-server/certs/public_keys/server.key",
     });
@@ -46,6 +47,7 @@ describe("createServerKeyPair", () => {
     expect(mode(layout.privateKeysDir)).toBe(0o700);
     expect(mode(layout.publicKeysDir)).toBe(0o755);
     expect(mode(layout.revokedDir)).toBe(0o755);
+    expect(mode(layout.retiringDir)).toBe(0o755);
     expect(mode(layout.serverSecretPath)).toBe(0o600);
     expect(mode(layout.serverPublicPath)).toBe(0o644);
   });

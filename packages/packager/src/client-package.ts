@@ -6,6 +6,8 @@ import {
   readPublicKey,
   writeCertificate,
   type KeyPair,
+  type RetiringKey,
+  type StoredKey,
 } from "@osad2/keys";
 import { mkdir, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -46,6 +48,10 @@ export interface ClientPackage {
   readonly keysOnly: boolean;
   /** Path of the public key file added to the allow-list. */
   readonly keyPath: string;
+  /** Re-issued (`force`) over an old key with an overlap: the old key, still allowed, in `retiring/`. */
+  readonly retiring?: RetiringKey;
+  /** Re-issued with overlap 0: the old keys of the name (current and retiring), now in `revoked/`. */
+  readonly revoked?: readonly StoredKey[];
 }
 
 /**
@@ -78,6 +84,7 @@ export async function createClientPackage(options: ClientPackageOptions): Promis
   const keyPair = generateKeyPair();
   const created = new Date();
 
+  let replaced: { retiring?: RetiringKey; revoked?: readonly StoredKey[] } = {};
   const topdir = await makeTopdir(opts.tmpDir);
   try {
     const root = join(topdir, "SOURCES", "root");
@@ -161,7 +168,7 @@ export async function createClientPackage(options: ClientPackageOptions): Promis
 
     const madeDir = await publishRpm(built, rpmPath, opts);
     try {
-      await addClientKey(opts, keyPair.publicKey);
+      replaced = await addClientKey(opts, keyPair.publicKey);
     } catch (error) {
       // The RPM is useless without its key in the allow-list: take it back out.
       await rm(rpmPath, { force: true });
@@ -178,6 +185,7 @@ export async function createClientPackage(options: ClientPackageOptions): Promis
     arch: opts.arch,
     keysOnly: opts.keysOnly,
     keyPath,
+    ...replaced,
   };
 }
 
@@ -254,16 +262,30 @@ async function publishRpm(
   }
 }
 
-/** Adds the key to `public_keys/`; a running server's KeyStore picks it up within about a second. */
-async function addClientKey(opts: ResolvedClientPackageOptions, publicKey: string): Promise<void> {
+/**
+ * Adds the key to `public_keys/`; a running server's KeyStore picks it up within about a second.
+ * Forced over an old key, the old one is re-issued, not dropped: it stays allowed from
+ * `retiring/` until the new key first connects or the overlap runs out (the running system keeps
+ * its push channel until the new RPM is installed), or goes to `revoked/` now with overlap 0.
+ */
+async function addClientKey(
+  opts: ResolvedClientPackageOptions,
+  publicKey: string,
+): Promise<{ retiring?: RetiringKey; revoked?: readonly StoredKey[] }> {
   let store: KeyStore | undefined;
+  const metadata = { "created-by": "osad2-packager" };
   try {
     // One-shot use: no watching or polling, the store only writes.
     store = await KeyStore.open(opts.certificates, { pollIntervalMs: 0, fsWatch: false });
-    await store.add(opts.name, publicKey, {
-      force: opts.force,
-      metadata: { "created-by": "osad2-packager" },
+    if (!opts.force) {
+      await store.add(opts.name, publicKey, { metadata });
+      return {};
+    }
+    const { retiring, revoked } = await store.reissue(opts.name, publicKey, {
+      overlapMs: opts.overlapMs,
+      metadata,
     });
+    return { ...(retiring ? { retiring } : {}), ...(revoked.length > 0 ? { revoked } : {}) };
   } catch (error) {
     if (error instanceof KeyExistsError) {
       throw new DuplicateClientError(opts.name, error.path, { cause: error });

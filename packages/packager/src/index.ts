@@ -37,6 +37,8 @@ export { serverRpmFileName, SERVER_RPM_NAME } from "./server-spec.js";
 export { CLIENT_NODE_REQUIREMENT } from "./spec.js";
 export { createClientPackages, readNamesFile } from "./client-packages.js";
 export { revokeClient } from "./revoke-client.js";
+export { listKeys, DEFAULT_SERVER_STATE_DIR } from "./keys-list.js";
+export { DEFAULT_OVERLAP_MS, parseOverlap } from "./overlap.js";
 
 export type {
   CreateServerKeysOptions,
@@ -51,4 +53,5 @@ export type { RpmArch } from "./arch.js";
 export type { ServerKeysResult } from "./server-keys.js";
 export type { ClientPackage } from "./client-package.js";
 export type { RevokeClientOptions } from "./revoke-client.js";
+export type { KeyList, KeyListing, KeyState, ListKeysOptions } from "./keys-list.js";
 export type { ClientPackagesOptions, ClientPackageOutcome } from "./client-packages.js";

@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import { resolve } from "node:path";
 import { InvalidNameError, InvalidOptionError } from "./errors.js";
 import { rpmArchFor, type RpmArch } from "./arch.js";
+import { DEFAULT_OVERLAP_MS, validateOverlapMs } from "./overlap.js";
 
 /** Where `createserver` puts the server's CURVE keys and `createclient` reads them (the Spacewalk layout). */
 export const DEFAULT_SERVER_CERTIFICATES_DIR = "/etc/rhn/osad2-server/certs";
@@ -48,6 +49,12 @@ export interface ClientPackageOptions {
   keysOnly?: boolean;
   /** Replace an existing client of the same name (key and RPM). Default false. */
   force?: boolean;
+  /**
+   * With `force` over an existing key: how long (ms) the old key stays allowed (in `retiring/`)
+   * if the new one never connects; it is revoked as soon as the new key first connects.
+   * 0 revokes it at once. Default {@link DEFAULT_OVERLAP_MS} (7 days).
+   */
+  overlapMs?: number;
   /** RPM release. Default {@link DEFAULT_RELEASE}. */
   release?: string | number;
   /** Target architecture, Node's (`x64`, `arm64`) or RPM's (`x86_64`, `aarch64`) spelling. Default `process.arch`. */
@@ -68,6 +75,7 @@ export interface ResolvedClientPackageOptions {
   readonly out: string;
   readonly keysOnly: boolean;
   readonly force: boolean;
+  readonly overlapMs: number;
   readonly release: string;
   /** `noarch` for keys-only packages. */
   readonly arch: RpmArch | "noarch";
@@ -196,6 +204,7 @@ export function parseClientPackageOptions(
     out: validatePath("out", options.out ?? process.cwd()),
     keysOnly,
     force: options.force ?? false,
+    overlapMs: validateOverlapMs(options.overlapMs ?? DEFAULT_OVERLAP_MS),
     release: validateRelease(options.release ?? DEFAULT_RELEASE),
     arch,
     rpmbuild,

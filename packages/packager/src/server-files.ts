@@ -17,6 +17,8 @@ export const SERVER_PATHS = {
   privateKeysDir: `${DEFAULT_SERVER_CERTIFICATES_DIR}/private_keys`,
   publicKeysDir: `${DEFAULT_SERVER_CERTIFICATES_DIR}/public_keys`,
   revokedDir: `${DEFAULT_SERVER_CERTIFICATES_DIR}/revoked`,
+  /** Re-issued clients' old keys until their successor connects (@osad2/keys' retiring/). */
+  retiringDir: `${DEFAULT_SERVER_CERTIFICATES_DIR}/retiring`,
   /** The unit's StateDirectory=osad2: the default SQLite database. */
   stateDir: "/var/lib/osad2",
   /** The unit's LogsDirectory=osad2: log_file, when set. */

@@ -99,7 +99,14 @@ export async function createServerPackage(
       renderServerConfig({ certificates: p.certsDir, created, writtenBy: "the osad2-server RPM" }),
       0o640,
     );
-    for (const dir of [p.privateKeysDir, p.publicKeysDir, p.revokedDir, p.stateDir, p.logDir])
+    for (const dir of [
+      p.privateKeysDir,
+      p.publicKeysDir,
+      p.revokedDir,
+      p.retiringDir,
+      p.stateDir,
+      p.logDir,
+    ])
       await mkdir(join(root, dir), { recursive: true });
     const documentationFiles = await stageDocumentation(
       bundle.dir,

@@ -109,6 +109,7 @@ ${p.libDir}
 %dir %attr(0700,${u},${u}) ${p.privateKeysDir}
 %dir %attr(0755,${u},${u}) ${p.publicKeysDir}
 %dir %attr(0755,${u},${u}) ${p.revokedDir}
+%dir %attr(0755,${u},${u}) ${p.retiringDir}
 %dir %attr(0755,${u},${u}) ${p.stateDir}
 %dir %attr(0755,${u},${u}) ${p.logDir}
 ${input.documentationFiles}

@@ -105,16 +105,21 @@ describe("createClientPackage refuses bad input and writes nothing", () => {
     expect(error.path).toBe(first.rpmPath);
   });
 
-  it("--force re-issues: new key in the allow-list, old key no longer allowed, RPM replaced", async () => {
+  it("--force re-issues: new key in the allow-list, old key retiring (overlap 0: all old keys revoked), RPM replaced", async () => {
     const { base, certificates } = await setup();
     const first = await createClientPackage({ ...base, name: "web01" });
     const second = await createClientPackage({ ...base, name: "web01", force: true });
     expect(second.rpmPath).toBe(first.rpmPath);
     expect(second.publicKey).not.toBe(first.publicKey);
+    expect(second.retiring?.publicKey).toBe(first.publicKey);
+    const third = await createClientPackage({ ...base, name: "web01", force: true, overlapMs: 0 });
+    expect(third.revoked?.map((k) => k.publicKey)).toEqual([second.publicKey, first.publicKey]);
     const store = await KeyStore.open(certificates, { pollIntervalMs: 0, fsWatch: false });
     try {
-      expect(store.has(second.publicKey)).toBe(true);
+      expect(store.has(third.publicKey)).toBe(true);
+      // Overlap 0: neither the replaced key nor the one still retiring stays allowed.
       expect(store.has(first.publicKey)).toBe(false);
+      expect(store.has(second.publicKey)).toBe(false);
     } finally {
       await store.close();
     }

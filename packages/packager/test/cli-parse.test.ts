@@ -4,6 +4,8 @@ import { parseCliArgs, type PackagerCommand } from "../src/cli/parse.js";
 import {
   DEFAULT_SERVER_CERTIFICATES_DIR,
   DEFAULT_SERVER_CONFIG_PATH,
+  DEFAULT_OVERLAP_MS,
+  DEFAULT_SERVER_STATE_DIR,
   PACKAGER_VERSION,
 } from "../src/index.js";
 
@@ -39,7 +41,15 @@ describe("parseCommandLine: argv → options", () => {
     ],
     [
       ["createclient", "--name", "web01"],
-      { kind: "createclient", options: { name: "web01", certificates: CERTS, release: "1" } },
+      {
+        kind: "createclient",
+        options: {
+          name: "web01",
+          certificates: CERTS,
+          release: "1",
+          overlapMs: DEFAULT_OVERLAP_MS,
+        },
+      },
     ],
     [
       [
@@ -53,6 +63,8 @@ describe("parseCommandLine: argv → options", () => {
         "/o",
         "--keys-only",
         "--force",
+        "--overlap",
+        "12h",
         "--release",
         "4",
         "--arch",
@@ -69,6 +81,7 @@ describe("parseCommandLine: argv → options", () => {
           out: "/o",
           keysOnly: true,
           force: true,
+          overlapMs: 12 * 3600 * 1000,
           release: "4",
           arch: "aarch64",
           rpmbuild: "/opt/rpmbuild",
@@ -80,8 +93,39 @@ describe("parseCommandLine: argv → options", () => {
       {
         kind: "createclients",
         namesFrom: "names.txt",
-        options: { certificates: CERTS, out: "/o", release: "1" },
+        options: { certificates: CERTS, out: "/o", release: "1", overlapMs: DEFAULT_OVERLAP_MS },
       },
+    ],
+    [
+      ["createclient", "--names-from", "n.txt", "--force", "--overlap", "0"],
+      {
+        kind: "createclients",
+        namesFrom: "n.txt",
+        options: { certificates: CERTS, force: true, release: "1", overlapMs: 0 },
+      },
+    ],
+    [
+      ["createclient", "--name", "w", "--overlap", "1.5d"],
+      {
+        kind: "createclient",
+        options: { name: "w", certificates: CERTS, release: "1", overlapMs: 36 * 3600 * 1000 },
+      },
+    ],
+    [
+      ["keys", "list"],
+      {
+        kind: "keys-list",
+        options: { certificates: CERTS, stateDir: DEFAULT_SERVER_STATE_DIR },
+        json: false,
+      },
+    ],
+    [
+      ["keys", "list", "--json", "--certificates", "/c", "--state-dir", "/s"],
+      { kind: "keys-list", options: { certificates: "/c", stateDir: "/s" }, json: true },
+    ],
+    [
+      ["keys", "revoke", "web01", "--certificates", "/c"],
+      { kind: "revokeclient", options: { name: "web01", certificates: "/c" } },
     ],
     [
       ["revokeclient", "--name", "web01"],
@@ -136,6 +180,14 @@ describe("parseCommandLine: help, version and usage errors", () => {
     [["createclient", "--name", "a", "--names-from", "f"], "cannot be used with"],
     [["createclient", "--name"], "argument missing"],
     [["createserver", "--bogus"], "unknown option"],
+    [
+      ["createclient", "--name", "a", "--overlap", "7"],
+      "use 0 (revoke the old key now) or a number with a unit",
+    ],
+    [["createclient", "--name", "a", "--overlap", "-1d"], "is not a duration"],
+    [["createclient", "--name", "a", "--overlap", "400d"], "not between 0 and a year"],
+    [["keys", "revoke"], "missing required argument"],
+    [["keys", "list", "extra"], "too many arguments"],
   ])("%j is a usage error (exit 2)", (argv, message) => {
     const { parsed, out } = parse(argv);
     expect(parsed).toEqual({ kind: "exit", code: EXIT_USAGE });

@@ -2,6 +2,7 @@ import { hostname } from "node:os";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
+  DEFAULT_OVERLAP_MS,
   DEFAULT_RELEASE,
   DEFAULT_SERVER_CERTIFICATES_DIR,
   DEFAULT_SERVER_CONFIG_PATH,
@@ -9,6 +10,7 @@ import {
   InvalidOptionError,
   clientNameProblem,
   parseClientPackageOptions,
+  parseOverlap,
   parseServerKeysOptions,
   rpmArchFor,
   rpmFileName,
@@ -58,6 +60,7 @@ describe("parseClientPackageOptions", () => {
       out: process.cwd(),
       keysOnly: false,
       force: false,
+      overlapMs: DEFAULT_OVERLAP_MS,
       release: DEFAULT_RELEASE,
       arch: rpmArchFor(process.arch),
       rpmbuild: "rpmbuild",
@@ -144,5 +147,31 @@ describe("RPM naming", () => {
     expect(changelogDate(new Date("2025-11-25T23:59:00Z"))).toBe("Tue Nov 25 2025");
     expect(changelogDate(new Date("2024-02-29T00:00:00Z"))).toBe("Thu Feb 29 2024");
     expect(changelogDate(new Date("2026-01-04T12:00:00Z"))).toBe("Sun Jan 04 2026");
+  });
+});
+
+describe("parseOverlap (--overlap)", () => {
+  it.each([
+    ["0", 0],
+    ["30s", 30_000],
+    ["90m", 5_400_000],
+    ["12h", 43_200_000],
+    ["7d", 604_800_000],
+    ["1.5d", 129_600_000],
+    ["2w", 1_209_600_000],
+  ])("%s → %d ms", (text, ms) => {
+    expect(parseOverlap(text)).toBe(ms);
+  });
+
+  it.each(["", "7", "7 days", "-1h", "d", "1y", "400d"])("refuses %j naming the option", (text) => {
+    expect(() => parseOverlap(text)).toThrow(InvalidOptionError);
+    expect(() => parseOverlap(text)).toThrow(/^invalid overlap: /);
+  });
+
+  it("validates overlapMs given to the library", () => {
+    expect(() => parseClientPackageOptions({ name: "n", overlapMs: -1 })).toThrow(
+      /invalid overlap/,
+    );
+    expect(parseClientPackageOptions({ name: "n", overlapMs: 0 }).overlapMs).toBe(0);
   });
 });

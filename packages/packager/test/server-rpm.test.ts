@@ -158,6 +158,7 @@ describe("createServerPackage: the RPM", () => {
     expect(entries.get(p.privateKeysDir)).toBe("drwx------ osad2 osad2");
     expect(entries.get(p.publicKeysDir)).toBe("drwxr-xr-x osad2 osad2");
     expect(entries.get(p.revokedDir)).toBe("drwxr-xr-x osad2 osad2");
+    expect(entries.get(p.retiringDir)).toBe("drwxr-xr-x osad2 osad2");
     expect(entries.get(p.stateDir)).toBe("drwxr-xr-x osad2 osad2");
     expect(entries.get(p.logDir)).toBe("drwxr-xr-x osad2 osad2");
     expect(entries.get(p.bin)).toBe("-rwxr-xr-x root root");

@@ -282,6 +282,31 @@ describe("doctor", () => {
     expect(report.links.at(-1)?.summary).toContain("now c0ffee0000000001");
   });
 
+  it("a re-issued system still on its old, retiring key: allowed, says until when", async () => {
+    const s = sources();
+    s.keys.files = [
+      {
+        name: "web01",
+        publicKey: "n".repeat(40),
+        path: "/certs/public_keys/web01.key",
+        revoked: false,
+      },
+      {
+        name: "web01",
+        publicKey: PK,
+        path: "/certs/retiring/web01.20261209T100000Z.key",
+        revoked: false,
+        retiringUntil: "2026-12-09T10:00:00.000Z",
+      },
+    ];
+    const report = await diagnose(s, "web01");
+    expect(report.verdict).toBe("pushable");
+    expect(report.key?.path).toBe("/certs/retiring/web01.20261209T100000Z.key");
+    expect(report.links.find((l) => l.link === "key")?.summary).toContain(
+      "allowed until 2026-12-09T10:00:00.000Z",
+    );
+  });
+
   it("an unknown key is not a broken link", async () => {
     const s = sources({
       usage: new Map(),

@@ -4,8 +4,9 @@ import {
   type CliParseResult,
   type RecordCommand,
 } from "@osad2/service-kit";
-import { Command, Option } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { PACKAGER_VERSION } from "../constants.js";
+import { InvalidOptionError } from "../errors.js";
 import {
   DEFAULT_RELEASE,
   DEFAULT_SERVER_CERTIFICATES_DIR,
@@ -15,6 +16,8 @@ import {
   type ServerPackageOptions,
 } from "../options.js";
 import type { RevokeClientOptions } from "../revoke-client.js";
+import { DEFAULT_SERVER_STATE_DIR, type ListKeysOptions } from "../keys-list.js";
+import { DEFAULT_OVERLAP_MS, parseOverlap } from "../overlap.js";
 
 /** What the command line asks for; {@link parseCliArgs} performs no action itself. */
 export type PackagerCommand =
@@ -26,6 +29,7 @@ export type PackagerCommand =
       readonly options: Omit<ClientPackageOptions, "name">;
     }
   | { readonly kind: "revokeclient"; readonly options: RevokeClientOptions }
+  | { readonly kind: "keys-list"; readonly options: ListKeysOptions; readonly json: boolean }
   | { readonly kind: "serverrpm"; readonly options: ServerPackageOptions };
 
 interface ServerFlags {
@@ -42,9 +46,21 @@ interface ClientFlags {
   out?: string;
   keysOnly?: boolean;
   force?: boolean;
+  overlap?: number;
   release?: string;
   arch?: string;
   rpmbuild?: string;
+}
+
+/** `--overlap`: a usage error (exit 2) naming the flag, as commander reports bad arguments. */
+function overlapArgument(text: string): number {
+  try {
+    return parseOverlap(text);
+  } catch (error) {
+    throw new InvalidArgumentError(
+      error instanceof InvalidOptionError ? error.problem : String(error),
+    );
+  }
 }
 
 /** Builds the commander program; its actions hand the parsed command to `record`. */
@@ -109,7 +125,18 @@ export function buildProgram(record: RecordCommand<PackagerCommand>): Command {
       "--keys-only",
       "build a noarch RPM with only the keys and the config (client installed from npm)",
     )
-    .option("--force", "replace an existing client of the same name (its key and RPM)")
+    .option(
+      "--force",
+      "re-issue an existing client of the same name: new key and RPM; the old key stays allowed (retiring/) until the new one first connects or --overlap runs out, then moves to revoked/",
+    )
+    .addOption(
+      new Option(
+        "--overlap <duration>",
+        "with --force: how long the old key stays allowed if the new one never connects (30m, 12h, 7d; 0 = revoke it now)",
+      )
+        .argParser(overlapArgument)
+        .default(DEFAULT_OVERLAP_MS, "7d"),
+    )
     .option(
       "--release <n>",
       "RPM release; bump it when re-issuing a system's keys",
@@ -124,6 +151,7 @@ export function buildProgram(record: RecordCommand<PackagerCommand>): Command {
         ...(flags.out === undefined ? {} : { out: flags.out }),
         ...(flags.keysOnly === true ? { keysOnly: true } : {}),
         ...(flags.force === true ? { force: true } : {}),
+        ...(flags.overlap === undefined ? {} : { overlapMs: flags.overlap }),
         ...(flags.release === undefined ? {} : { release: flags.release }),
         ...(flags.arch === undefined ? {} : { arch: flags.arch }),
         ...(flags.rpmbuild === undefined ? {} : { rpmbuild: flags.rpmbuild }),
@@ -141,11 +169,52 @@ export function buildProgram(record: RecordCommand<PackagerCommand>): Command {
           });
       }
     });
+  const keys = program
+    .command("keys")
+    .description(
+      "list and revoke client keys, like salt-key: allowed (public_keys/), retiring (re-issued, retiring/) and revoked (revoked/)",
+    );
+  keys
+    .command("list")
+    .description(
+      "list every client key with its state, the system it belongs to and when the server last saw it (from the server's key-usage.json)",
+    )
+    .option(
+      "--certificates <dir>",
+      "the server's certificates directory",
+      DEFAULT_SERVER_CERTIFICATES_DIR,
+    )
+    .option(
+      "--state-dir <dir>",
+      "the server's state_dir, where it writes key-usage.json",
+      DEFAULT_SERVER_STATE_DIR,
+    )
+    .option("--json", "print JSON: {keys: [...], usageFile, usageError}")
+    .action((flags: { certificates: string; stateDir: string; json?: boolean }) => {
+      record({
+        kind: "keys-list",
+        options: { certificates: flags.certificates, stateDir: flags.stateDir },
+        json: flags.json === true,
+      });
+    });
+  keys
+    .command("revoke")
+    .description(
+      "withdraw a client's access: move its key (and any retiring key of that name) to revoked/; a running server cuts it off within seconds",
+    )
+    .argument("<name>", "the name given to createclient")
+    .option(
+      "--certificates <dir>",
+      "the server's certificates directory",
+      DEFAULT_SERVER_CERTIFICATES_DIR,
+    )
+    .action((name: string, flags: { certificates: string }) => {
+      record({ kind: "revokeclient", options: { name, certificates: flags.certificates } });
+    });
+
   program
     .command("revokeclient")
-    .description(
-      "withdraw a client's access: move its key from public_keys/ to revoked/ (a running server cuts it off within seconds)",
-    )
+    .description("the same as `keys revoke NAME` (kept for existing scripts)")
     .requiredOption("--name <name>", "the name given to createclient")
     .option(
       "--certificates <dir>",

@@ -1,6 +1,6 @@
 import { SingleBar } from "cli-progress";
 import type { Writable } from "node:stream";
-import { createClientPackage } from "../client-package.js";
+import { createClientPackage, type ClientPackage } from "../client-package.js";
 import {
   createClientPackages,
   readNamesFile,
@@ -10,6 +10,8 @@ import { InvalidNameError, InvalidOptionError } from "../errors.js";
 import { createServerKeys } from "../server-keys.js";
 import { createServerPackage } from "../server-package.js";
 import { revokeClient } from "../revoke-client.js";
+import { listKeys } from "../keys-list.js";
+import { formatKeyJson, formatKeyTable } from "./keys-output.js";
 import { parseCliArgs, type PackagerCommand } from "./parse.js";
 import {
   EXIT_FAILURE,
@@ -73,6 +75,8 @@ async function runCommand(parsed: PackagerCommand, streams: CliStreams): Promise
       const client = await createClientPackage(parsed.options);
       print(`built ${client.rpmPath}`);
       print(`client ${client.name}: public key ${client.publicKey} added to ${client.keyPath}`);
+      const replaced = describeReplaced(client);
+      if (replaced !== undefined) print(replaced);
       return EXIT_OK;
     }
     case "createclients":
@@ -83,8 +87,22 @@ async function runCommand(parsed: PackagerCommand, streams: CliStreams): Promise
       return EXIT_OK;
     }
     case "revokeclient": {
-      const revoked = await revokeClient(parsed.options);
-      print(`client ${revoked.name} revoked: its key is now ${revoked.path}`);
+      const [first, ...more] = await revokeClient(parsed.options);
+      print(`client ${parsed.options.name} revoked: its key is now ${first?.path ?? "?"}`);
+      for (const key of more) print(`  its retiring key ${key.publicKey} too: ${key.path}`);
+      return EXIT_OK;
+    }
+    case "keys-list": {
+      const list = await listKeys(parsed.options);
+      streams.stdout.write(parsed.json ? formatKeyJson(list) : formatKeyTable(list));
+      // The allow-list is listed whatever state the usage file is in (an incident is when it
+      // is needed); the exit code keeps scripts from taking "unknown" for "never seen".
+      if (list.usageError !== null) {
+        streams.stderr.write(
+          `${PREFIX}: systems and last-seen times unknown: ${list.usageError}\n`,
+        );
+        return EXIT_FAILURE;
+      }
       return EXIT_OK;
     }
   }
@@ -123,9 +141,20 @@ async function runBatch(
 }
 
 function describeOutcome(outcome: ClientPackageOutcome): string {
-  return outcome.ok
-    ? `ok ${outcome.name}: ${outcome.client.rpmPath}`
-    : `FAILED ${outcome.name}: ${describeError(outcome.error)}`;
+  if (!outcome.ok) return `FAILED ${outcome.name}: ${describeError(outcome.error)}`;
+  const replaced = describeReplaced(outcome.client);
+  return `ok ${outcome.name}: ${outcome.client.rpmPath}${replaced === undefined ? "" : `; ${replaced}`}`;
+}
+
+/** What became of the old key of a re-issued client. */
+function describeReplaced(client: ClientPackage): string | undefined {
+  if (client.retiring !== undefined) {
+    return `old key kept allowed as ${client.retiring.path} until ${client.retiring.deadline.toISOString()} or until the new key first connects, then moved to revoked/`;
+  }
+  if (client.revoked !== undefined) {
+    return `old key revoked: ${client.revoked.map((key) => key.path).join(", ")}`;
+  }
+  return undefined;
 }
 
 /** One line for the terminal; option errors name the flag (`--server-host`), not the library key. */

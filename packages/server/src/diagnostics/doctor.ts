@@ -120,7 +120,10 @@ export async function diagnose(sources: DoctorSources, reference: string): Promi
     keyName = latest(candidates, ([, u]) => u.lastSeen)?.[0] ?? null;
     if (keyName === null && keys.byName(reference) !== undefined) keyName = reference;
   }
-  const keyFile: KeyFile | undefined = keyName === null ? undefined : keys.byName(keyName);
+  // The file of the key its connection actually uses (an old, retiring one after a re-issue), else by name.
+  const ownKey = own?.key.kind === "known" ? keys.byPublicKey(own.key.publicKey) : undefined;
+  const keyFile: KeyFile | undefined =
+    ownKey ?? (keyName === null ? undefined : keys.byName(keyName));
   const keyUsage = keyName === null ? undefined : usage.get(keyName);
   // The connection its key speaks on, when its own name has none (a stale name); only one
   // attributed to that key for certain: an ambiguous one may be another system's.
@@ -208,7 +211,15 @@ export async function diagnose(sources: DoctorSources, reference: string): Promi
         fix: `if revoking was a mistake, move ${keyFile.path} back to public_keys/${keyName}.key; otherwise issue a new key (osad2-packager createclient --name ${keyName} --force) and install the RPM on the system`,
       });
     } else {
-      add({ link: "key", status: "ok", summary: `key ${keyName} allowed (${keyFile.path})` });
+      const retiring =
+        keyFile.retiringUntil === undefined
+          ? ""
+          : `, retiring: allowed until ${keyFile.retiringUntil} or until the re-issued key in public_keys/ first connects (install the new RPM)`;
+      add({
+        link: "key",
+        status: "ok",
+        summary: `key ${keyName} allowed (${keyFile.path}${retiring})`,
+      });
     }
   }
   if (!broken) serverLink(live, add);

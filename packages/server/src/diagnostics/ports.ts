@@ -20,11 +20,13 @@ export interface KeyFile {
   readonly path: string;
   /** In revoked/ (and not allowed). */
   readonly revoked: boolean;
+  /** In retiring/ (re-issued): allowed until this time, then moved to revoked/. */
+  readonly retiringUntil?: string;
 }
 
 /** What doctor reads from the key store. */
 export interface KeyDirectory {
-  /** Allowed first, then revoked files of this name. */
+  /** Allowed first, then retiring/, then revoked/ files of this name. */
   byName(name: string): KeyFile | undefined;
   byPublicKey(publicKeyZ85: string): KeyFile | undefined;
 }

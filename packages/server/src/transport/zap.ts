@@ -16,6 +16,8 @@ export interface KeyAuthorizer {
   has(publicKeyZ85: string): boolean;
   /** Rescans the allow-list (called when an unknown key knocks, at most every rescanGapMs). */
   reload?(): Promise<void>;
+  /** Told each key let in: a re-issued system's new key retires its old one (KeyStore.admitted). */
+  admitted?(publicKeyZ85: string): void;
 }
 
 /** One refused handshake. */
@@ -149,6 +151,7 @@ export class ZapHandler {
     }
     const publicKey = z85Encode(credential);
     if (await this.allowed(publicKey)) {
+      this.options.keys.admitted?.(publicKey);
       const listener = domainText === ZAP_LISTENER_DOMAIN;
       if (listener) this.options.admissions?.admitted(peer);
       this.options.handshakes?.admitted({

@@ -1,0 +1,136 @@
+import { basename, resolve } from "node:path";
+import {
+  KeyStore,
+  KeyUsageFileError,
+  keyUsagePath,
+  parseCompactTimestamp,
+  readKeyUsage,
+  type KeyUsage,
+} from "@osad2/keys";
+import { assertCertificatesDir } from "./revoke-client.js";
+import { DEFAULT_SERVER_CERTIFICATES_DIR, RESERVED_CLIENT_NAMES } from "./options.js";
+
+/** The server's `state_dir` default, where it writes `key-usage.json`. */
+export const DEFAULT_SERVER_STATE_DIR = "/var/lib/osad2";
+
+/** Where a client key stands. */
+export type KeyState = "allowed" | "retiring" | "expired" | "revoked";
+
+/** One client key file and what the server last saw of its system. */
+export interface KeyListing {
+  /** The name given to createclient. */
+  readonly name: string;
+  /**
+   * `allowed` (public_keys/), `retiring` (re-issued, still allowed until its deadline or its
+   * successor's first connection), `expired` (retiring past its deadline: refused; the server
+   * moves it to revoked/), `revoked` (revoked/).
+   */
+  readonly state: KeyState;
+  readonly publicKey: string;
+  readonly path: string;
+  /** Retiring and expired keys: when it stops (stopped) being allowed, ISO 8601. */
+  readonly deadline: string | null;
+  /** Revoked keys: when, ISO 8601 (from the file name). */
+  readonly revokedAt: string | null;
+  /**
+   * What the server's key-usage.json says of this name (the system the name's keys speak for,
+   * when last seen), null when never seen — or when the file could not be read (see
+   * {@link KeyList.usageError}).
+   */
+  readonly usage: KeyUsage | null;
+}
+
+/** What {@link listKeys} found. */
+export interface KeyList {
+  /** By name, then allowed, retiring, expired, revoked, then by path. */
+  readonly keys: readonly KeyListing[];
+  /** The key-usage file read. */
+  readonly usageFile: string;
+  /** Why it could not be read (every `usage` is then null), or null. */
+  readonly usageError: string | null;
+}
+
+/** Options of {@link listKeys}. */
+export interface ListKeysOptions {
+  /** The server's certificates directory. Default {@link DEFAULT_SERVER_CERTIFICATES_DIR}. */
+  readonly certificates?: string;
+  /** The server's state_dir. Default {@link DEFAULT_SERVER_STATE_DIR}. */
+  readonly stateDir?: string;
+  /** The time deadlines are judged at. Default now. */
+  readonly now?: Date;
+}
+
+const STATE_ORDER: Readonly<Record<KeyState, number>> = {
+  allowed: 0,
+  retiring: 1,
+  expired: 2,
+  revoked: 3,
+};
+
+/**
+ * Every client key the server's certificates hold — allowed, retiring and revoked (the
+ * server's own key left out) — with the usage the server recorded in `key-usage.json`. A
+ * missing usage file means nothing was seen yet; an unreadable one is reported in
+ * `usageError` rather than thrown, so the allow-list can always be listed.
+ * @throws {MissingServerKeyError} a directory without `public_keys/server.key`.
+ */
+export async function listKeys(options: ListKeysOptions = {}): Promise<KeyList> {
+  const certificates = options.certificates ?? DEFAULT_SERVER_CERTIFICATES_DIR;
+  await assertCertificatesDir(certificates);
+  const usageFile = keyUsagePath(resolve(options.stateDir ?? DEFAULT_SERVER_STATE_DIR));
+  let usage = new Map<string, KeyUsage>();
+  let usageError: string | null = null;
+  try {
+    usage = await readKeyUsage(usageFile);
+  } catch (error) {
+    if (!(error instanceof KeyUsageFileError)) throw error;
+    usageError = error.message;
+  }
+  const now = (options.now ?? new Date()).getTime();
+  const store = await KeyStore.open(certificates, { pollIntervalMs: 0, fsWatch: false });
+  const keys: KeyListing[] = [];
+  try {
+    const add = (
+      key: { name: string; publicKey: string; path: string },
+      state: KeyState,
+      deadline: Date | null,
+      revokedAt: Date | null,
+    ): void => {
+      keys.push({
+        name: key.name,
+        state,
+        publicKey: key.publicKey,
+        path: key.path,
+        deadline: deadline?.toISOString() ?? null,
+        revokedAt: revokedAt?.toISOString() ?? null,
+        usage: usage.get(key.name) ?? null,
+      });
+    };
+    for (const key of store.list()) {
+      if (!RESERVED_CLIENT_NAMES.includes(key.name)) add(key, "allowed", null, null);
+    }
+    for (const key of store.listRetiring()) {
+      add(key, key.deadline.getTime() > now ? "retiring" : "expired", key.deadline, null);
+    }
+    for (const key of store.listRevoked()) add(key, "revoked", null, revokedAtOf(key.path));
+  } finally {
+    await store.close();
+  }
+  keys.sort(
+    (a, b) =>
+      compare(a.name, b.name) ||
+      STATE_ORDER[a.state] - STATE_ORDER[b.state] ||
+      compare(a.path, b.path),
+  );
+  return { keys, usageFile, usageError };
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+// revoked/<name>.<20250131T120000123Z[-n]>.key
+function revokedAtOf(path: string): Date | null {
+  const stamp = /\.(\d{8}T\d{9}Z)(?:-\d+)?\.key$/.exec(basename(path))?.[1];
+  return (stamp === undefined ? undefined : parseCompactTimestamp(stamp)) ?? null;
+}
