@@ -1,7 +1,7 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  // bundling.js: the licence, man page and zeromq code serverrpm runs, for scripts/bundle-client.mjs.
+  // bundling.js: the licence, man page, completion and zeromq code serverrpm runs, for scripts/bundle-client.mjs.
   entry: {
     index: "src/index.ts",
     cli: "src/cli.ts",

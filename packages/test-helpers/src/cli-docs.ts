@@ -15,8 +15,8 @@ export async function readManPage(file: string): Promise<{ text: string; warning
       LC_ALL: "C.UTF-8",
     },
   });
-  // Formatting off (col -b), so the text is searchable.
-  return { text: stdout.replace(/.\x08/g, ""), warnings: stderr };
+  // Not a terminal: man-db strips the bold and underline overstrikes (col -b), so this is plain text.
+  return { text: stdout, warnings: stderr };
 }
 
 /** `bash -n`: the script parses; resolves with bash's complaints (empty when clean). */

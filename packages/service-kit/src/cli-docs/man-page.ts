@@ -29,7 +29,7 @@ export function roffText(text: string): string {
   return text
     .replace(/\\/g, "\\e")
     .replace(
-      /[^\x00-\x7f]/gu,
+      /[\u0080-\u{10ffff}]/gu,
       (c) => `\\[u${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0")}]`,
     )
     .split("\n")
