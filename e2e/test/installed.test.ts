@@ -86,6 +86,17 @@ afterAll(async () => {
   await tmp?.remove();
 });
 
+describe("the README's Deploying section", () => {
+  it("prints the commands this file runs: tools/pack, then the one npm install of its tarballs", async () => {
+    const readme = await fs.readFile(path.join(root, "README.md"), "utf8");
+    const deploying = readme.split("## Deploying")[1]?.split("\n## ")[0] ?? "";
+    expect(deploying).toMatch(/^tools\/pack\b/m);
+    expect(deploying).toContain(
+      "npm install -g --allow-scripts=zeromq,better-sqlite3 ./osad2-pack/*.tgz",
+    );
+  });
+});
+
 describe("tools/pack", () => {
   it("packs every publishable package and the server RPM into one folder", async () => {
     const names = (await fs.readdir(packed)).sort();
