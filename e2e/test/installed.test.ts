@@ -1,34 +1,37 @@
-// Installed as users install it: npm pack every package, install the tarballs with
-// `npm install -g --prefix <tmp>` outside the workspace (nothing hoisted from the monorepo can
-// hide a missing dependency), then createserver → init → run → client → rhn_check.
+// Installed as the README's Deploying section says: tools/pack builds and packs the npm packages
+// and the server RPM into one folder, and `npm install -g --allow-scripts=zeromq,better-sqlite3
+// ./osad2-pack/*.tgz` installs them into a temporary --prefix outside the workspace (nothing
+// hoisted from the monorepo can hide a missing dependency, and no @osad2 package comes from the
+// registry); then the installed commands, man pages and completions, and createserver → init →
+// run → client → rhn_check.
 import { createHash } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { tempDir, waitFor } from "@osad2/test-helpers";
+import { bashComplete, readManPage, tempDir, waitFor } from "@osad2/test-helpers";
 import { Deployment, run } from "@osad2/testkit";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const packages = ["protocol", "keys", "service-kit", "server", "client", "packager"];
 
 let tmp: { path: string; remove(): Promise<void> };
+let packed: string;
 let prefix: string;
 let d: Deployment | undefined;
 
 beforeAll(async () => {
   tmp = await tempDir("osad2-installed-");
-  const tarballs = path.join(tmp.path, "tarballs");
-  await fs.mkdir(tarballs);
-  for (const pkg of packages) {
-    const packed = await run("npm", ["pack", "--pack-destination", tarballs, "--ignore-scripts"], {
-      cwd: path.join(root, "packages", pkg),
-    });
-    expect(packed.code, packed.stderr).toBe(0);
-  }
+  packed = path.join(tmp.path, "osad2-pack");
+  const pack = await run(path.join(root, "tools", "pack"), ["--out", packed], {
+    timeoutMs: 300_000,
+  });
+  expect(pack.code, pack.stdout + pack.stderr).toBe(0);
   await seedBetterSqlitePrebuild();
   prefix = path.join(tmp.path, "prefix");
-  const files = (await fs.readdir(tarballs)).map((f) => path.join(tarballs, f));
+  const files = (await fs.readdir(packed))
+    .filter((f) => f.endsWith(".tgz"))
+    .map((f) => path.join(packed, f));
   // zeromq ships its native addon; better-sqlite3 builds or fetches its own: both need their install scripts.
   const install = await run(
     "npm",
@@ -83,12 +86,69 @@ afterAll(async () => {
   await tmp?.remove();
 });
 
+describe("the README's Deploying section", () => {
+  it("prints the commands this file runs: tools/pack, then the one npm install of its tarballs", async () => {
+    const readme = await fs.readFile(path.join(root, "README.md"), "utf8");
+    const deploying = readme.split("## Deploying")[1]?.split("\n## ")[0] ?? "";
+    expect(deploying).toMatch(/^tools\/pack\b/m);
+    expect(deploying).toContain(
+      "npm install -g --allow-scripts=zeromq,better-sqlite3 ./osad2-pack/*.tgz",
+    );
+  });
+});
+
+describe("tools/pack", () => {
+  it("packs every publishable package and the server RPM into one folder", async () => {
+    const names = (await fs.readdir(packed)).sort();
+    for (const pkg of packages) expect(names).toContain(`osad2-${pkg}-0.1.0.tgz`);
+    const rpm = names.filter((n) => /^osad2-server-0\.1\.0-1\.\w+\.rpm$/.test(n));
+    expect(rpm, names.join(" ")).toHaveLength(1);
+    const query = await run("rpm", [
+      "-qp",
+      "--qf",
+      "%{NAME} %{VERSION}",
+      path.join(packed, rpm[0] ?? ""),
+    ]);
+    expect(query.stdout).toBe("osad2-server 0.1.0");
+  });
+});
+
 describe("installed from the packed tarballs", () => {
-  it("every CLI answers --help from the install prefix", async () => {
+  it("osad2-server --version, and every CLI answers --help from the install prefix", async () => {
+    const version = await run(path.join(prefix, "bin", "osad2-server"), ["--version"], {
+      cwd: tmp.path,
+    });
+    expect(version.code, version.stderr).toBe(0);
+    expect(version.stdout.trim()).toBe("0.1.0");
     for (const bin of ["osad2-server", "osad2-client", "osad2-packager"]) {
       const help = await run(path.join(prefix, "bin", bin), ["--help"], { cwd: tmp.path });
       expect(help.code, `${bin}: ${help.stderr}`).toBe(0);
       expect(help.stdout).toMatch(/Usage/i);
+    }
+  });
+
+  it("npm linked each man page into the prefix's share/man, and each completion is in the package", async () => {
+    for (const [pkg, bin, section] of [
+      ["server", "osad2-server", 8],
+      ["client", "osad2-client", 8],
+      ["packager", "osad2-packager", 1],
+    ] as const) {
+      const page = await readManPage(
+        path.join(prefix, "share", "man", `man${section}`, `${bin}.${section}`),
+      );
+      expect(page.warnings).toBe("");
+      expect(page.text).toContain(`${bin} --help`);
+      const completion = path.join(
+        prefix,
+        "lib",
+        "node_modules",
+        "@osad2",
+        pkg,
+        "dist",
+        "completions",
+        `${bin}.bash`,
+      );
+      expect(await bashComplete(completion, [bin, "--he"])).toEqual(["--help"]);
     }
   });
 

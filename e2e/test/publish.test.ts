@@ -1,9 +1,11 @@
 // What gets published: each tarball holds dist/, README.md and package.json only, passes
-// publint, and its README example compiles against the built packages.
+// publint, and its README example compiles against the built packages; an unbuilt package
+// cannot be packed.
 import fs from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { tempDir } from "@osad2/test-helpers";
 import { run } from "@osad2/testkit";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -27,6 +29,25 @@ describe.each(packages)("@osad2/%s as published", (pkg) => {
       (f) => !(f === "package.json" || f === "README.md" || f.startsWith("dist/")),
     );
     expect(stray).toEqual([]);
+    // The CLIs ship the man page and bash completion built from their commander program, not the
+    // build-time module that describes it.
+    const bin = {
+      server: "osad2-server.8",
+      client: "osad2-client.8",
+      packager: "osad2-packager.1",
+    }[pkg];
+    if (bin !== undefined) {
+      expect(files).toContain(`dist/man/${bin}`);
+      expect(files).toContain(`dist/completions/${bin.replace(/\.\d$/, "")}.bash`);
+    }
+    expect(files.filter((f) => f.startsWith("dist/cli-docs"))).toEqual([]);
+  });
+
+  it("refuses to be packed unbuilt: its prepack is the check of what package.json names", async () => {
+    const pkgJson = JSON.parse(await fs.readFile(path.join(dir, "package.json"), "utf8")) as {
+      scripts: Record<string, string>;
+    };
+    expect(pkgJson.scripts.prepack).toBe("node ../../tools/lib/assert-built.mjs");
   });
 
   it("passes publint (exports, types and files agree)", async () => {
@@ -60,5 +81,28 @@ describe.each(packages)("@osad2/%s as published", (pkg) => {
       work,
     ]);
     expect(tsc.code, `README example of @osad2/${pkg} does not compile:\n${tsc.stdout}`).toBe(0);
+  });
+});
+
+describe("npm pack of an unbuilt package", () => {
+  it("fails, saying what is missing and what to run, and writes no tarball", async () => {
+    // The package as a fresh clone has it (package.json, no dist/), at the same depth below tools/.
+    const tmp = await tempDir("osad2-unbuilt-");
+    try {
+      await fs.symlink(path.join(root, "tools"), path.join(tmp.path, "tools"));
+      const pkgDir = path.join(tmp.path, "packages", "packager");
+      await fs.mkdir(pkgDir, { recursive: true });
+      await fs.copyFile(
+        path.join(root, "packages/packager/package.json"),
+        path.join(pkgDir, "package.json"),
+      );
+      const packed = await run("npm", ["pack"], { cwd: pkgDir });
+      expect(packed.code).not.toBe(0);
+      expect(packed.stderr).toContain("@osad2/packager is not built (missing ./dist/index.js");
+      expect(packed.stderr).toContain("run tools/pack");
+      expect((await fs.readdir(pkgDir)).filter((f) => f.endsWith(".tgz"))).toEqual([]);
+    } finally {
+      await tmp.remove();
+    }
   });
 });

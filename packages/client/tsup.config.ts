@@ -1,7 +1,8 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: ["src/index.ts", "src/cli.ts"],
+  // cli-docs: build-time only, the program and sections of osad2-client(8) (service-kit scripts/write-cli-docs.mjs).
+  entry: { index: "src/index.ts", cli: "src/cli.ts", "cli-docs": "src/cli-docs.ts" },
   format: ["esm"],
   dts: { entry: "src/index.ts" },
   sourcemap: true,

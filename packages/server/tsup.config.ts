@@ -1,7 +1,13 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: { index: "src/index.ts", cli: "src/cli.ts", testing: "src/testing/index.ts" },
+  entry: {
+    index: "src/index.ts",
+    cli: "src/cli.ts",
+    testing: "src/testing/index.ts",
+    // Build-time only: the program and sections of osad2-server(8) (service-kit scripts/write-cli-docs.mjs).
+    "cli-docs": "src/cli/docs.ts",
+  },
   format: ["esm"],
   dts: { entry: { index: "src/index.ts", testing: "src/testing/index.ts" } },
   sourcemap: true,

@@ -4,15 +4,15 @@
 // The tree mirrors the published package (package.json, dist/cli.js) so paths the client resolves
 // relative to itself (its ../package.json for the version) still work; cli.js at the top just imports it.
 // It also copies the client's systemd unit, config template and clientCaps.d file to dist/client-files/.
-// Besides the tree, licenses/ holds the licence texts of every package it bundles and man/ the
-// osad2-client(8) page generated from its --help; createclient installs those under /usr/share.
+// Besides the tree, licenses/ holds the licence texts of every package it bundles, man/ and
+// completions/ the client's osad2-client(8) and bash completion; createclient installs those under /usr/share.
 // Run after tsup (which empties dist/): `node scripts/bundle-client.mjs`.
 import { build } from "esbuild";
 import { chmod, copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-// The licence, man page and zeromq code serverrpm also runs (src/bundling, built by tsup first).
+// The licence, man page, completion and zeromq code serverrpm also runs (src/bundling, built by tsup first).
 import {
   bundleZeromq,
   collectLicenses,
@@ -21,9 +21,9 @@ import {
   isOwnPackage,
   libcNeeds,
   licenseExpression,
-  manPage,
   packageDirOf,
   sortBundled,
+  stageCliDocs,
 } from "../dist/bundling.js";
 
 /** The repository's LICENSE (GPL-2.0-only), shipped in every RPM. */
@@ -126,33 +126,9 @@ const needs = {};
 for (const [arch, addon] of Object.entries(addons))
   needs[arch] = await libcNeeds([join(outDir, addon.path)]);
 
-// osad2-client(8), from the bundled program's own --help.
-await mkdir(join(outDir, "man"), { recursive: true });
-await writeFile(
-  join(outDir, "man", "osad2-client.8.gz"),
-  await manPage({
-    cli: join(outDir, "cli.js"),
-    name: "osad2-client",
-    section: 8,
-    date: new Date().toISOString().slice(0, 10),
-    source: `osad2 ${clientPkg.version}`,
-    files: [
-      [
-        "/etc/rhn/osad2-client/osad_client.cfg",
-        "configuration ([osad]); every key is also a --kebab-case flag",
-      ],
-      [
-        "/etc/rhn/osad2-client/certs/",
-        "the system's CURVE key pair (client.key_secret) and the server's public key (server.key)",
-      ],
-      [
-        "/etc/sysconfig/rhn/clientCaps.d/osad2",
-        "the osad capabilities rhn_check reports to Spacewalk",
-      ],
-    ],
-    seeAlso: ["rhn_check(8)", "systemctl(1)"],
-  }),
-);
+// osad2-client(8) and its bash completion, as @osad2/client ships them (generated from its
+// commander program when it was built).
+const cliDocs = await stageCliDocs(clientDir, outDir);
 
 // What createclient needs to know to stage one architecture and to declare what it bundles.
 await writeFile(
@@ -165,7 +141,8 @@ await writeFile(
       license: licenseExpression(bundled),
       projectLicense,
       bundled: sortBundled(bundled),
-      manPages: ["man/osad2-client.8.gz"],
+      manPages: cliDocs.manPages,
+      completions: cliDocs.completions,
       docs: ["doc/README.md"],
       needs,
     },

@@ -17,14 +17,16 @@ export interface ClientBundleInfo extends BundleLicenses {
   readonly needs: Readonly<Record<string, LibcNeeds>>;
   /** Gzipped man pages (`man/osad2-client.8.gz`), relative to the bundle. */
   readonly manPages: readonly string[];
+  /** bash completion scripts (`completions/osad2-client`), relative to the bundle. */
+  readonly completions: readonly string[];
   /** %doc files (`doc/README.md`), relative to the bundle. */
   readonly docs: readonly string[];
 }
 
 const INFO_FILE = "osad2-bundle.json";
 const ZEROMQ_MANIFEST = "node_modules/zeromq/build/manifest.json";
-/** Bundle entries that go elsewhere than /usr/lib/osad2-client (/usr/share/licenses, man, doc). */
-const NOT_IN_LIB = ["licenses", "man", "doc"];
+/** Bundle entries that go elsewhere than /usr/lib/osad2-client (/usr/share/licenses, man, bash-completion, doc). */
+const NOT_IN_LIB = ["licenses", "man", "completions", "doc"];
 
 /** dist/client-bundle seen from the built dist/*.js and from src/*.ts (tests run the sources). */
 function defaultCandidates(): string[] {

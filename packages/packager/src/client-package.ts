@@ -141,6 +141,7 @@ export async function createClientPackage(options: ClientPackageOptions): Promis
           projectLicense: CLIENT_TEMPLATE_FILES.license,
           bundled: [],
           manPages: [],
+          completions: [],
           docs: [CLIENT_TEMPLATE_FILES.readme],
         },
         root,

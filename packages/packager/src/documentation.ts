@@ -8,6 +8,8 @@ import { docDir, licenseDir, type BundleLicenses } from "./spec-common.js";
 /** What a bundle carries for /usr/share: licence texts, gzipped man pages, %doc files. */
 export interface BundleDocumentation extends BundleLicenses {
   readonly manPages: readonly string[];
+  /** bash completion scripts (`completions/osad2-client`), named as the command they complete. */
+  readonly completions: readonly string[];
   readonly docs: readonly string[];
 }
 
@@ -26,6 +28,11 @@ export function manPath(bundlePath: string): string | undefined {
   const name = basename(bundlePath);
   const section = /\.(\d)\.gz$/.exec(name)?.[1];
   return section === undefined ? undefined : `/usr/share/man/man${section}/${name}`;
+}
+
+/** `completions/osad2-client` → bash-completion's `/usr/share/bash-completion/completions/osad2-client`. */
+export function completionPath(bundlePath: string): string {
+  return `/usr/share/bash-completion/completions/${basename(bundlePath)}`;
 }
 
 /**
@@ -54,6 +61,10 @@ export async function stageDocumentation(
     }
   }
   copies.push(...pages);
+  const completions = info.completions.map(
+    (file) => [file, completionPath(file)] as [string, string],
+  );
+  copies.push(...completions);
   for (const doc of info.docs) copies.push([doc, `${docDir(rpmName)}/${basename(doc)}`]);
   // Many MIT texts are byte for byte the same: a repeat becomes a relative symlink to the first
   // (a hard link across directories is what rpmlint warns about instead).
@@ -88,6 +99,7 @@ export async function stageDocumentation(
   return [
     `%license ${licenses}`,
     ...pages.map(([, to]) => `%attr(0644,root,root) ${to}`),
+    ...completions.map(([, to]) => `%attr(0644,root,root) ${to}`),
     ...(info.docs.length > 0 ? [`%doc ${docDir(rpmName)}`] : []),
   ]
     .map((line) => `${line}\n`)

@@ -3,11 +3,12 @@
 // here, zeromq's prebuilt one for this architecture) are this machine's. Written to a bundle
 // directory laid out as:
 //   package/   /usr/lib/osad2-server: @osad2/server as published (package.json, dist/) and node_modules/
-//   licenses/  every licence text;  man/ osad2-server(8);  doc/ README.md;  systemd/ its unit
+//   licenses/  every licence text;  man/ osad2-server(8) and completions/ its bash completion (both
+//              as @osad2/server ships them);  doc/ README.md;  systemd/ its unit
 import { execFile } from "node:child_process";
-import { cp, copyFile, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { cp, copyFile, mkdir, readFile, readdir, rename, rm, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { dirname, join, relative, sep } from "node:path";
+import { basename, dirname, join, relative, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { describeSystemError } from "@osad2/service-kit";
@@ -23,7 +24,7 @@ import {
   sortBundled,
   staticLibrary,
 } from "./bundling/licenses.js";
-import { manPage } from "./bundling/man-page.js";
+import { stageCliDocs } from "./bundling/cli-docs.js";
 import { fixTree, walkFiles } from "./bundling/tree.js";
 import { bundleZeromq } from "./bundling/zeromq.js";
 import type { BundleDocumentation } from "./documentation.js";
@@ -90,11 +91,21 @@ async function copyPackage(dir: string, dest: string): Promise<void> {
   const pkg = await readPackageJson(dir);
   await mkdir(dest, { recursive: true });
   if (isOwnPackage(pkg.name)) {
-    // As published: package.json, README.md and its "files".
-    for (const entry of ["package.json", "README.md", ...(pkg.files ?? [])]) {
+    // As published: package.json, README.md and its "files" (a "!dir/prefix*" entry leaves out).
+    const files = pkg.files ?? [];
+    for (const entry of ["package.json", "README.md", ...files.filter((f) => !f.startsWith("!"))]) {
       const from = join(dir, entry);
       if (await stat(from).catch(() => undefined))
         await cp(from, join(dest, entry), { recursive: true });
+    }
+    for (const negated of files.filter((f) => f.startsWith("!"))) {
+      const pattern = negated.slice(1);
+      const prefix = pattern.replace(/\*$/, "");
+      if (!pattern.endsWith("*") || prefix.includes("*"))
+        throw new Error(`${pkg.name}: files entry ${negated} is not of the form !dir/prefix*`);
+      const parent = join(dest, dirname(prefix));
+      for (const name of await readdir(parent).catch(() => [] as string[]))
+        if (name.startsWith(basename(prefix))) await rm(join(parent, name), { recursive: true });
     }
   } else if (pkg.name === "better-sqlite3") {
     for (const entry of BETTER_SQLITE3_KEEP) {
@@ -149,8 +160,8 @@ async function sqliteRecord(
 
 /**
  * Builds the bundle of the @osad2/server in `serverDir` into `outDir`. `projectLicense` is
- * osad2's LICENSE. Loads the bundled better-sqlite3 and runs the bundled CLI (for its man page),
- * so a tree that cannot run here is refused here.
+ * osad2's LICENSE. Loads the bundled better-sqlite3, so a tree that
+ * cannot run here is refused here.
  */
 export async function buildServerBundle(options: {
   readonly serverDir: string;
@@ -189,8 +200,11 @@ async function build(serverDir: string, outDir: string, license: string): Promis
 
   await mkdir(pkgOut, { recursive: true });
   await copyPackage(serverDir, pkgOut);
-  // The unit goes to /usr/lib/systemd/system, not a second copy in the tree.
-  await rm(join(pkgOut, "dist", "systemd"), { recursive: true, force: true });
+  // The unit, man page and completion go to /usr/lib/systemd/system and /usr/share, not a second
+  // copy in the tree.
+  const cliDocs = await stageCliDocs(pkgOut, outDir);
+  for (const dir of ["systemd", "man", "completions"])
+    await rm(join(pkgOut, "dist", dir), { recursive: true, force: true });
   let zeromq: { dir: string; location: Location } | undefined;
   for (const { location, dir } of placements) {
     if (packages.get(dir)?.pkg.name === "zeromq") zeromq = { dir, location };
@@ -219,33 +233,6 @@ async function build(serverDir: string, outDir: string, license: string): Promis
   await copyFile(unitSource, join(outDir, "systemd", "osad2-server.service"));
   await mkdir(join(outDir, "doc"), { recursive: true });
   await copyFile(join(serverDir, "README.md"), join(outDir, "doc", "README.md"));
-  await mkdir(join(outDir, "man"), { recursive: true });
-  await writeFile(
-    join(outDir, "man", "osad2-server.8.gz"),
-    await manPage({
-      cli: join(pkgOut, bin),
-      name: "osad2-server",
-      section: 8,
-      date: new Date().toISOString().slice(0, 10),
-      source: `osad2 ${serverPkg.version}`,
-      files: [
-        [
-          "/etc/rhn/osad2-server/osad_server.cfg",
-          "configuration ([main]); every key is also a --kebab-case flag",
-        ],
-        [
-          "/etc/rhn/osad2-server/certs/",
-          "private_keys/server.key_secret, the allow-list public_keys/*.key, revoked/",
-        ],
-        [
-          "/var/lib/osad2/",
-          "the standalone SQLite database (database = sqlite:/var/lib/osad2/osad2.db)",
-        ],
-      ],
-      seeAlso: ["osad2-packager(1)", "systemctl(1)"],
-    }),
-  );
-
   const addons: string[] = [];
   for await (const file of walkFiles(pkgOut)) if (file.endsWith(".node")) addons.push(file);
   const index = (await import(pathToFileURL(join(serverDir, "dist", "index.js")).href)) as {
@@ -268,7 +255,8 @@ async function build(serverDir: string, outDir: string, license: string): Promis
       license: licenseExpression(bundled),
       projectLicense,
       bundled: sortBundled(bundled),
-      manPages: ["man/osad2-server.8.gz"],
+      manPages: cliDocs.manPages,
+      completions: cliDocs.completions,
       docs: ["doc/README.md"],
       unit: "systemd/osad2-server.service",
     },

@@ -5,6 +5,7 @@ import { lstat, mkdir, readFile, readdir, readlink, stat, writeFile } from "node
 import { createRequire } from "node:module";
 import { basename, dirname, join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bashComplete, bashSyntaxErrors } from "@osad2/test-helpers";
 import {
   CLIENT_PATHS,
   PACKAGER_VERSION,
@@ -118,6 +119,9 @@ describe("createClientPackage: the RPM", () => {
     expect(entries.get(CLIENT_PATHS.dropIn)).toBe("-rw-r--r-- root root");
     expect(entries.get(CLIENT_PATHS.preset)).toBe("-rw-r--r-- root root");
     expect(entries.get("/usr/share/man/man8/osad2-client.8.gz")).toBe("-rw-r--r-- root root");
+    expect(entries.get("/usr/share/bash-completion/completions/osad2-client")).toBe(
+      "-rw-r--r-- root root",
+    );
     expect(entries.get("/usr/share/doc/osad2-client-web01/README.md")).toBe("-rw-r--r-- root root");
     expect(entries.get("/etc/sysconfig/rhn/clientCaps.d/osad2")).toBe("-rw-r--r-- root root");
     expect(entries.get(CLIENT_PATHS.certsDir)).toBe("drwx------ root root");
@@ -437,7 +441,7 @@ describe("createClientPackage: what a distribution checks", () => {
       expect(line.length).toBeLessThanOrEqual(79);
   });
 
-  it("ships osad2-client(8), generated from the program's --help, which man renders without warnings", async () => {
+  it("ships osad2-client(8), generated from the program's definition, which man renders without warnings", async () => {
     const page = join(root, "usr/share/man/man8/osad2-client.8.gz");
     const rendered = await run("man", ["--warnings", "-l", page], {
       env: { ...process.env, MANWIDTH: "80" },
@@ -452,6 +456,12 @@ describe("createClientPackage: what a distribution checks", () => {
       "/etc/rhn/osad2-client/osad_client.cfg",
     ])
       expect(rendered.stdout.replace(/‐/g, "-")).toContain(text);
+  });
+
+  it("ships the bash completion of osad2-client, which completes its commands in a real bash", async () => {
+    const script = join(root, "usr/share/bash-completion/completions/osad2-client");
+    expect(await bashSyntaxErrors(script)).toBe("");
+    expect(await bashComplete(script, ["osad2-client", "reg"])).toEqual(["register"]);
   });
 });
 

@@ -1,6 +1,6 @@
 // The server RPM (osad2-packager serverrpm), built once, judged by rpm, rpmlint, systemd-analyze,
 // man and by running the installed server; and rpmlint over every kind of RPM the packager builds.
-import { freePorts, waitFor } from "@osad2/test-helpers";
+import { bashComplete, bashSyntaxErrors, freePorts, waitFor } from "@osad2/test-helpers";
 import { parse as parseIni } from "ini";
 import { spawn } from "node:child_process";
 import { mkdir, readFile, readdir, stat } from "node:fs/promises";
@@ -168,6 +168,9 @@ describe("createServerPackage: the RPM", () => {
     expect(entries.get(p.firewalld)).toBe("-rw-r--r-- root root");
     expect(entries.get(p.sysusers)).toBe("-rw-r--r-- root root");
     expect(entries.get("/usr/share/man/man8/osad2-server.8.gz")).toBe("-rw-r--r-- root root");
+    expect(entries.get("/usr/share/bash-completion/completions/osad2-server")).toBe(
+      "-rw-r--r-- root root",
+    );
     expect([...entries.keys()].some((path) => path.includes("key_secret"))).toBe(false);
     const flags = (await query("--qf", "[%{FILENAMES} %{FILEFLAGS:fflags}\\n]")).trim().split("\n");
     expect(flags.filter((line) => / \S*c\S*$/.test(line)).sort()).toEqual(
@@ -362,7 +365,7 @@ describe("createServerPackage: the installed tree (rpm -i --root --nodeps --nosc
     expect(await exited, output).toBe(0);
   });
 
-  it("ships osad2-server(8), generated from the program's --help, which man renders without warnings", async () => {
+  it("ships osad2-server(8), generated from the program's definition, which man renders without warnings", async () => {
     const page = join(root, "usr/share/man/man8/osad2-server.8.gz");
     const rendered = await run("man", ["--warnings", "-l", page], {
       env: { ...process.env, MANWIDTH: "80" },
@@ -376,6 +379,12 @@ describe("createServerPackage: the installed tree (rpm -i --root --nodeps --nosc
       "/etc/rhn/osad2-server/osad_server.cfg",
     ])
       expect(rendered.stdout.replace(/‐/g, "-")).toContain(text);
+  });
+
+  it("ships the bash completion of osad2-server, which completes its commands in a real bash", async () => {
+    const script = join(root, "usr/share/bash-completion/completions/osad2-server");
+    expect(await bashSyntaxErrors(script)).toBe("");
+    expect(await bashComplete(script, ["osad2-server", "st"])).toEqual(["status"]);
   });
 });
 

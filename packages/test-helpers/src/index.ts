@@ -9,3 +9,4 @@ export type { TempDir } from "./tempdir.js";
 export type { WaitOptions } from "./wait.js";
 export type { TestSchema } from "./postgres.js";
 export type { TestDatabase, TestDatabaseKind } from "./database.js";
+export { readManPage, bashSyntaxErrors, bashComplete } from "./cli-docs.js";

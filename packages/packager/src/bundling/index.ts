@@ -10,5 +10,5 @@ export {
 } from "./licenses.js";
 export { fixTree } from "./tree.js";
 export { libcNeeds } from "./elf.js";
-export { manPage } from "./man-page.js";
+export { stageCliDocs } from "./cli-docs.js";
 export { bundleZeromq } from "./zeromq.js";

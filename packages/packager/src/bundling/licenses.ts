@@ -20,6 +20,8 @@ export interface PackageJson {
   readonly main?: string;
   readonly bin?: Record<string, string>;
   readonly files?: readonly string[];
+  /** Man pages npm links into share/man on a global install. */
+  readonly man?: readonly string[];
   readonly dependencies?: Record<string, string>;
   readonly optionalDependencies?: Record<string, string>;
 }
