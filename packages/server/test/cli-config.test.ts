@@ -112,11 +112,11 @@ describe("osad2-server config mistakes (real processes)", () => {
   ];
 
   describe.each(mistakes)("%s", (_name, make) => {
-    it.each(["run", "init", "status"])(
+    it.each([["run"], ["init"], ["status"], ["doctor", "web01"]])(
       "%s: one line naming file, line and key, exit 2, nothing created",
-      async (command) => {
+      async (...command) => {
         const expected = await make();
-        const result = await runToEnd([command, "--config", configPath]);
+        const result = await runToEnd([...command, "--config", configPath]);
         expect(result.stderr).toBe(`osad2-server: ${expected}\n`);
         expect(result.code).toBe(2);
         expect(await tree(root)).toEqual([]);
@@ -138,6 +138,16 @@ describe("osad2-server config mistakes (real processes)", () => {
     const status = await runToEnd(["status", "--config", configPath]);
     expect(status.code).toBe(3);
     expect(await tree(root)).toEqual([]);
+    // doctor and systems only read: what is missing is named, never made.
+    const database = path.join(root, "var", "lib", "osad2", "osad2.db");
+    for (const args of [["doctor", "web01"], ["systems"]]) {
+      const result = await runToEnd([...args, "--config", configPath]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(
+        `osad2-server: ${database} does not exist: run osad2-server init\n`,
+      );
+      expect(await tree(root)).toEqual([]);
+    }
   });
 
   it("SIGHUP with each mistake: logged at error level naming file, line and key; keeps running on the old config", async () => {

@@ -8,7 +8,12 @@ import {
   waitFor,
   type TestDatabase,
 } from "@osad2/test-helpers";
-import { openStore, type SpacewalkStore, type StoreLogger } from "../src/db/index.js";
+import {
+  diagnosisStore,
+  openStore,
+  type SpacewalkStore,
+  type StoreLogger,
+} from "../src/db/index.js";
 import { createSystem, scheduleAction } from "../src/testing/index.js";
 import { useServerHarness } from "./core-fixtures.js";
 import { recordingLogger } from "./fakes.js";
@@ -207,6 +212,22 @@ describe("timestamps SQLite cannot read (sqlite)", () => {
         message: expect.stringMatching(/rhnAction\.earliest_action.*02\/12\/2026 23:00.*not due/),
       },
     ]);
+  });
+
+  it("doctor reads earliest_action as the due query does: SQLite's form as its instant, unreadable as null", async () => {
+    const tonight = await scheduleAction(store, { serverIds: [serverId], earliest: NOW });
+    await db.query("UPDATE rhnaction SET earliest_action = ? WHERE id = ?", [
+      "2026-12-02 23:00:00",
+      tonight,
+    ]);
+    const bad = await scheduleAction(store, { serverIds: [serverId], earliest: NOW });
+    await db.query("UPDATE rhnaction SET earliest_action = ? WHERE id = ?", ["tonight", bad]);
+    const pending = await diagnosisStore(store).pendingActions(serverId);
+    const byId = new Map(pending.map((a) => [a.actionId, a]));
+    // Read as local time (Asia/Kathmandu) it would be 17:15Z; doctor used to throw on "tonight".
+    expect(byId.get(tonight)?.earliestAction?.toISOString()).toBe("2026-12-02T23:00:00.000Z");
+    expect(byId.get(bad)?.earliestAction).toBeNull();
+    expect(byId.get(bad)?.earliestActionText).toBe("tonight");
   });
 
   it("an unreadable created does not block the action: reported, read as its earliest_action", async () => {

@@ -65,8 +65,8 @@ class FakeDatabase implements DoctorDatabase {
         actionId: a.actionId,
         clientName,
         status: a.status,
-        earliestAction: a.earliestAction,
-        created: a.created ?? a.earliestAction,
+        earliestAction: a.earliestAction ?? NOW,
+        created: a.created ?? a.earliestAction ?? NOW,
         actionType: a.actionType,
       }));
   }
@@ -155,6 +155,7 @@ function pending(overrides: Partial<PendingAction> & { actionId: number }): Pend
     actionType: "packages.update",
     name: null,
     earliestAction: new Date(NOW.getTime() - 60_000),
+    earliestActionText: "",
     created: null,
     pickupTime: null,
     prerequisite: null,
@@ -350,6 +351,7 @@ describe("doctor", () => {
       pending({ actionId: 3, prerequisite: { actionId: 1, status: 0 } }),
       // No row of the prerequisite for this system: not held (the query's NOT EXISTS), so due.
       pending({ actionId: 4, prerequisite: { actionId: 99, status: null } }),
+      pending({ actionId: 5, earliestAction: null, earliestActionText: "tonight" }),
     ];
     s.database.due = [1, 4];
     const report = await diagnose(s, "web01");
@@ -358,7 +360,11 @@ describe("doctor", () => {
       [2, false, "earliest-action"],
       [3, false, "prerequisite"],
       [4, true, null],
+      [5, false, "unreadable-earliest-action"],
     ]);
+    expect(formatDoctorReport(report)).toMatch(
+      /action 5 .*never due: earliest_action holds "tonight"/,
+    );
   });
 
   it("a reboot in progress and a picked-up action", async () => {

@@ -1,7 +1,8 @@
 import { internalsOf, toNumber } from "./internal.js";
 import { inList } from "./list-parameter.js";
 import { TABLES } from "./tables.js";
-import { fromDbTime, instantSql, requireDbTime } from "./time.js";
+import { fromDbTime, instantSql } from "./time.js";
+import { readTime, selectInstant, UnreadableTimes } from "./unreadable-times.js";
 import type { PushClientState, SpacewalkStore } from "./types.js";
 
 /**
@@ -30,7 +31,10 @@ export interface PendingAction {
   readonly status: 0 | 1;
   readonly actionType: string;
   readonly name: string | null;
-  readonly earliestAction: Date;
+  /** null: SQLite cannot read the stored text (the due query never takes such an action). */
+  readonly earliestAction: Date | null;
+  /** The stored earliest_action as read, to show when it is unreadable. */
+  readonly earliestActionText: string;
   readonly created: Date | null;
   readonly pickupTime: Date | null;
   /** rhnAction.prerequisite, and this system's status of it (null: no row for this system). */
@@ -64,6 +68,8 @@ const DIGITS = /^[0-9]{1,15}$/;
 /** The diagnosis look-ups on a store returned by openStore(). */
 export function diagnosisStore(store: SpacewalkStore): DiagnosisStore {
   const { knex, kind, guard } = internalsOf(store);
+  // The running server logs unreadable times; doctor shows them in its report instead.
+  const quiet = new UnreadableTimes(undefined);
   const systems = (where: (q: ReturnType<typeof base>) => unknown): Promise<SystemRecord[]> =>
     guard(async () => {
       const query = base();
@@ -113,6 +119,10 @@ export function diagnosisStore(store: SpacewalkStore): DiagnosisStore {
             "a.prerequisite",
             "aty.label as action_type",
             "sap.status as prerequisite_status",
+            // As the due query reads it: the instant SQLite takes from the text.
+            ...(kind === "sqlite"
+              ? [selectInstant(knex, "a.earliest_action", "earliest_action")]
+              : []),
           )
           .from({ sa: TABLES.serverAction })
           .join({ a: TABLES.action }, "a.id", "sa.action_id")
@@ -145,7 +155,18 @@ export function diagnosisStore(store: SpacewalkStore): DiagnosisStore {
             status: toNumber(row.status, "rhnserveraction.status") === 1 ? 1 : 0,
             actionType: String(row.action_type),
             name: typeof row.name === "string" ? row.name : null,
-            earliestAction: requireDbTime(row.earliest_action, "rhnaction.earliest_action"),
+            earliestAction: readTime(
+              kind,
+              row,
+              "earliest_action",
+              {
+                table: "rhnAction",
+                row: { id: String(row.action_id) },
+                consequence: "the action is not due",
+              },
+              quiet,
+            ),
+            earliestActionText: String(row.earliest_action),
             created: fromDbTime(row.created),
             pickupTime: fromDbTime(row.pickup_time),
             prerequisite,

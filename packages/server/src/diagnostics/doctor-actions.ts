@@ -58,6 +58,8 @@ export async function describeActions(
             asked: view.asked,
             notifyThreshold: view.notifyThreshold,
           };
+    } else if (action.earliestAction === null) {
+      heldBy = { kind: "unreadable-earliest-action", value: action.earliestActionText };
     } else if (action.earliestAction.getTime() > now.getTime()) {
       heldBy = { kind: "earliest-action", earliestAction: action.earliestAction.toISOString() };
     } else if (
@@ -83,7 +85,7 @@ export async function describeActions(
       actionType: action.actionType,
       name: action.name,
       status: action.status,
-      earliestAction: action.earliestAction.toISOString(),
+      earliestAction: action.earliestAction?.toISOString() ?? null,
       due: due.has(action.actionId),
       heldBy,
     });

@@ -5,6 +5,8 @@ function hold(held: ActionHold | null, due: boolean): string {
   switch (held.kind) {
     case "earliest-action":
       return `not before ${held.earliestAction} (earliest_action)`;
+    case "unreadable-earliest-action":
+      return `never due: earliest_action holds ${JSON.stringify(held.value)}, which SQLite cannot read as a time; write it as '2026-12-02T23:00:00Z'`;
     case "prerequisite":
       return `waits for prerequisite action ${held.actionId} (status ${held.status ?? "?"}, needs 2 completed)`;
     case "reboot-in-progress":

@@ -33,6 +33,8 @@ export interface DoctorLink {
 /** What keeps a queued action from being announced now. */
 export type ActionHold =
   | { readonly kind: "earliest-action"; readonly earliestAction: string }
+  /** earliest_action holds text SQLite cannot read as a time: never due until corrected. */
+  | { readonly kind: "unreadable-earliest-action"; readonly value: string }
   | { readonly kind: "prerequisite"; readonly actionId: number; readonly status: number | null }
   | { readonly kind: "reboot-in-progress"; readonly actionId: number }
   | {
@@ -54,7 +56,8 @@ export interface DoctorAction {
   readonly actionType: string;
   readonly name: string | null;
   readonly status: 0 | 1;
-  readonly earliestAction: string;
+  /** ISO time; null when the stored value cannot be read (see heldBy). */
+  readonly earliestAction: string | null;
   /** Due by the dispatcher's own query (SpacewalkStore.dueActions). */
   readonly due: boolean;
   /** What holds it; null when it is due and nothing holds it. */

@@ -1,10 +1,10 @@
-import { access } from "node:fs/promises";
-import { certificateLayout, KeyStore } from "@osad2/keys";
+import { KeyStore } from "@osad2/keys";
 import { describeError, pidfileProcess, STATUS_EXIT } from "@osad2/service-kit";
-import { openStore, parseDatabaseUrl, redact } from "../../db/index.js";
+import { openStore, redact } from "../../db/index.js";
 import { probe, type HealthReport } from "../../telemetry/health.js";
 import type { CliInvocation } from "../args.js";
 import { loadCliConfig } from "./load-config.js";
+import { missingForReading } from "./read-only.js";
 
 /** What `osad2-server status` prints (JSON). */
 export interface StatusReport {
@@ -37,38 +37,6 @@ async function fetchHealth(host: string, port: number): Promise<HealthReport | n
   }
 }
 
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
-}
-
-/**
- * What status would have to create to look at (opening a SQLite file or the key store makes
- * the missing parts): status only reads, so it reports them missing instead.
- */
-async function missingForStatus(
-  databaseUrl: string,
-  certificates: string,
-): Promise<{ database?: string; keys?: string }> {
-  const found: { database?: string; keys?: string } = {};
-  const target = parseDatabaseUrl(databaseUrl);
-  if (target.kind === "sqlite" && target.filename !== ":memory:") {
-    if (!(await exists(target.filename))) {
-      found.database = `${target.filename} does not exist: run osad2-server init`;
-    }
-  }
-  const layout = certificateLayout(certificates);
-  for (const dir of [layout.publicKeysDir, layout.revokedDir]) {
-    if (!(await exists(dir))) {
-      found.keys = `${dir} does not exist: run osad2-server init`;
-      break;
-    }
-  }
-  return found;
-}
-
 /**
  * `osad2-server status`: the server's health, the database and the key store, as one JSON
  * object. Creates nothing: a missing database file or key store is reported as such.
@@ -85,7 +53,7 @@ export async function statusCommand(
     config.metricsPort === 0 ? null : await fetchHealth(config.metricsBind, config.metricsPort);
 
   let database: StatusReport["database"] = { url: redact(config.database), ok: false };
-  const missing = await missingForStatus(config.database, config.certificates);
+  const missing = await missingForReading(config.database, config.certificates);
   try {
     if (missing.database !== undefined) throw new Error(missing.database);
     const store = await openStore(
