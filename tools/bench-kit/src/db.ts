@@ -48,6 +48,24 @@ export class BenchDb {
       : this.count(base);
   }
 
+  /**
+   * PostgreSQL only (undefined on SQLite): table scans and row writes in the deployment's schema
+   * so far (pg_stat_user_tables: seq_scan + idx_scan + n_tup_ins + n_tup_upd + n_tup_del). Its
+   * rate approximates statements per second — each statement on a table counts at least one,
+   * a join one per table — without pg_stat_statements, and unlike pg_stat_database it is not
+   * shared with whatever else uses the database. Backends report with up to ~1 s delay.
+   */
+  async tableActivity(): Promise<number | undefined> {
+    const pg = this.deployment.pg;
+    if (!pg) return undefined;
+    const rows = await pg.query<{ n: unknown }>(
+      `SELECT coalesce(sum(coalesce(seq_scan, 0) + coalesce(idx_scan, 0) + n_tup_ins + n_tup_upd + n_tup_del), 0) AS n
+         FROM pg_stat_user_tables WHERE schemaname = $1`,
+      [pg.schema],
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
   /** rhnServerAction rows of the actions with status 2. */
   completedCount(actionIds: readonly number[]): Promise<number> {
     const marks = actionIds.map(() => "?").join(",");

@@ -20,6 +20,12 @@ export interface FootprintResult {
     /** CPU over the idle window with 1 client, and with N clients connected (pings). */
     readonly cpuPercentOneClient: number;
     readonly cpuPercentWithClients: number;
+    /**
+     * PostgreSQL: table scans + row writes per second in the deployment's schema over the window
+     * with N clients (pg_stat_user_tables; ≈ statements per second, see BenchDb.tableActivity).
+     * null on SQLite.
+     */
+    readonly dbTableAccessesPerSecond: number | null;
   };
   readonly client: {
     /** The real osad2-client process, idle (connected, nothing to do), over the window. */
@@ -71,10 +77,12 @@ export async function footprint(
     await bench.connectAll();
     // Two ping rounds, so every client's presence row and buffers exist.
     await settle(log, Math.max(5, 2 * options.pingInterval), "two ping rounds");
+    const a2 = await bench.db.tableActivity();
     const s2 = sampleProcess(server.pid);
     log(`measuring the server with ${options.clients + 1} clients for ${options.idleSeconds} s`);
     await sleep(options.idleSeconds * 1000);
     const s3 = sampleProcess(server.pid);
+    const a3 = await bench.db.tableActivity();
     const sims: ProcSample[] = (bench.fleet?.pids ?? []).map((pid) => sampleProcess(pid));
     return {
       database,
@@ -88,6 +96,10 @@ export async function footprint(
         fdsWithClients: s3.fds,
         cpuPercentOneClient: cpuPercent(s0, s1),
         cpuPercentWithClients: cpuPercent(s2, s3),
+        dbTableAccessesPerSecond:
+          a2 === undefined || a3 === undefined
+            ? null
+            : Math.round(((a3 - a2) / ((s3.at - s2.at) / 1000)) * 100) / 100,
       },
       client: {
         rssStartMiB: mib(c0.rssKiB),

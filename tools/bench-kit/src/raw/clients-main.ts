@@ -102,6 +102,9 @@ class RawClient {
 
 async function main(): Promise<void> {
   const spec = JSON.parse(process.env.RAW_CLIENTS ?? "{}") as RawClientsSpec;
+  // libzmq's default is 1,023 sockets per context; a client holds 1-2 sockets and a monitor
+  // (2 inproc sockets) on each.
+  zmq.context.maxSockets = spec.clients.length * (spec.topology === "pair" ? 6 : 3) + 64;
   const clients: RawClient[] = [];
   onStdinLines(() => undefined);
   process.once("SIGTERM", () => {
