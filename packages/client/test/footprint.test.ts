@@ -3,12 +3,12 @@
 import { spawn } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { CLI, assertBuilt } from "./cli-process.js";
 import { cleanupTempDirs, tempDir } from "./helpers.js";
 
-const PRELOAD = fileURLToPath(new URL("./fixtures/report-loaded.cjs", import.meta.url));
+const PRELOAD = fileURLToPath(new URL("./fixtures/report-loaded.mjs", import.meta.url));
 
 beforeAll(assertBuilt);
 afterEach(cleanupTempDirs);
@@ -20,7 +20,7 @@ interface Loaded {
 
 async function loadedBy(args: string[], dir: string): Promise<{ code: number | null } & Loaded> {
   const report = join(dir, "loaded.json");
-  const child = spawn(process.execPath, ["--require", PRELOAD, CLI, ...args], {
+  const child = spawn(process.execPath, ["--import", pathToFileURL(PRELOAD).href, CLI, ...args], {
     env: { ...process.env, LOADED_REPORT: report },
     stdio: "ignore",
   });
