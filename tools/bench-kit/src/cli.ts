@@ -8,6 +8,7 @@ import {
   BenchUsageError,
   DEFAULT_BENCH_OPTIONS,
   OSAD2_TOPOLOGY,
+  descriptorProblem,
   parseBenchFlags,
   type BenchOptions,
 } from "./options.js";
@@ -73,9 +74,17 @@ export async function runBench(argv: readonly string[]): Promise<number> {
     process.stderr.write(`tools/bench: ${error.message}\n${BENCH_USAGE}\n`);
     return 2;
   }
+  const machine = machineInfo();
+  const softLimit = Number(machine.openFilesLimit.split("/")[0]);
+  const topology = command === "raw" ? options.topology : OSAD2_TOPOLOGY;
+  const tooMany =
+    command === "latency" ? undefined : descriptorProblem(options.clients, topology, softLimit);
+  if (tooMany !== undefined) {
+    process.stderr.write(`tools/bench: ${tooMany}\n`);
+    return 2;
+  }
   const log = makeLog();
   installInterruptHandler(log);
-  const machine = machineInfo();
   const databases: DatabaseChoice[] = options.db === "both" ? ["sqlite", "postgres"] : [options.db];
   const results: unknown[] = [];
   const errors: { database: string; error: string }[] = [];

@@ -203,3 +203,22 @@ export function parseBenchFlags(argv: readonly string[], defaults: BenchOptions)
   }
   return o;
 }
+
+/** Descriptors the server holds per connected client in each topology. */
+const SERVER_FDS_PER_CLIENT: Record<RawTopology, number> = { single: 1, pair: 2 };
+/** The server's own descriptors besides its clients' (database, HTTP, key files, libzmq). */
+const SERVER_FDS_BASE = 200;
+
+/**
+ * Whether `clients` connections fit in the server's descriptor limit with `topology`; the
+ * reason when not, so an 18,000-client run fails at once instead of after minutes of set-up.
+ */
+export function descriptorProblem(
+  clients: number,
+  topology: RawTopology,
+  openFilesLimit: number,
+): string | undefined {
+  const needed = clients * SERVER_FDS_PER_CLIENT[topology] + SERVER_FDS_BASE;
+  if (!Number.isFinite(openFilesLimit) || needed <= openFilesLimit) return undefined;
+  return `--clients ${clients} needs about ${needed} descriptors in the server (${SERVER_FDS_PER_CLIENT[topology]} per client with the ${topology} topology), over the open files limit ${openFilesLimit}: fewer clients, or a higher hard limit (ulimit -Hn, needs CAP_SYS_RESOURCE)`;
+}
