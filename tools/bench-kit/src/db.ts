@@ -49,21 +49,22 @@ export class BenchDb {
   }
 
   /**
-   * PostgreSQL only (undefined on SQLite): table scans and row writes in the deployment's schema
-   * so far (pg_stat_user_tables: seq_scan + idx_scan + n_tup_ins + n_tup_upd + n_tup_del). Its
-   * rate approximates statements per second — each statement on a table counts at least one,
-   * a join one per table — without pg_stat_statements, and unlike pg_stat_database it is not
-   * shared with whatever else uses the database. Backends report with up to ~1 s delay.
+   * PostgreSQL only (undefined on SQLite): counters of the deployment's schema so far, from
+   * pg_stat_user_tables — `scans` (seq_scan + idx_scan: each statement on a table scans it at
+   * least once, a join once per table; the stand-in for statements, as pg_stat_statements is
+   * not installed) and `rowsWritten` (n_tup_ins + n_tup_upd + n_tup_del). Unlike
+   * pg_stat_database it counts no other user of the database. Backends report within ~1 s.
    */
-  async tableActivity(): Promise<number | undefined> {
+  async tableActivity(): Promise<{ scans: number; rowsWritten: number } | undefined> {
     const pg = this.deployment.pg;
     if (!pg) return undefined;
-    const rows = await pg.query<{ n: unknown }>(
-      `SELECT coalesce(sum(coalesce(seq_scan, 0) + coalesce(idx_scan, 0) + n_tup_ins + n_tup_upd + n_tup_del), 0) AS n
+    const rows = await pg.query<{ scans: unknown; written: unknown }>(
+      `SELECT coalesce(sum(coalesce(seq_scan, 0) + coalesce(idx_scan, 0)), 0) AS scans,
+              coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) AS written
          FROM pg_stat_user_tables WHERE schemaname = $1`,
       [pg.schema],
     );
-    return Number(rows[0]?.n ?? 0);
+    return { scans: Number(rows[0]?.scans ?? 0), rowsWritten: Number(rows[0]?.written ?? 0) };
   }
 
   /** rhnServerAction rows of the actions with status 2. */

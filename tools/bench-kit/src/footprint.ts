@@ -21,11 +21,12 @@ export interface FootprintResult {
     readonly cpuPercentOneClient: number;
     readonly cpuPercentWithClients: number;
     /**
-     * PostgreSQL: table scans + row writes per second in the deployment's schema over the window
-     * with N clients (pg_stat_user_tables; ≈ statements per second, see BenchDb.tableActivity).
-     * null on SQLite.
+     * PostgreSQL, over the window with N idle clients (null on SQLite): table scans per second
+     * in the deployment's schema (≈ statements per second) and rows written per second
+     * (BenchDb.tableActivity).
      */
-    readonly dbTableAccessesPerSecond: number | null;
+    readonly dbScansPerSecond: number | null;
+    readonly dbRowsWrittenPerSecond: number | null;
   };
   readonly client: {
     /** The real osad2-client process, idle (connected, nothing to do), over the window. */
@@ -39,6 +40,11 @@ export interface FootprintResult {
   readonly windowSeconds: number;
   /** Simulated clients' processes, for comparison (not the real client). */
   readonly simProcessesRssMiB: number;
+}
+
+function perSecond(from: number | undefined, to: number | undefined, ms: number): number | null {
+  if (from === undefined || to === undefined || ms <= 0) return null;
+  return Math.round(((to - from) / (ms / 1000)) * 100) / 100;
 }
 
 const mib = (kib: number): number => Math.round((kib / 1024) * 10) / 10;
@@ -96,10 +102,8 @@ export async function footprint(
         fdsWithClients: s3.fds,
         cpuPercentOneClient: cpuPercent(s0, s1),
         cpuPercentWithClients: cpuPercent(s2, s3),
-        dbTableAccessesPerSecond:
-          a2 === undefined || a3 === undefined
-            ? null
-            : Math.round(((a3 - a2) / ((s3.at - s2.at) / 1000)) * 100) / 100,
+        dbScansPerSecond: perSecond(a2?.scans, a3?.scans, s3.at - s2.at),
+        dbRowsWrittenPerSecond: perSecond(a2?.rowsWritten, a3?.rowsWritten, s3.at - s2.at),
       },
       client: {
         rssStartMiB: mib(c0.rssKiB),
