@@ -1,38 +1,17 @@
 #!/usr/bin/env node
-// The osad2-client binary: parse, run one command, print one line on failure, exit with a code.
-import { EXIT_OK, printParseExit, runCli } from "@osad2/service-kit";
-import { parseCliArgs } from "./cli-args.js";
-import { detachCommand } from "./commands/detach.js";
-import { registerCommand } from "./commands/register.js";
-import { runCommand } from "./commands/run.js";
-import { statusCommand } from "./commands/status.js";
-import { KeyConfigError } from "./errors.js";
+// The osad2-client binary. It sets V8's flags first, then loads everything else (cli-main.ts)
+// with import(): a static import would compile the whole program before the flags apply.
+import { setFlagsFromString } from "node:v8";
 
 /**
- * Exit codes (service-kit's convention): 0 ok, 1 runtime failure (server unreachable,
- * refused), 2 bad configuration, key files or usage; `status` 0 connected, 1 running but not
- * connected, 3 not running, 4 state file unreadable.
+ * V8 trades speed for memory: no optimising compilers, feedback vectors allocated lazily. The
+ * client runs on every managed system and is idle nearly all the time; the little it does
+ * (a ping, a checkin, spawning rhn_check) gains nothing from optimised code, and the compilers'
+ * code and data are some 10 MiB of its idle RSS (docs/benchmarks.md, idle client). Not in
+ * NODE_OPTIONS, which does not accept it; the unit sets what NODE_OPTIONS does accept.
  */
-async function main(argv: readonly string[]): Promise<number> {
-  const parsed = parseCliArgs(argv);
-  if (parsed.kind === "exit") return printParseExit(parsed);
-  const args = parsed.command;
-  switch (args.command) {
-    case "run":
-      return args.detach ? detachCommand(args, argv) : runCommand(args);
-    case "register": {
-      const reply = await registerCommand(args, (line) => process.stderr.write(`${line}\n`));
-      process.stdout.write(`${JSON.stringify(reply, null, 2)}\n`);
-      return EXIT_OK;
-    }
-    case "status": {
-      const outcome = await statusCommand(args);
-      if ("problem" in outcome) process.stderr.write(`osad2-client: ${outcome.problem}\n`);
-      else process.stdout.write(`${JSON.stringify(outcome.report, null, 2)}\n`);
-      return outcome.exitCode;
-    }
-  }
-}
+const CLIENT_V8_FLAGS = ["--lite-mode"] as const;
 
-// The service's sockets and watchers are closed by the time main resolves: exit, do not wait.
-void runCli(main, { program: "osad2-client", usageErrors: [KeyConfigError] });
+for (const flag of CLIENT_V8_FLAGS) setFlagsFromString(flag);
+const { runClientCli } = await import("./cli-main.js");
+runClientCli();

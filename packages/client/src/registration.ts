@@ -1,9 +1,6 @@
 import { readFile } from "node:fs/promises";
-import http from "node:http";
-import https from "node:https";
+import type { RequestOptions } from "node:https";
 import { PassThrough } from "node:stream";
-import Deserializer from "xmlrpc/lib/deserializer.js";
-import serializer from "xmlrpc/lib/serializer.js";
 import { isCurveKey } from "@osad2/keys";
 import { isValidClientName } from "@osad2/protocol";
 import { RegistrationError, RegistrationFault } from "./errors.js";
@@ -86,7 +83,9 @@ export async function registerOsad(options: RegisterOptions): Promise<Registrati
 }
 
 // osad2 makes the HTTP request itself so it can cap the reply's size (xmlrpc's own client
-// reads any amount); the codec is still the xmlrpc package's.
+// reads any amount); the codec is still the xmlrpc package's. The HTTP stack (TLS only for an
+// https URL) and the codec are imported on the first call: a client that is registered and
+// idle should not carry what it does not use (docs/benchmarks.md, idle client).
 async function callXmlRpc(
   options: RegisterOptions,
   method: string,
@@ -109,8 +108,13 @@ async function callXmlRpc(
     }
   }
   const timeoutMs = options.timeoutMs ?? DEFAULT_REGISTRATION_TIMEOUT_MS;
+  const [{ default: serializer }, { default: Deserializer }, transport] = await Promise.all([
+    import("xmlrpc/lib/serializer.js"),
+    import("xmlrpc/lib/deserializer.js"),
+    secure ? import("node:https") : import("node:http"),
+  ]);
   const body = serializer.serializeMethodCall(method, params);
-  const request: https.RequestOptions = {
+  const request: RequestOptions = {
     method: "POST",
     host: url.hostname.replace(/^\[(.*)\]$/, "$1"),
     port: url.port === "" ? (secure ? 443 : 80) : Number(url.port),
@@ -127,7 +131,7 @@ async function callXmlRpc(
   const serverUrl = options.serverUrl;
   const text = await new Promise<string>((resolve, reject) => {
     const fail = (error: unknown): void => reject(toRegistrationError(serverUrl, error, timeoutMs));
-    const req = (secure ? https : http).request(request, (res) => {
+    const req = transport.request(request, (res) => {
       const status = res.statusCode ?? 0;
       if (status < 200 || status >= 300) {
         req.destroy();

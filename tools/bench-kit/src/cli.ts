@@ -7,6 +7,8 @@ import { machineInfo } from "./machine.js";
 import {
   BenchUsageError,
   DEFAULT_BENCH_OPTIONS,
+  OSAD2_TOPOLOGY,
+  descriptorProblem,
   parseBenchFlags,
   type BenchOptions,
 } from "./options.js";
@@ -21,7 +23,10 @@ export const BENCH_USAGE = `usage: tools/bench <command> [flags]     (one JSON d
   fanout    [--clients 1000] [--db postgres|sqlite|both]   mass action to N simulated CURVE clients
   storm     [--clients 1000] [--signal TERM|KILL] [--down 5] server restart with N clients, actions scheduled while down
   footprint [--clients 1000] [--idle 60]                   server RSS per client; idle real client RSS and CPU
-  raw       [--clients 1000] [--down 5]                    the same work by bare zeromq.js (same sockets, CURVE, ZAP);
+  raw       [--clients 1000] [--down 5] [--topology single|pair] [--steady 30]
+                                                           the same work by bare zeromq.js (same sockets, CURVE, ZAP);
+            single: ROUTER/DEALER only; pair: PUB+ROUTER/SUB+DEALER (default: what osad2 runs);
+            also the raw server's event-loop lag in the restart storm and its CPU with N pinged idle clients;
             fanout, storm and footprint run it too and print osad2/raw ratios (--no-raw skips it)
 common flags: --register xmlrpc|store (default xmlrpc)  --checkin-count 100  --ping-interval 10
   --poll-interval 1 (latency: 5)  --clients-per-process 1000  --connect-rate 200 (clients/s; 0 = all at once)
@@ -69,9 +74,17 @@ export async function runBench(argv: readonly string[]): Promise<number> {
     process.stderr.write(`tools/bench: ${error.message}\n${BENCH_USAGE}\n`);
     return 2;
   }
+  const machine = machineInfo();
+  const softLimit = Number(machine.openFilesLimit.split("/")[0]);
+  const topology = command === "raw" ? options.topology : OSAD2_TOPOLOGY;
+  const tooMany =
+    command === "latency" ? undefined : descriptorProblem(options.clients, topology, softLimit);
+  if (tooMany !== undefined) {
+    process.stderr.write(`tools/bench: ${tooMany}\n`);
+    return 2;
+  }
   const log = makeLog();
   installInterruptHandler(log);
-  const machine = machineInfo();
   const databases: DatabaseChoice[] = options.db === "both" ? ["sqlite", "postgres"] : [options.db];
   const results: unknown[] = [];
   const errors: { database: string; error: string }[] = [];
@@ -88,7 +101,8 @@ export async function runBench(argv: readonly string[]): Promise<number> {
   let comparison: unknown;
   if (options.raw && command !== undefined && COMPARED.has(command) && results.length > 0) {
     try {
-      const baseline = await raw(options, log);
+      // Like with like: the raw sockets are the topology osad2 runs, whatever --topology says.
+      const baseline = await raw({ ...options, topology: OSAD2_TOPOLOGY }, log);
       comparison = { raw: baseline, ratios: compareWithRaw(command, results, baseline) };
     } catch (error) {
       const message = error instanceof Error ? (error.stack ?? error.message) : String(error);

@@ -48,6 +48,25 @@ export class BenchDb {
       : this.count(base);
   }
 
+  /**
+   * PostgreSQL only (undefined on SQLite): counters of the deployment's schema so far, from
+   * pg_stat_user_tables — `scans` (seq_scan + idx_scan: each statement on a table scans it at
+   * least once, a join once per table; the stand-in for statements, as pg_stat_statements is
+   * not installed) and `rowsWritten` (n_tup_ins + n_tup_upd + n_tup_del). Unlike
+   * pg_stat_database it counts no other user of the database. Backends report within ~1 s.
+   */
+  async tableActivity(): Promise<{ scans: number; rowsWritten: number } | undefined> {
+    const pg = this.deployment.pg;
+    if (!pg) return undefined;
+    const rows = await pg.query<{ scans: unknown; written: unknown }>(
+      `SELECT coalesce(sum(coalesce(seq_scan, 0) + coalesce(idx_scan, 0)), 0) AS scans,
+              coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) AS written
+         FROM pg_stat_user_tables WHERE schemaname = $1`,
+      [pg.schema],
+    );
+    return { scans: Number(rows[0]?.scans ?? 0), rowsWritten: Number(rows[0]?.written ?? 0) };
+  }
+
   /** rhnServerAction rows of the actions with status 2. */
   completedCount(actionIds: readonly number[]): Promise<number> {
     const marks = actionIds.map(() => "?").join(",");

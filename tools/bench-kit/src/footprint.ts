@@ -20,6 +20,13 @@ export interface FootprintResult {
     /** CPU over the idle window with 1 client, and with N clients connected (pings). */
     readonly cpuPercentOneClient: number;
     readonly cpuPercentWithClients: number;
+    /**
+     * PostgreSQL, over the window with N idle clients (null on SQLite): table scans per second
+     * in the deployment's schema (≈ statements per second) and rows written per second
+     * (BenchDb.tableActivity).
+     */
+    readonly dbScansPerSecond: number | null;
+    readonly dbRowsWrittenPerSecond: number | null;
   };
   readonly client: {
     /** The real osad2-client process, idle (connected, nothing to do), over the window. */
@@ -33,6 +40,11 @@ export interface FootprintResult {
   readonly windowSeconds: number;
   /** Simulated clients' processes, for comparison (not the real client). */
   readonly simProcessesRssMiB: number;
+}
+
+function perSecond(from: number | undefined, to: number | undefined, ms: number): number | null {
+  if (from === undefined || to === undefined || ms <= 0) return null;
+  return Math.round(((to - from) / (ms / 1000)) * 100) / 100;
 }
 
 const mib = (kib: number): number => Math.round((kib / 1024) * 10) / 10;
@@ -71,10 +83,12 @@ export async function footprint(
     await bench.connectAll();
     // Two ping rounds, so every client's presence row and buffers exist.
     await settle(log, Math.max(5, 2 * options.pingInterval), "two ping rounds");
+    const a2 = await bench.db.tableActivity();
     const s2 = sampleProcess(server.pid);
     log(`measuring the server with ${options.clients + 1} clients for ${options.idleSeconds} s`);
     await sleep(options.idleSeconds * 1000);
     const s3 = sampleProcess(server.pid);
+    const a3 = await bench.db.tableActivity();
     const sims: ProcSample[] = (bench.fleet?.pids ?? []).map((pid) => sampleProcess(pid));
     return {
       database,
@@ -88,6 +102,8 @@ export async function footprint(
         fdsWithClients: s3.fds,
         cpuPercentOneClient: cpuPercent(s0, s1),
         cpuPercentWithClients: cpuPercent(s2, s3),
+        dbScansPerSecond: perSecond(a2?.scans, a3?.scans, s3.at - s2.at),
+        dbRowsWrittenPerSecond: perSecond(a2?.rowsWritten, a3?.rowsWritten, s3.at - s2.at),
       },
       client: {
         rssStartMiB: mib(c0.rssKiB),

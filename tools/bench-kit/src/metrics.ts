@@ -34,3 +34,49 @@ export async function serverMetrics(deployment: Deployment): Promise<ServerMetri
     return {};
   }
 }
+
+/**
+ * The server's event-loop lag over a phase: scrapes /metrics every `everyMs` and keeps the
+ * largest nodejs_eventloop_lag_max_seconds (prom-client resets its histogram at each scrape, so
+ * each reading is the worst delay since the previous one). Scrapes that fail (server not up yet)
+ * are skipped.
+ */
+export class EventLoopLagSampler {
+  private maxSeconds = 0;
+  private scrapes = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private busy = false;
+
+  constructor(
+    private readonly deployment: Deployment,
+    private readonly everyMs = 500,
+  ) {}
+
+  start(): this {
+    this.timer = setInterval(() => void this.scrape(), this.everyMs);
+    return this;
+  }
+
+  private async scrape(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      const lag = (await serverMetrics(this.deployment)).nodejs_eventloop_lag_max_seconds;
+      if (lag !== undefined) {
+        this.scrapes++;
+        this.maxSeconds = Math.max(this.maxSeconds, lag);
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Stops; the largest lag seen (ms) and how many scrapes answered. */
+  stop(): { maxMs: number | null; scrapes: number } {
+    clearInterval(this.timer);
+    return {
+      maxMs: this.scrapes > 0 ? Math.round(this.maxSeconds * 10_000) / 10 : null,
+      scrapes: this.scrapes,
+    };
+  }
+}

@@ -38,9 +38,26 @@ export interface BenchOptions {
   readonly serverCli: string | undefined;
   /** `--echo`: copy server and client output to stderr. */
   readonly echo: boolean;
+  /** `--topology single|pair` of `raw`: default the one osad2 runs ({@link OSAD2_TOPOLOGY}). */
+  readonly topology: RawTopology;
+  /** `--steady S` (raw): the window over which the raw server's CPU with N pinged idle clients is read. Default 30. */
+  readonly steadySeconds: number;
   /** fanout, storm, footprint: also run `raw` with the same clients and print the ratios; `--no-raw` skips it. */
   readonly raw: boolean;
 }
+
+/**
+ * The sockets of `tools/bench raw`. `pair`: server PUB + ROUTER, client SUB + DEALER (two
+ * connections per client, osad2 before issue 13). `single`: server ROUTER only (mandatory
+ * delivery), client DEALER only, every checkin and ping sent to the client's connection.
+ */
+export type RawTopology = "single" | "pair";
+
+/**
+ * The topology osad2 itself runs, so the benches compare like with like: switch to "single"
+ * when the server's single-connection transport (issue 13 item 2) is in.
+ */
+export const OSAD2_TOPOLOGY: RawTopology = "pair";
 
 /** Keeps each simulated-client process at ~8,000 file descriptors (8 per client) under a 20,000 limit. */
 export const BENCH_CLIENTS_PER_PROCESS = Math.min(1000, DEFAULT_CLIENTS_PER_PROCESS);
@@ -63,6 +80,8 @@ export const DEFAULT_BENCH_OPTIONS: BenchOptions = {
   serverCli: undefined,
   echo: false,
   raw: true,
+  topology: OSAD2_TOPOLOGY,
+  steadySeconds: 30,
 };
 
 /** A bad flag: the message names it; the CLI prints it with the usage and exits 2. */
@@ -164,6 +183,12 @@ export function parseBenchFlags(argv: readonly string[], defaults: BenchOptions)
       case "--idle":
         o.idleSeconds = seconds(flag, value);
         break;
+      case "--topology":
+        o.topology = oneOf(flag, value, ["single", "pair"] as const);
+        break;
+      case "--steady":
+        o.steadySeconds = seconds(flag, value);
+        break;
       case "--timeout":
         o.timeoutSeconds = seconds(flag, value);
         break;
@@ -177,4 +202,23 @@ export function parseBenchFlags(argv: readonly string[], defaults: BenchOptions)
     }
   }
   return o;
+}
+
+/** Descriptors the server holds per connected client in each topology. */
+const SERVER_FDS_PER_CLIENT: Record<RawTopology, number> = { single: 1, pair: 2 };
+/** The server's own descriptors besides its clients' (database, HTTP, key files, libzmq). */
+const SERVER_FDS_BASE = 200;
+
+/**
+ * Whether `clients` connections fit in the server's descriptor limit with `topology`; the
+ * reason when not, so an 18,000-client run fails at once instead of after minutes of set-up.
+ */
+export function descriptorProblem(
+  clients: number,
+  topology: RawTopology,
+  openFilesLimit: number,
+): string | undefined {
+  const needed = clients * SERVER_FDS_PER_CLIENT[topology] + SERVER_FDS_BASE;
+  if (!Number.isFinite(openFilesLimit) || needed <= openFilesLimit) return undefined;
+  return `--clients ${clients} needs about ${needed} descriptors in the server (${SERVER_FDS_PER_CLIENT[topology]} per client with the ${topology} topology), over the open files limit ${openFilesLimit}: fewer clients, or a higher hard limit (ulimit -Hn, needs CAP_SYS_RESOURCE)`;
 }

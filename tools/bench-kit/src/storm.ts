@@ -1,6 +1,7 @@
 import { scheduleAction } from "@osad2/server/testing";
 import { sleep } from "@osad2/test-helpers";
 import { retryBusy, type DatabaseChoice } from "@osad2/testkit";
+import { EventLoopLagSampler } from "./metrics.js";
 import type { BenchOptions } from "./options.js";
 import { BenchTimeoutError, SimBench, type Log } from "./setup.js";
 import { distribution, type Distribution } from "./stats.js";
@@ -30,6 +31,11 @@ export interface StormResult {
   readonly duplicateCheckins: number;
   readonly maxCheckinsPerClient: number;
   readonly clientErrors: number;
+  /**
+   * The server's worst event-loop lag from the restart until every run completed (its /metrics,
+   * scraped every 500 ms; null if no scrape answered).
+   */
+  readonly eventLoopLagMaxMs: number | null;
   readonly timedOut?: string;
 }
 
@@ -52,6 +58,7 @@ export async function storm(
   const bench = await SimBench.create(database, options, log);
   const d = bench.deployment;
   const n = options.clients;
+  const lag = new EventLoopLagSampler(d);
   try {
     await bench.connectAll();
     log(`all ${n} online; stopping the server with ${options.signal}`);
@@ -71,6 +78,7 @@ export async function storm(
     log(
       `server down for ${tRestart - tDown} ms (action ${actionId} scheduled meanwhile); restarting`,
     );
+    lag.start();
     await d.startServer();
     const startMs = Date.now() - tRestart;
     const since = (t: number): number => Date.now() - t;
@@ -113,6 +121,7 @@ export async function storm(
       timedOut = error.message;
       log(timedOut);
     }
+    const lagSeen = lag.stop();
     const reconnects: number[] = [];
     for (const times of bench.tracker.connected.values()) {
       const t = times.find((at) => at >= tRestart);
@@ -138,9 +147,11 @@ export async function storm(
       duplicateCheckins: bench.tracker.checkinCountSince(tScheduled) - checkins.size,
       maxCheckinsPerClient: bench.tracker.maxCheckinsSince(tScheduled),
       clientErrors: bench.tracker.errors,
+      eventLoopLagMaxMs: lagSeen.maxMs,
       ...(timedOut ? { timedOut } : {}),
     };
   } finally {
+    lag.stop();
     await bench.dispose();
   }
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   BenchUsageError,
   DEFAULT_BENCH_OPTIONS,
+  descriptorProblem,
   parseBenchFlags,
   type BenchOptions,
 } from "../src/options.js";
@@ -42,5 +43,15 @@ describe("parseBenchFlags", () => {
     expect(caught).toBeInstanceOf(BenchUsageError);
     expect((caught as BenchUsageError).flag).toBe(flag);
     expect((caught as BenchUsageError).message).toMatch(message);
+  });
+});
+
+describe("descriptorProblem", () => {
+  it("lets 18,000 single-connection clients into 20,000 descriptors, not 18,000 pairs", () => {
+    expect(descriptorProblem(18_000, "single", 20_000)).toBeUndefined();
+    expect(descriptorProblem(18_000, "pair", 20_000)).toMatch(
+      /needs about 36200 descriptors .*\(2 per client with the pair topology/,
+    );
+    expect(descriptorProblem(9_000, "pair", 20_000)).toBeUndefined();
   });
 });

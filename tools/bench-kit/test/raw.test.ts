@@ -6,29 +6,39 @@ import { raw, type RawResult } from "../src/raw/raw.js";
 const quiet = (): void => undefined;
 
 describe("tools/bench raw", () => {
-  it("connects, fans out to and recovers every bare-zeromq client (real processes)", async () => {
-    const result = await raw(
-      {
-        ...DEFAULT_BENCH_OPTIONS,
-        clients: 30,
-        clientsPerProcess: 10,
-        connectRate: 0,
-        downSeconds: 0.2,
-      },
-      quiet,
-    );
-    expect(result.processes).toBe(3);
-    expect(result.fanout.received).toBe(30);
-    expect(result.restart.ready).toBe(30);
-    expect(result.restart.readyDelay?.count).toBe(30);
-    // Two sockets per client, plus the server's own: the connections are really there.
-    expect(result.server.fds).toBeGreaterThanOrEqual(60);
-  }, 60_000);
+  const small = {
+    ...DEFAULT_BENCH_OPTIONS,
+    clients: 30,
+    clientsPerProcess: 10,
+    connectRate: 0,
+    downSeconds: 0.2,
+    pingInterval: 0.1,
+    steadySeconds: 0.3,
+  };
+
+  it.each(["single", "pair"] as const)(
+    "%s: connects, fans out to, pings and recovers every bare-zeromq client (real processes)",
+    async (topology) => {
+      const result = await raw({ ...small, topology }, quiet);
+      expect(result.topology).toBe(topology);
+      expect(result.processes).toBe(3);
+      expect(result.fanout.received).toBe(30);
+      expect(result.steady.pongs).toBeGreaterThanOrEqual(30);
+      expect(result.restart.ready).toBe(30);
+      expect(result.restart.readyDelay?.count).toBe(30);
+      expect(result.restart.eventLoopLagMaxMs).toBeGreaterThan(0);
+      // One or two sockets per client: the connections are really there.
+      expect(result.server.fds).toBeGreaterThanOrEqual(topology === "single" ? 30 : 60);
+      if (topology === "single") expect(result.server.fds).toBeLessThan(60);
+    },
+    60_000,
+  );
 
   it("divides osad2's figures by raw's, per database", () => {
     const baseline = {
       connectMs: 100,
       server: { rssPerClientKiB: 50 },
+      steady: { serverCpuPercent: 1 },
       fanout: { allReceivedMs: 40 },
       restart: { allReadyMs: 1000 },
     } as unknown as RawResult;

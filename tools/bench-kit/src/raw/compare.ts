@@ -68,6 +68,12 @@ export function compareWithRaw(
             server?.rssPerClientKiB,
             baseline.server.rssPerClientKiB,
           ),
+          ratio(
+            database,
+            "steady state: server CPU with N idle clients pinged (% of a core)",
+            server?.cpuPercentWithClients,
+            baseline.steady.serverCpuPercent,
+          ),
         ];
       }
       default:

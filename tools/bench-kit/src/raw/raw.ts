@@ -1,6 +1,7 @@
-// `tools/bench raw`: osad2's work done by bare zeromq.js in the same topology (CURVE PUB + ROUTER,
-// a ZAP allow-list, the server's socket options, N clients with SUB + DEALER in several
-// processes), so the other benches can print osad2's figure beside the floor under it.
+// `tools/bench raw`: osad2's work done by bare zeromq.js in the same topology (CURVE, a ZAP
+// allow-list, the server's socket options; "single": ROUTER ↔ DEALER, "pair": PUB + ROUTER ↔
+// SUB + DEALER; N clients in several processes), so the other benches can print osad2's figure
+// beside the floor under it.
 import { type ChildProcess, spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
@@ -8,8 +9,8 @@ import readline from "node:readline";
 import { fileURLToPath } from "node:url";
 import { freePorts, sleep, tempDir } from "@osad2/test-helpers";
 import * as zmq from "zeromq";
-import type { BenchOptions } from "../options.js";
-import { sampleProcess } from "../proc.js";
+import type { BenchOptions, RawTopology } from "../options.js";
+import { cpuPercent, sampleProcess } from "../proc.js";
 import { BenchTimeoutError, type Log } from "../setup.js";
 import { distribution, type Distribution } from "../stats.js";
 import type { RawClientsSpec } from "./clients-main.js";
@@ -18,6 +19,7 @@ import type { RawServerSpec } from "./server-main.js";
 /** What bare zeromq did with N clients; the same fields osad2's benches compare against. */
 export interface RawResult {
   readonly what: string;
+  readonly topology: RawTopology;
   readonly clients: number;
   readonly processes: number;
   /** First client started → every client ready (both handshakes done, hello answered). */
@@ -37,6 +39,15 @@ export interface RawResult {
     readonly allReceivedMs: number;
     readonly received: number;
   };
+  /** N idle clients pinged every --ping-interval, over --steady seconds. */
+  readonly steady: {
+    readonly windowSeconds: number;
+    readonly pingIntervalSeconds: number;
+    /** The raw server's CPU, % of one core. */
+    readonly serverCpuPercent: number;
+    /** Pongs the server received in the window (≈ N × window / interval). */
+    readonly pongs: number;
+  };
   /** The server killed, down for --down seconds, started again. */
   readonly restart: {
     readonly downSeconds: number;
@@ -45,6 +56,9 @@ export interface RawResult {
     /** Restarted server listening → each client ready. */
     readonly readyDelay: Distribution | undefined;
     readonly ready: number;
+    /** The restarted server's event-loop delay (perf_hooks) from its start to every client ready. */
+    readonly eventLoopLagMaxMs: number;
+    readonly eventLoopLagP99Ms: number;
   };
 }
 
@@ -108,7 +122,10 @@ export async function raw(options: BenchOptions, log: Log): Promise<RawResult> {
     const allowedFile = path.join(dir.path, "allowed");
     writeFileSync(allowedFile, clients.map((c) => c.publicKey).join("\n"));
     const [pubPort, routerPort] = await freePorts(2);
+    const topology = options.topology;
     const serverSpec: RawServerSpec = {
+      topology,
+      pingIntervalMs: options.pingInterval * 1000,
       secretKey: serverKeys.secretKey,
       publicKey: serverKeys.publicKey,
       allowedFile,
@@ -117,6 +134,7 @@ export async function raw(options: BenchOptions, log: Log): Promise<RawResult> {
     };
     let listeningAt = 0;
     let published: Line | undefined;
+    let sampled: Line | undefined;
     const startServer = async (): Promise<ChildProcess> => {
       listeningAt = 0;
       const server = spawnChild(
@@ -125,6 +143,7 @@ export async function raw(options: BenchOptions, log: Log): Promise<RawResult> {
         (line) => {
           if (line.event === "listening") listeningAt = Number(line.at);
           if (line.event === "published") published = line;
+          if (line.event === "sample") sampled = line;
         },
       );
       children.add(server);
@@ -136,8 +155,10 @@ export async function raw(options: BenchOptions, log: Log): Promise<RawResult> {
       );
       return server;
     };
+    // Time for RSS to settle before it is read: seconds at thousands of clients, less for a few.
+    const settleMs = Math.min(2_000, 10 * n);
     let server = await startServer();
-    await sleep(2_000);
+    await sleep(settleMs);
     const idle = sampleProcess(server.pid ?? -1);
 
     const readyAt = new Map<string, number>();
@@ -147,6 +168,7 @@ export async function raw(options: BenchOptions, log: Log): Promise<RawResult> {
     const started = Date.now();
     for (let p = 0; p < processes; p++) {
       const spec: RawClientsSpec = {
+        topology,
         serverKey: serverKeys.publicKey,
         publisherEndpoint: serverSpec.publisherEndpoint,
         routerEndpoint: serverSpec.routerEndpoint,
@@ -169,12 +191,10 @@ export async function raw(options: BenchOptions, log: Log): Promise<RawResult> {
     );
     const connectMs = Math.max(...readyAt.values()) - started;
     log(`raw: ${n} clients ready after ${connectMs} ms in ${processes} processes`);
-    await sleep(2_000);
+    await sleep(settleMs);
     const loaded = sampleProcess(server.pid ?? -1);
 
-    server.stdin!.write(
-      `${JSON.stringify({ cmd: "publish", topics: clients.map((c) => c.id) })}\n`,
-    );
+    server.stdin!.write(`${JSON.stringify({ cmd: "publish", ids: clients.map((c) => c.id) })}\n`);
     await until(
       "every raw checkin",
       () => checkinAt.size >= n,
@@ -195,6 +215,33 @@ export async function raw(options: BenchOptions, log: Log): Promise<RawResult> {
     };
     log(`raw: every client had its message ${fanout.allReceivedMs} ms after the first send`);
 
+    const sample = async (): Promise<Line> => {
+      sampled = undefined;
+      server.stdin!.write(`${JSON.stringify({ cmd: "sample" })}\n`);
+      await until(
+        "the raw server's sample",
+        () => sampled !== undefined,
+        timeoutMs,
+        () => "",
+      );
+      return (sampled as Line | undefined) ?? {};
+    };
+    server.stdin!.write(`${JSON.stringify({ cmd: "ping", on: true })}\n`);
+    log(`raw: pinging every ${options.pingInterval} s; server CPU over ${options.steadySeconds} s`);
+    await sleep(options.pingInterval * 1000);
+    const pongsBefore = Number((await sample()).pongs);
+    const s0 = sampleProcess(server.pid ?? -1);
+    await sleep(options.steadySeconds * 1000);
+    const s1 = sampleProcess(server.pid ?? -1);
+    const steady = {
+      windowSeconds: options.steadySeconds,
+      pingIntervalSeconds: options.pingInterval,
+      serverCpuPercent: cpuPercent(s0, s1),
+      pongs: Number((await sample()).pongs) - pongsBefore,
+    };
+    server.stdin!.write(`${JSON.stringify({ cmd: "ping", on: false })}\n`);
+    log(`raw: steady state ${steady.serverCpuPercent} % CPU, ${steady.pongs} pongs`);
+
     server.kill("SIGKILL");
     await stopped(server);
     children.delete(server);
@@ -211,11 +258,16 @@ export async function raw(options: BenchOptions, log: Log): Promise<RawResult> {
       () => `${readyAgain()}/${n}`,
     );
     const allReadyMs = Math.max(...readyAt.values()) - restartedAt;
+    const storm = await sample();
     log(
       `raw: every client ready ${allReadyMs} ms after the restart (down ${Math.round((restartedAt - downAt) / 100) / 10} s)`,
     );
     return {
-      what: "bare zeromq.js: CURVE PUB + ROUTER with a ZAP allow-list and the server's socket options; clients SUB + DEALER, reconnect every 100 ms",
+      what:
+        topology === "single"
+          ? "bare zeromq.js: CURVE ROUTER (mandatory) with a ZAP allow-list and the server's socket options; clients DEALER, reconnect every 100 ms; checkins and pings per connection"
+          : "bare zeromq.js: CURVE PUB + ROUTER with a ZAP allow-list and the server's socket options; clients SUB + DEALER, reconnect every 100 ms",
+      topology,
       clients: n,
       processes,
       connectMs,
@@ -226,11 +278,14 @@ export async function raw(options: BenchOptions, log: Log): Promise<RawResult> {
         fds: loaded.fds,
       },
       fanout,
+      steady,
       restart: {
         downSeconds: options.downSeconds,
         allReadyMs,
         readyDelay: distribution([...readyAt.values()].map((at) => at - restartedAt)),
         ready: readyAgain(),
+        eventLoopLagMaxMs: Number(storm.lagMaxMs),
+        eventLoopLagP99Ms: Number(storm.lagP99Ms),
       },
     };
   } finally {

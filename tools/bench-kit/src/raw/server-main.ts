@@ -1,15 +1,22 @@
-// The bare-zeromq server of `tools/bench raw`: a ZAP allow-list, CURVE PUB and ROUTER with the
-// server's options, nothing of osad2. Commands arrive as JSON lines on stdin:
-//   {"cmd":"publish","topics":[...]}  send "<topic> checkin" to each, then report the time
-//   {"cmd":"sample"}                   report the hellos answered so far
-// A client's "hello" on the ROUTER is answered with "welcome" (the osad2 hello/challenge round).
+// The bare-zeromq server of `tools/bench raw`: a ZAP allow-list and, by topology, CURVE PUB +
+// ROUTER ("pair") or a ROUTER alone ("single", mandatory delivery), with the server's options,
+// nothing of osad2. Commands arrive as JSON lines on stdin:
+//   {"cmd":"publish","ids":[...]}  send each client "checkin", then report the time
+//   {"cmd":"ping","on":true|false}  ping every client that said hello, every pingIntervalMs
+//   {"cmd":"sample"}               report hellos and pongs so far and the event-loop delay
+//                                  since start (or since the last sample)
+// A client's ["hello", id] on the ROUTER is answered with "welcome" (the osad2 hello/challenge
+// round) and names its connection: in "single", checkins and pings go to that connection.
 import fs from "node:fs";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { z85Encode } from "@osad2/keys";
 import * as zmq from "zeromq";
+import type { RawTopology } from "../options.js";
 import { emit, onStdinLines } from "./lines.js";
 import {
   RAW_PUBLISHER_EXTRA,
   RAW_ROUTER_EXTRA,
+  RAW_SINGLE_ROUTER_EXTRA,
   RAW_ZAP_DOMAIN,
   RAW_ZAP_LISTENER_DOMAIN,
   serverSocketOptions,
@@ -17,12 +24,15 @@ import {
 
 /** What the bench passes in RAW_SERVER (JSON). */
 export interface RawServerSpec {
+  readonly topology: RawTopology;
   readonly secretKey: string;
   readonly publicKey: string;
   /** A file with one allowed client public key (Z85) per line. */
   readonly allowedFile: string;
+  /** pair only. */
   readonly publisherEndpoint: string;
   readonly routerEndpoint: string;
+  readonly pingIntervalMs: number;
 }
 
 async function zapHandler(allowed: ReadonlySet<string>): Promise<void> {
@@ -47,6 +57,9 @@ async function zapHandler(allowed: ReadonlySet<string>): Promise<void> {
 
 async function main(): Promise<void> {
   const spec = JSON.parse(process.env.RAW_SERVER ?? "{}") as RawServerSpec;
+  const single = spec.topology === "single";
+  const lag = monitorEventLoopDelay({ resolution: 10 });
+  lag.enable();
   const allowed = new Set(
     fs
       .readFileSync(spec.allowedFile, "utf8")
@@ -54,37 +67,81 @@ async function main(): Promise<void> {
       .filter((line) => line.length > 0),
   );
   void zapHandler(allowed);
-  const publisher = new zmq.Publisher({
-    ...serverSocketOptions(spec.secretKey, spec.publicKey, RAW_ZAP_DOMAIN),
-    ...RAW_PUBLISHER_EXTRA,
-  });
+  const publisher = single
+    ? undefined
+    : new zmq.Publisher({
+        ...serverSocketOptions(spec.secretKey, spec.publicKey, RAW_ZAP_DOMAIN),
+        ...RAW_PUBLISHER_EXTRA,
+      });
   const router = new zmq.Router({
     ...serverSocketOptions(spec.secretKey, spec.publicKey, RAW_ZAP_LISTENER_DOMAIN),
-    ...RAW_ROUTER_EXTRA,
+    ...(single ? RAW_SINGLE_ROUTER_EXTRA : RAW_ROUTER_EXTRA),
   });
-  await publisher.bind(spec.publisherEndpoint);
+  if (publisher) await publisher.bind(spec.publisherEndpoint);
   await router.bind(spec.routerEndpoint);
+  /** Client id → its connection's routing id (the latest hello wins, as after a reconnect). */
+  const connections = new Map<string, Buffer>();
   let hellos = 0;
-  let replies: Promise<void> = Promise.resolve();
+  let pongs = 0;
+  let gone = 0;
+  // zeromq.js allows one send at a time per socket: every send goes through this chain.
+  let routerSends: Promise<void> = Promise.resolve();
+  const toClient = (id: string, body: string): Promise<void> => {
+    if (publisher) return publisher.send(`${id} ${body}`);
+    const routingId = connections.get(id);
+    if (routingId === undefined) return Promise.resolve();
+    return router.send([routingId, body]).catch(() => {
+      // EHOSTUNREACH (mandatory): the connection is gone; forget it until its next hello.
+      if (connections.get(id) === routingId) connections.delete(id);
+      gone++;
+    });
+  };
   void (async () => {
-    for await (const [routingId] of router) {
-      hellos++;
+    for await (const [routingId, kind, id] of router) {
       if (routingId === undefined) continue;
-      // zeromq.js allows one send at a time per socket.
-      replies = replies.then(() => router.send([routingId, "welcome"])).catch(() => undefined);
+      if (kind?.toString() === "pong") {
+        pongs++;
+        continue;
+      }
+      hellos++;
+      if (id !== undefined) connections.set(id.toString(), routingId);
+      routerSends = routerSends
+        .then(() => router.send([routingId, "welcome"]))
+        .catch(() => undefined);
     }
   })();
-  let sends: Promise<void> = Promise.resolve();
+  let pinger: NodeJS.Timeout | undefined;
+  let pubSends: Promise<void> = Promise.resolve();
+  const sendAll = (ids: readonly string[], body: string): Promise<void> => {
+    const run = async (): Promise<void> => {
+      for (const id of ids) await toClient(id, body);
+    };
+    if (publisher) return (pubSends = pubSends.then(run));
+    return (routerSends = routerSends.then(run));
+  };
   onStdinLines((message) => {
     if (message.cmd === "publish") {
-      const topics = message.topics as string[];
-      sends = sends.then(async () => {
-        const start = Date.now();
-        for (const topic of topics) await publisher.send(`${topic} checkin`);
-        emit({ event: "published", start, end: Date.now(), count: topics.length });
-      });
+      const ids = message.ids as string[];
+      const start = Date.now();
+      void sendAll(ids, "checkin").then(() =>
+        emit({ event: "published", start, end: Date.now(), count: ids.length }),
+      );
+    } else if (message.cmd === "ping") {
+      clearInterval(pinger);
+      pinger = message.on
+        ? setInterval(() => void sendAll([...connections.keys()], "ping"), spec.pingIntervalMs)
+        : undefined;
     } else if (message.cmd === "sample") {
-      emit({ event: "sample", hellos });
+      emit({
+        event: "sample",
+        hellos,
+        pongs,
+        gone,
+        connections: connections.size,
+        lagMaxMs: Math.round(lag.max / 1e5) / 10,
+        lagP99Ms: Math.round(lag.percentile(99) / 1e5) / 10,
+      });
+      lag.reset();
     }
   });
   emit({ event: "listening", at: Date.now() });

@@ -33,6 +33,12 @@ export const RAW_ROUTER_EXTRA = {
 };
 
 /**
+ * The single-connection topology's ROUTER also carries checkins and pings: a send to a
+ * connection that is gone fails at once (EHOSTUNREACH) instead of being dropped silently.
+ */
+export const RAW_SINGLE_ROUTER_EXTRA = { ...RAW_ROUTER_EXTRA, mandatory: true };
+
+/**
  * Client sockets: CURVE client options as osad2's, but a fixed 100 ms reconnect (libzmq's
  * default) instead of the client's back-off, so a restart measures handshake capacity, not a
  * back-off policy.
