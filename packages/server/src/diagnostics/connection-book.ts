@@ -164,6 +164,7 @@ export class ConnectionBook implements HandshakeLog, ConnectionObserver {
     const connection = this.connections.get(routingId.toString("hex"));
     if (connection === undefined) return;
     const now = this.now();
+    if (message.curvePublicKey !== undefined) this.claimKey(connection, message.curvePublicKey, now);
     connection.clientName = message.clientName;
     this.byClient.delete(message.clientName);
     this.byClient.set(message.clientName, connection.routingId);
@@ -290,6 +291,22 @@ export class ConnectionBook implements HandshakeLog, ConnectionObserver {
       software: null,
       goodbye: null,
     };
+  }
+
+  /**
+   * A v3 hello signed the key its client connected with. A connection that several pending
+   * handshakes could have been takes the claimed key when it is among them (and that
+   * handshake); a claim matching no pending handshake changes nothing. Never authorization.
+   */
+  private claimKey(connection: Connection, publicKey: string, now: number): void {
+    const key = connection.key;
+    if (key.kind === "known") return;
+    if (key.kind === "ambiguous" && !key.candidates.some((c) => c.publicKey === publicKey)) return;
+    const handshake = this.take(publicKey, now);
+    if (handshake === undefined) return;
+    connection.key = { kind: "known", publicKey, keyName: this.options.keys.nameOf(publicKey) };
+    connection.address = handshake.address;
+    connection.since = handshake.at;
   }
 
   /** The oldest waiting handshake with this key, marked taken. */
