@@ -36,9 +36,7 @@ export interface Signature {
  */
 export interface ClientHello {
   readonly version:
-    | typeof CONNECTION_VERSION
-    | typeof SIGNED_HELLO_VERSION
-    | typeof UNSIGNED_HELLO_VERSION;
+    typeof CONNECTION_VERSION | typeof SIGNED_HELLO_VERSION | typeof UNSIGNED_HELLO_VERSION;
   readonly clientName: string;
   /** The client software's version, e.g. "0.1.0". */
   readonly software: string;
@@ -173,10 +171,10 @@ export function encodeListenerMessage(message: ListenerMessage): Buffer {
         name: assertClientName(hello.clientName),
         software: hello.software,
         lastRun: hello.lastRun,
-        ...(hello.signature === undefined
+        ...(hello.signature === undefined ? {} : { nonce: assertNonce(hello.signature.nonce) }),
+        ...(hello.curvePublicKey === undefined
           ? {}
-          : { nonce: assertNonce(hello.signature.nonce) }),
-        ...(hello.curvePublicKey === undefined ? {} : { key: assertCurveKey(hello.curvePublicKey) }),
+          : { key: assertCurveKey(hello.curvePublicKey) }),
         ...(hello.signature === undefined ? {} : { mac: assertMac(hello.signature.mac) }),
       };
       return textFrame(`${TOPIC_HELLO} ${JSON.stringify(body)}`);
@@ -244,7 +242,11 @@ function parseHello(payload: string): ClientHello {
     throw new ProtocolError("bad-hello", "hello payload must be a JSON object");
   }
   const b = body as Record<string, unknown>;
-  if (b.v !== SIGNED_HELLO_VERSION && b.v !== UNSIGNED_HELLO_VERSION && b.v !== CONNECTION_VERSION) {
+  if (
+    b.v !== SIGNED_HELLO_VERSION &&
+    b.v !== UNSIGNED_HELLO_VERSION &&
+    b.v !== CONNECTION_VERSION
+  ) {
     throw new ProtocolError(
       "unsupported-version",
       `hello version ${String(b.v).slice(0, 16)} is not ${UNSIGNED_HELLO_VERSION}, ${SIGNED_HELLO_VERSION} or ${CONNECTION_VERSION}`,

@@ -146,7 +146,12 @@ describe("version 3: one connection", () => {
   const CURVE = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";
 
   it("signs the CURVE key into the hello: another key does not verify", () => {
-    const frame = encodeConnectionHello({ clientName: NAME, software: "0.3.0", lastRun: null }, "n1", KEY, CURVE);
+    const frame = encodeConnectionHello(
+      { clientName: NAME, software: "0.3.0", lastRun: null },
+      "n1",
+      KEY,
+      CURVE,
+    );
     const message = decodeListenerMessage(frame);
     if (message.kind !== "hello") throw new Error("not a hello");
     const { hello } = message;
@@ -171,7 +176,10 @@ describe("version 3: one connection", () => {
 
   it("a connection receives replies, pings and checkins", () => {
     expect(decodeConnectionMessage(encodePing("t1"))).toEqual({ kind: "ping", token: "t1" });
-    expect(decodeConnectionMessage(encodeCheckin(NAME))).toEqual({ kind: "checkin", clientName: NAME });
+    expect(decodeConnectionMessage(encodeCheckin(NAME))).toEqual({
+      kind: "checkin",
+      clientName: NAME,
+    });
     expect(decodeConnectionMessage(encodeRefused("unsigned"))).toEqual({
       kind: "refused",
       reason: "unsigned",

@@ -164,7 +164,8 @@ export class ConnectionBook implements HandshakeLog, ConnectionObserver {
     const connection = this.connections.get(routingId.toString("hex"));
     if (connection === undefined) return;
     const now = this.now();
-    if (message.curvePublicKey !== undefined) this.claimKey(connection, message.curvePublicKey, now);
+    if (message.curvePublicKey !== undefined)
+      this.claimKey(connection, message.curvePublicKey, now);
     connection.clientName = message.clientName;
     this.byClient.delete(message.clientName);
     this.byClient.set(message.clientName, connection.routingId);

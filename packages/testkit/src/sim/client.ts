@@ -76,7 +76,10 @@ export class SimClient {
     };
     this.sub =
       setup.wireVersion === 2
-        ? new zmq.Subscriber({ ...curve, receiveHighWaterMark: SOCKET_DEFAULTS.receiveHighWaterMark })
+        ? new zmq.Subscriber({
+            ...curve,
+            receiveHighWaterMark: SOCKET_DEFAULTS.receiveHighWaterMark,
+          })
         : undefined;
     this.dealer = new zmq.Dealer({
       ...curve,
