@@ -152,7 +152,7 @@ export class Subscriber extends EventEmitter<SubscriberEvents> {
   private toldUnknown = false;
   /** The server has answered in the v2 format at least once (a challenge). */
   private heardV2 = false;
-  /** The server has answered `hello-request 3` at least once. */
+  /** The server has answered `hello-request 3` on this connection. */
   private heardV3 = false;
   /** The server left `hello-request 3` unanswered: it speaks v2 (or the seed format). */
   private noV3 = false;
@@ -327,6 +327,9 @@ export class Subscriber extends EventEmitter<SubscriberEvents> {
     // and re-sends what is due at once instead of waiting for the next ping. Signed: ask for
     // the challenge the hello must sign; the hello follows when it comes.
     if (this.mode !== "seed") {
+      // A new connection may be to another server (a restart, a downgrade): whether it speaks
+      // v3 is learnt afresh.
+      this.heardV3 = false;
       this.requestChallenge();
     } else {
       this.send(
