@@ -39,7 +39,9 @@ try {
     `osad2-server running: PUB :${deployment.ports.publisher}, ROUTER :${deployment.ports.listener}, XML-RPC :${deployment.ports.xmlrpc}, metrics :${deployment.ports.metrics}`,
   );
 
-  // An observer with a key of its own watches every checkin on the wire, as any client would.
+  // An observer with a key of its own subscribes to everything on the PUB, as any client could:
+  // it sees the pings, but no checkin of an osad2 client (wire v3: each gets its own, over its
+  // one connection).
   const keys = generateKeyPair();
   const store = await KeyStore.open(deployment.certificates);
   await store.add("demo-observer", keys.publicKey);
@@ -58,12 +60,14 @@ try {
   observer.subscribe("system:", "ping");
   const scheduledAt = new Map();
   let observing = false;
+  let overheard = 0;
   const names = new Map();
   void (async () => {
     for await (const frames of observer) {
       const msg = decodePublisherMessage(frames);
       if (msg.kind === "ping") observing = true;
       if (msg.kind !== "checkin") continue;
+      overheard += 1;
       const label = names.get(msg.clientName) ?? msg.clientName;
       const since = scheduledAt.get(label);
       say(
@@ -107,6 +111,9 @@ try {
   await deployment.schedule(labels);
   await showRuns(1 + labels.length, 30_000);
 
+  say(
+    `an observer subscribed to everything on the PUB saw ${overheard} checkins: each osad2 client gets its own over its one connection (wire v3)`,
+  );
   say("presence lives in rhnPushClient, as Spacewalk's system.getOsaPing reads it:");
   const rows = await deployment.sql(
     "SELECT pc.name AS name, s.label AS state, pc.server_id AS server_id FROM rhnpushclient pc JOIN rhnpushclientstate s ON s.id = pc.state_id ORDER BY pc.server_id",

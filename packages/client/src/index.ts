@@ -42,7 +42,7 @@ export {
   DEFAULT_SYSTEMID_POLL_MS,
   REGISTRY_JITTER,
 } from "./registrar.js";
-export { Subscriber, AUTH_RETRY_JITTER } from "./subscriber.js";
+export { Subscriber, AUTH_RETRY_JITTER, AUTH_RETRY_MAX_MS } from "./subscriber.js";
 export { loadClientKeys } from "./keyfiles.js";
 export { parseUp2date, readUp2date, DEFAULT_UP2DATE_PATH } from "./up2date.js";
 export { readStateFile, STATE_FILE_MODE } from "./state.js";

@@ -6,8 +6,10 @@ import {
   ProtocolError,
   SOCKET_DEFAULTS,
   clientSubscriptions,
+  type PublisherMessage,
+  decodeConnectionMessage,
   decodePublisherMessage,
-  decodeServerReply,
+  encodeConnectionHello,
   encodeGoodbye,
   encodeHello,
   encodeHelloRequest,
@@ -45,7 +47,11 @@ export interface SubscriberOptions {
   readonly clientKeyPair: KeyPair;
   /** First reconnect interval (ms). Default: {@link reconnectIntervalWithJitter}() — 1-2 s. */
   readonly reconnectIntervalMs?: number;
-  /** Reconnect back-off ceiling (ms), also for handshake failures (plus {@link AUTH_RETRY_JITTER}). Default 60 s (SOCKET_DEFAULTS). */
+  /**
+   * Reconnect back-off ceiling (ms). Default 5 s (SOCKET_DEFAULTS): a long outage does not
+   * stretch recovery. Also the ceiling for handshake-failure retries (plus
+   * {@link AUTH_RETRY_JITTER}) when given; by default those back off to {@link AUTH_RETRY_MAX_MS}.
+   */
   readonly reconnectMaxIntervalMs?: number;
   /** The last rhn_check run for the hello. Default: none. */
   readonly lastRun?: () => LastRun | null;
@@ -62,14 +68,25 @@ export interface SubscriberOptions {
 export const DEFAULT_CHALLENGE_TIMEOUT_MS = 3_000;
 export const MAX_CHALLENGE_TIMEOUT_MS = 60_000;
 
-/** How the DEALER talks to the server: osad2's signed format, or the seed's unsigned one. */
-export type WireMode = "signed" | "seed";
+/**
+ * How the client talks to the server: `connection` (wire v3: one DEALER carries everything),
+ * `signed` (v2: SUB + DEALER, signed messages) or `seed` (the seed's unsigned format).
+ * A client with a shared key starts with `connection`; a server that does not answer
+ * `hello-request 3` (a v2 server drops it) is spoken to in v2, one that answers no
+ * `hello-request 2` either in the seed's format.
+ */
+export type WireMode = "connection" | "signed" | "seed";
 
 /**
  * Up to this share is added at random to each retry after a handshake failure (also at the
  * ceiling), so clients refused together do not come back in step.
  */
 export const AUTH_RETRY_JITTER = 0.25;
+/**
+ * Handshake-failure retries back off to this by default: a refused key stays refused until an
+ * operator acts, so thousands of such clients need not ask ZAP every few seconds.
+ */
+export const AUTH_RETRY_MAX_MS = 60_000;
 
 /** Handshake events that mean "this key pair and this server do not go together". */
 export type HandshakeFailureEvent =
@@ -118,6 +135,7 @@ export class Subscriber extends EventEmitter<SubscriberEvents> {
   private readonly log: Logger;
   private readonly reconnectInterval: number;
   private readonly reconnectMaxInterval: number;
+  private readonly authRetryMax: number;
   private sub: zmq.Subscriber | undefined;
   private dealer: zmq.Dealer | undefined;
   private up: Record<SocketName, boolean> = { sub: false, dealer: false };
@@ -134,6 +152,10 @@ export class Subscriber extends EventEmitter<SubscriberEvents> {
   private toldUnknown = false;
   /** The server has answered in the v2 format at least once (a challenge). */
   private heardV2 = false;
+  /** The server has answered `hello-request 3` on this connection. */
+  private heardV3 = false;
+  /** The server left `hello-request 3` unanswered: it speaks v2 (or the seed format). */
+  private noV3 = false;
   /** The current wait for a challenge (doubles after each wrong guess of "seed server"). */
   private challengeWaitMs: number;
 
@@ -144,7 +166,8 @@ export class Subscriber extends EventEmitter<SubscriberEvents> {
     this.reconnectInterval = options.reconnectIntervalMs ?? reconnectIntervalWithJitter();
     this.reconnectMaxInterval =
       options.reconnectMaxIntervalMs ?? SOCKET_DEFAULTS.reconnectMaxInterval;
-    this.mode = options.sharedKey === undefined ? "seed" : "signed";
+    this.authRetryMax = options.reconnectMaxIntervalMs ?? AUTH_RETRY_MAX_MS;
+    this.mode = options.sharedKey === undefined ? "seed" : "connection";
     this.challengeWaitMs = options.challengeTimeoutMs ?? DEFAULT_CHALLENGE_TIMEOUT_MS;
   }
 
@@ -178,7 +201,7 @@ export class Subscriber extends EventEmitter<SubscriberEvents> {
     this.retryTimer = undefined;
     const { sharedKey, clientName } = this.options;
     const dealer = this.dealer;
-    if (wasRunning && this.connected && this.mode === "signed" && sharedKey !== undefined) {
+    if (wasRunning && this.connected && this.mode !== "seed" && sharedKey !== undefined) {
       const token = this.lastToken;
       if (token !== undefined && dealer !== undefined) {
         this.send(encodeGoodbye(clientName, token, sharedKey), "goodbye");
@@ -219,10 +242,14 @@ export class Subscriber extends EventEmitter<SubscriberEvents> {
 
   private open(): void {
     const { clientName, publisherEndpoint, listenerEndpoint } = this.options;
-    const sub = new zmq.Subscriber({
-      ...this.socketOptions(),
-      receiveHighWaterMark: SOCKET_DEFAULTS.receiveHighWaterMark,
-    });
+    // v3: one connection, no SUB (one descriptor per client on the server).
+    const sub =
+      this.mode === "connection"
+        ? undefined
+        : new zmq.Subscriber({
+            ...this.socketOptions(),
+            receiveHighWaterMark: SOCKET_DEFAULTS.receiveHighWaterMark,
+          });
     const dealer = new zmq.Dealer({
       ...this.socketOptions(),
       // Signed: a random routing id of our own, never taken as identity, which no other
@@ -234,16 +261,22 @@ export class Subscriber extends EventEmitter<SubscriberEvents> {
     });
     this.sub = sub;
     this.dealer = dealer;
-    this.up = { sub: false, dealer: false };
-    this.watch(sub, "sub", publisherEndpoint);
+    this.up = { sub: sub === undefined, dealer: false };
     this.watch(dealer, "dealer", listenerEndpoint);
-    for (const topic of clientSubscriptions(clientName)) sub.subscribe(topic);
-    sub.connect(publisherEndpoint);
+    if (sub !== undefined) {
+      this.watch(sub, "sub", publisherEndpoint);
+      for (const topic of clientSubscriptions(clientName)) sub.subscribe(topic);
+      sub.connect(publisherEndpoint);
+    }
     dealer.connect(listenerEndpoint);
-    this.log.info({ publisherEndpoint, listenerEndpoint }, "connecting to the server");
-    this.receiving = Promise.all([this.receive(sub), this.receiveReplies(dealer)]).then(
-      () => undefined,
+    this.log.info(
+      sub === undefined ? { listenerEndpoint } : { publisherEndpoint, listenerEndpoint },
+      "connecting to the server",
     );
+    this.receiving = Promise.all([
+      sub === undefined ? Promise.resolve() : this.receive(sub),
+      this.receiveReplies(dealer),
+    ]).then(() => undefined);
   }
 
   /** Closes both sockets; `quiet`: a switch of wire format, not a disconnection (no event). */
@@ -293,7 +326,10 @@ export class Subscriber extends EventEmitter<SubscriberEvents> {
     // Both directions work now: tell the server we are (back) here, so it marks us online
     // and re-sends what is due at once instead of waiting for the next ping. Signed: ask for
     // the challenge the hello must sign; the hello follows when it comes.
-    if (this.mode === "signed") {
+    if (this.mode !== "seed") {
+      // A new connection may be to another server (a restart, a downgrade): whether it speaks
+      // v3 is learnt afresh.
+      this.heardV3 = false;
       this.requestChallenge();
     } else {
       this.send(
@@ -313,11 +349,27 @@ export class Subscriber extends EventEmitter<SubscriberEvents> {
   }
 
   private requestChallenge(): void {
-    this.send(encodeHelloRequest(), "hello-request");
+    const v3 = this.mode === "connection";
+    this.send(encodeHelloRequest(v3 ? 3 : 2), "hello-request");
     clearTimeout(this.challengeTimer);
     const timeoutMs = this.challengeWaitMs;
     this.challengeTimer = setTimeout(() => {
       this.challengeTimer = undefined;
+      if (v3) {
+        // Lost on the way (a re-bind): ask again. Otherwise a v2 server, which drops the
+        // unknown version without a word: speak v2 to it (SUB + DEALER).
+        if (this.heardV3) {
+          this.requestChallenge();
+          return;
+        }
+        this.log.info(
+          { timeoutMs },
+          "the server did not answer hello-request 3: speaking wire v2 (SUB + DEALER) to it",
+        );
+        this.noV3 = true;
+        this.switchMode("signed");
+        return;
+      }
       // A server that has sent a challenge before speaks v2: this one was lost (a re-bind,
       // a reconnect in between); ask again rather than take it for a seed server.
       if (this.heardV2) {
@@ -335,7 +387,7 @@ export class Subscriber extends EventEmitter<SubscriberEvents> {
   /** Re-opens the sockets in the other wire format (the DEALER's routing id depends on it). */
   private switchMode(mode: WireMode): void {
     if (!this.running || this.mode === mode) return;
-    if (mode === "signed" && this.options.sharedKey === undefined) return;
+    if (mode !== "seed" && this.options.sharedKey === undefined) return;
     this.mode = mode;
     this.emit("wire-mode", { mode });
     this.close(true);
@@ -354,7 +406,7 @@ export class Subscriber extends EventEmitter<SubscriberEvents> {
   private onReply(frames: Buffer[]): void {
     let reply;
     try {
-      reply = decodeServerReply(frames);
+      reply = decodeConnectionMessage(frames);
     } catch (error) {
       this.log.warn(
         { reason: error instanceof ProtocolError ? error.reason : "unknown" },
@@ -363,17 +415,26 @@ export class Subscriber extends EventEmitter<SubscriberEvents> {
       return;
     }
     const { clientName, sharedKey } = this.options;
-    if (reply.kind === "challenge") {
-      this.heardV2 = true;
+    if (reply.kind === "ping" || reply.kind === "checkin") {
+      // Only a v3 server sends these over the DEALER (to the connection its hello bound).
+      this.onPublished(reply);
+    } else if (reply.kind === "challenge") {
+      if (reply.version === 3) this.heardV3 = true;
+      else this.heardV2 = true;
       clearTimeout(this.challengeTimer);
       this.challengeTimer = undefined;
-      if (this.mode !== "signed" || sharedKey === undefined) return;
+      if (this.mode === "seed" || sharedKey === undefined) return;
       const hello = {
         clientName,
         software: CLIENT_VERSION,
         lastRun: this.options.lastRun?.() ?? null,
       };
-      this.send(encodeSignedHello(hello, reply.nonce, sharedKey), "hello");
+      if (this.mode === "connection" && reply.version === 3) {
+        const key = this.options.clientKeyPair.publicKey;
+        this.send(encodeConnectionHello(hello, reply.nonce, sharedKey, key), "hello");
+      } else if (this.mode === "signed" && reply.version === undefined) {
+        this.send(encodeSignedHello(hello, reply.nonce, sharedKey), "hello");
+      }
     } else if (reply.kind === "unknown-client") {
       if (reply.clientName !== clientName || this.toldUnknown) return;
       this.toldUnknown = true;
@@ -384,8 +445,8 @@ export class Subscriber extends EventEmitter<SubscriberEvents> {
     } else if (reply.reason === "unsigned") {
       this.log.info("the server wants signed messages; switching to the signed format");
       this.challengeWaitMs = Math.min(2 * this.challengeWaitMs, MAX_CHALLENGE_TIMEOUT_MS);
-      this.switchMode("signed");
-    } else if (this.mode === "signed") {
+      this.switchMode(this.noV3 ? "signed" : "connection");
+    } else if (this.mode !== "seed") {
       this.requestChallenge();
     }
   }
@@ -397,7 +458,7 @@ export class Subscriber extends EventEmitter<SubscriberEvents> {
     // reconnect interval without back-off; we close and retry with exponential back-off.
     const retryInMs = backoffDelay(this.failures, {
       minMs: this.reconnectInterval,
-      maxMs: this.reconnectMaxInterval,
+      maxMs: this.authRetryMax,
       jitter: AUTH_RETRY_JITTER,
     });
     const detail = (error as (Error & { code?: string }) | undefined)?.code ?? error?.message ?? "";
@@ -438,13 +499,18 @@ export class Subscriber extends EventEmitter<SubscriberEvents> {
       );
       return;
     }
+    this.onPublished(message);
+  }
+
+  /** A ping or a checkin: from the SUB (v2, seed) or over the one connection (v3). */
+  private onPublished(message: PublisherMessage): void {
     const at = Date.now();
     if (message.kind === "ping") {
       this.log.debug({ token: message.token }, "ping");
       this.lastToken = message.token;
       const { sharedKey, clientName } = this.options;
       this.send(
-        this.mode === "signed" && sharedKey !== undefined
+        this.mode !== "seed" && sharedKey !== undefined
           ? encodeSignedPong(clientName, message.token, sharedKey)
           : encodePong(message.token),
         "pong",

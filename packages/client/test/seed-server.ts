@@ -14,6 +14,11 @@ export interface SeedServerOptions {
   readonly keyPair: KeyPair;
   /** Client public keys ZAP lets in; undefined = any key. */
   readonly allowed?: Set<string>;
+  /**
+   * Answer `hello-request 2` with `challenge <nonce>` as an osad2 0.2 (wire v2) server does,
+   * which drops any other version (`hello-request 3`) without a word. Default: the seed (silent).
+   */
+  readonly v2?: boolean;
 }
 
 const ZAP_ENDPOINT = "inproc://zeromq.zap.01";
@@ -95,6 +100,10 @@ export class SeedServer {
             frames: rest.length,
           });
           for (const w of this.waiters.splice(0)) w();
+          const text = Buffer.concat(rest).toString("utf8");
+          if (this.options.v2 === true && text === "hello-request 2") {
+            await router.send([id!, `challenge v2-${this.received.length}`]);
+          }
         }
       } catch {
         // closed

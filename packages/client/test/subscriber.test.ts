@@ -1,5 +1,5 @@
 import { generateKeyPair, type KeyPair } from "@osad2/keys";
-import { decodeListenerMessage } from "@osad2/protocol";
+import { decodeListenerMessage, verifySignature } from "@osad2/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import { Subscriber, type AuthFailure, type SubscriberOptions } from "../src/index.js";
 import { SeedServer } from "./seed-server.js";
@@ -14,7 +14,11 @@ afterEach(async () => {
 const NAME = "0123456789abcdef";
 
 async function setup(
-  options: { allowed?: "client" | "none"; serverKey?: string } & Partial<SubscriberOptions> = {},
+  options: {
+    allowed?: "client" | "none";
+    serverKey?: string;
+    v2?: boolean;
+  } & Partial<SubscriberOptions> = {},
 ): Promise<{ server: SeedServer; subscriber: Subscriber; clientKeys: KeyPair; events: string[] }> {
   const serverKeys = generateKeyPair();
   const clientKeys = generateKeyPair();
@@ -22,7 +26,11 @@ async function setup(
     options.allowed === undefined
       ? undefined
       : new Set(options.allowed === "client" ? [clientKeys.publicKey] : []);
-  const server = await SeedServer.start({ keyPair: serverKeys, ...(allowed ? { allowed } : {}) });
+  const server = await SeedServer.start({
+    keyPair: serverKeys,
+    ...(allowed ? { allowed } : {}),
+    ...(options.v2 === true ? { v2: true } : {}),
+  });
   servers.push(server);
   const subscriber = new Subscriber({
     clientName: NAME,
@@ -162,5 +170,35 @@ describe("Subscriber against a seed-style CURVE server", () => {
     server.allowed!.add(clientKeys.publicKey);
     await once(subscriber, "connected", 10_000);
     await server.waitFor((r) => r.text.startsWith("hello "), 15_000, "hello after the fix");
+  });
+});
+
+describe("Subscriber against a wire-v2 osad2 server (SUB + DEALER)", () => {
+  it("asks for v3, gets no answer, and speaks v2: hello-request 2, a signed v2 hello, checkins on the SUB", async () => {
+    const sharedKey = "0123456789abcdef0123456789abcdef01234567";
+    const { server, subscriber, events } = await setup({
+      allowed: "client",
+      v2: true,
+      sharedKey,
+      challengeTimeoutMs: 300,
+    });
+    subscriber.start();
+    const hello = await server.waitFor((r) => r.text.startsWith("hello "), 15_000, "v2 hello");
+    const texts = server.received.map((r) => r.text);
+    expect(texts.indexOf("hello-request 3")).toBeGreaterThanOrEqual(0);
+    expect(texts.indexOf("hello-request 2")).toBeGreaterThan(texts.indexOf("hello-request 3"));
+    const decoded = decodeListenerMessage(Buffer.from(hello.text));
+    expect(decoded).toMatchObject({ kind: "hello", hello: { version: 2, clientName: NAME } });
+    if (decoded.kind !== "hello" || decoded.hello.signature === undefined)
+      throw new Error("unsigned");
+    const { nonce, mac } = decoded.hello.signature;
+    expect(verifySignature(sharedKey, "hello", NAME, nonce, mac)).toBe(true);
+    expect(subscriber.wireMode).toBe("signed");
+    // Its SUB is subscribed: a checkin published on the PUB reaches it.
+    for (let i = 0; !events.includes("checkin"); i++) {
+      if (i > 200) throw new Error("no checkin over the SUB");
+      await server.publish(`system:${NAME} checkin`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   });
 });

@@ -1,6 +1,8 @@
 export { ProtocolError } from "./errors.js";
 export {
   PROTOCOL_VERSION,
+  SIGNED_HELLO_VERSION,
+  CONNECTION_VERSION,
   UNSIGNED_HELLO_VERSION,
   DEFAULT_PUBLISHER_PORT,
   DEFAULT_LISTENER_PORT,
@@ -36,6 +38,7 @@ export {
   encodeSignedPong,
   encodeHello,
   encodeSignedHello,
+  encodeConnectionHello,
   encodeHelloRequest,
   encodeGoodbye,
   encodeListenerMessage,
@@ -47,13 +50,20 @@ export {
   encodeRefused,
   encodeServerReply,
   decodeServerReply,
+  decodeConnectionMessage,
 } from "./replies.js";
-export { signMessage, verifySignature } from "./signature.js";
+export { signMessage, verifySignature, isValidCurveKey } from "./signature.js";
 export { newPingToken } from "./token.js";
 
 export type { ProtocolErrorReason } from "./errors.js";
 export type { Frames } from "./frames.js";
 export type { PublisherMessage } from "./publisher.js";
-export type { ListenerMessage, ClientHello, LastRun, Signature } from "./listener.js";
-export type { ServerReply, RefusalReason } from "./replies.js";
+export type {
+  ListenerMessage,
+  ClientHello,
+  LastRun,
+  Signature,
+  HelloRequestVersion,
+} from "./listener.js";
+export type { ServerReply, RefusalReason, ConnectionMessage } from "./replies.js";
 export type { SignedMessageType } from "./signature.js";

@@ -1,5 +1,6 @@
 import {
-  PROTOCOL_VERSION,
+  CONNECTION_VERSION,
+  SIGNED_HELLO_VERSION,
   TOPIC_GOODBYE,
   TOPIC_HELLO,
   TOPIC_HELLO_REQUEST,
@@ -9,7 +10,7 @@ import {
 } from "./constants.js";
 import { ProtocolError } from "./errors.js";
 import { type Frames, singleTextFrame, splitTopic, textFrame } from "./frames.js";
-import { assertMac, assertNonce, signMessage } from "./signature.js";
+import { assertCurveKey, assertMac, assertNonce, signMessage } from "./signature.js";
 import { assertClientName, assertToken } from "./validate.js";
 
 /** The result of the client's last rhn_check run, as reported in a hello. */
@@ -34,22 +35,28 @@ export interface Signature {
  * signed (answering a `challenge`); version 1 is the unsigned hello of osad2 0.1.
  */
 export interface ClientHello {
-  readonly version: typeof PROTOCOL_VERSION | typeof UNSIGNED_HELLO_VERSION;
+  readonly version:
+    typeof CONNECTION_VERSION | typeof SIGNED_HELLO_VERSION | typeof UNSIGNED_HELLO_VERSION;
   readonly clientName: string;
   /** The client software's version, e.g. "0.1.0". */
   readonly software: string;
   readonly lastRun: LastRun | null;
-  /** Present exactly for version 2. */
+  /** Present exactly for versions 2 and 3. */
   readonly signature?: Signature;
+  /** Version 3: the CURVE public key (Z85) the client says it connected with; signed. */
+  readonly curvePublicKey?: string;
 }
+
+/** Which signed protocol a `hello-request` asks for. */
+export type HelloRequestVersion = typeof SIGNED_HELLO_VERSION | typeof CONNECTION_VERSION;
 
 /** Messages a client sends over its DEALER to the server's ROUTER (routing id stripped). */
 export type ListenerMessage =
   /** The seed's unsigned echo `ping <token>`; its routing id is its name. */
   | { readonly kind: "pong"; readonly token: string }
   | { readonly kind: "hello"; readonly hello: ClientHello }
-  /** `hello-request 2`: asks for a `challenge` to sign a hello with. */
-  | { readonly kind: "hello-request" }
+  /** `hello-request 2|3`: asks for a `challenge` to sign a hello with. */
+  | { readonly kind: "hello-request"; readonly version: HelloRequestVersion }
   /** `pong <name> <token> <mac>`: a signed answer to `ping <token>`. */
   | {
       readonly kind: "signed-pong";
@@ -82,9 +89,12 @@ export function encodeGoodbye(clientName: string, nonce: string, sharedKey: stri
   return textFrame(`${TOPIC_GOODBYE} ${clientName} ${nonce} ${mac}`);
 }
 
-/** Asks the server for a `challenge` (the nonce a signed hello needs). */
-export function encodeHelloRequest(): Buffer {
-  return textFrame(`${TOPIC_HELLO_REQUEST} ${PROTOCOL_VERSION}`);
+/**
+ * Asks the server for a `challenge` (the nonce a signed hello needs). Version 3 asks for one
+ * connection; a v2 server drops the unknown version without an answer.
+ */
+export function encodeHelloRequest(version: HelloRequestVersion = SIGNED_HELLO_VERSION): Buffer {
+  return textFrame(`${TOPIC_HELLO_REQUEST} ${version}`);
 }
 
 /** The unsigned version-1 hello, for seed-format servers (which ignore it) and osad2 0.1 servers. */
@@ -106,7 +116,7 @@ export function encodeSignedHello(
 ): Buffer {
   const name = assertClientName(hello.clientName);
   const body = {
-    v: PROTOCOL_VERSION,
+    v: SIGNED_HELLO_VERSION,
     name,
     software: hello.software,
     lastRun: hello.lastRun,
@@ -116,12 +126,36 @@ export function encodeSignedHello(
   return textFrame(`${TOPIC_HELLO} ${JSON.stringify(body)}`);
 }
 
+/**
+ * The signed version-3 hello answering `challenge 3 <nonce>`: also signs the CURVE public key
+ * the client connected with (diagnostics match the connection to its key with it).
+ */
+export function encodeConnectionHello(
+  hello: Omit<ClientHello, "version" | "signature" | "curvePublicKey">,
+  nonce: string,
+  sharedKey: string,
+  curvePublicKey: string,
+): Buffer {
+  const name = assertClientName(hello.clientName);
+  const key = assertCurveKey(curvePublicKey);
+  const body = {
+    v: CONNECTION_VERSION,
+    name,
+    software: hello.software,
+    lastRun: hello.lastRun,
+    nonce: assertNonce(nonce),
+    key,
+    mac: signMessage(sharedKey, "hello", name, nonce, key),
+  };
+  return textFrame(`${TOPIC_HELLO} ${JSON.stringify(body)}`);
+}
+
 export function encodeListenerMessage(message: ListenerMessage): Buffer {
   switch (message.kind) {
     case "pong":
       return encodePong(message.token);
     case "hello-request":
-      return encodeHelloRequest();
+      return encodeHelloRequest(message.version);
     case "signed-pong":
       return textFrame(
         `${TOPIC_PONG} ${assertClientName(message.clientName)} ${assertToken(message.token)} ${assertMac(message.mac)}`,
@@ -137,9 +171,11 @@ export function encodeListenerMessage(message: ListenerMessage): Buffer {
         name: assertClientName(hello.clientName),
         software: hello.software,
         lastRun: hello.lastRun,
-        ...(hello.signature === undefined
+        ...(hello.signature === undefined ? {} : { nonce: assertNonce(hello.signature.nonce) }),
+        ...(hello.curvePublicKey === undefined
           ? {}
-          : { nonce: assertNonce(hello.signature.nonce), mac: assertMac(hello.signature.mac) }),
+          : { key: assertCurveKey(hello.curvePublicKey) }),
+        ...(hello.signature === undefined ? {} : { mac: assertMac(hello.signature.mac) }),
       };
       return textFrame(`${TOPIC_HELLO} ${JSON.stringify(body)}`);
     }
@@ -155,13 +191,14 @@ export function decodeListenerMessage(frames: Frames): ListenerMessage {
     case TOPIC_HELLO:
       return { kind: "hello", hello: parseHello(payload) };
     case TOPIC_HELLO_REQUEST:
-      if (payload !== String(PROTOCOL_VERSION)) {
-        throw new ProtocolError(
-          "unsupported-version",
-          `hello-request for version ${JSON.stringify(payload.slice(0, 16))}, not ${PROTOCOL_VERSION}`,
-        );
-      }
-      return { kind: "hello-request" };
+      if (payload === String(SIGNED_HELLO_VERSION))
+        return { kind: "hello-request", version: SIGNED_HELLO_VERSION };
+      if (payload === String(CONNECTION_VERSION))
+        return { kind: "hello-request", version: CONNECTION_VERSION };
+      throw new ProtocolError(
+        "unsupported-version",
+        `hello-request for version ${JSON.stringify(payload.slice(0, 16))}, not ${SIGNED_HELLO_VERSION} or ${CONNECTION_VERSION}`,
+      );
     case TOPIC_PONG: {
       const [clientName, token, mac] = threeFields(payload, "pong <name> <token> <mac>");
       return {
@@ -205,10 +242,14 @@ function parseHello(payload: string): ClientHello {
     throw new ProtocolError("bad-hello", "hello payload must be a JSON object");
   }
   const b = body as Record<string, unknown>;
-  if (b.v !== PROTOCOL_VERSION && b.v !== UNSIGNED_HELLO_VERSION) {
+  if (
+    b.v !== SIGNED_HELLO_VERSION &&
+    b.v !== UNSIGNED_HELLO_VERSION &&
+    b.v !== CONNECTION_VERSION
+  ) {
     throw new ProtocolError(
       "unsupported-version",
-      `hello version ${String(b.v).slice(0, 16)} is not ${UNSIGNED_HELLO_VERSION} or ${PROTOCOL_VERSION}`,
+      `hello version ${String(b.v).slice(0, 16)} is not ${UNSIGNED_HELLO_VERSION}, ${SIGNED_HELLO_VERSION} or ${CONNECTION_VERSION}`,
     );
   }
   if (typeof b.name !== "string")
@@ -226,12 +267,18 @@ function parseHello(payload: string): ClientHello {
   };
   if (b.v === UNSIGNED_HELLO_VERSION) return { version: UNSIGNED_HELLO_VERSION, ...hello };
   if (typeof b.nonce !== "string" || typeof b.mac !== "string") {
-    throw new ProtocolError("bad-hello", "a version 2 hello needs string nonce and mac");
+    throw new ProtocolError("bad-hello", "a signed hello needs string nonce and mac");
+  }
+  const signature = { nonce: assertNonce(b.nonce), mac: assertMac(b.mac) };
+  if (b.v === SIGNED_HELLO_VERSION) return { version: SIGNED_HELLO_VERSION, ...hello, signature };
+  if (typeof b.key !== "string") {
+    throw new ProtocolError("bad-hello", "a version 3 hello needs the client's CURVE key");
   }
   return {
-    version: PROTOCOL_VERSION,
+    version: CONNECTION_VERSION,
     ...hello,
-    signature: { nonce: assertNonce(b.nonce), mac: assertMac(b.mac) },
+    signature,
+    curvePublicKey: assertCurveKey(b.key),
   };
 }
 

@@ -1,4 +1,11 @@
-import { TOPIC_CHALLENGE, TOPIC_REFUSED, TOPIC_UNKNOWN_CLIENT } from "./constants.js";
+import {
+  TOPIC_CHALLENGE,
+  TOPIC_PING,
+  TOPIC_REFUSED,
+  TOPIC_SYSTEM_PREFIX,
+  TOPIC_UNKNOWN_CLIENT,
+} from "./constants.js";
+import { decodePublisherMessage, type PublisherMessage } from "./publisher.js";
 import { ProtocolError } from "./errors.js";
 import { type Frames, singleTextFrame, splitTopic, textFrame } from "./frames.js";
 import { assertNonce } from "./signature.js";
@@ -15,12 +22,14 @@ const REFUSAL_REASONS: readonly RefusalReason[] = ["unsigned", "stale-nonce"];
 
 /** What the server sends a client over the ROUTER (to the routing id the client's message came from). */
 export type ServerReply =
-  | { readonly kind: "challenge"; readonly nonce: string }
+  /** `challenge <nonce>` (v2) or `challenge 3 <nonce>` (v3: answer with a v3 hello). */
+  | { readonly kind: "challenge"; readonly nonce: string; readonly version?: 3 }
   | { readonly kind: "unknown-client"; readonly clientName: string }
   | { readonly kind: "refused"; readonly reason: RefusalReason };
 
-export function encodeChallenge(nonce: string): Buffer {
-  return textFrame(`${TOPIC_CHALLENGE} ${assertNonce(nonce)}`);
+export function encodeChallenge(nonce: string, version?: 3): Buffer {
+  const v = version === undefined ? "" : `${version} `;
+  return textFrame(`${TOPIC_CHALLENGE} ${v}${assertNonce(nonce)}`);
 }
 
 export function encodeUnknownClient(clientName: string): Buffer {
@@ -32,7 +41,7 @@ export function encodeRefused(reason: RefusalReason): Buffer {
 }
 
 export function encodeServerReply(reply: ServerReply): Buffer {
-  if (reply.kind === "challenge") return encodeChallenge(reply.nonce);
+  if (reply.kind === "challenge") return encodeChallenge(reply.nonce, reply.version);
   if (reply.kind === "unknown-client") return encodeUnknownClient(reply.clientName);
   return encodeRefused(reply.reason);
 }
@@ -40,7 +49,12 @@ export function encodeServerReply(reply: ServerReply): Buffer {
 /** Decodes one message a client's DEALER received from the server; throws ProtocolError. */
 export function decodeServerReply(frames: Frames): ServerReply {
   const { topic, payload } = splitTopic(singleTextFrame(frames));
-  if (topic === TOPIC_CHALLENGE) return { kind: "challenge", nonce: assertNonce(payload) };
+  if (topic === TOPIC_CHALLENGE) {
+    if (payload.startsWith("3 ")) {
+      return { kind: "challenge", nonce: assertNonce(payload.slice(2)), version: 3 };
+    }
+    return { kind: "challenge", nonce: assertNonce(payload) };
+  }
   if (topic === TOPIC_UNKNOWN_CLIENT)
     return { kind: "unknown-client", clientName: assertClientName(payload) };
   if (topic === TOPIC_REFUSED) {
@@ -53,4 +67,17 @@ export function decodeServerReply(frames: Frames): ServerReply {
     return { kind: "refused", reason };
   }
   throw new ProtocolError("unknown-topic", `unknown topic ${JSON.stringify(topic.slice(0, 80))}`);
+}
+
+/** What an osad2 client's single (v3) connection receives: replies, pings and its checkins. */
+export type ConnectionMessage = ServerReply | PublisherMessage;
+
+/** Decodes one message a v3 client's DEALER received; throws ProtocolError. */
+export function decodeConnectionMessage(frames: Frames): ConnectionMessage {
+  const text = singleTextFrame(frames);
+  const { topic } = splitTopic(text);
+  if (topic === TOPIC_PING || topic.startsWith(TOPIC_SYSTEM_PREFIX)) {
+    return decodePublisherMessage(frames);
+  }
+  return decodeServerReply(frames);
 }

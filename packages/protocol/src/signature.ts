@@ -19,9 +19,12 @@ export function signMessage(
   type: SignedMessageType,
   clientName: string,
   nonce: string,
+  /** v3 hello: the client's CURVE public key (Z85), signed as a fifth field. */
+  curvePublicKey?: string,
 ): string {
+  const extra = curvePublicKey === undefined ? "" : `\0${curvePublicKey}`;
   return createHmac("sha256", Buffer.from(sharedKey, "utf8"))
-    .update(`osad2-v2\0${type}\0${clientName}\0${nonce}`, "utf8")
+    .update(`osad2-v2\0${type}\0${clientName}\0${nonce}${extra}`, "utf8")
     .digest("hex");
 }
 
@@ -32,9 +35,13 @@ export function verifySignature(
   clientName: string,
   nonce: string,
   mac: string,
+  curvePublicKey?: string,
 ): boolean {
   if (!MAC.test(mac)) return false;
-  const expected = Buffer.from(signMessage(sharedKey, type, clientName, nonce), "hex");
+  const expected = Buffer.from(
+    signMessage(sharedKey, type, clientName, nonce, curvePublicKey),
+    "hex",
+  );
   return timingSafeEqual(expected, Buffer.from(mac, "hex"));
 }
 
@@ -56,4 +63,18 @@ export function assertNonce(nonce: string): string {
     );
   }
   return nonce;
+}
+
+/** Z85 of a 32-byte CURVE key: 40 characters of the Z85 alphabet. */
+const Z85_KEY = /^[0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{40}$/;
+
+export function isValidCurveKey(key: string): boolean {
+  return Z85_KEY.test(key);
+}
+
+export function assertCurveKey(key: string): string {
+  if (!Z85_KEY.test(key)) {
+    throw new ProtocolError("bad-hello", "a CURVE public key is 40 Z85 characters");
+  }
+  return key;
 }

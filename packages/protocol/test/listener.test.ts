@@ -33,7 +33,8 @@ describe("listener messages", () => {
   it.each([
     ["not json", 'hello {"v":1', "bad-hello"],
     ["an array", "hello [1]", "bad-hello"],
-    ["future version", 'hello {"v":3,"name":"a","software":"x"}', "unsupported-version"],
+    ["future version", 'hello {"v":4,"name":"a","software":"x"}', "unsupported-version"],
+    ["version 3 without a signature", 'hello {"v":3,"name":"a","software":"x"}', "bad-hello"],
     ["version 2 without a signature", 'hello {"v":2,"name":"a","software":"x"}', "bad-hello"],
     ["bad name", 'hello {"v":1,"name":"a b","software":"x"}', "bad-client-name"],
     ["no software", 'hello {"v":1,"name":"a"}', "bad-hello"],

@@ -4,6 +4,7 @@ import {
   ProtocolError,
   decodeListenerMessage,
   decodePublisherMessage,
+  decodeConnectionMessage,
   decodeServerReply,
   encodeCheckin,
   encodePing,
@@ -50,7 +51,7 @@ const frameLike = fc.oneof(
           .array(
             fc.oneof(
               fc.stringMatching(/^[a-f0-9]{1,70}$/),
-              fc.constantFrom("2", "ab", "unsigned", "stale-nonce", " "),
+              fc.constantFrom("2", "3", "ab", "unsigned", "stale-nonce", " "),
             ),
             { maxLength: 4 },
           )
@@ -62,6 +63,10 @@ const frameLike = fc.oneof(
             software: fc.constantFrom("x", 1),
             nonce: fc.oneof(fc.constant("n0"), fc.string({ maxLength: 5 })),
             mac: fc.oneof(fc.constant("a".repeat(64)), fc.string({ maxLength: 66 })),
+            key: fc.oneof(
+              fc.constant("rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"),
+              fc.string({ maxLength: 42 }),
+            ),
           })
           .map((o) => JSON.stringify(o)),
       ),
@@ -93,6 +98,13 @@ describe("decoders never throw anything but ProtocolError", () => {
     fc.assert(
       fc.property(framesArb, (f) => onlyProtocolErrors(decodeServerReply, f)),
       { numRuns: 60_000 },
+    );
+  });
+
+  it("connection (v3) decoder, 30,000 random inputs", () => {
+    fc.assert(
+      fc.property(framesArb, (f) => onlyProtocolErrors(decodeConnectionMessage, f)),
+      { numRuns: 30_000 },
     );
   });
 

@@ -5,6 +5,10 @@ import {
   ProtocolError,
   decodeListenerMessage,
   decodeServerReply,
+  decodeConnectionMessage,
+  encodeCheckin,
+  encodeConnectionHello,
+  encodePing,
   encodeChallenge,
   encodeGoodbye,
   encodeHelloRequest,
@@ -74,7 +78,14 @@ describe("signed client messages", () => {
   });
 
   it("hello-request and goodbye round-trip", () => {
-    expect(decodeListenerMessage(encodeHelloRequest())).toEqual({ kind: "hello-request" });
+    expect(decodeListenerMessage(encodeHelloRequest())).toEqual({
+      kind: "hello-request",
+      version: 2,
+    });
+    expect(decodeListenerMessage(encodeHelloRequest(3))).toEqual({
+      kind: "hello-request",
+      version: 3,
+    });
     const goodbye = decodeListenerMessage(encodeGoodbye(NAME, "tok", KEY));
     expect(goodbye).toMatchObject({ kind: "goodbye", clientName: NAME, nonce: "tok" });
   });
@@ -85,6 +96,17 @@ describe("signed client messages", () => {
     ["a pong with a bad name", `pong a:b tok ${"a".repeat(64)}`, "bad-client-name"],
     ["a goodbye with four fields", `goodbye ${NAME} t ${"a".repeat(64)} x`, "bad-format"],
     ["a hello-request for version 1", "hello-request 1", "unsupported-version"],
+    ["a hello-request for version 4", "hello-request 4", "unsupported-version"],
+    [
+      "a v3 hello without a key",
+      `hello {"v":3,"name":"a","software":"x","nonce":"n","mac":"${"a".repeat(64)}"}`,
+      "bad-hello",
+    ],
+    [
+      "a v3 hello with a short key",
+      `hello {"v":3,"name":"a","software":"x","nonce":"n","key":"abc","mac":"${"a".repeat(64)}"}`,
+      "bad-hello",
+    ],
     [
       "a hello with a bad mac",
       `hello {"v":2,"name":"a","software":"x","nonce":"n","mac":"x"}`,
@@ -117,5 +139,52 @@ describe("server replies", () => {
   ])("refuses %s", async (_label, input, reason) => {
     const error = await caught(() => decodeServerReply(text(input)));
     expect((error as ProtocolError).reason).toBe(reason);
+  });
+});
+
+describe("version 3: one connection", () => {
+  const CURVE = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";
+
+  it("signs the CURVE key into the hello: another key does not verify", () => {
+    const frame = encodeConnectionHello(
+      { clientName: NAME, software: "0.3.0", lastRun: null },
+      "n1",
+      KEY,
+      CURVE,
+    );
+    const message = decodeListenerMessage(frame);
+    if (message.kind !== "hello") throw new Error("not a hello");
+    const { hello } = message;
+    expect(hello).toMatchObject({ version: 3, clientName: NAME, curvePublicKey: CURVE });
+    const mac = hello.signature?.mac ?? "";
+    expect(verifySignature(KEY, "hello", NAME, "n1", mac, CURVE)).toBe(true);
+    expect(verifySignature(KEY, "hello", NAME, "n1", mac, CURVE.replace("r", "s"))).toBe(false);
+    // A v3 signature is not a v2 one (five signed fields, not four).
+    expect(verifySignature(KEY, "hello", NAME, "n1", mac)).toBe(false);
+    expect(decodeListenerMessage(encodeListenerMessage(message))).toEqual(message);
+  });
+
+  it("answers hello-request 3 with `challenge 3 <nonce>`; v2 challenges stay as they were", () => {
+    expect(decodeServerReply(encodeChallenge("abc", 3))).toEqual({
+      kind: "challenge",
+      nonce: "abc",
+      version: 3,
+    });
+    expect(encodeChallenge("abc", 3).toString()).toBe("challenge 3 abc");
+    expect(decodeServerReply(encodeChallenge("abc"))).toEqual({ kind: "challenge", nonce: "abc" });
+  });
+
+  it("a connection receives replies, pings and checkins", () => {
+    expect(decodeConnectionMessage(encodePing("t1"))).toEqual({ kind: "ping", token: "t1" });
+    expect(decodeConnectionMessage(encodeCheckin(NAME))).toEqual({
+      kind: "checkin",
+      clientName: NAME,
+    });
+    expect(decodeConnectionMessage(encodeRefused("unsigned"))).toEqual({
+      kind: "refused",
+      reason: "unsigned",
+    });
+    expect(() => decodeConnectionMessage(Buffer.from("system:a reboot"))).toThrow(ProtocolError);
+    expect(() => decodeConnectionMessage(Buffer.from("nonsense here"))).toThrow(ProtocolError);
   });
 });

@@ -38,6 +38,8 @@ import { PeerAddressBook } from "./transport/peers.js";
 import { RevocationRebind } from "./transport/revocation.js";
 import { RouterLoop } from "./transport/router-loop.js";
 import { ServerSockets } from "./transport/sockets.js";
+import { ClientDelivery } from "./transport/delivery.js";
+import { ClientRoutes } from "./transport/routes.js";
 import { ZapHandler } from "./transport/zap.js";
 
 /** Default of {@link CreateServerOptions.catchUpDelayMs}. */
@@ -132,6 +134,7 @@ interface Running {
   authenticator?: ClientAuthenticator;
   notifier?: Notifier;
   routerLoop?: RouterLoop;
+  routes?: ClientRoutes;
   metricsEndpoint?: MetricsEndpoint;
   wakeUps?: WakeUps;
   revocation?: RevocationRebind;
@@ -261,10 +264,15 @@ class Server implements Osad2Server, HealthSource, ServerView {
     running.descriptors.start();
 
     const online = new OnlineClients();
+    // v3 clients' names → their connections; presence is told when one is found gone.
+    const routes = new ClientRoutes();
+    const lost = { connectionLost: (name: string) => running.presence?.connectionLost(name) };
+    const delivery = new ClientDelivery(sockets, sockets, routes, lost);
+    running.routes = routes;
     const notifier = new Notifier({
       ...notifierSettings(config, options),
       store,
-      publisher: sockets,
+      publisher: delivery,
       online,
       report: telemetry,
       logger,
@@ -272,7 +280,7 @@ class Server implements Osad2Server, HealthSource, ServerView {
     const presence = new Presence({
       ...presenceSettings(config, options),
       store,
-      publisher: sockets,
+      publisher: delivery,
       online,
       managed,
       sink: notifier,
@@ -293,6 +301,7 @@ class Server implements Osad2Server, HealthSource, ServerView {
       tokens: presence,
       replies: sockets,
       handler: presence,
+      bindings: routes,
       report: telemetry,
       peers,
       observer: diagnostics.book,

@@ -9,7 +9,8 @@ import { createServerKeyPair, generateKeyPair, KeyStore, type KeyPair } from "@o
 import {
   clientSubscriptions,
   decodePublisherMessage,
-  decodeServerReply,
+  decodeConnectionMessage,
+  encodeConnectionHello,
   encodeHello,
   encodeHelloRequest,
   encodePong,
@@ -163,6 +164,8 @@ export interface TestClientOptions {
   readonly sharedKey?: string;
   /** Speak the seed's unsigned format: routing id = name, unsigned echo and v1 hello (default false). */
   readonly seedFormat?: boolean;
+  /** 3: one DEALER connection, no SUB (hello-request 3); default 2 (SUB + DEALER). */
+  readonly wireVersion?: 2 | 3;
 }
 
 /**
@@ -178,6 +181,7 @@ export class TestClient {
   private readonly dealer: zmq.Dealer;
   private readonly loops: Promise<void>[] = [];
   private readonly up = { sub: false, dealer: false };
+  private readonly v3: boolean;
 
   private constructor(private readonly options: TestClientOptions) {
     const curve = {
@@ -187,19 +191,19 @@ export class TestClient {
       linger: 0,
       reconnectInterval: 100,
     };
+    this.v3 = options.wireVersion === 3;
     this.sub = new zmq.Subscriber(curve);
     this.dealer = new zmq.Dealer(
       options.seedFormat === true ? { ...curve, routingId: options.name } : curve,
     );
     if (options.subscribeAll === true) this.sub.subscribe();
     else for (const topic of clientSubscriptions(options.name)) this.sub.subscribe(topic);
-    this.loops.push(
-      this.watch(this.sub, "sub"),
-      this.watch(this.dealer, "dealer"),
-      this.read(),
-      this.readReplies(),
-    );
-    this.sub.connect(options.publisher);
+    this.loops.push(this.watch(this.dealer, "dealer"), this.readReplies());
+    if (this.v3) this.up.sub = true;
+    else {
+      this.loops.push(this.watch(this.sub, "sub"), this.read());
+      this.sub.connect(options.publisher);
+    }
     this.dealer.connect(options.listener);
   }
 
@@ -238,7 +242,7 @@ export class TestClient {
           await this.send(
             this.options.seedFormat === true
               ? encodeHello({ clientName: this.options.name, software: "test", lastRun: null })
-              : encodeHelloRequest(),
+              : encodeHelloRequest(this.v3 ? 3 : 2),
           );
         }
       }
@@ -249,19 +253,20 @@ export class TestClient {
 
   private async read(): Promise<void> {
     try {
-      for await (const frames of this.sub) {
-        const message = decodePublisherMessage(frames);
-        this.received.push({ at: Date.now(), message });
-        if (message.kind === "ping" && this.options.answerPings !== false) {
-          await this.send(
-            this.options.seedFormat === true
-              ? encodePong(message.token)
-              : encodeSignedPong(this.options.name, message.token, this.sharedKey),
-          );
-        }
-      }
+      for await (const frames of this.sub) await this.published(decodePublisherMessage(frames));
     } catch {
       // socket closed
+    }
+  }
+
+  private async published(message: PublisherMessage): Promise<void> {
+    this.received.push({ at: Date.now(), message });
+    if (message.kind === "ping" && this.options.answerPings !== false) {
+      await this.send(
+        this.options.seedFormat === true
+          ? encodePong(message.token)
+          : encodeSignedPong(this.options.name, message.token, this.sharedKey),
+      );
     }
   }
 
@@ -270,15 +275,24 @@ export class TestClient {
   private async readReplies(): Promise<void> {
     try {
       for await (const frames of this.dealer) {
-        const reply = decodeServerReply(frames);
+        const message = decodeConnectionMessage(frames);
+        if (message.kind === "ping" || message.kind === "checkin") {
+          await this.published(message);
+          continue;
+        }
+        const reply = message;
         this.replies.push(reply);
         if (reply.kind === "challenge") {
+          const hello = { clientName: this.options.name, software: "test", lastRun: null };
           await this.send(
-            encodeSignedHello(
-              { clientName: this.options.name, software: "test", lastRun: null },
-              reply.nonce,
-              this.sharedKey,
-            ),
+            reply.version === 3
+              ? encodeConnectionHello(
+                  hello,
+                  reply.nonce,
+                  this.sharedKey,
+                  this.options.keyPair.publicKey,
+                )
+              : encodeSignedHello(hello, reply.nonce, this.sharedKey),
           );
         }
       }

@@ -127,4 +127,45 @@ describe("connection book", () => {
     ]);
     expect(snap.notifications).toMatchObject([{ clientName: "c1", actionIds: [5] }]);
   });
+
+  it("after a restart storm, v3 hellos' signed key claims make all 25 reconnecting connections exact", () => {
+    const { book: b } = book();
+    const N = 25;
+    const key = (i: number): string => `K${i}`.padEnd(40, "x");
+    for (let i = 0; i < N; i++) {
+      b.admitted({ socket: "listener", address: `10.0.1.${i}`, publicKey: key(i) });
+    }
+    // All speak before any hello verifies: 25 pending keys each, so ambiguous at first.
+    for (let i = 0; i < N; i++) b.received(id(`~r${i}`), "hello-request");
+    expect(b.snapshot().connections.every((c) => c.key.kind === "ambiguous")).toBe(true);
+    // A claim that is no pending handshake's key changes nothing (diagnostics, not trust).
+    b.verified(id("~r0"), { type: "hello", clientName: "c0", curvePublicKey: A });
+    expect(b.snapshot().connections[0]?.key.kind).toBe("ambiguous");
+    for (let i = N - 1; i >= 0; i--) {
+      b.received(id(`~r${i}`), "hello");
+      b.verified(id(`~r${i}`), { type: "hello", clientName: `c${i}`, curvePublicKey: key(i) });
+    }
+    const byId = new Map(b.snapshot().connections.map((c) => [c.routingId, c]));
+    for (let i = 0; i < N; i++) {
+      expect(byId.get(id(`~r${i}`).toString("hex"))).toMatchObject({
+        key: { kind: "known", publicKey: key(i) },
+        address: `10.0.1.${i}`,
+        clientName: `c${i}`,
+      });
+    }
+  });
+
+  it("a signed claim corrects a lone-handshake guess and gives that handshake back to its owner", () => {
+    const { book: b } = book();
+    b.admitted({ socket: "listener", address: "10.0.0.5", publicKey: A });
+    // r2 (key B, whose handshake is not logged yet) speaks first and is taken for A.
+    b.received(id("~r2"), "hello-request");
+    b.admitted({ socket: "listener", address: "10.0.0.6", publicKey: B });
+    b.verified(id("~r2"), { type: "hello", clientName: "c2", curvePublicKey: B });
+    b.received(id("~r1"), "hello-request");
+    b.verified(id("~r1"), { type: "hello", clientName: "c1", curvePublicKey: A });
+    const [r2, r1] = b.snapshot().connections;
+    expect(r2).toMatchObject({ key: { publicKey: B }, address: "10.0.0.6" });
+    expect(r1).toMatchObject({ key: { publicKey: A }, address: "10.0.0.5" });
+  });
 });

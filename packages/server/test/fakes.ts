@@ -2,7 +2,7 @@
 // no sockets, no database. Time is vitest's fake clock (vi.useFakeTimers) wherever used.
 import { Writable } from "node:stream";
 import pino from "pino";
-import { decodePublisherMessage, type PublisherMessage } from "@osad2/protocol";
+import type { PublisherMessage } from "@osad2/protocol";
 import { silentLogger, type Logger } from "@osad2/service-kit";
 import type { DueAction, DueActionsOptions, PushClient } from "../src/db/types.js";
 import { Notifier, type NotifierSettings } from "../src/dispatch/notifier.js";
@@ -21,14 +21,18 @@ import type {
   PresenceSink,
   PresenceStore,
 } from "../src/presence/ports.js";
-import type { Publisher } from "../src/transport/ports.js";
+import type { ClientSender } from "../src/transport/ports.js";
 
 /** Records what was published, decoded, with the (fake) time. */
-export class FakePublisher implements Publisher {
+export class FakePublisher implements ClientSender {
   readonly sent: { at: number; message: PublisherMessage }[] = [];
 
-  async publish(frame: Buffer): Promise<void> {
-    this.sent.push({ at: Date.now(), message: decodePublisherMessage([frame]) });
+  async ping(token: string): Promise<void> {
+    this.sent.push({ at: Date.now(), message: { kind: "ping", token } });
+  }
+
+  async checkin(clientName: string): Promise<void> {
+    this.sent.push({ at: Date.now(), message: { kind: "checkin", clientName } });
   }
 
   /** Client names of the checkins published so far, in order. */

@@ -38,6 +38,8 @@ interface Connection {
   lastPong: number | null;
   software: string | null;
   goodbye: number | null;
+  /** The handshake it was attributed to, if any (given back when a signed claim corrects it). */
+  handshake: Admission | null;
 }
 
 /** Who a push client is, for the "client online" log line. */
@@ -63,7 +65,10 @@ export interface ConnectionBookOptions {
  * routing id first speaks, matched to the handshakes not yet taken by another connection: one
  * key among them is an attribution; several keys are reported as ambiguous, never guessed.
  * A known routing id asking for a hello again has reconnected: it takes its key's handshake.
- * The signed hello then ties the connection to a push client name. Diagnostics only.
+ * The signed hello then ties the connection to a push client name; a v3 hello also signs the
+ * CURVE key the client connected with, which settles an ambiguous (or mistaken) attribution
+ * when that key is among the pending handshakes: exact even after a restart storm. Diagnostics
+ * only: never authorization (ZAP admitted the key; the shared key proved the name).
  */
 export class ConnectionBook implements HandshakeLog, ConnectionObserver {
   private readonly admissions: Admission[] = [];
@@ -151,6 +156,7 @@ export class ConnectionBook implements HandshakeLog, ConnectionObserver {
         if (handshake !== undefined) {
           connection.since = handshake.at;
           connection.address = handshake.address;
+          connection.handshake = handshake;
         }
       }
     }
@@ -164,6 +170,8 @@ export class ConnectionBook implements HandshakeLog, ConnectionObserver {
     const connection = this.connections.get(routingId.toString("hex"));
     if (connection === undefined) return;
     const now = this.now();
+    if (message.curvePublicKey !== undefined)
+      this.claimKey(connection, message.curvePublicKey, now);
     connection.clientName = message.clientName;
     this.byClient.delete(message.clientName);
     this.byClient.set(message.clientName, connection.routingId);
@@ -263,9 +271,10 @@ export class ConnectionBook implements HandshakeLog, ConnectionObserver {
     let key: KeyAttribution = { kind: "unknown" };
     let address: string | null = null;
     let at = now;
+    let handshake: Admission | undefined;
     if (keys.length === 1) {
       const publicKey = keys[0] as string;
-      const handshake = this.take(publicKey, now);
+      handshake = this.take(publicKey, now);
       key = { kind: "known", publicKey, keyName: this.options.keys.nameOf(publicKey) };
       address = handshake?.address ?? null;
       at = handshake?.at ?? now;
@@ -289,7 +298,27 @@ export class ConnectionBook implements HandshakeLog, ConnectionObserver {
       lastPong: null,
       software: null,
       goodbye: null,
+      handshake: handshake ?? null,
     };
+  }
+
+  /**
+   * A v3 hello signed the key its client connected with. A connection that several pending
+   * handshakes could have been takes the claimed key when it is among them (and that
+   * handshake); a claim matching no pending handshake changes nothing. Never authorization.
+   */
+  private claimKey(connection: Connection, publicKey: string, now: number): void {
+    const key = connection.key;
+    if (key.kind === "known" && key.publicKey === publicKey) return;
+    if (key.kind === "ambiguous" && !key.candidates.some((c) => c.publicKey === publicKey)) return;
+    const handshake = this.take(publicKey, now);
+    if (handshake === undefined) return;
+    // A lone pending handshake taken at first sight was another client's: give it back.
+    if (connection.handshake !== null) connection.handshake.consumed = false;
+    connection.handshake = handshake;
+    connection.key = { kind: "known", publicKey, keyName: this.options.keys.nameOf(publicKey) };
+    connection.address = handshake.address;
+    connection.since = handshake.at;
   }
 
   /** The oldest waiting handshake with this key, marked taken. */

@@ -1,10 +1,10 @@
-import { assertClientName, encodeCheckin } from "@osad2/protocol";
+import { assertClientName } from "@osad2/protocol";
 import { backoffDelay } from "@osad2/service-kit";
 import type { DueAction } from "../db/types.js";
 import { UnknownClientError } from "../errors.js";
 import type { Logger } from "@osad2/service-kit";
 import type { OnlineView, PresenceSink } from "../presence/ports.js";
-import type { Publisher } from "../transport/ports.js";
+import type { ClientSender } from "../transport/ports.js";
 import { NotificationBook, type Publication } from "./notification-book.js";
 import type {
   DispatchReport,
@@ -38,7 +38,7 @@ export interface NotifierSettings {
 /** Options of {@link Notifier}. */
 export interface NotifierOptions extends NotifierSettings {
   readonly store: DispatchStore;
-  readonly publisher: Publisher;
+  readonly publisher: ClientSender;
   /** Who is online (presence keeps it). */
   readonly online: OnlineView;
   readonly report: DispatchReport;
@@ -321,7 +321,7 @@ export class Notifier implements PresenceSink {
   }
 
   private async send(publication: Publication, at: Date): Promise<void> {
-    await this.options.publisher.publish(encodeCheckin(publication.clientName));
+    await this.options.publisher.checkin(publication.clientName);
     const connected = this.reachability.connectedSince(publication.clientName) ?? 0;
     const firstTime = this.book
       .record(publication, at.getTime())

@@ -67,6 +67,15 @@ export interface VerifiedMessage {
   readonly clientName: string;
   /** A hello's client software version. */
   readonly software?: string;
+  /** A v3 hello's signed claim of the CURVE key it connected with (diagnostics only). */
+  readonly curvePublicKey?: string;
+}
+
+/** Binds verified v3 hellos' names to their connections (transport/routes.ts). */
+export interface ConnectionBindings {
+  bind(clientName: string, routingId: Buffer): void;
+  /** The client speaks v2 (PUB) now, or said goodbye: no connection of its own any more. */
+  release(clientName: string): void;
 }
 
 /** Watches connections for diagnostics (which key, which name); never changes a decision. */
@@ -91,6 +100,8 @@ export interface AuthenticatorOptions extends AuthenticatorSettings {
   readonly handler: AuthenticatedHandler;
   readonly report: IdentityReport;
   readonly peers?: PeerDirectory;
+  /** Where v3 hellos bind their names. Default: nowhere (no v3 clients, as in v2). */
+  readonly bindings?: ConnectionBindings;
   /** Told about connections and names (diagnostics). Default: nobody. */
   readonly observer?: ConnectionObserver;
   readonly logger: Logger;
@@ -100,6 +111,8 @@ export interface AuthenticatorOptions extends AuthenticatorSettings {
 interface Challenge {
   readonly nonce: string;
   readonly until: number;
+  /** Asked with `hello-request 3`: only a v3 hello answers it. */
+  readonly v3: boolean;
 }
 
 /**
@@ -127,7 +140,7 @@ export class ClientAuthenticator {
     this.options.observer?.received(routingId, message.kind);
     switch (message.kind) {
       case "hello-request":
-        this.challenge(routingId);
+        this.challenge(routingId, message.version === 3);
         return;
       case "signed-pong":
         if (!this.options.tokens.isRecentPing(message.token)) {
@@ -149,9 +162,10 @@ export class ClientAuthenticator {
           this.refuse(routingId, "stale-nonce", message.clientName);
           return;
         }
-        this.verified(routingId, "goodbye", message.clientName, message.nonce, message.mac, () =>
-          this.options.handler.goodbye(message.clientName),
-        );
+        this.verified(routingId, "goodbye", message.clientName, message.nonce, message.mac, () => {
+          this.options.bindings?.release(message.clientName);
+          this.options.handler.goodbye(message.clientName);
+        });
         return;
       }
       case "hello":
@@ -177,6 +191,7 @@ export class ClientAuthenticator {
             clientName: name,
             software: hello.software,
           });
+          this.options.bindings?.release(name);
           this.options.handler.hello(name, hello);
         } else this.refuse(routingId, "unknown-client", hello.clientName);
       });
@@ -184,10 +199,12 @@ export class ClientAuthenticator {
     }
     const id = routingId.toString("hex");
     const challenge = this.challenges.get(id);
+    const v3 = hello.version === 3;
     if (
       challenge === undefined ||
       challenge.nonce !== signature.nonce ||
-      challenge.until <= this.now()
+      challenge.until <= this.now() ||
+      challenge.v3 !== v3
     ) {
       this.refuse(routingId, "stale-nonce", hello.clientName);
       this.options.replies.reply(routingId, encodeRefused("stale-nonce"));
@@ -201,18 +218,24 @@ export class ClientAuthenticator {
       hello.clientName,
       signature.nonce,
       signature.mac,
-      () => this.options.handler.hello(hello.clientName, hello),
+      () => {
+        // Bound before presence hears of it: the catch-up checkin goes to this connection.
+        if (v3) this.options.bindings?.bind(hello.clientName, routingId);
+        else this.options.bindings?.release(hello.clientName);
+        this.options.handler.hello(hello.clientName, hello);
+      },
       hello.software,
+      hello.curvePublicKey,
     );
   }
 
-  private challenge(routingId: Buffer): void {
+  private challenge(routingId: Buffer, v3: boolean): void {
     const id = routingId.toString("hex");
     const nonce = newPingToken();
     this.challenges.delete(id);
-    this.challenges.set(id, { nonce, until: this.now() + CHALLENGE_TTL_MS });
+    this.challenges.set(id, { nonce, until: this.now() + CHALLENGE_TTL_MS, v3 });
     this.dropOldChallenges();
-    this.options.replies.reply(routingId, encodeChallenge(nonce));
+    this.options.replies.reply(routingId, encodeChallenge(nonce, v3 ? 3 : undefined));
   }
 
   private unsigned(routingId: Buffer, accept: (clientName: string) => void): void {
@@ -233,6 +256,7 @@ export class ClientAuthenticator {
     mac: string,
     accept: () => void,
     software?: string,
+    curvePublicKey?: string,
   ): void {
     this.options.keys.lookup(clientName).then(
       (lookup) => {
@@ -241,7 +265,7 @@ export class ClientAuthenticator {
           if (!lookup.busy) this.options.replies.reply(routingId, encodeUnknownClient(clientName));
           return;
         }
-        if (!verifySignature(lookup.key, type, clientName, nonce, mac)) {
+        if (!verifySignature(lookup.key, type, clientName, nonce, mac, curvePublicKey)) {
           this.refuse(routingId, "bad-signature", clientName);
           // The real client after a re-registration elsewhere, or a forger: either way the
           // answer goes only to this connection, and the remedy is to register again.
@@ -252,6 +276,7 @@ export class ClientAuthenticator {
           type,
           clientName,
           ...(software === undefined ? {} : { software }),
+          ...(curvePublicKey === undefined ? {} : { curvePublicKey }),
         });
         try {
           accept();

@@ -1,6 +1,6 @@
-import { encodePing, newPingToken, type ClientHello } from "@osad2/protocol";
+import { newPingToken, type ClientHello } from "@osad2/protocol";
 import type { Logger } from "@osad2/service-kit";
-import type { Publisher } from "../transport/ports.js";
+import type { ClientSender, LostConnections } from "../transport/ports.js";
 import type { AuthenticatedHandler, PingTokens } from "./authenticator.js";
 import type { ManagedClients } from "./managed-clients.js";
 import type { OnlineClients } from "./online-clients.js";
@@ -33,7 +33,8 @@ export interface PresenceSettings {
 /** Options of {@link Presence}. */
 export interface PresenceOptions extends PresenceSettings {
   readonly store: PresenceStore;
-  readonly publisher: Publisher;
+  /** Pings to every client (PUB, and each v3 client's own connection). */
+  readonly publisher: ClientSender;
   /** Who is online; presence keeps it up to date. */
   readonly online: OnlineClients;
   /** The clients this server manages; no other row is ever written. */
@@ -54,7 +55,7 @@ export interface PresenceOptions extends PresenceSettings {
  * this server does not manage (osa-dispatcher's, in a mixed fleet) are never touched. Also
  * serves Spacewalk's web-UI "ping system" with its 20 s deadline.
  */
-export class Presence implements AuthenticatedHandler, PingTokens {
+export class Presence implements AuthenticatedHandler, PingTokens, LostConnections {
   private settings: PresenceSettings;
   /** Pings sent so far; answers are credited to the latest. */
   private round = 0;
@@ -151,6 +152,15 @@ export class Presence implements AuthenticatedHandler, PingTokens {
 
   /** A client stopped cleanly: offline now rather than after missed pings. */
   goodbye(clientName: string): void {
+    this.leave(clientName, "client said goodbye");
+  }
+
+  /** A v3 client's connection is gone (a send to it failed): offline now. */
+  connectionLost(clientName: string): void {
+    this.leave(clientName, "client connection gone");
+  }
+
+  private leave(clientName: string, why: string): void {
     this.lastSeen.delete(clientName);
     this.answeredAt.delete(clientName);
     this.uiPending.delete(clientName);
@@ -160,7 +170,7 @@ export class Presence implements AuthenticatedHandler, PingTokens {
       return;
     }
     if (!this.online.isOnline(clientName)) return;
-    this.goOffline([clientName], "client said goodbye");
+    this.goOffline([clientName], why);
   }
 
   /**
@@ -264,7 +274,7 @@ export class Presence implements AuthenticatedHandler, PingTokens {
     if (this.stopped) return;
     try {
       this.round += 1;
-      await this.options.publisher.publish(encodePing(this.nextToken()));
+      await this.options.publisher.ping(this.nextToken());
     } catch (error) {
       this.options.logger.error({ err: error }, "ping could not be published");
     }
@@ -416,7 +426,7 @@ export class Presence implements AuthenticatedHandler, PingTokens {
           this.uiPending.add(name);
           await store.setPingDeadline(name, deadline);
         }
-        await this.options.publisher.publish(encodePing(this.nextToken()));
+        await this.options.publisher.ping(this.nextToken());
         this.options.logger.debug(
           { clients: requested.slice(0, 20), count: requested.length },
           "web UI ping sent",

@@ -4,6 +4,33 @@ export interface Publisher {
   publish(frame: Buffer): Promise<void>;
 }
 
+/** Pings and checkins to clients, whichever way each is connected (see delivery.ts). */
+export interface ClientSender {
+  /** `ping <token>` to every client; resolves once queued. */
+  ping(token: string): Promise<void>;
+  /** `system:<name> checkin` to that client only. */
+  checkin(clientName: string): Promise<void>;
+}
+
+/** What became of one frame sent to one connection over the ROUTER. */
+export type SendOutcome =
+  /** Queued for the peer. */
+  | "sent"
+  /** No such connection (it closed, or never was): EHOSTUNREACH. */
+  | "gone"
+  /** The peer is past its send high-water mark (or the sockets are re-binding): dropped. */
+  | "full";
+
+/** Sends one frame to one ROUTER connection without ever waiting for the peer. */
+export interface ConnectionSender {
+  sendTo(routingId: Buffer, frame: Buffer): Promise<SendOutcome>;
+}
+
+/** Told when a v3 client's connection is found gone (presence: offline now). */
+export interface LostConnections {
+  connectionLost(clientName: string): void;
+}
+
 /** Where the ROUTER loop reads client messages from. */
 export interface InboundSource {
   /** [routing id, ...frames] per message; ends when the sockets close, throws on a receive failure. */

@@ -3,7 +3,14 @@ import { SOCKET_DEFAULTS } from "@osad2/protocol";
 import type { KeyPair } from "@osad2/keys";
 import { SocketBindError } from "../errors.js";
 import type { Logger } from "@osad2/service-kit";
-import type { HandshakeReport, InboundSource, Publisher, ReplySender } from "./ports.js";
+import type {
+  ConnectionSender,
+  HandshakeReport,
+  InboundSource,
+  Publisher,
+  ReplySender,
+  SendOutcome,
+} from "./ports.js";
 import { recentlyClosedPeers } from "./closing-peers.js";
 import { ZAP_DOMAIN, ZAP_LISTENER_DOMAIN } from "./zap.js";
 
@@ -92,6 +99,12 @@ function newRouter(options: ServerSocketsOptions): zmq.Router {
     // which no other peer can see or guess (CURVE), so only seed-format clients (routing id =
     // client name, allow_unsigned_clients) can be displaced this way.
     handover: true,
+    // A send to a connection that is gone fails at once (EHOSTUNREACH) instead of vanishing:
+    // that is how a v3 client's disconnect is noticed at the next ping or checkin.
+    mandatory: true,
+    // With mandatory, a peer past its high-water mark would block the send (and every send
+    // behind it): fail with EAGAIN instead, so one slow peer never holds up the others.
+    sendTimeout: 0,
   });
 }
 
@@ -99,7 +112,7 @@ function newRouter(options: ServerSocketsOptions): zmq.Router {
  * The server's two CURVE sockets: PUB (pings and checkins to every client) and ROUTER
  * (answers from clients, routing id = client name). The only module that touches them.
  */
-export class ServerSockets implements Publisher, InboundSource, ReplySender {
+export class ServerSockets implements Publisher, InboundSource, ReplySender, ConnectionSender {
   private sendChain: Promise<void> = Promise.resolve();
   private replyChain: Promise<void> = Promise.resolve();
   /** Replies waiting for their turn; beyond {@link MAX_PENDING_REPLIES} more are dropped. */
@@ -188,6 +201,22 @@ export class ServerSockets implements Publisher, InboundSource, ReplySender {
       .finally(() => {
         this.pendingReplies -= 1;
       });
+  }
+
+  /**
+   * Sends one frame to one connection (v3 pings and checkins). Never waits for the peer
+   * (send timeout 0): "gone" when libzmq has no such connection, "full" past its high-water
+   * mark or while the sockets are being replaced.
+   */
+  async sendTo(routingId: Buffer, frame: Buffer): Promise<SendOutcome> {
+    const router = this.pair.router;
+    if (router.closed || !this.bound.listener) return "full";
+    try {
+      await router.send([routingId, frame]);
+      return "sent";
+    } catch (error) {
+      return (error as { code?: string }).code === "EHOSTUNREACH" ? "gone" : "full";
+    }
   }
 
   /**

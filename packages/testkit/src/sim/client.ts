@@ -2,13 +2,15 @@ import * as zmq from "zeromq";
 import { randomBytes } from "node:crypto";
 import {
   clientSubscriptions,
+  decodeConnectionMessage,
   decodePublisherMessage,
-  decodeServerReply,
+  encodeConnectionHello,
   encodeHelloRequest,
   encodeSignedHello,
   encodeSignedPong,
   reconnectIntervalWithJitter,
   SOCKET_DEFAULTS,
+  type PublisherMessage,
 } from "@osad2/protocol";
 import type { SimEvent } from "./events.js";
 import { SingleFlightRunner, type RunResult } from "./runner.js";
@@ -23,6 +25,8 @@ export interface SimClientSetup {
   readonly command: readonly string[];
   readonly software: string;
   readonly heartbeats: boolean;
+  /** 3: one DEALER connection (pings and checkins on it); 2: SUB + DEALER. */
+  readonly wireVersion: 2 | 3;
   /** Emit a `ping` event per ping (besides counting it). */
   readonly reportPings: boolean;
   readonly emit: (event: SimEvent) => void;
@@ -31,13 +35,14 @@ export interface SimClientSetup {
 }
 
 /**
- * One simulated system, wired exactly like the real client: its own key pair, a CURVE SUB
- * subscribed to `system:<name> ` and `ping `, a CURVE DEALER with a random routing id of its
- * own; asks for a challenge and says a signed hello on every (re)connect, answers pings with
- * signed pongs (the shared key), runs its rhn_check stand-in per checkin.
+ * One simulated system, wired like the real client: its own key pair and a CURVE DEALER with
+ * a random routing id of its own (wire v3: the only connection, carrying pings and checkins
+ * too; v2: plus a CURVE SUB subscribed to `system:<name> ` and `ping `); asks for a challenge
+ * and says a signed hello on every (re)connect, answers pings with signed pongs (the shared
+ * key), runs its rhn_check stand-in per checkin.
  */
 export class SimClient {
-  private readonly sub: zmq.Subscriber;
+  private readonly sub: zmq.Subscriber | undefined;
   private readonly dealer: zmq.Dealer;
   private readonly runner: SingleFlightRunner;
   private subUp = false;
@@ -69,10 +74,13 @@ export class SimClient {
       reconnectMaxInterval: SOCKET_DEFAULTS.reconnectMaxInterval,
       maxMessageSize: SOCKET_DEFAULTS.maxMessageSize,
     };
-    this.sub = new zmq.Subscriber({
-      ...curve,
-      receiveHighWaterMark: SOCKET_DEFAULTS.receiveHighWaterMark,
-    });
+    this.sub =
+      setup.wireVersion === 2
+        ? new zmq.Subscriber({
+            ...curve,
+            receiveHighWaterMark: SOCKET_DEFAULTS.receiveHighWaterMark,
+          })
+        : undefined;
     this.dealer = new zmq.Dealer({
       ...curve,
       routingId: `~${randomBytes(16).toString("base64url")}`,
@@ -92,12 +100,16 @@ export class SimClient {
   /** Creates the connections (they complete in the background) and starts listening. */
   start(): void {
     const name = this.identity.name;
-    this.watch(this.sub, (up) => (this.subUp = up));
     this.watch(this.dealer, (up) => (this.dealerUp = up));
-    for (const topic of clientSubscriptions(name)) this.sub.subscribe(topic);
-    this.sub.connect(this.setup.publisherEndpoint);
+    const sub = this.sub;
+    if (sub === undefined) this.subUp = true;
+    else {
+      this.watch(sub, (up) => (this.subUp = up));
+      for (const topic of clientSubscriptions(name)) sub.subscribe(topic);
+      sub.connect(this.setup.publisherEndpoint);
+      void this.receive(sub);
+    }
     this.dealer.connect(this.setup.listenerEndpoint);
-    void this.receive();
     void this.receiveReplies();
   }
 
@@ -105,7 +117,7 @@ export class SimClient {
     if (this.closed) return;
     this.closed = true;
     this.runner.close();
-    this.sub.close();
+    this.sub?.close();
     this.dealer.close();
   }
 
@@ -130,7 +142,7 @@ export class SimClient {
     const up = this.subUp && this.dealerUp;
     if (up && !this.connected) {
       this.connected = true;
-      this.send(encodeHelloRequest());
+      this.send(encodeHelloRequest(this.setup.wireVersion));
       this.setup.emit({ type: "connected", name, at: Date.now() });
     } else if (!up && this.connected) {
       this.connected = false;
@@ -161,7 +173,7 @@ export class SimClient {
       for await (const frames of this.dealer) {
         let reply;
         try {
-          reply = decodeServerReply(frames);
+          reply = decodeConnectionMessage(frames);
         } catch (error) {
           this.setup.emit({
             type: "error",
@@ -171,16 +183,18 @@ export class SimClient {
           });
           continue;
         }
-        if (reply.kind === "challenge") {
+        if (reply.kind === "ping" || reply.kind === "checkin") {
+          this.published(reply, Date.now());
+        } else if (reply.kind === "challenge") {
           const lastRun = this.lastRun
             ? { at: Math.floor(this.lastRun.endedAt / 1000), exitCode: this.lastRun.exitCode }
             : null;
+          const hello = { clientName: name, software: this.setup.software, lastRun };
+          const { sharedKey, publicKey } = this.identity;
           this.send(
-            encodeSignedHello(
-              { clientName: name, software: this.setup.software, lastRun },
-              reply.nonce,
-              this.identity.sharedKey,
-            ),
+            reply.version === 3
+              ? encodeConnectionHello(hello, reply.nonce, sharedKey, publicKey)
+              : encodeSignedHello(hello, reply.nonce, sharedKey),
           );
         } else {
           this.setup.emit({
@@ -196,10 +210,25 @@ export class SimClient {
     }
   }
 
-  private async receive(): Promise<void> {
+  /** A ping or a checkin, from the SUB (v2) or the connection (v3). */
+  private published(message: PublisherMessage, at: number): void {
+    const name = this.identity.name;
+    if (message.kind === "ping") {
+      this.setup.onPing();
+      if (this.setup.reportPings) this.setup.emit({ type: "ping", name, at });
+      this.send(encodeSignedPong(name, message.token, this.identity.sharedKey));
+    } else if (message.clientName === name) {
+      this.setup.emit({ type: "checkin", name, at });
+      this.runner.request();
+    } else {
+      this.setup.emit({ type: "error", name, message: `checkin for ${message.clientName}`, at });
+    }
+  }
+
+  private async receive(sub: zmq.Subscriber): Promise<void> {
     const name = this.identity.name;
     try {
-      for await (const frames of this.sub) {
+      for await (const frames of sub) {
         const at = Date.now();
         let message;
         try {
@@ -208,14 +237,7 @@ export class SimClient {
           this.setup.emit({ type: "error", name, message: (error as Error).message, at });
           continue;
         }
-        if (message.kind === "ping") {
-          this.setup.onPing();
-          if (this.setup.reportPings) this.setup.emit({ type: "ping", name, at });
-          this.send(encodeSignedPong(name, message.token, this.identity.sharedKey));
-        } else if (message.clientName === name) {
-          this.setup.emit({ type: "checkin", name, at });
-          this.runner.request();
-        }
+        this.published(message, at);
       }
     } catch (error) {
       if (!this.closed) {

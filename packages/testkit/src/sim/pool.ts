@@ -51,6 +51,7 @@ export class SimPool {
         command: this.spec.command,
         software: this.spec.software,
         heartbeats: this.spec.heartbeats,
+        wireVersion: this.spec.wireVersion,
         reportPings: this.spec.reportPings,
         emit,
         onPing: () => this.counts.pings++,

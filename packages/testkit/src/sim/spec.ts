@@ -46,6 +46,11 @@ export interface SimSpec {
    * by a linear scan, so every message on a connection with a TTL timer walks all timers).
    */
   readonly heartbeats?: boolean;
+  /**
+   * Wire version: 3 (default) = one DEALER connection carrying pings and checkins; 2 = the
+   * SUB + DEALER pair of osad2 0.2 (for mixed fleets).
+   */
+  readonly wireVersion?: 2 | 3;
   /** `software` in each hello. Default "osad2-sim/0.1.0". */
   readonly software?: string;
   /**
@@ -139,6 +144,9 @@ export function parseSimSpec(input: unknown): ResolvedSimSpec {
   if (raw.heartbeats !== undefined && typeof raw.heartbeats !== "boolean") {
     throw new SimSpecError("heartbeats", "must be true or false");
   }
+  if (raw.wireVersion !== undefined && raw.wireVersion !== 2 && raw.wireVersion !== 3) {
+    throw new SimSpecError("wireVersion", "must be 2 or 3");
+  }
   if (raw.reportPings !== undefined && typeof raw.reportPings !== "boolean") {
     throw new SimSpecError("reportPings", "must be true or false");
   }
@@ -162,5 +170,6 @@ export function parseSimSpec(input: unknown): ResolvedSimSpec {
     software,
     heartbeats: raw.heartbeats === undefined ? true : raw.heartbeats === true,
     reportPings: raw.reportPings === true,
+    wireVersion: raw.wireVersion === 2 ? 2 : 3,
   };
 }
