@@ -54,10 +54,10 @@ export interface BenchOptions {
 export type RawTopology = "single" | "pair";
 
 /**
- * The topology osad2 itself runs, so the benches compare like with like: switch to "single"
- * when the server's single-connection transport (issue 13 item 2) is in.
+ * The topology osad2 itself runs (wire v3: one DEALER ↔ ROUTER connection per osad2 client),
+ * so the benches compare like with like.
  */
-export const OSAD2_TOPOLOGY: RawTopology = "pair";
+export const OSAD2_TOPOLOGY: RawTopology = "single";
 
 /** Keeps each simulated-client process at ~8,000 file descriptors (8 per client) under a 20,000 limit. */
 export const BENCH_CLIENTS_PER_PROCESS = Math.min(1000, DEFAULT_CLIENTS_PER_PROCESS);
