@@ -150,6 +150,10 @@ describe("osad2-server init and run on PostgreSQL (real child processes)", () =>
     const line = await waitFor(`a log line matching ${pattern}`, () =>
       lines.find((l) => pattern.test(l)),
     );
+    // The line comes during start-up; a SIGTERM then may end it by the signal, not exit 0.
+    await waitFor("osad2-server running", () =>
+      lines.find((l) => l.includes('"osad2-server running"')),
+    );
     child.kill("SIGTERM");
     expect(await new Promise((resolve) => child.on("exit", resolve))).toBe(0);
     return line;
