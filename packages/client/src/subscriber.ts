@@ -352,6 +352,23 @@ export class Subscriber extends EventEmitter<SubscriberEvents> {
         );
         this.emit("disconnected", { endpoint: address });
       }
+      // Failover: the other servers' endpoints have been refused (not bound) for a while, so
+      // libzmq's back-off for them is at its ceiling (5 s). A fresh DEALER tries every server
+      // again at once and then every reconnect interval (1-2 s), so the new active server is
+      // found within about that of binding.
+      if (
+        this.running &&
+        name === "dealer" &&
+        this.mode === "connection" &&
+        this.servers.length > 1
+      ) {
+        this.log.info(
+          { servers: this.servers.length },
+          "reconnecting to every listed server afresh (failover)",
+        );
+        this.close(true);
+        this.open();
+      }
     });
     const failed =
       (event: HandshakeFailureEvent) =>

@@ -141,6 +141,12 @@ export const SERVER_CONFIG = defineConfig({
       doc: "host clients connect to: jabber-server and the endpoints in the register_osad reply; default this host's name",
       seed: false,
     },
+    failover_servers: {
+      type: valueTypes.optionalHostList,
+      default: "",
+      doc: "PostgreSQL failover: every osad2-server of the set as clients reach it, comma-separated host or host:port (port = its listener_port; default this server's), this one included; register_osad lists them all as listener-endpoints so clients connect to each; empty = this server only",
+      seed: false,
+    },
     tls_cert: {
       type: valueTypes.optionalPath,
       default: "",
