@@ -317,7 +317,7 @@ describe("SQLite stays single-server", () => {
     );
     const p = startCli("server", ["run", "--config", second], { name: "server-2" });
     const code = await p.exited;
-    expect(code).not.toBe(0);
+    expect(code).toBe(1);
     expect(p.lines.join("\n")).toMatch(
       /already serves the SQLite database .* SQLite supports exactly one osad2-server/,
     );

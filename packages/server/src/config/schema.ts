@@ -144,7 +144,7 @@ export const SERVER_CONFIG = defineConfig({
     failover_servers: {
       type: valueTypes.optionalHostList,
       default: "",
-      doc: "PostgreSQL failover: every osad2-server of the set as clients reach it, comma-separated host or host:port (port = its listener_port; default this server's), this one included; register_osad lists them all as listener-endpoints so clients connect to each; empty = this server only",
+      doc: "PostgreSQL failover: every server of the set (this one too) as clients reach it, comma-separated host or host:port (ROUTER port; default listener_port); register_osad lists them all as listener-endpoints; empty = this server only",
       seed: false,
     },
     tls_cert: {
