@@ -210,6 +210,12 @@ describe("doctor", () => {
       "server-not-running",
     ],
     [
+      "this server standing by (failover)",
+      (s) => Object.assign(s, { live: live({ settings: { ...SETTINGS, role: "standby" } }) }),
+      "server",
+      "server-standby",
+    ],
+    [
       "the stale name",
       (s) =>
         Object.assign(s, {
