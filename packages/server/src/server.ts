@@ -142,6 +142,8 @@ interface Running {
   /** What start() brought up once; the notifying part is (re)built from it on each activation. */
   base?: NotifyingBase;
   coordination?: RoleCoordination;
+  /** The ports the first activation bound (kept when the config says 0). */
+  boundPorts?: { readonly publisher: number; readonly router: number };
   sockets?: ServerSockets;
   descriptors?: DescriptorWatch;
   online?: OnlineClients;
@@ -301,6 +303,7 @@ class Server implements Osad2Server, HealthSource, ServerView {
       database: config.database,
       storeKind: store.kind,
       ...(config.databaseSchema === "" ? {} : { schema: config.databaseSchema }),
+      failover: config.failoverServers.length > 0,
       role: {
         becomeActive: () => this.startNotifying(running),
         becomeStandby: () => this.stopNotifying(running, ROLE_LOSS_DRAIN_MS),
@@ -343,13 +346,15 @@ class Server implements Osad2Server, HealthSource, ServerView {
     const sockets = await ServerSockets.open({
       context: running.context as zmq.Context,
       bind: config.bind,
-      publisherPort: config.publisherPort,
-      routerPort: config.listenerPort,
+      // Port 0 (tests): the ports of an earlier activation again, so clients find them.
+      publisherPort: running.boundPorts?.publisher ?? config.publisherPort,
+      routerPort: running.boundPorts?.router ?? config.listenerPort,
       keyPair,
       report: telemetry,
       logger,
     });
     running.sockets = sockets;
+    running.boundPorts = { publisher: sockets.publisherPort, router: sockets.routerPort };
     running.descriptors = new DescriptorWatch({ listener: sockets, logger });
     running.descriptors.start();
 

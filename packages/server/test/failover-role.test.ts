@@ -8,6 +8,7 @@ import { parseDatabaseUrl } from "../src/db/url.js";
 import {
   type NotifyingRole,
   RoleCoordinator,
+  RoleTakenError,
   type ServerRole,
 } from "../src/failover/coordinator.js";
 import { PostgresRoleLock, ROLE_LOCK_CLASS_ID } from "../src/failover/role-lock.js";
@@ -46,6 +47,16 @@ async function terminateHolder(s: TestSchema): Promise<number> {
   return rows.length;
 }
 
+/** How many sessions hold this schema's role lock (0 or 1). */
+async function terminateHolderCount(s: TestSchema): Promise<number> {
+  const rows = await s.query(
+    `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = $1::int::oid AND granted
+        AND objid = (hashtext($2)::bigint & 4294967295)::oid`,
+    [ROLE_LOCK_CLASS_ID, s.schema],
+  );
+  return rows.length;
+}
+
 /** A NotifyingRole that records when it was switched, and what the other side's lease said then. */
 class RecordingRole implements NotifyingRole {
   readonly events: {
@@ -70,10 +81,15 @@ class RecordingRole implements NotifyingRole {
   }
 }
 
-function coordinator(lock: PostgresRoleLock, role: RecordingRole): RoleCoordinator {
+function coordinator(
+  lock: PostgresRoleLock,
+  role: RecordingRole,
+  mode: "failover" | "alone" = "failover",
+): RoleCoordinator {
   const c = new RoleCoordinator({
     lock,
     role,
+    mode,
     report: { roleChanged: () => undefined },
     logger: silentLogger(),
     pollMs: 200,
@@ -172,5 +188,24 @@ describe("RoleCoordinator: one active, the others standing by", () => {
     const good = coordinator(lockOn(s), new RecordingRole());
     await good.start();
     expect(good.role).toBe("active");
+  });
+
+  it("alone (no failover_servers): refuses to start beside a holder; rides out a lost lock connection", async () => {
+    const s = await schema();
+    const role = new RecordingRole();
+    const alone = coordinator(lockOn(s), role, "alone");
+    await alone.start();
+    expect(alone.role).toBe("active");
+    const second = coordinator(lockOn(s), new RecordingRole(), "alone");
+    await expect(second.start()).rejects.toBeInstanceOf(RoleTakenError);
+
+    // Its lock session dies (a database outage): it keeps notifying and retakes the lock.
+    await terminateHolder(s);
+    await waitFor("the lock retaken", async () => (await terminateHolderCount(s)) === 1, {
+      timeoutMs: 5_000,
+    });
+    expect(alone.role).toBe("active");
+    expect(alone.mayNotify()).toBe(true);
+    expect(role.events.map((e) => e.role)).toEqual(["active"]);
   });
 });

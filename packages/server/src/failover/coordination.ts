@@ -14,7 +14,7 @@ import { claimSqliteDatabase } from "./single-server-lock.js";
 /** How this server holds the notifying role, whichever database it uses. */
 export interface RoleCoordination extends NotifyingLease {
   readonly role: ServerRole;
-  /** `postgres-lock` (failover possible), `sqlite-sole` (one server per file) or `sole`. */
+  /** `postgres-lock` (failover, or alone on PostgreSQL), `sqlite-sole` (one server per file) or `sole`. */
   readonly mode: "postgres-lock" | "sqlite-sole" | "sole";
   /** Call after the notifying part is stopped: releases the lock (a standby takes over). */
   stop(): Promise<void>;
@@ -27,6 +27,8 @@ export interface RoleCoordinationOptions {
   readonly storeKind: DatabaseKind;
   /** database_schema, when set. */
   readonly schema?: string;
+  /** Config failover_servers: listed, servers on PostgreSQL stand by for each other; empty, a server runs alone. */
+  readonly failover: boolean;
   readonly role: NotifyingRole;
   readonly report: RoleReport;
   readonly logger: Logger;
@@ -35,7 +37,8 @@ export interface RoleCoordinationOptions {
 }
 
 /**
- * PostgreSQL: the advisory-lock coordinator (active now, or a standby polling). SQLite file:
+ * PostgreSQL: the advisory-lock coordinator (active now, or a standby polling; without
+ * failover_servers a server runs alone and refuses to start beside another). SQLite file:
  * claims the file for this one server (refusing a second) and is active. Anything else
  * (in-memory SQLite, a store of another kind than `database` names): active, alone.
  */
@@ -52,6 +55,7 @@ export async function startRoleCoordination(
       role: options.role,
       report: options.report,
       logger: options.logger,
+      mode: options.failover ? "failover" : "alone",
       ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
     });
     await coordinator.start();

@@ -43,6 +43,25 @@ export interface RoleCoordinatorOptions {
    * ≥ 5 s); default pollMs + the lock query timeout (2 s), i.e. 3 s.
    */
   readonly fenceMs?: number;
+  /**
+   * `failover` (default): standby when another holds the lock; a lost lock connection steps
+   * down at once (fencing). `alone` (PostgreSQL without failover_servers): another holder at
+   * start is an error ({@link RoleTakenError}); a lost lock connection keeps this server
+   * notifying (through a database outage, as a single server always did) while it retakes the
+   * lock every pollMs, stepping down only if another server got it meanwhile.
+   */
+  readonly mode?: "failover" | "alone";
+}
+
+/** `alone` mode: another server already holds the notifying role. */
+export class RoleTakenError extends Error {
+  override readonly name = "RoleTakenError";
+  constructor(lock: string) {
+    super(
+      `another osad2-server already holds the notifying role on this database (${lock}): ` +
+        "stop it, or set failover_servers on every server to run them as a failover set (one active, the others standing by)",
+    );
+  }
 }
 
 /**
@@ -63,12 +82,24 @@ export class RoleCoordinator implements NotifyingLease {
   private lost: string | undefined;
   private readonly pollMs: number;
   private readonly fenceMs: number;
+  private readonly mode: "failover" | "alone";
+  /** `alone` mode: the lock connection was lost while active; retaken at the next step. */
+  private retake = false;
 
   constructor(private readonly options: RoleCoordinatorOptions) {
     this.pollMs = options.pollMs ?? DEFAULT_ROLE_POLL_MS;
     this.fenceMs = options.fenceMs ?? this.pollMs + 2_000;
+    this.mode = options.mode ?? "failover";
     options.lock.onLost((reason) => {
       if (this.current !== "active" || this.stopped) return;
+      if (this.mode === "alone") {
+        this.retake = true;
+        this.options.logger.warn(
+          { reason },
+          "the notifying role's lock connection is gone; notifying on and retaking it",
+        );
+        return;
+      }
       this.lost = reason;
       this.options.logger.warn({ reason }, "the notifying role's lock connection is gone: fenced");
       this.schedule(0);
@@ -80,17 +111,26 @@ export class RoleCoordinator implements NotifyingLease {
   }
 
   mayNotify(): boolean {
-    return (
-      this.current === "active" &&
-      this.lost === undefined &&
-      Date.now() - this.confirmedAt <= this.fenceMs
-    );
+    if (this.current !== "active") return false;
+    // Alone, nobody else may take over: a database outage must not stop the checkins.
+    if (this.mode === "alone") return true;
+    return this.lost === undefined && Date.now() - this.confirmedAt <= this.fenceMs;
   }
 
   /** Tries once (so a lone server is active when start resolves), then keeps polling. */
   async start(): Promise<void> {
     this.options.report.roleChanged("standby");
     await this.step();
+    if (this.current === "standby" && this.mode === "alone") {
+      await this.options.lock.release();
+      if (this.lastError === undefined) throw new RoleTakenError(this.options.lock.description);
+      // The database cannot be reached yet: start as a lone server always did, and take the
+      // lock once it can (stepping down only if another server holds it by then).
+      this.current = "active";
+      this.retake = true;
+      await this.options.role.becomeActive();
+      this.options.report.roleChanged("active");
+    }
     if (this.current === "standby") {
       this.options.logger.info(
         { lock: this.options.lock.description, pollMs: this.pollMs },
@@ -167,6 +207,7 @@ export class RoleCoordinator implements NotifyingLease {
 
   private async check(): Promise<void> {
     const { lock } = this.options;
+    if (this.mode === "alone") return this.checkAlone();
     let reason = this.lost;
     if (reason !== undefined) return this.stepDown(reason);
     try {
@@ -179,6 +220,30 @@ export class RoleCoordinator implements NotifyingLease {
       reason = `the lock connection failed: ${describeError(error)}`;
     }
     await this.stepDown(reason);
+  }
+
+  /** `alone`: keep notifying; retake a lost lock, and step down only if another server has it. */
+  private async checkAlone(): Promise<void> {
+    const { lock, logger } = this.options;
+    try {
+      if (!this.retake) {
+        if (await lock.verify()) return;
+        this.retake = true;
+        await lock.release();
+      }
+      if (await lock.tryAcquire()) {
+        this.retake = false;
+        logger.info("retook the notifying role's lock");
+        return;
+      }
+    } catch {
+      await lock.release();
+      return; // still unreachable: notify on, try again
+    }
+    this.retake = false;
+    await this.stepDown(
+      "another osad2-server took the notifying role while this one's lock connection was down (set failover_servers to run servers as a failover set)",
+    );
   }
 
   private async stepDown(reason: string): Promise<void> {
