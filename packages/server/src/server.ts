@@ -292,7 +292,11 @@ class Server implements Osad2Server, HealthSource, ServerView {
     running.presence = presence;
     telemetry.metrics.countClients(online, managed);
 
-    const sharedKeys = new SharedKeyCache({ source: store });
+    const sharedKeys = new SharedKeyCache({
+      source: store,
+      readFailed: (error, names) =>
+        logger.warn({ err: error, names }, "could not read clients' shared keys; refused as busy"),
+    });
     // Clients' messages change presence only once their signature verifies (or, with
     // allow_unsigned_clients, in the seed's format); the routing id is never an identity.
     const authenticator = new ClientAuthenticator({
