@@ -291,6 +291,7 @@ class Server implements Osad2Server, HealthSource, ServerView {
     running.notifier = notifier;
     running.presence = presence;
     telemetry.metrics.countClients(online, managed);
+    telemetry.metrics.countStatements(store);
 
     const sharedKeys = new SharedKeyCache({
       source: store,

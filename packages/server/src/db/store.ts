@@ -100,6 +100,7 @@ class KnexSpacewalkStore implements SpacewalkStore {
   private closed: Promise<void> | undefined;
   private readonly writes: WriteHealth;
   private readonly unreadable: UnreadableTimes;
+  private statements = 0;
 
   constructor(
     private readonly target: DatabaseTarget,
@@ -107,6 +108,9 @@ class KnexSpacewalkStore implements SpacewalkStore {
   ) {
     this.kind = target.kind;
     this.knex = createKnex(target, options);
+    this.knex.on("query", () => {
+      this.statements += 1;
+    });
     this.writes = new WriteHealth(this.knex);
     this.unreadable = new UnreadableTimes(options.logger);
     registerInternals(this, {
@@ -178,6 +182,10 @@ class KnexSpacewalkStore implements SpacewalkStore {
       lastPingTime: time("last_ping_time"),
       nextActionTime: time("next_action_time"),
     };
+  }
+
+  get statementsSent(): number {
+    return this.statements;
   }
 
   async sharedKeyOf(name: string): Promise<string | undefined> {

@@ -117,6 +117,8 @@ export interface SpacewalkStore {
   nextEarliestAction(now: Date, options?: NextEarliestOptions): Promise<Date | null>;
   findClient(name: string): Promise<PushClient | undefined>;
   /** rhnPushClient.shared_key of this client name (signatures of its messages), or undefined. */
+  /** Statements sent to the database since the store opened (the steady-state cost, as a metric). */
+  readonly statementsSent: number;
   sharedKeyOf(name: string): Promise<string | undefined>;
   /**
    * rhnPushClient.shared_key of each of these names that has a row with a key, in ONE
