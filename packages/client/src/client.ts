@@ -214,6 +214,15 @@ class Client extends EventEmitter<ClientEvents> implements OsadClient {
     }
     if (registrar !== this.registrar || this.stopping) return false;
     const endpoints = resolveEndpoints(reply, config);
+    if (endpoints.source === "server_host" && (reply.listenerEndpoint ?? reply.jabberServer)) {
+      this.log.info(
+        {
+          servers: endpoints.servers.map((s) => s.listenerEndpoint),
+          replyEndpoint: reply.listenerEndpoint ?? reply.jabberServer,
+        },
+        "server_host is set: connecting to it rather than to the registration reply's endpoint",
+      );
+    }
     await this.subscriber?.stop();
     if (registrar !== this.registrar || this.stopping) return false;
     const subscriber = new Subscriber({

@@ -113,21 +113,21 @@ export const CLIENT_CONFIG = defineConfig({
       aliases: ["osa_ssl_cert"],
     },
     server_host: {
-      type: valueTypes.optionalHost,
+      type: valueTypes.optionalHostList,
       default: "",
-      doc: "host to connect to when the reply has neither endpoints nor jabber-server; empty = host of server_url",
+      doc: "server(s) to connect to, comma-separated, each host or host:port (port = ROUTER port, default listener_port), e.g. sw1,sw2:5556; when set it wins over the registration reply's endpoints and jabber-server (a proxy, failover servers); empty = the reply's endpoints, else its jabber-server, else the host of server_url",
       seed: false,
     },
     publisher_port: {
       type: valueTypes.port,
       default: String(DEFAULT_PUBLISHER_PORT),
-      doc: "server PUB port, used when the reply has no publisher-endpoint",
+      doc: "server PUB port (only seed-format and wire-v2 servers use it), used when the reply has no publisher-endpoint or server_host is set",
       seed: false,
     },
     listener_port: {
       type: valueTypes.port,
       default: String(DEFAULT_LISTENER_PORT),
-      doc: "server ROUTER port, used when the reply has no listener-endpoint",
+      doc: "server ROUTER port, used when the reply has no listener-endpoint or a server_host entry names no port",
       seed: false,
     },
     jitter: {

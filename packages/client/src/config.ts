@@ -18,7 +18,8 @@ import { readUp2date } from "./up2date.js";
 /**
  * The client's complete configuration: every `[osad]` key (camelCased, typed), with the
  * derived values filled in — key paths made absolute under `certificates`, `serverUrl`
- * and `caCert` taken from up2date when not set, `serverHost` from `serverUrl`.
+ * and `caCert` taken from up2date when not set. `serverHost` is the list as configured (empty
+ * when not set: where to connect is then decided by the registration reply, see resolveEndpoints).
  */
 export interface ClientConfig extends ConfigValues {
   /** The config file that was read. */
@@ -138,6 +139,5 @@ export async function deriveConfig(
     clientSecretKey: resolvePath(certificates, values.clientSecretKey),
     serverUrl,
     caCert,
-    serverHost: values.serverHost || url.hostname,
   };
 }

@@ -53,7 +53,14 @@ export type { ClientConfig, ConfigOverrides, LoadConfigOptions } from "./config.
 export type { ConfigKey, ConfigValues } from "./config-schema.js";
 export type { KeyConfigReason, RegistrationErrorReason, StateFileProblem } from "./errors.js";
 export type { ExecutorOptions, ExecutorEvents, RunRecord, RunTrigger } from "./executor.js";
-export type { RegisterOptions, RegistrationReply, Endpoints } from "./registration.js";
+export type {
+  RegisterOptions,
+  RegistrationReply,
+  Endpoints,
+  EndpointSettings,
+  EndpointSource,
+  ServerEndpoints,
+} from "./registration.js";
 export type { RegistrarOptions, RegistrarEvents } from "./registrar.js";
 export type {
   SubscriberOptions,

@@ -4,7 +4,7 @@ import { PassThrough } from "node:stream";
 import { isCurveKey } from "@osad2/keys";
 import { isValidClientName } from "@osad2/protocol";
 import { RegistrationError, RegistrationFault } from "./errors.js";
-import { describeError, errnoCode } from "@osad2/service-kit";
+import { type HostPort, describeError, errnoCode, tcpEndpoint } from "@osad2/service-kit";
 
 /** Largest register_osad reply read (1 MiB; a real one is under 1 KiB); larger ones are refused. */
 export const MAX_REPLY_BYTES = 1024 * 1024;
@@ -38,6 +38,11 @@ export interface RegistrationReply {
   readonly publisherEndpoint: string | undefined;
   /** osad2: `tcp://host:port` of the ROUTER socket. */
   readonly listenerEndpoint: string | undefined;
+  /**
+   * osad2 with failover: `tcp://host:port` of every server's ROUTER socket (the answering
+   * server's own first); empty from Spacewalk and single servers.
+   */
+  readonly listenerEndpoints: readonly string[];
   /** osad2: the server's CURVE public key (Z85). */
   readonly serverPublicKey: string | undefined;
   /** The struct exactly as received. */
@@ -281,6 +286,15 @@ export function parseReply(url: string, value: unknown): RegistrationReply {
       return bad(`has ${key} ${JSON.stringify(v)}, not tcp://host:port`);
     return v;
   };
+  const listenerEndpoints = raw["listener-endpoints"];
+  if (listenerEndpoints !== undefined && !Array.isArray(listenerEndpoints)) {
+    return bad("has a listener-endpoints that is not an array");
+  }
+  const endpointList = (listenerEndpoints ?? []).map((v: unknown) => {
+    if (typeof v !== "string" || !/^tcp:\/\/\S+:\d{1,5}$/.test(v))
+      return bad(`has listener-endpoints entry ${JSON.stringify(v)}, not tcp://host:port`);
+    return v;
+  });
   const serverPublicKey = text("server-public-key");
   if (serverPublicKey !== undefined && !isCurveKey(serverPublicKey)) {
     return bad("has a server-public-key that is not a 40-character Z85 CURVE key");
@@ -300,30 +314,79 @@ export function parseReply(url: string, value: unknown): RegistrationReply {
     dispatchers: Array.isArray(dispatchers) ? dispatchers.map(String) : [],
     publisherEndpoint: endpoint("publisher-endpoint"),
     listenerEndpoint: endpoint("listener-endpoint"),
+    listenerEndpoints: endpointList,
     serverPublicKey,
     raw,
   };
 }
 
-/** Where to connect: the reply's endpoints, else `tcp://<jabber-server or server_host>:<port>`. */
-export interface Endpoints {
+/** One server's two sockets: the ROUTER (every wire) and the PUB (seed format and wire v2 only). */
+export interface ServerEndpoints {
   readonly publisherEndpoint: string;
   readonly listenerEndpoint: string;
 }
 
-export function resolveEndpoints(
-  reply: RegistrationReply,
-  fallback: {
-    readonly serverHost: string;
-    readonly publisherPort: number;
-    readonly listenerPort: number;
-  },
-): Endpoints {
-  const rawHost = reply.jabberServer ?? fallback.serverHost;
-  // An IPv6 literal needs brackets in a ZeroMQ endpoint.
-  const host = rawHost.includes(":") && !rawHost.startsWith("[") ? `[${rawHost}]` : rawHost;
-  return {
-    publisherEndpoint: reply.publisherEndpoint ?? `tcp://${host}:${fallback.publisherPort}`,
-    listenerEndpoint: reply.listenerEndpoint ?? `tcp://${host}:${fallback.listenerPort}`,
-  };
+/** What decided {@link Endpoints}: `server_host` in the config wins over the reply. */
+export type EndpointSource = "server_host" | "reply" | "jabber-server" | "server_url";
+
+/**
+ * Where to connect: every server, the first also as `publisherEndpoint`/`listenerEndpoint`
+ * (the one a seed-format or wire-v2 fallback uses).
+ */
+export interface Endpoints extends ServerEndpoints {
+  readonly servers: readonly ServerEndpoints[];
+  readonly source: EndpointSource;
+}
+
+/** The config keys {@link resolveEndpoints} reads. */
+export interface EndpointSettings {
+  /** `server_host` as configured; empty = not set. */
+  readonly serverHost: readonly HostPort[];
+  /** Its host is the last resort. */
+  readonly serverUrl: string;
+  readonly publisherPort: number;
+  readonly listenerPort: number;
+}
+
+/**
+ * Where to connect, in this order: `server_host` when set (a proxy, or failover servers listed by
+ * the administrator — it must win, since Spacewalk's jabber-server names Spacewalk itself); else
+ * the reply's `listener-endpoints` (every failover server) or `listener-endpoint`; else
+ * `tcp://<jabber-server, else server_url's host>:<port>`.
+ */
+export function resolveEndpoints(reply: RegistrationReply, settings: EndpointSettings): Endpoints {
+  const onHost = (host: string, listenerPort = settings.listenerPort): ServerEndpoints => ({
+    publisherEndpoint: tcpEndpoint(host, settings.publisherPort),
+    listenerEndpoint: tcpEndpoint(host, listenerPort),
+  });
+  let servers: ServerEndpoints[];
+  let source: EndpointSource;
+  if (settings.serverHost.length > 0) {
+    servers = settings.serverHost.map(({ host, port }) => onHost(host, port));
+    source = "server_host";
+  } else {
+    const rawHost = reply.jabberServer ?? new URL(settings.serverUrl).hostname;
+    const host = rawHost.replace(/^\[(.*)\]$/, "$1");
+    const listeners = [
+      ...(reply.listenerEndpoint === undefined ? [] : [reply.listenerEndpoint]),
+      ...reply.listenerEndpoints,
+    ];
+    if (listeners.length === 0) listeners.push(onHost(host).listenerEndpoint);
+    // Only the first server's PUB is ever used (a v2 fallback, which has no failover).
+    const publisherEndpoint = reply.publisherEndpoint ?? onHost(host).publisherEndpoint;
+    servers = listeners.map((listenerEndpoint) => ({ publisherEndpoint, listenerEndpoint }));
+    source =
+      reply.listenerEndpoint !== undefined || reply.listenerEndpoints.length > 0
+        ? "reply"
+        : reply.jabberServer !== undefined
+          ? "jabber-server"
+          : "server_url";
+  }
+  const [first] = servers as [ServerEndpoints, ...ServerEndpoints[]];
+  return { ...first, servers: unique(servers), source };
+}
+
+function unique(servers: readonly ServerEndpoints[]): ServerEndpoints[] {
+  const seen = new Set<string>();
+  return servers.filter((s) => !seen.has(s.listenerEndpoint) && !!seen.add(s.listenerEndpoint));
 }

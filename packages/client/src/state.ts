@@ -11,6 +11,7 @@ import {
 } from "@osad2/service-kit";
 import { StateFileError } from "./errors.js";
 import type { RunRecord, RunTrigger } from "./executor.js";
+import type { EndpointSource, ServerEndpoints } from "./registration.js";
 
 /** Overall state of a running client. */
 export type ClientState =
@@ -49,6 +50,10 @@ export interface ClientStatus {
     readonly registeredAt: string;
     readonly publisherEndpoint: string;
     readonly listenerEndpoint: string;
+    /** Every server connected to (failover: more than one), the first as above. */
+    readonly servers: readonly ServerEndpoints[];
+    /** What decided them: `server_host`, the reply, its jabber-server, or server_url's host. */
+    readonly source: EndpointSource;
     /** Where the server key came from: the server_public_key file or the reply. */
     readonly serverKeySource: "file" | "reply";
   } | null;

@@ -21,6 +21,7 @@ import {
 } from "@osad2/protocol";
 import { type Logger, backoffDelay, describeError, silentLogger } from "@osad2/service-kit";
 import * as zmq from "zeromq";
+import type { ServerEndpoints } from "./registration.js";
 import { CLIENT_VERSION } from "./version.js";
 
 export interface SubscriberOptions {
@@ -41,6 +42,13 @@ export interface SubscriberOptions {
   readonly publisherEndpoint: string;
   /** `tcp://host:port` of the server's ROUTER socket. */
   readonly listenerEndpoint: string;
+  /**
+   * Every server to connect to (failover), the one above first. Wire v3 connects the one DEALER
+   * to each with ZMQ_IMMEDIATE, so only a server that is bound (the active one) carries
+   * messages; the seed format and wire v2 have no failover and use one server only. Default:
+   * just the one above.
+   */
+  readonly servers?: readonly ServerEndpoints[];
   /** The server's CURVE public key (Z85). */
   readonly serverPublicKey: string;
   /** This client's CURVE key pair (Z85). */
@@ -144,6 +152,11 @@ export class Subscriber extends EventEmitter<SubscriberEvents> {
   private sub: zmq.Subscriber | undefined;
   private dealer: zmq.Dealer | undefined;
   private up: Record<SocketName, boolean> = { sub: false, dealer: false };
+  /** The DEALER's connections whose CURVE handshake is done, by address. */
+  private readonly live = new Set<string>();
+  /** Every server; `fallback` is the one the seed format and wire v2 talk to. */
+  private readonly servers: readonly ServerEndpoints[];
+  private fallback: ServerEndpoints;
   private connected = false;
   private sending: Promise<void> = Promise.resolve();
   private receiving: Promise<void> = Promise.resolve();
@@ -174,6 +187,13 @@ export class Subscriber extends EventEmitter<SubscriberEvents> {
     this.authRetryMax = options.reconnectMaxIntervalMs ?? AUTH_RETRY_MAX_MS;
     this.mode = options.sharedKey === undefined ? "seed" : "connection";
     this.challengeWaitMs = options.challengeTimeoutMs ?? DEFAULT_CHALLENGE_TIMEOUT_MS;
+    const first = {
+      publisherEndpoint: options.publisherEndpoint,
+      listenerEndpoint: options.listenerEndpoint,
+    };
+    this.servers =
+      options.servers !== undefined && options.servers.length > 0 ? options.servers : [first];
+    this.fallback = this.servers[0] as ServerEndpoints;
   }
 
   /** The wire format spoken now. */
@@ -230,6 +250,7 @@ export class Subscriber extends EventEmitter<SubscriberEvents> {
     curveServerKey: string;
     curvePublicKey: string;
     curveSecretKey: string;
+    immediate: boolean;
   } {
     return {
       linger: SOCKET_DEFAULTS.linger,
@@ -242,19 +263,22 @@ export class Subscriber extends EventEmitter<SubscriberEvents> {
       curveServerKey: this.options.serverPublicKey,
       curvePublicKey: this.options.clientKeyPair.publicKey,
       curveSecretKey: this.options.clientKeyPair.secretKey,
+      // Queue messages only on connections that completed their handshake: with several
+      // servers listed, a standby (not bound) never gets a hello or pong meant for the active.
+      immediate: true,
     };
   }
 
   private open(): void {
-    const { clientName, publisherEndpoint, listenerEndpoint } = this.options;
+    const { clientName } = this.options;
+    const v3 = this.mode === "connection";
     // v3: one connection, no SUB (one descriptor per client on the server).
-    const sub =
-      this.mode === "connection"
-        ? undefined
-        : new zmq.Subscriber({
-            ...this.socketOptions(),
-            receiveHighWaterMark: SOCKET_DEFAULTS.receiveHighWaterMark,
-          });
+    const sub = v3
+      ? undefined
+      : new zmq.Subscriber({
+          ...this.socketOptions(),
+          receiveHighWaterMark: SOCKET_DEFAULTS.receiveHighWaterMark,
+        });
     const dealer = new zmq.Dealer({
       ...this.socketOptions(),
       // Signed: a random routing id of our own, never taken as identity, which no other
@@ -267,15 +291,27 @@ export class Subscriber extends EventEmitter<SubscriberEvents> {
     this.sub = sub;
     this.dealer = dealer;
     this.up = { sub: sub === undefined, dealer: false };
-    this.watch(dealer, "dealer", listenerEndpoint);
+    this.live.clear();
+    const listeners = v3
+      ? this.servers.map((server) => server.listenerEndpoint)
+      : [this.fallback.listenerEndpoint];
+    this.watch(dealer, "dealer", listeners.join(","));
     if (sub !== undefined) {
-      this.watch(sub, "sub", publisherEndpoint);
+      this.watch(sub, "sub", this.fallback.publisherEndpoint);
       for (const topic of clientSubscriptions(clientName)) sub.subscribe(topic);
-      sub.connect(publisherEndpoint);
+      sub.connect(this.fallback.publisherEndpoint);
     }
-    dealer.connect(listenerEndpoint);
+    for (const endpoint of listeners) dealer.connect(endpoint);
+    if (!v3 && this.servers.length > 1) {
+      this.log.warn(
+        { ...this.fallback, listed: this.servers.length },
+        `wire ${this.mode === "seed" ? "seed format" : "v2"} has no failover: talking to ${this.fallback.listenerEndpoint} only, not to the other listed servers`,
+      );
+    }
     this.log.info(
-      sub === undefined ? { listenerEndpoint } : { publisherEndpoint, listenerEndpoint },
+      sub === undefined
+        ? { listenerEndpoints: listeners }
+        : { publisherEndpoint: this.fallback.publisherEndpoint, listenerEndpoint: listeners[0] },
       "connecting to the server",
     );
     this.receiving = Promise.all([
@@ -294,46 +330,74 @@ export class Subscriber extends EventEmitter<SubscriberEvents> {
     for (const socket of sockets) if (socket && !socket.closed) socket.close();
     if (this.connected && !quiet) {
       this.connected = false;
-      this.emit("disconnected", { endpoint: this.options.listenerEndpoint });
+      this.emit("disconnected", { endpoint: this.connectedEndpoint() });
     }
   }
 
-  private watch(socket: zmq.Subscriber | zmq.Dealer, name: SocketName, endpoint: string): void {
+  private watch(socket: zmq.Subscriber | zmq.Dealer, name: SocketName, endpoints: string): void {
     const events = socket.events;
-    events.on("handshake", () => {
+    events.on("handshake", ({ address }) => {
       if (socket.closed) return;
       this.failures = 0;
+      if (name === "dealer") this.live.add(address);
       this.up[name] = true;
-      this.log.debug({ endpoint }, "CURVE handshake done");
-      if (this.up.sub && this.up.dealer) this.onBothUp();
+      this.log.debug({ endpoint: address }, "CURVE handshake done");
+      // Every new connection (a reconnect, or another server that became active) gets a hello.
+      if (this.up.sub && this.up.dealer) this.onBothUp(address);
     });
-    events.on("disconnect", () => {
+    events.on("disconnect", ({ address }) => {
       if (socket.closed || !this.up[name]) return;
+      if (name === "dealer" && (!this.live.delete(address) || this.live.size > 0)) return;
       this.up[name] = false;
       if (this.connected) {
         this.connected = false;
-        this.log.warn({ endpoint }, "disconnected from the server; reconnecting with back-off");
-        this.emit("disconnected", { endpoint });
+        this.log.warn(
+          { endpoint: address },
+          "disconnected from the server; reconnecting with back-off",
+        );
+        this.emit("disconnected", { endpoint: address });
+      }
+      // Failover: the other servers' endpoints have been refused (not bound) for a while, so
+      // libzmq's back-off for them is at its ceiling (5 s). A fresh DEALER tries every server
+      // again at once and then every reconnect interval (1-2 s), so the new active server is
+      // found within about that of binding.
+      if (
+        this.running &&
+        name === "dealer" &&
+        this.mode === "connection" &&
+        this.servers.length > 1
+      ) {
+        this.log.info(
+          { servers: this.servers.length },
+          "reconnecting to every listed server afresh (failover)",
+        );
+        this.close(true);
+        this.open();
       }
     });
     const failed =
       (event: HandshakeFailureEvent) =>
       (data: { error?: Error }): void => {
-        if (!socket.closed) this.onHandshakeFailure(endpoint, event, data.error);
+        if (!socket.closed) this.onHandshakeFailure(endpoints, event, data.error);
       };
     events.on("handshake:error:auth", failed("handshake:error:auth"));
     events.on("handshake:error:protocol", failed("handshake:error:protocol"));
     events.on("handshake:error:other", failed("handshake:error:other"));
   }
 
-  private onBothUp(): void {
-    const { publisherEndpoint, listenerEndpoint, clientName } = this.options;
+  /** The DEALER connection traffic goes over (with ZMQ_IMMEDIATE: the live one). */
+  private connectedEndpoint(): string {
+    return [...this.live][0] ?? this.fallback.listenerEndpoint;
+  }
+
+  private onBothUp(address: string): void {
+    const { clientName } = this.options;
     // Both directions work now: tell the server we are (back) here, so it marks us online
     // and re-sends what is due at once instead of waiting for the next ping. Signed: ask for
     // the challenge the hello must sign; the hello follows when it comes.
     if (this.mode !== "seed") {
-      // A new connection may be to another server (a restart, a downgrade): whether it speaks
-      // v3 is learnt afresh.
+      // A new connection may be to another server (a restart, a failover, a downgrade):
+      // whether it speaks v3 is learnt afresh.
       this.heardV3 = false;
       this.requestChallenge();
     } else {
@@ -346,10 +410,14 @@ export class Subscriber extends EventEmitter<SubscriberEvents> {
         "hello",
       );
     }
+    const listenerEndpoint = this.mode === "connection" ? address : this.fallback.listenerEndpoint;
+    const publisherEndpoint = this.fallback.publisherEndpoint;
     if (!this.connected) {
       this.connected = true;
       this.log.info({ publisherEndpoint, listenerEndpoint }, "connected to the server");
       this.emit("connected", { publisherEndpoint, listenerEndpoint });
+    } else if (this.mode === "connection") {
+      this.log.info({ listenerEndpoint }, "connected to another server");
     }
   }
 
@@ -394,6 +462,10 @@ export class Subscriber extends EventEmitter<SubscriberEvents> {
     if (!this.running || this.mode === mode) return;
     if (mode !== "seed" && this.options.sharedKey === undefined) return;
     this.mode = mode;
+    // Seed format and v2 talk to one server: the one that was live (it answered, or not, as
+    // a server of that wire would), else the first listed.
+    const live = this.connectedEndpoint();
+    this.fallback = this.servers.find((s) => s.listenerEndpoint === live) ?? this.fallback;
     this.emit("wire-mode", { mode });
     this.close(true);
     this.open();

@@ -72,7 +72,7 @@ describe("loadConfig", () => {
       up2date: join(dir, "up2date"),
       serverUrl: "https://spacewalk.example.com/XMLRPC",
       caCert: join(dir, "ca.crt"),
-      serverHost: "spacewalk.example.com",
+      serverHost: [],
       publisherPort: 5555,
       listenerPort: 5556,
       jitter: 0,
@@ -98,7 +98,7 @@ logfile = DIR/osad.log
 pidfile = DIR/osad.pid
 server_url = http://127.0.0.1:5557/RPC2
 ca_cert =
-server_host = push.example.com
+server_host = push.example.com, push2.example.com:7100
 publisher_port = 6555
 listener_port = 6556
 jitter = 2.5
@@ -121,7 +121,10 @@ state_file = DIR/state.json
       pidfile: `${dir}/osad.pid`,
       serverUrl: "http://127.0.0.1:5557/RPC2",
       caCert: "",
-      serverHost: "push.example.com",
+      serverHost: [
+        { host: "push.example.com", port: undefined },
+        { host: "push2.example.com", port: 7100 },
+      ],
       publisherPort: 6555,
       listenerPort: 7000,
       jitter: 0,
@@ -170,7 +173,7 @@ pidfile = /var/run/osad-client.pid
     );
     const config = await seed.load();
     expect(config.serverUrl).toBe("http://sw.example.com:8443/XMLRPC");
-    expect(config.serverHost).toBe("sw.example.com");
+    expect(config.serverHost).toEqual([]);
     // Nothing set in the file: every part from up2date.
     const bare = await setup(
       "[osad]\nserver_url = %(proto)s://%(server_name)s%(server_handler)s\n",

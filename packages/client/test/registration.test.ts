@@ -7,6 +7,7 @@ import {
   Registrar,
   RegistrationError,
   RegistrationFault,
+  parseReply,
   registerOsad,
   resolveEndpoints,
   type RegistrationReply,
@@ -72,12 +73,22 @@ describe("registerOsad", () => {
     });
     expect(reply.raw["client-timestamp"]).toBe(ts);
     // no osad2 extensions: jabber-server and the configured ports
-    expect(
-      resolveEndpoints(reply, { serverHost: "ignored", publisherPort: 6001, listenerPort: 6002 }),
-    ).toEqual({
+    const settings = { serverUrl: server.url, publisherPort: 6001, listenerPort: 6002 };
+    expect(resolveEndpoints(reply, { ...settings, serverHost: [] })).toEqual({
       publisherEndpoint: "tcp://127.0.0.1:6001",
       listenerEndpoint: "tcp://127.0.0.1:6002",
+      servers: [
+        { publisherEndpoint: "tcp://127.0.0.1:6001", listenerEndpoint: "tcp://127.0.0.1:6002" },
+      ],
+      source: "jabber-server",
     });
+    // server_host set explicitly wins over jabber-server (which names Spacewalk itself).
+    const explicit = resolveEndpoints(reply, {
+      ...settings,
+      serverHost: [{ host: "proxy.example.com", port: undefined }],
+    });
+    expect(explicit.listenerEndpoint).toBe("tcp://proxy.example.com:6002");
+    expect(explicit.source).toBe("server_host");
   });
 
   it("uses osad2's endpoint and key extensions when the reply has them", async () => {
@@ -91,11 +102,67 @@ describe("registerOsad", () => {
     );
     const reply = await registerOsad({ serverUrl: server.url, systemidPath: await systemidFile() });
     expect(reply.serverPublicKey).toBe(publicKey);
-    expect(resolveEndpoints(reply, { serverHost: "x", publisherPort: 1, listenerPort: 2 })).toEqual(
-      {
-        publisherEndpoint: "tcp://127.0.0.1:7001",
-        listenerEndpoint: "tcp://127.0.0.1:7002",
-      },
+    const settings = { serverUrl: server.url, publisherPort: 1, listenerPort: 2 };
+    expect(resolveEndpoints(reply, { ...settings, serverHost: [] })).toEqual({
+      publisherEndpoint: "tcp://127.0.0.1:7001",
+      listenerEndpoint: "tcp://127.0.0.1:7002",
+      servers: [
+        { publisherEndpoint: "tcp://127.0.0.1:7001", listenerEndpoint: "tcp://127.0.0.1:7002" },
+      ],
+      source: "reply",
+    });
+    // An explicit list wins over the reply's endpoints, in its order, each with its own port.
+    const listed = resolveEndpoints(reply, {
+      ...settings,
+      serverHost: [
+        { host: "sw1.example.com", port: undefined },
+        { host: "::1", port: 6100 },
+      ],
+    });
+    expect(listed).toEqual({
+      publisherEndpoint: "tcp://sw1.example.com:1",
+      listenerEndpoint: "tcp://sw1.example.com:2",
+      servers: [
+        {
+          publisherEndpoint: "tcp://sw1.example.com:1",
+          listenerEndpoint: "tcp://sw1.example.com:2",
+        },
+        { publisherEndpoint: "tcp://[::1]:1", listenerEndpoint: "tcp://[::1]:6100" },
+      ],
+      source: "server_host",
+    });
+  });
+
+  it("learns every failover server from the reply's listener-endpoints", async () => {
+    const server = await startXmlRpcServer((params) =>
+      spacewalkReply(params, {
+        "publisher-endpoint": "tcp://127.0.0.1:7001",
+        "listener-endpoint": "tcp://127.0.0.1:7002",
+        "listener-endpoints": ["tcp://127.0.0.1:7002", "tcp://127.0.0.2:7002"],
+      }),
+    );
+    const reply = await registerOsad({ serverUrl: server.url, systemidPath: await systemidFile() });
+    expect(reply.listenerEndpoints).toEqual(["tcp://127.0.0.1:7002", "tcp://127.0.0.2:7002"]);
+    const endpoints = resolveEndpoints(reply, {
+      serverUrl: server.url,
+      serverHost: [],
+      publisherPort: 1,
+      listenerPort: 2,
+    });
+    expect(endpoints.servers.map((s) => s.listenerEndpoint)).toEqual([
+      "tcp://127.0.0.1:7002",
+      "tcp://127.0.0.2:7002",
+    ]);
+    expect(endpoints.listenerEndpoint).toBe("tcp://127.0.0.1:7002");
+  });
+
+  it("refuses a listener-endpoints that is not a list of tcp://host:port", () => {
+    const base = { "client-name": "0123456789abcdef", "shared-key": "a".repeat(40) };
+    expect(() => parseReply("u", { ...base, "listener-endpoints": "tcp://h:1" })).toThrow(
+      /listener-endpoints that is not an array/,
+    );
+    expect(() => parseReply("u", { ...base, "listener-endpoints": ["h:1"] })).toThrow(
+      /listener-endpoints entry "h:1"/,
     );
   });
 
@@ -104,12 +171,20 @@ describe("registerOsad", () => {
       jabberServer: undefined,
       publisherEndpoint: undefined,
       listenerEndpoint: undefined,
+      listenerEndpoints: [],
     } as unknown as RegistrationReply;
+    const settings = { serverUrl: "https://[::2]/XMLRPC", publisherPort: 5555, listenerPort: 5556 };
     expect(
-      resolveEndpoints(reply, { serverHost: "::1", publisherPort: 5555, listenerPort: 5556 }),
-    ).toEqual({
+      resolveEndpoints(reply, { ...settings, serverHost: [{ host: "::1", port: undefined }] }),
+    ).toMatchObject({
       publisherEndpoint: "tcp://[::1]:5555",
       listenerEndpoint: "tcp://[::1]:5556",
+      source: "server_host",
+    });
+    // Nothing set: server_url's host.
+    expect(resolveEndpoints(reply, { ...settings, serverHost: [] })).toMatchObject({
+      listenerEndpoint: "tcp://[::2]:5556",
+      source: "server_url",
     });
   });
 

@@ -32,10 +32,9 @@ describe("planClientReload (what SIGHUP does)", () => {
       "systemid",
     ]);
     expect(plan({ caCert: "/ca.pem" }).register).toEqual(["ca_cert"]);
-    expect(plan({ serverHost: "h", listenerPort: 1 }).reconnect).toEqual([
-      "server_host",
-      "listener_port",
-    ]);
+    expect(
+      plan({ serverHost: [{ host: "h", port: undefined }], listenerPort: 1 }).reconnect,
+    ).toEqual(["server_host", "listener_port"]);
     expect(plan({}, { ...keys, clientKeyPair: generateKeyPair() }).reconnect).toEqual([
       "client_secret_key",
     ]);

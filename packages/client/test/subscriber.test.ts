@@ -1,5 +1,6 @@
 import { generateKeyPair, type KeyPair } from "@osad2/keys";
 import { decodeListenerMessage, verifySignature } from "@osad2/protocol";
+import { freePort } from "@osad2/test-helpers";
 import { afterEach, describe, expect, it } from "vitest";
 import { Subscriber, type AuthFailure, type SubscriberOptions } from "../src/index.js";
 import { SeedServer } from "./seed-server.js";
@@ -201,6 +202,58 @@ describe("Subscriber against a wire-v2 osad2 server (SUB + DEALER)", () => {
       if (i > 200) throw new Error("no checkin over the SUB");
       await server.publish(`system:${NAME} checkin`);
       await new Promise((r) => setTimeout(r, 50));
+    }
+  });
+
+  it("with several servers listed, talks only to the bound one (ZMQ_IMMEDIATE) and falls back to v2 with it alone", async () => {
+    const sharedKey = "0123456789abcdef0123456789abcdef01234567";
+    // The first listed server is down (a standby binds nothing): nothing may be queued for it.
+    const down = `tcp://127.0.0.1:${await freePort()}`;
+    const serverKeys = generateKeyPair();
+    const clientKeys = generateKeyPair();
+    const server = await SeedServer.start({
+      keyPair: serverKeys,
+      allowed: new Set([clientKeys.publicKey]),
+      v2: true,
+    });
+    servers.push(server);
+    const modes: string[] = [];
+    const subscriber = new Subscriber({
+      clientName: NAME,
+      sharedKey,
+      challengeTimeoutMs: 300,
+      publisherEndpoint: "tcp://127.0.0.1:1",
+      listenerEndpoint: down,
+      servers: [
+        { publisherEndpoint: "tcp://127.0.0.1:1", listenerEndpoint: down },
+        { publisherEndpoint: server.publisherEndpoint, listenerEndpoint: server.listenerEndpoint },
+      ],
+      serverPublicKey: serverKeys.publicKey,
+      clientKeyPair: clientKeys,
+      reconnectIntervalMs: 100,
+      reconnectMaxIntervalMs: 2_000,
+    });
+    subscribers.push(subscriber);
+    subscriber.on("wire-mode", ({ mode }) => modes.push(mode));
+    const connected = once<{ listenerEndpoint: string }>(subscriber, "connected", 10_000);
+    subscriber.start();
+    expect((await connected).listenerEndpoint).toBe(server.listenerEndpoint);
+    // Every hello-request reached the live server (none was lost to the one that is down),
+    // and the v2 fallback kept talking to it: its SUB is on that server's PUB.
+    const hello = await server.waitFor((r) => r.text.startsWith("hello "), 15_000, "v2 hello");
+    expect(decodeListenerMessage(Buffer.from(hello.text))).toMatchObject({ kind: "hello" });
+    const texts = server.received.map((r) => r.text);
+    expect(texts.filter((t) => t === "hello-request 3").length).toBeGreaterThanOrEqual(1);
+    expect(texts).toContain("hello-request 2");
+    expect(modes).toEqual(["signed"]);
+    const checkin = new Promise<void>((resolve) => subscriber.once("checkin", () => resolve()));
+    for (let i = 0, got = false; !got; i++) {
+      if (i > 200) throw new Error("no checkin over the SUB");
+      await server.publish(`system:${NAME} checkin`);
+      got = await Promise.race([
+        checkin.then(() => true),
+        new Promise<boolean>((r) => setTimeout(() => r(false), 50)),
+      ]);
     }
   });
 });

@@ -65,6 +65,6 @@ export type {
   CreateServerKeyPairOptions,
   CreateServerKeyPairResult,
 } from "./layout.js";
-export type { KeyStoreOptions, AddKeyOptions, ReissueOptions } from "./store-options.js";
+export type { KeyStoreOptions, AddKeyOptions, ReissueOptions, AllowList } from "./store-options.js";
 export type { StoredKey, RetiringKey, KeyStoreChange } from "./store-state.js";
 export type { ReissueResult } from "./key-store.js";

@@ -50,6 +50,20 @@ export interface ReissueResult {
   readonly revoked: readonly StoredKey[];
 }
 
+/**
+ * The directories one store works on. A proxies store is the same machinery over `proxies/`:
+ * its allow-list directory stands where `public_keys/` does, its retiring keys in
+ * `proxies/retiring/`; `layout.proxiesDir` keeps naming `proxies/`.
+ */
+function storeLayout(layout: CertificateLayout, proxies: boolean): CertificateLayout {
+  if (!proxies) return layout;
+  return {
+    ...layout,
+    publicKeysDir: layout.proxiesDir,
+    retiringDir: join(layout.proxiesDir, "retiring"),
+  };
+}
+
 // setTimeout's limit (~24.8 days); a later deadline is re-armed when this fires.
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -103,14 +117,21 @@ export class KeyStore {
    *   `retiring/` is group- or world-writable (anyone could allow a key).
    */
   static async open(root: string, options: KeyStoreOptions = {}): Promise<KeyStore> {
-    const store = new KeyStore(certificateLayout(root), options);
+    const proxies = options.allowList === "proxies";
+    const store = new KeyStore(storeLayout(certificateLayout(root), proxies), options);
     const { layout } = store;
     await ensureDirectory(layout.root, PUBLIC_DIR_MODE);
     await ensureDirectory(layout.publicKeysDir, PUBLIC_DIR_MODE);
     await ensureDirectory(layout.revokedDir, PUBLIC_DIR_MODE);
-    const hasRetiring = await store.ensureRetiringDir();
+    // Proxy keys are few and rarely re-issued: proxies/retiring/ appears only when one is.
+    const hasRetiring = proxies
+      ? await pathExists(layout.retiringDir)
+      : await store.ensureRetiringDir();
     await assertKeyDirectory(layout.root, "the certificates directory");
-    await assertKeyDirectory(layout.publicKeysDir, "the allowed client keys");
+    await assertKeyDirectory(
+      layout.publicKeysDir,
+      proxies ? "the allowed proxy keys" : "the allowed client keys",
+    );
     await assertKeyDirectory(layout.revokedDir, "the revoked client keys");
     if (hasRetiring) await assertKeyDirectory(layout.retiringDir, "the retiring client keys");
     await store.reload();

@@ -27,6 +27,11 @@ export interface CertificateLayout {
    * to `revoked/`. A server that does not know this directory never allows what is in it.
    */
   readonly retiringDir: string;
+  /**
+   * `root/proxies`: public certificates `NAME.key` of the osad2 proxies the server admits on its
+   * proxy port (same format as `public_keys/`); revoked proxies go to `revoked/` like clients.
+   */
+  readonly proxiesDir: string;
   /** `root/private_keys/server.key_secret` */
   readonly serverSecretPath: string;
   /** `root/public_keys/server.key` */
@@ -44,6 +49,7 @@ export function certificateLayout(root: string): CertificateLayout {
     publicKeysDir,
     revokedDir: join(abs, "revoked"),
     retiringDir: join(abs, "retiring"),
+    proxiesDir: join(abs, "proxies"),
     serverSecretPath: join(privateKeysDir, `${SERVER_CERT_NAME}${SECRET_CERT_SUFFIX}`),
     serverPublicPath: join(publicKeysDir, `${SERVER_CERT_NAME}${PUBLIC_CERT_SUFFIX}`),
   };

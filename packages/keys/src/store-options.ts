@@ -20,7 +20,16 @@ export interface KeyStoreOptions {
    * Default: none (see {@link KeyStore.problems}); listener errors then become process warnings.
    */
   onError?: (error: KeyError) => void;
+  /**
+   * Which allow-list: `clients` (`public_keys/`, with `retiring/`) or `proxies` (`proxies/`, the
+   * osad2 proxies a server admits on its proxy port; re-issued proxy keys retire into
+   * `proxies/retiring/`). Both revoke into `revoked/`. Default `clients`.
+   */
+  allowList?: AllowList;
 }
+
+/** The allow-list a {@link KeyStoreOptions} store keeps. */
+export type AllowList = "clients" | "proxies";
 
 /** Default of {@link KeyStoreOptions.pollIntervalMs}. */
 export const DEFAULT_POLL_INTERVAL_MS = 1000;
@@ -48,7 +57,7 @@ export interface ReissueOptions {
   metadata?: Record<string, string>;
 }
 
-export type ParsedOptions = Required<Omit<KeyStoreOptions, "onError">>;
+export type ParsedOptions = Required<Omit<KeyStoreOptions, "onError" | "allowList">>;
 
 export function parseOptions(options: KeyStoreOptions): ParsedOptions {
   const parsed: ParsedOptions = {

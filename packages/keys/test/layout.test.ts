@@ -24,6 +24,7 @@ describe("certificate layout", () => {
       publicKeysDir: "/etc/rhn/osad2-server/certs/public_keys",
       revokedDir: "/etc/rhn/osad2-server/certs/revoked",
       retiringDir: "/etc/rhn/osad2-server/certs/retiring",
+      proxiesDir: "/etc/rhn/osad2-server/certs/proxies",
       serverSecretPath: "/etc/rhn/osad2-server/certs/private_keys/server.key_secret",
       serverPublicPath: "/etc/rhn/osad2-server/certs/public_keys/server.key",
     });

@@ -11,7 +11,9 @@ export type ProtocolErrorReason =
   | "bad-hello"
   | "unsupported-version"
   | "bad-signature-format"
-  | "bad-reply";
+  | "bad-reply"
+  /** A proxy-link field (connection id, proxy name, session, key, …) of the wrong form. */
+  | "bad-link-field";
 
 /** Anything on the wire that osad2 does not understand. Never thrown for any other reason. */
 export class ProtocolError extends Error {

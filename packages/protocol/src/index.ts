@@ -54,6 +54,24 @@ export {
 } from "./replies.js";
 export { signMessage, verifySignature, isValidCurveKey } from "./signature.js";
 export { newPingToken } from "./token.js";
+export {
+  PROXY_LINK_VERSION,
+  DEFAULT_PROXY_PORT,
+  MAX_LINK_COMMAND_BYTES,
+  MAX_LINK_PAYLOAD_BYTES,
+  MAX_PROXY_DEPTH,
+  LINK_KEEPALIVE_MS,
+  LINK_SILENCE_MS,
+  encodeLinkUp,
+  encodeLinkDown,
+  decodeLinkUp,
+  decodeLinkDown,
+  isValidConnectionId,
+  assertConnectionId,
+  isValidProxyName,
+  nestConnectionId,
+  splitConnectionId,
+} from "./proxy-link.js";
 
 export type { ProtocolErrorReason } from "./errors.js";
 export type { Frames } from "./frames.js";
@@ -67,3 +85,4 @@ export type {
 } from "./listener.js";
 export type { ServerReply, RefusalReason, ConnectionMessage } from "./replies.js";
 export type { SignedMessageType } from "./signature.js";
+export type { LinkUpMessage, LinkDownMessage, KeyKind } from "./proxy-link.js";

@@ -41,9 +41,15 @@ import { ServerSockets } from "./transport/sockets.js";
 import { ClientDelivery } from "./transport/delivery.js";
 import { ClientRoutes } from "./transport/routes.js";
 import { ZapHandler } from "./transport/zap.js";
+import { type RoleCoordination, startRoleCoordination } from "./failover/coordination.js";
+import type { ServerRole } from "./failover/coordinator.js";
+import { FencedSender } from "./failover/fenced-sender.js";
 
 /** Default of {@link CreateServerOptions.catchUpDelayMs}. */
 export const DEFAULT_CATCH_UP_DELAY_MS = DEFAULT_HELLO_GRACE_MS;
+
+/** How long giving up the notifying role waits for a round in progress before unbinding. */
+const ROLE_LOSS_DRAIN_MS = 1_000;
 
 /** Lifecycle states of a server. */
 export type ServerState = "new" | "starting" | "running" | "stopping" | "stopped";
@@ -67,6 +73,8 @@ export interface CreateServerOptions {
   readonly catchUpDelayMs?: number;
   /** Coalesce key revocations arriving within this window into one re-bind. Default 200 ms. */
   readonly revocationDebounceMs?: number;
+  /** PostgreSQL failover: how often a standby tries the notifying role's lock and the holder checks it. Default 1,000 ms. */
+  readonly rolePollMs?: number;
 }
 
 /** Where a running server can be reached (ports resolved when configured as 0). */
@@ -81,6 +89,8 @@ export interface ServerEndpoints {
   readonly xmlrpcPort: number | null;
   /** Metrics port, or null when metrics_port is 0. */
   readonly metricsPort: number | null;
+  /** `standby`: another server holds the notifying role; the socket endpoints are the configured ones, not bound. */
+  readonly role: ServerRole;
 }
 
 /** What {@link Osad2Server.reload} did. */
@@ -110,6 +120,8 @@ export interface Osad2Server {
   endpoints(): ServerEndpoints;
   /** What /healthz reports. */
   health(): Promise<HealthReport>;
+  /** `active` while this server holds the notifying role (always, on SQLite); `standby` otherwise. */
+  readonly role: ServerRole;
 }
 
 /** Creates a server from a (partial) configuration; throws ConfigError on bad values. */
@@ -127,6 +139,9 @@ interface Running {
   ownStore: boolean;
   context?: zmq.Context;
   zap?: ZapHandler;
+  /** What start() brought up once; the notifying part is (re)built from it on each activation. */
+  base?: NotifyingBase;
+  coordination?: RoleCoordination;
   sockets?: ServerSockets;
   descriptors?: DescriptorWatch;
   online?: OnlineClients;
@@ -142,6 +157,15 @@ interface Running {
   managed?: ManagedClients;
   diagnostics?: Diagnostics;
   unsubscribe?: (() => void)[];
+}
+
+/** What the notifying part needs from the part start() brings up once. */
+interface NotifyingBase {
+  readonly keyPair: { readonly publicKey: string; readonly secretKey: string };
+  readonly peers: PeerAddressBook;
+  readonly sharedKeys: SharedKeyCache;
+  readonly managed: ManagedClients;
+  readonly diagnostics: Diagnostics;
 }
 
 /**
@@ -250,8 +274,81 @@ class Server implements Osad2Server, HealthSource, ServerView {
       handshakes: diagnostics.book,
       logger,
     });
+    running.base = {
+      keyPair,
+      peers,
+      sharedKeys: new SharedKeyCache({
+        source: store,
+        readFailed: (error, names) =>
+          logger.warn(
+            { err: error, names },
+            "could not read clients' shared keys; refused as busy",
+          ),
+      }),
+      managed,
+      diagnostics,
+    };
+    if (config.allowUnsignedClients) {
+      logger.warn(
+        "allow_unsigned_clients = 1: seed-format clients are trusted by their routing id; any holder of an allowed key can speak for any system",
+      );
+    }
+    if (config.metricsPort !== 0) {
+      running.metricsEndpoint = await startMetricsEndpoint({
+        host: config.metricsBind,
+        port: config.metricsPort,
+        metrics: telemetry.metrics,
+        health: this,
+        logger,
+      });
+    }
+    // Only the holder of the notifying role binds the client-facing sockets and notifies
+    // (PostgreSQL: an advisory lock; SQLite: this one server); a standby serves register_osad.
+    running.coordination = await startRoleCoordination({
+      database: config.database,
+      storeKind: store.kind,
+      ...(config.databaseSchema === "" ? {} : { schema: config.databaseSchema }),
+      role: {
+        becomeActive: () => this.startNotifying(running),
+        becomeStandby: () => this.stopNotifying(running, ROLE_LOSS_DRAIN_MS),
+      },
+      report: telemetry.metrics,
+      logger,
+      ...(options.rolePollMs === undefined ? {} : { pollMs: options.rolePollMs }),
+    });
+
+    await diagnostics.listen();
+
+    if (config.xmlrpcPort !== 0) {
+      running.registration = await startRegistrationEndpoint({
+        store: new ManagingRegistrationStore(store, managed, running.base.sharedKeys),
+        host: config.xmlrpcBind === "" ? config.bind : config.xmlrpcBind,
+        port: config.xmlrpcPort,
+        tlsCert: config.tlsCert,
+        tlsKey: config.tlsKey,
+        publicHost: config.publicHost,
+        publisherPort: running.sockets?.publisherPort ?? config.publisherPort,
+        listenerPort: running.sockets?.routerPort ?? config.listenerPort,
+        failoverServers: config.failoverServers,
+        serverPublicKey: keyPair.publicKey,
+        logger,
+      });
+    }
+  }
+
+  /**
+   * The notifying part: binds the client-facing sockets (PUB, ROUTER; any further socket
+   * clients or proxies connect to belongs here too) and starts presence and the notifier.
+   * Runs at start on SQLite, and each time this server takes the notifying role on
+   * PostgreSQL: presence starts as after a restart (clients reconnect and say hello) and the
+   * notifier's first round catches up on everything due.
+   */
+  private async startNotifying(running: Running): Promise<void> {
+    const { config, options, logger, telemetry } = this;
+    const { store, keyStore } = running;
+    const { keyPair, peers, sharedKeys, managed, diagnostics } = running.base as NotifyingBase;
     const sockets = await ServerSockets.open({
-      context: running.context,
+      context: running.context as zmq.Context,
       bind: config.bind,
       publisherPort: config.publisherPort,
       routerPort: config.listenerPort,
@@ -272,7 +369,7 @@ class Server implements Osad2Server, HealthSource, ServerView {
     const notifier = new Notifier({
       ...notifierSettings(config, options),
       store,
-      publisher: delivery,
+      publisher: new FencedSender(delivery, coordinationLease(running), logger),
       online,
       report: telemetry,
       logger,
@@ -293,11 +390,6 @@ class Server implements Osad2Server, HealthSource, ServerView {
     telemetry.metrics.countClients(online, managed);
     telemetry.metrics.countStatements(store);
 
-    const sharedKeys = new SharedKeyCache({
-      source: store,
-      readFailed: (error, names) =>
-        logger.warn({ err: error, names }, "could not read clients' shared keys; refused as busy"),
-    });
     // Clients' messages change presence only once their signature verifies (or, with
     // allow_unsigned_clients, in the seed's format); the routing id is never an identity.
     const authenticator = new ClientAuthenticator({
@@ -313,11 +405,6 @@ class Server implements Osad2Server, HealthSource, ServerView {
       logger,
     });
     running.authenticator = authenticator;
-    if (config.allowUnsignedClients) {
-      logger.warn(
-        "allow_unsigned_clients = 1: seed-format clients are trusted by their routing id; any holder of an allowed key can speak for any system",
-      );
-    }
     running.routerLoop = new RouterLoop({
       source: sockets,
       handler: authenticator,
@@ -325,16 +412,6 @@ class Server implements Osad2Server, HealthSource, ServerView {
       logger,
     });
     running.routerLoop.start();
-
-    if (config.metricsPort !== 0) {
-      running.metricsEndpoint = await startMetricsEndpoint({
-        host: config.metricsBind,
-        port: config.metricsPort,
-        metrics: telemetry.metrics,
-        health: this,
-        logger,
-      });
-    }
 
     try {
       await presence.refresh();
@@ -354,22 +431,37 @@ class Server implements Osad2Server, HealthSource, ServerView {
         : { debounceMs: options.revocationDebounceMs }),
     });
     running.revocation.follow(keyStore);
+  }
 
-    await diagnostics.listen();
+  /** Stops notifying and unbinds (stop, or the notifying role lost): the reverse of startNotifying. */
+  private async stopNotifying(running: Running, drainMs = Infinity): Promise<void> {
+    const { revocation, wakeUps, notifier, presence, sockets, routerLoop } = running;
+    const drain = (async () => {
+      await this.settle("wake-ups", wakeUps && (() => wakeUps.stop()));
+      await this.settle("notifier", notifier && (() => notifier.stop()));
+      await this.settle("presence", presence && (() => presence.stop()));
+      await this.settle("re-bind", revocation && (() => revocation.stop()));
+    })();
+    // Losing the role: no checkin leaves any more (the lease is gone), and the sockets are
+    // closed after drainMs at most, even if a round waits on an unreachable database.
+    await (drainMs === Infinity
+      ? drain
+      : Promise.race([drain, new Promise((resolve) => setTimeout(resolve, drainMs).unref())]));
+    // The loop ends once the sockets are closed; told first so it does not restart then.
+    const routerDone = routerLoop?.stop();
+    running.descriptors?.stop();
+    await this.settle("sockets", sockets && (() => sockets.close()));
+    await this.settle("ROUTER loop", routerDone && (() => routerDone));
+    this.telemetry.metrics.countClients(undefined);
+    for (const part of NOTIFYING_PARTS) running[part] = undefined;
+  }
 
-    if (config.xmlrpcPort !== 0) {
-      running.registration = await startRegistrationEndpoint({
-        store: new ManagingRegistrationStore(store, managed, sharedKeys),
-        host: config.xmlrpcBind === "" ? config.bind : config.xmlrpcBind,
-        port: config.xmlrpcPort,
-        tlsCert: config.tlsCert,
-        tlsKey: config.tlsKey,
-        publicHost: config.publicHost,
-        publisherPort: sockets.publisherPort,
-        listenerPort: sockets.routerPort,
-        serverPublicKey: keyPair.publicKey,
-        logger,
-      });
+  private async settle(what: string, work: (() => unknown) | undefined): Promise<void> {
+    if (work === undefined) return;
+    try {
+      await work();
+    } catch (error) {
+      this.logger.warn({ err: error }, `error while stopping ${what}`);
     }
   }
 
@@ -390,34 +482,20 @@ class Server implements Osad2Server, HealthSource, ServerView {
   private async tearDown(): Promise<void> {
     const running = this.running;
     if (running === undefined) return;
-    const settle = async (what: string, work: (() => unknown) | undefined): Promise<void> => {
-      if (work === undefined) return;
-      try {
-        await work();
-      } catch (error) {
-        this.logger.warn({ err: error }, `error while stopping ${what}`);
-      }
-    };
-    const { registration, revocation, wakeUps, notifier, presence, sockets, routerLoop, zap } =
-      running;
+    const settle = (what: string, work: (() => unknown) | undefined): Promise<void> =>
+      this.settle(what, work);
+    const { registration, zap, coordination } = running;
     // New work stops first (registrations, wake-ups, re-binds), then in-flight work drains.
     await settle("XML-RPC", registration && (() => registration.close()));
-    await settle("wake-ups", wakeUps && (() => wakeUps.stop()));
-    await settle("notifier", notifier && (() => notifier.stop()));
-    await settle("presence", presence && (() => presence.stop()));
-    await settle("re-bind", revocation && (() => revocation.stop()));
+    await this.stopNotifying(running);
+    // Released only once unbound: a standby taking over now never overlaps with this one.
+    await settle("notifying role", coordination && (() => coordination.stop()));
     for (const unsubscribe of running.unsubscribe ?? []) unsubscribe();
     const diagnostics = running.diagnostics;
     await settle("control socket", diagnostics && (() => diagnostics.stop()));
-    // The loop ends once the sockets are closed; told first so it does not restart then.
-    const routerDone = routerLoop?.stop();
-    running.descriptors?.stop();
-    await settle("sockets", sockets && (() => sockets.close()));
-    await settle("ROUTER loop", routerDone && (() => routerDone));
     await settle("ZAP", zap && (() => zap.close()));
     const metricsEndpoint = running.metricsEndpoint;
     await settle("metrics", metricsEndpoint && (() => metricsEndpoint.close()));
-    this.telemetry.metrics.countClients(undefined);
     await settle("key store", () => running.keyStore.close());
     if (running.ownStore) await settle("database", () => running.store.close());
     this.running = undefined;
@@ -453,23 +531,32 @@ class Server implements Osad2Server, HealthSource, ServerView {
   }
 
   endpoints(): ServerEndpoints {
-    const sockets = this.running?.sockets;
-    if (sockets === undefined) throw new ServerStateError(this.state, "report endpoints");
-    const registration = this.running?.registration;
+    const running = this.running;
+    if (running?.coordination === undefined)
+      throw new ServerStateError(this.state, "report endpoints");
+    const sockets = running.sockets;
+    const registration = running.registration;
+    const { bind, publisherPort, listenerPort } = this.config;
     return {
-      publisher: sockets.publisherEndpoint,
-      listener: sockets.routerEndpoint,
-      publisherPort: sockets.publisherPort,
-      listenerPort: sockets.routerPort,
+      role: this.role,
+      publisher: sockets?.publisherEndpoint ?? `tcp://${bind}:${publisherPort}`,
+      listener: sockets?.routerEndpoint ?? `tcp://${bind}:${listenerPort}`,
+      publisherPort: sockets?.publisherPort ?? publisherPort,
+      listenerPort: sockets?.routerPort ?? listenerPort,
       xmlrpc: registration?.url ?? null,
       xmlrpcPort: registration?.port ?? null,
       metricsPort: this.running?.metricsEndpoint?.port ?? null,
     };
   }
 
+  get role(): ServerRole {
+    return this.running?.coordination?.role ?? "standby";
+  }
+
   settings(): LiveState["settings"] {
     const { config } = this;
     return {
+      role: this.role,
       pingIntervalMs: config.pingInterval * 1000,
       missedPings: config.missedPings,
       notifyThreshold: config.notifyThreshold,
@@ -495,6 +582,7 @@ class Server implements Osad2Server, HealthSource, ServerView {
     const running = this.running;
     return checkHealth({
       running: this.state === "running",
+      role: this.role,
       ...(running === undefined
         ? {}
         : {
@@ -532,4 +620,23 @@ function notifierSettings(config: ServerConfig, options: CreateServerOptions): N
     includePickedUp: config.renotifyPickedUp,
     helloGraceMs: options.catchUpDelayMs ?? DEFAULT_CATCH_UP_DELAY_MS,
   };
+}
+
+/** The parts startNotifying builds and stopNotifying discards. */
+const NOTIFYING_PARTS = [
+  "sockets",
+  "descriptors",
+  "online",
+  "presence",
+  "authenticator",
+  "notifier",
+  "routerLoop",
+  "routes",
+  "wakeUps",
+  "revocation",
+] as const satisfies readonly (keyof Running)[];
+
+/** The lease the notifier's sender asks before each checkin (the coordination, once started). */
+function coordinationLease(running: Running): { mayNotify(): boolean } {
+  return { mayNotify: () => running.coordination?.mayNotify() ?? true };
 }

@@ -3,7 +3,13 @@
 export { ConfigError, PidfileError, UnsafeDirectoryError, locationPrefix } from "./errors.js";
 export { errnoCode, describeError, describeSystemError } from "./errno.js";
 export { parseIni, DEFAULT_SECTION } from "./ini.js";
-export { valueTypes, parseNumber, NUMBER_SYNTAX } from "./value-types.js";
+export {
+  valueTypes,
+  parseNumber,
+  parseHostList,
+  tcpEndpoint,
+  NUMBER_SYNTAX,
+} from "./value-types.js";
 export { splitCommandLine } from "./command-line.js";
 export { defineConfig, camelCase, flagName, defaultText } from "./config-schema.js";
 export { resolveConfig, defaultConfig, normalizeConfig, changedFields } from "./config-resolve.js";
@@ -62,7 +68,7 @@ export {
 
 export type { ConfigLocation, PidfileProblem } from "./errors.js";
 export type { IniDocument, IniEntry, IniSection } from "./ini.js";
-export type { ValueType } from "./value-types.js";
+export type { ValueType, HostPort } from "./value-types.js";
 export type {
   KeySpec,
   ConfigSchema,

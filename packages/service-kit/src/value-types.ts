@@ -76,6 +76,45 @@ function isHttpUrl(value: string): boolean {
 
 const noNul = (value: string): boolean => !value.includes("\0");
 
+/** One `host` or `host:port` of a {@link parseHostList} list; `host` without IPv6 brackets. */
+export interface HostPort {
+  readonly host: string;
+  /** Undefined when the entry named no port (the key's doc says which port is meant then). */
+  readonly port: number | undefined;
+}
+
+/**
+ * `host[:port]` entries, comma-separated (spaces allowed around them): `a.example`,
+ * `b.example:5556`, `10.0.0.1:5556`, `[::1]:5556`, `[::1]`. A bare IPv6 address without brackets
+ * is one host (it cannot carry a port). Undefined when any entry is invalid or the list is empty.
+ */
+export function parseHostList(text: string): readonly HostPort[] | undefined {
+  const entries = text.split(",").map((entry) => entry.trim());
+  const out: HostPort[] = [];
+  for (const entry of entries) {
+    const parsed = parseHostPort(entry);
+    if (parsed === undefined) return undefined;
+    out.push(parsed);
+  }
+  return out.length > 0 ? out : undefined;
+}
+
+function parseHostPort(entry: string): HostPort | undefined {
+  if (entry === "") return undefined;
+  if (isIP(entry) === 6) return { host: entry, port: undefined };
+  const match = /^(\[[^\]]+\]|[^:[\]]+)(?::(\d{1,5}))?$/.exec(entry);
+  if (match === null) return undefined;
+  const host = match[1] as string;
+  const port = match[2] === undefined ? undefined : Number(match[2]);
+  if (!isHost(host) || (port !== undefined && (port < 1 || port > 65535))) return undefined;
+  return { host: host.startsWith("[") ? host.slice(1, -1) : host, port };
+}
+
+/** `tcp://host:port` for ZeroMQ, with brackets around an IPv6 address. */
+export function tcpEndpoint(host: string, port: number): string {
+  return `tcp://${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
+}
+
 /** Seconds, fractions allowed, between `min` and `max` inclusive. */
 function secondsBetween(min: number, max: number): ValueType<number> {
   return numeric(
@@ -126,6 +165,28 @@ export const valueTypes = {
     (value) => value === "" || isHost(value),
     "server.example.com",
   ),
+  /**
+   * Comma-separated `host[:port]` entries ({@link parseHostList}), or empty (`[]`) for "derive
+   * it"; e.g. `sw1.example.com, sw2.example.com:5556`.
+   */
+  optionalHostList: {
+    name: "hosts",
+    expected: "host names or IP addresses, each optionally :port, separated by commas; or nothing",
+    example: "sw1.example.com,sw2.example.com:5556",
+    parse(value: string): readonly HostPort[] | undefined {
+      return value === "" ? [] : parseHostList(value);
+    },
+    accepts: (value: unknown) =>
+      Array.isArray(value) &&
+      value.every(
+        (entry: unknown) =>
+          typeof entry === "object" &&
+          entry !== null &&
+          typeof (entry as HostPort).host === "string" &&
+          isHost((entry as HostPort).host) &&
+          ((entry as HostPort).port === undefined || Number.isInteger((entry as HostPort).port)),
+      ),
+  } satisfies ValueType<readonly HostPort[]>,
   /** An address to bind to: `*` (every interface), an IP address or a host name. */
   bindAddress: text(
     "address",

@@ -141,6 +141,12 @@ export const SERVER_CONFIG = defineConfig({
       doc: "host clients connect to: jabber-server and the endpoints in the register_osad reply; default this host's name",
       seed: false,
     },
+    failover_servers: {
+      type: valueTypes.optionalHostList,
+      default: "",
+      doc: "PostgreSQL failover: every server of the set (this one too) as clients reach it, comma-separated host or host:port (ROUTER port; default listener_port); register_osad lists them all as listener-endpoints; empty = this server only",
+      seed: false,
+    },
     tls_cert: {
       type: valueTypes.optionalPath,
       default: "",

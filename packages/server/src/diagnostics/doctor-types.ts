@@ -21,6 +21,7 @@ export interface DoctorLink {
     | "key-revoked"
     | "key-missing"
     | "server-not-running"
+    | "server-standby"
     | "stale-name"
     | "not-connected"
     | "said-goodbye"

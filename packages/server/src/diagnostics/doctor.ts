@@ -308,11 +308,19 @@ function serverLink(live: LiveState | null, add: (link: DoctorLink) => boolean):
             "osad2-server is not running (nothing answers on its control socket in state_dir)",
           fix: "start it: systemctl start osad2-server (journalctl -u osad2-server says why it stopped)",
         }
-      : {
-          link: "server",
-          status: "ok",
-          summary: `osad2-server running (pid ${live.pid}, since ${live.startedAt})`,
-        },
+      : live.settings.role === "standby"
+        ? {
+            link: "server",
+            status: "broken",
+            problem: "server-standby",
+            summary: `this osad2-server (pid ${live.pid}) is a standby: another server holds the notifying role (PostgreSQL advisory lock), and clients connect to that one`,
+            fix: "run osad2-server doctor on the active server (osad2-server status shows each server's role); this one takes over by itself if the active one stops",
+          }
+        : {
+            link: "server",
+            status: "ok",
+            summary: `osad2-server running (pid ${live.pid}, since ${live.startedAt}${live.settings.role === "active" ? ", active" : ""})`,
+          },
   );
 }
 

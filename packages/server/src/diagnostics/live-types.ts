@@ -85,6 +85,8 @@ export interface LiveState {
   readonly startedAt: string;
   readonly now: string;
   readonly settings: {
+    /** The notifying role (PostgreSQL failover); absent from servers before failover. */
+    readonly role?: "active" | "standby";
     readonly pingIntervalMs: number;
     readonly missedPings: number;
     /** notify_threshold (0 = unlimited). */

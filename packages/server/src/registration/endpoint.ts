@@ -1,6 +1,12 @@
 import { readFile } from "node:fs/promises";
 import { isUnavailable } from "../db/connection.js";
-import { ConfigError, describeSystemError, type Logger } from "@osad2/service-kit";
+import {
+  ConfigError,
+  type HostPort,
+  describeSystemError,
+  type Logger,
+  tcpEndpoint,
+} from "@osad2/service-kit";
 import { startXmlRpcServer } from "../xmlrpc/server.js";
 import type { RegistrationStore } from "./store.js";
 import { registrationMethods } from "./xmlrpc-methods.js";
@@ -18,6 +24,8 @@ export interface RegistrationEndpointOptions {
   readonly publicHost: string;
   readonly publisherPort: number;
   readonly listenerPort: number;
+  /** Config `failover_servers`: every server of a failover set (a port-less entry: listenerPort). */
+  readonly failoverServers?: readonly HostPort[];
   readonly serverPublicKey: string;
   readonly logger: Logger;
 }
@@ -66,6 +74,11 @@ export async function startRegistrationEndpoint(
       publicHost: options.publicHost,
       publisherEndpoint: `tcp://${publicHost}:${options.publisherPort}`,
       listenerEndpoint: `tcp://${publicHost}:${options.listenerPort}`,
+      listenerEndpoints: failoverEndpoints(
+        `tcp://${publicHost}:${options.listenerPort}`,
+        options.failoverServers ?? [],
+        options.listenerPort,
+      ),
       serverPublicKey: options.serverPublicKey,
     }),
     logger: options.logger,
@@ -76,4 +89,15 @@ export async function startRegistrationEndpoint(
     url: `${tls === undefined ? "http" : "https"}://${publicHost}:${server.port}/XMLRPC`,
     close: () => server.close(),
   };
+}
+
+/** This server's ROUTER first, then every other listed server's (none listed: empty). */
+export function failoverEndpoints(
+  own: string,
+  servers: readonly HostPort[],
+  listenerPort: number,
+): string[] {
+  if (servers.length === 0) return [];
+  const listed = servers.map(({ host, port }) => tcpEndpoint(host, port ?? listenerPort));
+  return [own, ...listed.filter((endpoint) => endpoint !== own)];
 }

@@ -13,6 +13,11 @@ export interface RegistrationReplyExtras {
   readonly publisherEndpoint: string;
   /** `listener-endpoint`, e.g. tcp://spacewalk.example.com:5556. */
   readonly listenerEndpoint: string;
+  /**
+   * `listener-endpoints`: every failover server's ROUTER, this one's first (config
+   * `failover_servers`); empty = the member is left out (a single server).
+   */
+  readonly listenerEndpoints?: readonly string[];
   /** `server-public-key`: the server's CURVE public key in Z85 (40 characters). */
   readonly serverPublicKey: string;
 }
@@ -79,6 +84,9 @@ export async function registerOsad(
     dispatchers,
     "publisher-endpoint": extras.publisherEndpoint,
     "listener-endpoint": extras.listenerEndpoint,
+    ...(extras.listenerEndpoints === undefined || extras.listenerEndpoints.length === 0
+      ? {}
+      : { "listener-endpoints": extras.listenerEndpoints }),
     "server-public-key": extras.serverPublicKey,
   };
 }

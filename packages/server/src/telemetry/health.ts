@@ -7,6 +7,11 @@ import type { SocketState } from "../transport/sockets.js";
 export interface HealthReport {
   readonly healthy: boolean;
   /**
+   * The notifying role: `active` binds the client sockets and notifies; `standby` (PostgreSQL
+   * failover) waits for the role and serves register_osad — healthy without sockets.
+   */
+  readonly role: "active" | "standby";
+  /**
    * `state` is `ok`, `degraded` (it answers, but writes wait for another process's lock or
    * are refused, e.g. disk full) or `down` (no answer).
    */
@@ -35,6 +40,8 @@ export interface HealthReport {
  */
 export interface HealthSources {
   readonly running: boolean;
+  /** Default `active`: sockets and the ROUTER loop are required. */
+  readonly role?: "active" | "standby";
   readonly store?: { readonly kind: string; healthCheck(): Promise<void> };
   readonly sockets?: { readonly state: SocketState };
   readonly router?: { readonly status: RouterLoopStatus };
@@ -123,7 +130,10 @@ export async function checkHealth(sources: HealthSources): Promise<HealthReport>
   ]);
   const descriptorsProblem = sources.descriptors?.problem();
   const sockets = sources.sockets?.state ?? { publisher: false, listener: false };
-  const loop = sources.router?.status ?? { ok: false, error: "server not running" };
+  const role = sources.role ?? "active";
+  const loop =
+    sources.router?.status ??
+    (role === "standby" ? { ok: true } : { ok: false, error: "server not running" });
   const router = loop.ok ? { ok: true } : { ok: false, error: loop.error ?? "not reading" };
   const dbState =
     dbFailure === undefined
@@ -137,9 +147,9 @@ export async function checkHealth(sources: HealthSources): Promise<HealthReport>
       dbFailure === undefined &&
       keysProblem === undefined &&
       descriptorsProblem === undefined &&
-      sockets.publisher &&
-      sockets.listener &&
-      loop.ok,
+      // A standby binds nothing until it takes the notifying role.
+      (role === "standby" || (sockets.publisher && sockets.listener && loop.ok)),
+    role,
     db: {
       ok: dbFailure === undefined,
       kind: store?.kind ?? "unknown",

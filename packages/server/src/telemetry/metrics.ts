@@ -62,6 +62,8 @@ export class ServerMetrics {
   readonly throttledSystems: Gauge;
   /** The dispatcher's last round: systems asked and not yet picked up. */
   readonly inFlightSystems: Gauge;
+  /** osad2_server_active: the notifying role (failover). */
+  readonly serverActive: Gauge;
   /** Clients online in rhnPushClient as this server sees them. */
   readonly clientsOnline: Gauge;
   /** Push clients this server keeps the presence of (managed-clients.json). */
@@ -95,6 +97,11 @@ export class ServerMetrics {
     managed: ManagedCount | undefined;
   } = { source: undefined, managed: undefined };
 
+  /** RoleReport: the notifying role changed (osad2_server_active). */
+  roleChanged(role: "active" | "standby"): void {
+    this.serverActive.set(role === "active" ? 1 : 0);
+  }
+
   constructor(options: { readonly processMetrics?: boolean } = {}) {
     const registers = [this.registry];
     const counted = this.counted;
@@ -122,6 +129,11 @@ export class ServerMetrics {
     this.inFlightSystems = new Gauge({
       name: "osad2_in_flight_systems",
       help: "Systems asked to check in whose due work rhn_check has not picked up yet, as of the dispatcher's last round",
+      registers,
+    });
+    this.serverActive = new Gauge({
+      name: "osad2_server_active",
+      help: "1 while this server holds the notifying role (binds the client sockets and notifies), 0 while it stands by (PostgreSQL failover); always 1 on SQLite",
       registers,
     });
     new Gauge({

@@ -1,0 +1,327 @@
+// Failover between osad2-server processes on one PostgreSQL database (issue 14, item 2): two
+// real servers on 127.0.0.1 with their own ports, real clients configured with both
+// endpoints (half through server_host, half learning them from register_osad's
+// listener-endpoints). The active one is killed with SIGKILL, stopped cleanly, and killed
+// again and again; every action due then must reach its system within 10 s, none lost, at
+// most two checkins per action, and the servers' own logs must show that no two of them
+// ever sent checkins while both held the notifying role.
+import fs from "node:fs/promises";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { freePorts, waitFor } from "@osad2/test-helpers";
+import { countByLabel, Deployment, type ManagedProcess, startCli } from "@osad2/testkit";
+
+/** One osad2-server process of the failover set, with its own ports and state dir. */
+interface Member {
+  readonly name: string;
+  readonly configPath: string;
+  readonly listenerPort: number;
+  readonly metricsPort: number;
+  process: ManagedProcess | undefined;
+  /** Every process this member ran, and when each ended (SIGKILL: the test's kill time). */
+  readonly history: { readonly process: ManagedProcess; endedAt: number | undefined }[];
+}
+
+const DELIVERY_BOUND_MS = 10_000;
+const ACTIVE = /"msg":"became active: holding the notifying role"/;
+const STANDBY = /"msg":"standby: /;
+const CHECKIN_SENT = /"msg":"checkin sent"/;
+const CLIENT_CHECKIN = /checkin requested by the server/;
+
+let d: Deployment | undefined;
+let members: Member[] = [];
+afterEach(async () => {
+  await Promise.all(members.map((m) => m.process?.kill("SIGKILL")));
+  members = [];
+  await d?.dispose();
+  d = undefined;
+});
+
+/**
+ * A PostgreSQL deployment whose server config lists both servers (failover_servers), plus a
+ * second server config with its own ports and state dir on the same database and keys.
+ */
+async function failoverSet(
+  labels: readonly string[],
+): Promise<{ dep: Deployment; a: Member; b: Member }> {
+  const dep = await Deployment.create({ database: "postgres", pingInterval: 1 });
+  d = dep;
+  const [pubB, listenB, xmlrpcB, metricsB] = (await freePorts(4)) as [
+    number,
+    number,
+    number,
+    number,
+  ];
+  const failoverServers = `127.0.0.1:${dep.ports.listener},127.0.0.1:${listenB}`;
+  await dep.writeServerConfig({ failover_servers: failoverServers });
+  const text = await fs.readFile(dep.serverConfigPath, "utf8");
+  const configB = path.join(dep.dir, "server", "osad_server_b.cfg");
+  await fs.writeFile(
+    configB,
+    text
+      .replace(/^publisher_port = .*$/m, `publisher_port = ${pubB}`)
+      .replace(/^listener_port = .*$/m, `listener_port = ${listenB}`)
+      .replace(/^xmlrpc_port = .*$/m, `xmlrpc_port = ${xmlrpcB}`)
+      .replace(/^metrics_port = .*$/m, `metrics_port = ${metricsB}`)
+      .replace(/^state_dir = .*$/m, `state_dir = ${path.join(dep.dir, "server", "state-b")}`),
+  );
+  await dep.init();
+  for (const [i, label] of labels.entries()) {
+    // Half list both servers themselves; the other half learn them from the reply.
+    await dep.addSystem(label, i % 2 === 0 ? { server_host: failoverServers } : {});
+  }
+  const member = (
+    name: string,
+    configPath: string,
+    listenerPort: number,
+    metricsPort: number,
+  ): Member => ({
+    name,
+    configPath,
+    listenerPort,
+    metricsPort,
+    process: undefined,
+    history: [],
+  });
+  const a = member("A", dep.serverConfigPath, dep.ports.listener, dep.ports.metrics);
+  const b = member("B", configB, listenB, metricsB);
+  members = [a, b];
+  return { dep, a, b };
+}
+
+/** Starts a member and waits for its role: active, or standing by. */
+async function start(m: Member, expect: "active" | "standby"): Promise<ManagedProcess> {
+  const p = startCli("server", ["run", "--config", m.configPath], { name: `server-${m.name}` });
+  m.process = p;
+  m.history.push({ process: p, endedAt: undefined });
+  await p.waitForLine(expect === "active" ? ACTIVE : STANDBY, 60_000);
+  return p;
+}
+
+/** Ends a member's process (SIGKILL, or SIGTERM for a clean stop) and records when. */
+async function end(m: Member, signal: "SIGKILL" | "SIGTERM"): Promise<number> {
+  const p = m.process;
+  if (p === undefined) throw new Error(`${m.name} is not running`);
+  const entry = m.history.find((h) => h.process === p);
+  const at = Date.now();
+  await p.kill(signal);
+  if (entry) entry.endedAt = signal === "SIGKILL" ? at : Date.now();
+  m.process = undefined;
+  return at;
+}
+
+function time(line: string): number {
+  const match = /"time":(\d+)/.exec(line);
+  if (match === null) throw new Error(`no time in ${line}`);
+  return Number(match[1]);
+}
+
+/**
+ * The intervals each server process held the notifying role, from its log ("became active"
+ * until "lost the notifying role" or its end), and its checkin times.
+ */
+function activity(m: Member): { intervals: [number, number][]; checkins: number[] } {
+  const intervals: [number, number][] = [];
+  const checkins: number[] = [];
+  for (const { process, endedAt } of m.history) {
+    let since: number | undefined;
+    for (const line of process.lines) {
+      if (ACTIVE.test(line)) since = time(line);
+      else if (/"msg":"lost the notifying role/.test(line) && since !== undefined) {
+        intervals.push([since, time(line)]);
+        since = undefined;
+      } else if (CHECKIN_SENT.test(line)) checkins.push(time(line));
+    }
+    if (since !== undefined) {
+      const last = process.lines.length > 0 ? time(process.lines.at(-1) as string) : since;
+      intervals.push([since, endedAt ?? Math.max(last, Date.now())]);
+    }
+  }
+  return { intervals, checkins };
+}
+
+/** No two servers' active intervals overlap, and every checkin lies in its sender's interval. */
+function expectNeverTwoNotifying(set: readonly Member[]): void {
+  const all = set.map((m) => ({ m, ...activity(m) }));
+  for (const { m, intervals, checkins } of all) {
+    for (const at of checkins) {
+      expect(
+        intervals.some(([from, to]) => at >= from && at <= to),
+        `${m.name}'s checkin at ${at} lies within one of its active intervals ${JSON.stringify(intervals)}`,
+      ).toBe(true);
+    }
+  }
+  for (let i = 0; i < all.length; i++) {
+    for (let j = i + 1; j < all.length; j++) {
+      for (const [f1, t1] of all[i]!.intervals) {
+        for (const [f2, t2] of all[j]!.intervals) {
+          expect(
+            t1 <= f2 || t2 <= f1,
+            `${all[i]!.m.name} [${f1}, ${t1}] and ${all[j]!.m.name} [${f2}, ${t2}] both active`,
+          ).toBe(true);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Schedules one action for every system (at `scheduledAt`, right after a fault), waits until
+ * each has run rhn_check, and returns the slowest delivery; then, once two more pings went
+ * by (a further checkin would have arrived before them), the checkins each client got.
+ */
+async function deliverOne(
+  dep: Deployment,
+  labels: readonly string[],
+  since: number,
+): Promise<{ slowestMs: number; checkins: Map<string, number> }> {
+  const runsBefore = (await dep.runs()).length;
+  const checkinsBefore = new Map(
+    labels.map((l) => [l, dep.clients.get(l)!.matching(CLIENT_CHECKIN).length]),
+  );
+  await dep.schedule(labels);
+  await waitFor(
+    `a run on each of ${labels.join(", ")}`,
+    async () => {
+      const counts = countByLabel((await dep.runs()).slice(runsBefore));
+      return labels.every((l) => (counts.get(l) ?? 0) >= 1);
+    },
+    { timeoutMs: 30_000, everyMs: 50 },
+  );
+  const runs = (await dep.runs()).slice(runsBefore);
+  const slowestMs = Math.max(
+    ...labels.map((l) => Math.min(...runs.filter((r) => r.label === l).map((r) => r.at)) - since),
+  );
+  await Promise.all(labels.map((l) => dep.pingRounds(l, 2)));
+  const checkins = new Map(
+    labels.map((l) => [
+      l,
+      dep.clients.get(l)!.matching(CLIENT_CHECKIN).length - (checkinsBefore.get(l) ?? 0),
+    ]),
+  );
+  return { slowestMs, checkins };
+}
+
+function expectAtMostTwo(checkins: Map<string, number>): void {
+  for (const [label, n] of checkins) {
+    expect(n, `checkins of ${label}`).toBeGreaterThanOrEqual(1);
+    expect(n, `checkins of ${label}`).toBeLessThanOrEqual(2);
+  }
+}
+
+async function healthRole(m: Member): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${m.metricsPort}/healthz`);
+  return ((await res.json()) as { role: string }).role;
+}
+
+async function activeGauge(m: Member): Promise<string | undefined> {
+  const text = await (await fetch(`http://127.0.0.1:${m.metricsPort}/metrics`)).text();
+  return /^osad2_server_active (\d)/m.exec(text)?.[1];
+}
+
+const LABELS = ["f1", "f2", "f3", "f4"];
+
+describe("failover between two osad2-server processes on PostgreSQL", () => {
+  it("kill -9 of the active one: the standby takes over and every due action arrives within 10 s", async () => {
+    const { dep, a, b } = await failoverSet(LABELS);
+    await start(a, "active");
+    await start(b, "standby");
+    expect(await healthRole(a)).toBe("active");
+    expect(await healthRole(b)).toBe("standby");
+    expect(await activeGauge(a)).toBe("1");
+    expect(await activeGauge(b)).toBe("0");
+    dep.emulateSpacewalk(50);
+    for (const l of LABELS) dep.startClient(l);
+    for (const l of LABELS) await dep.waitOnline(l, 60_000);
+    // The ones that did not list the servers learnt both from the reply.
+    const learnt = dep.clients.get("f2")!;
+    await waitFor("f2's state file naming both servers", async () => {
+      const state = JSON.parse(
+        await fs.readFile(path.join(dep.systems.get("f2")!.dir, "state.json"), "utf8"),
+      ) as { registration: { servers: unknown[]; source: string } | null };
+      return state.registration?.servers.length === 2 && state.registration.source === "reply";
+    });
+    expect(learnt.matching(/has no failover/)).toEqual([]);
+    const warmUp = await deliverOne(dep, LABELS, Date.now());
+    expectAtMostTwo(warmUp.checkins);
+
+    const killedAt = await end(a, "SIGKILL");
+    const { slowestMs, checkins } = await deliverOne(dep, LABELS, killedAt);
+    const takeoverMs = time(await b.process!.waitForLine(ACTIVE)) - killedAt;
+    process.stderr.write(
+      `failover kill -9: takeover ${takeoverMs} ms, slowest delivery ${slowestMs} ms, checkins ${JSON.stringify([...checkins])}\n`,
+    );
+    expect(slowestMs).toBeLessThanOrEqual(DELIVERY_BOUND_MS);
+    expectAtMostTwo(checkins);
+    expect(await healthRole(b)).toBe("active");
+    expect(await activeGauge(b)).toBe("1");
+    expectNeverTwoNotifying([a, b]);
+  });
+
+  it("a clean stop of the active one hands over; kill -9 again and again, each restarted as the standby", async () => {
+    const { dep, a, b } = await failoverSet(LABELS);
+    // B starts first and so holds the role; A stands by.
+    await start(b, "active");
+    await start(a, "standby");
+    dep.emulateSpacewalk(50);
+    for (const l of LABELS) dep.startClient(l);
+    for (const l of LABELS) await dep.waitOnline(l, 60_000);
+    expectAtMostTwo((await deliverOne(dep, LABELS, Date.now())).checkins);
+
+    // SIGTERM: B unbinds, then releases the lock; A takes over.
+    const stoppedAt = await end(b, "SIGTERM");
+    await a.process!.waitForLine(ACTIVE, 10_000);
+    const clean = await deliverOne(dep, LABELS, stoppedAt);
+    process.stderr.write(`failover clean stop: slowest delivery ${clean.slowestMs} ms\n`);
+    expect(clean.slowestMs).toBeLessThanOrEqual(DELIVERY_BOUND_MS);
+    expectAtMostTwo(clean.checkins);
+
+    // Now kill whichever is active, three times, restarting the killed one as the standby.
+    let active = a;
+    let standby = b;
+    await start(standby, "standby");
+    for (let round = 1; round <= 3; round++) {
+      const killedAt = await end(active, "SIGKILL");
+      const next = standby.process!;
+      const result = await deliverOne(dep, LABELS, killedAt);
+      const takeoverMs = time(await next.waitForLine(ACTIVE)) - killedAt;
+      process.stderr.write(
+        `failover round ${round}: takeover ${takeoverMs} ms, slowest delivery ${result.slowestMs} ms, checkins ${JSON.stringify([...result.checkins])}\n`,
+      );
+      expect(result.slowestMs).toBeLessThanOrEqual(DELIVERY_BOUND_MS);
+      expectAtMostTwo(result.checkins);
+      [active, standby] = [standby, active];
+      await start(standby, "standby");
+    }
+    expectNeverTwoNotifying([a, b]);
+  });
+});
+
+describe("SQLite stays single-server", () => {
+  it("refuses a second osad2-server on the same SQLite file, saying why", async () => {
+    const dep = await Deployment.create({ database: "sqlite" });
+    d = dep;
+    await dep.init();
+    await dep.startServer();
+    const [pub, listen, xmlrpc, metrics] = (await freePorts(4)) as [number, number, number, number];
+    const text = await fs.readFile(dep.serverConfigPath, "utf8");
+    const second = path.join(dep.dir, "server", "second.cfg");
+    await fs.writeFile(
+      second,
+      text
+        .replace(/^publisher_port = .*$/m, `publisher_port = ${pub}`)
+        .replace(/^listener_port = .*$/m, `listener_port = ${listen}`)
+        .replace(/^xmlrpc_port = .*$/m, `xmlrpc_port = ${xmlrpc}`)
+        .replace(/^metrics_port = .*$/m, `metrics_port = ${metrics}`)
+        .replace(/^state_dir = .*$/m, `state_dir = ${path.join(dep.dir, "server", "state-2")}`),
+    );
+    const p = startCli("server", ["run", "--config", second], { name: "server-2" });
+    const code = await p.exited;
+    expect(code).toBe(1);
+    expect(p.lines.join("\n")).toMatch(
+      /already serves the SQLite database .* SQLite supports exactly one osad2-server/,
+    );
+    // The first one is unaffected.
+    expect((await fetch(`http://127.0.0.1:${dep.ports.metrics}/healthz`)).status).toBe(200);
+  });
+});
