@@ -1,6 +1,9 @@
 // Sums every suite's vitest JSON report into the closing line CI reads: "N passed, N failed".
 // A suite whose report is missing (it did not run, or crashed before writing it) or that ran no
-// test counts as one failure: nothing is skipped silently.
+// test counts as one failure: nothing is skipped silently. A part a suite could not run on this
+// machine (its dist-test/not-run/NAME.txt, e.g. the across-hosts tests without network
+// namespaces) is named with the reason just above the closing line; its tests were skipped,
+// so they count neither as passed nor as failed.
 //   node tools/lib/sum-results.mjs          sum (exit 1 on any failure or when nothing passed)
 //   node tools/lib/sum-results.mjs --clear  delete the reports first, so no old one is counted
 import fs from "node:fs";
@@ -12,7 +15,10 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 const suites = testReports(root);
 
 if (process.argv.includes("--clear")) {
-  for (const { report } of suites) fs.rmSync(report, { force: true });
+  for (const { report, notRun } of suites) {
+    fs.rmSync(report, { force: true });
+    fs.rmSync(notRun, { recursive: true, force: true });
+  }
   process.exit(0);
 }
 
@@ -38,6 +44,15 @@ for (const { name, report } of suites) {
   console.log(`${name}: ${p} passed, ${f} failed${none ? " (ran no tests)" : ""}`);
   passed += p;
   failed += f;
+}
+for (const { name, notRun } of suites) {
+  const files = fs.existsSync(notRun)
+    ? fs.readdirSync(notRun).filter((f) => f.endsWith(".txt"))
+    : [];
+  for (const file of files.sort()) {
+    const reason = fs.readFileSync(path.join(notRun, file), "utf8").trim();
+    console.log(`${path.basename(file, ".txt")}: NOT RUN (${name}) — ${reason}`);
+  }
 }
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed > 0 || passed === 0 ? 1 : 0);

@@ -16,7 +16,12 @@ function workspaceDirs(root) {
   });
 }
 
-/** { name, report } for every workspace package with a test script, sorted by directory. */
+/**
+ * { name, report, notRun } for every workspace package with a test script, sorted by directory.
+ * `notRun` is a directory where a suite leaves one file per part the machine could not run
+ * (e.g. e2e/dist-test/not-run/across-hosts.txt when network namespaces are not allowed), its
+ * text the reason.
+ */
 export function testReports(root) {
   const out = [];
   for (const dir of workspaceDirs(root).sort()) {
@@ -24,7 +29,11 @@ export function testReports(root) {
     if (!fs.existsSync(manifest)) continue;
     const pkg = JSON.parse(fs.readFileSync(manifest, "utf8"));
     if (!pkg.scripts?.test) continue;
-    out.push({ name: pkg.name ?? dir, report: path.join(root, dir, "dist-test", "results.json") });
+    out.push({
+      name: pkg.name ?? dir,
+      report: path.join(root, dir, "dist-test", "results.json"),
+      notRun: path.join(root, dir, "dist-test", "not-run"),
+    });
   }
   return out;
 }

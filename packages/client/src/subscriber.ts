@@ -76,6 +76,11 @@ export interface SubscriberOptions {
 export const DEFAULT_CHALLENGE_TIMEOUT_MS = 3_000;
 export const MAX_CHALLENGE_TIMEOUT_MS = 60_000;
 
+/** After `refused busy` the hello is tried again after this … */
+export const BUSY_RETRY_MS = 2_000;
+/** … plus up to this share of it at random. */
+export const BUSY_RETRY_JITTER = 2;
+
 /**
  * How the client talks to the server: `connection` (wire v3: one DEALER carries everything),
  * `signed` (v2: SUB + DEALER, signed messages) or `seed` (the seed's unsigned format).
@@ -518,6 +523,17 @@ export class Subscriber extends EventEmitter<SubscriberEvents> {
       this.log.info("the server wants signed messages; switching to the signed format");
       this.challengeWaitMs = Math.min(2 * this.challengeWaitMs, MAX_CHALLENGE_TIMEOUT_MS);
       this.switchMode(this.noV3 ? "signed" : "connection");
+    } else if (reply.reason === "busy") {
+      if (this.mode === "seed") return;
+      // The server could not check the hello now: ask again later, clients refused together
+      // spread out (a fleet re-asking at once is what made the server busy).
+      clearTimeout(this.challengeTimer);
+      const delayMs = BUSY_RETRY_MS * (1 + Math.random() * BUSY_RETRY_JITTER);
+      this.log.info({ retryInMs: Math.round(delayMs) }, "the server is busy; asking again later");
+      this.challengeTimer = setTimeout(() => {
+        this.challengeTimer = undefined;
+        this.requestChallenge();
+      }, delayMs);
     } else if (this.mode !== "seed") {
       this.requestChallenge();
     }

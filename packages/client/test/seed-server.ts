@@ -19,6 +19,11 @@ export interface SeedServerOptions {
    * which drops any other version (`hello-request 3`) without a word. Default: the seed (silent).
    */
   readonly v2?: boolean;
+  /**
+   * Answer `hello-request 3` with `challenge 3 <nonce>` as a wire-v3 server does, and its
+   * first this many hellos with `refused busy` (a server that cannot read the key yet).
+   */
+  readonly v3RefuseBusy?: number;
 }
 
 const ZAP_ENDPOINT = "inproc://zeromq.zap.01";
@@ -34,6 +39,7 @@ export class SeedServer {
   private pub: zmq.Publisher | undefined;
   private router: zmq.Router | undefined;
   private waiters: Array<() => void> = [];
+  private busyRefusals = 0;
 
   private constructor(private readonly options: SeedServerOptions) {
     this.allowed = options.allowed;
@@ -103,6 +109,14 @@ export class SeedServer {
           const text = Buffer.concat(rest).toString("utf8");
           if (this.options.v2 === true && text === "hello-request 2") {
             await router.send([id!, `challenge v2-${this.received.length}`]);
+          }
+          if (this.options.v3RefuseBusy !== undefined) {
+            if (text === "hello-request 3") {
+              await router.send([id!, `challenge 3 v3-${this.received.length}`]);
+            } else if (text.startsWith("hello ") && this.busyRefusals < this.options.v3RefuseBusy) {
+              this.busyRefusals += 1;
+              await router.send([id!, "refused busy"]);
+            }
           }
         }
       } catch {

@@ -19,6 +19,7 @@ async function setup(
     allowed?: "client" | "none";
     serverKey?: string;
     v2?: boolean;
+    v3RefuseBusy?: number;
   } & Partial<SubscriberOptions> = {},
 ): Promise<{ server: SeedServer; subscriber: Subscriber; clientKeys: KeyPair; events: string[] }> {
   const serverKeys = generateKeyPair();
@@ -31,6 +32,7 @@ async function setup(
     keyPair: serverKeys,
     ...(allowed ? { allowed } : {}),
     ...(options.v2 === true ? { v2: true } : {}),
+    ...(options.v3RefuseBusy === undefined ? {} : { v3RefuseBusy: options.v3RefuseBusy }),
   });
   servers.push(server);
   const subscriber = new Subscriber({
@@ -253,5 +255,30 @@ describe("Subscriber against a wire-v2 osad2 server (SUB + DEALER)", () => {
         new Promise<boolean>((r) => setTimeout(() => r(false), 50)),
       ]);
     }
+  });
+});
+
+describe("Subscriber against a busy wire-v3 server", () => {
+  it("after `refused busy` asks for a new challenge 2–6 s later, not at once and not never", async () => {
+    const sharedKey = "0123456789abcdef0123456789abcdef01234567";
+    const { server, subscriber } = await setup({ allowed: "client", v3RefuseBusy: 1, sharedKey });
+    subscriber.start();
+    const first = await server.waitFor((r) => r.text.startsWith("hello "), 15_000, "first hello");
+    const refusedAt = Date.now();
+    const second = await server.waitFor(
+      (r) => r.text.startsWith("hello ") && r !== first,
+      15_000,
+      "a hello after the busy refusal",
+    );
+    const waitedMs = Date.now() - refusedAt;
+    expect(waitedMs).toBeGreaterThanOrEqual(1_900);
+    expect(waitedMs).toBeLessThan(8_000);
+    const texts = server.received.map((r) => r.text);
+    expect(texts.filter((t) => t === "hello-request 3")).toHaveLength(2);
+    expect(decodeListenerMessage(Buffer.from(second.text))).toMatchObject({
+      kind: "hello",
+      hello: { version: 3, clientName: NAME },
+    });
+    expect(subscriber.wireMode).toBe("connection");
   });
 });

@@ -16,9 +16,14 @@ export type RefusalReason =
   /** An unsigned (seed-format) message; this server needs signed ones: ask for a challenge. */
   | "unsigned"
   /** The hello's challenge expired or was never issued: ask for a new one. */
-  | "stale-nonce";
+  | "stale-nonce"
+  /**
+   * The server could not check the hello now (its database is slow or failing): ask for a
+   * new challenge after a few seconds, with jitter. Older clients ignore it (unknown reply).
+   */
+  | "busy";
 
-const REFUSAL_REASONS: readonly RefusalReason[] = ["unsigned", "stale-nonce"];
+const REFUSAL_REASONS: readonly RefusalReason[] = ["unsigned", "stale-nonce", "busy"];
 
 /** What the server sends a client over the ROUTER (to the routing id the client's message came from). */
 export type ServerReply =

@@ -279,7 +279,14 @@ class Server implements Osad2Server, HealthSource, ServerView {
     running.base = {
       keyPair,
       peers,
-      sharedKeys: new SharedKeyCache({ source: store }),
+      sharedKeys: new SharedKeyCache({
+        source: store,
+        readFailed: (error, names) =>
+          logger.warn(
+            { err: error, names },
+            "could not read clients' shared keys; refused as busy",
+          ),
+      }),
       managed,
       diagnostics,
     };
@@ -386,6 +393,7 @@ class Server implements Osad2Server, HealthSource, ServerView {
     running.notifier = notifier;
     running.presence = presence;
     telemetry.metrics.countClients(online, managed);
+    telemetry.metrics.countStatements(store);
 
     // Clients' messages change presence only once their signature verifies (or, with
     // allow_unsigned_clients, in the seed's format); the routing id is never an identity.

@@ -21,7 +21,7 @@ import { Reachability } from "../src/dispatch/reachability.js";
 import { OnlineClients } from "../src/presence/online-clients.js";
 import { recordingLogger } from "./fakes.js";
 
-const KEYS = new Map([
+const KEYS: ReadonlyMap<string, string> = new Map([
   ["alice", "a".repeat(40)],
   ["bob", "b".repeat(40)],
 ]);
@@ -32,6 +32,10 @@ class World implements AuthenticatedHandler, IdentityReport {
   readonly replies: { to: string; reply: ServerReply }[] = [];
   readonly tokens = new Set(["t1"]);
   lookups = 0;
+  /** What rhnPushClient holds now (tests change it). */
+  readonly keys = new Map(KEYS);
+  /** The database fails every read while set. */
+  failing = false;
   readonly auth: ClientAuthenticator;
 
   constructor(allowUnsigned = false) {
@@ -39,11 +43,18 @@ class World implements AuthenticatedHandler, IdentityReport {
       allowUnsigned,
       keys: new SharedKeyCache({
         source: {
-          sharedKeyOf: async (name) => {
+          sharedKeysOf: async (names) => {
             this.lookups += 1;
-            return KEYS.get(name);
+            if (this.failing) throw new Error("connection refused");
+            const found = new Map<string, string>();
+            for (const name of names) {
+              const key = this.keys.get(name);
+              if (key !== undefined) found.set(name, key);
+            }
+            return found;
           },
         },
+        missTtlMs: 0,
       }),
       tokens: { isRecentPing: (token) => this.tokens.has(token) },
       replies: {
@@ -157,35 +168,158 @@ describe("ClientAuthenticator", () => {
     await lax.send("alice", encodeHello(hello("bob")));
     expect(lax.accepted).toEqual(["pong alice", "hello alice"]);
   });
+
+  it("a key changed in the database is read again once a signature fails with the cached one", async () => {
+    const w = new World();
+    await w.send("c", encodeSignedPong("alice", "t1", KEYS.get("alice") as string));
+    // Registered again elsewhere under the same name: a new key.
+    w.keys.set("alice", "n".repeat(40));
+    await w.send("c", encodeSignedPong("alice", "t1", "n".repeat(40)));
+    expect(w.accepted).toEqual(["pong alice", "pong alice"]);
+    expect(w.lookups).toBe(2);
+    // The old key fails against the fresh one: refused, told to register again.
+    await w.send("c", encodeSignedPong("alice", "t1", KEYS.get("alice") as string));
+    expect(w.accepted).toHaveLength(2);
+    expect(w.refusals.map((r) => r.reason)).toEqual(["bad-signature"]);
+    expect(w.replies.at(-1)?.reply).toEqual({ kind: "unknown-client", clientName: "alice" });
+  });
+
+  it("a hello whose key cannot be read is answered refused busy; a pong is not answered", async () => {
+    const w = new World();
+    w.failing = true;
+    await w.send("conn1", encodeHelloRequest());
+    const nonce = w.challengeFor("conn1");
+    await w.send("conn1", encodeSignedHello(hello("alice"), nonce, KEYS.get("alice") as string));
+    await w.send("conn1", encodeSignedPong("alice", "t1", KEYS.get("alice") as string));
+    expect(w.accepted).toEqual([]);
+    expect(w.refusals.map((r) => r.reason)).toEqual(["busy", "busy"]);
+    expect(w.replies.map((r) => r.reply.kind)).toEqual(["challenge", "refused"]);
+    expect(w.replies.at(-1)?.reply).toEqual({ kind: "refused", reason: "busy" });
+    // The database is back: the client's next round (a new challenge) gets it online.
+    w.failing = false;
+    await w.send("conn1", encodeHelloRequest());
+    const again = w.challengeFor("conn1");
+    await w.send("conn1", encodeSignedHello(hello("alice"), again, KEYS.get("alice") as string));
+    expect(w.accepted).toEqual(["hello alice"]);
+  });
 });
 
+/** A source that records each statement's names and answers when told. */
+class HeldSource {
+  readonly statements: string[][] = [];
+  private readonly held: (() => void)[] = [];
+  failNext = false;
+
+  sharedKeysOf = (names: readonly string[]): Promise<Map<string, string>> => {
+    this.statements.push([...names]);
+    const fail = this.failNext;
+    this.failNext = false;
+    return new Promise((resolve, reject) =>
+      this.held.push(() =>
+        fail
+          ? reject(new Error("database down"))
+          : resolve(new Map(names.filter((n) => n !== "ghost").map((n) => [n, `key-${n}`]))),
+      ),
+    );
+  };
+
+  releaseAll(): void {
+    for (const release of this.held.splice(0)) release();
+  }
+}
+
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 describe("SharedKeyCache", () => {
-  it("is single-flight per name and refuses lookups past its queue", async () => {
-    let calls = 0;
-    const release: (() => void)[] = [];
+  it("reads a burst of names in batches of batchSize, concurrency statements at a time", async () => {
+    const source = new HeldSource();
+    const cache = new SharedKeyCache({ source, batchSize: 1_000, concurrency: 2 });
+    const names = Array.from({ length: 2_500 }, (_, i) => `c${i}`);
+    const lookups = names.map((name) => cache.lookup(name));
+    const again = cache.lookup("c7"); // single-flight: the same lookup
+    await turn();
+    expect(source.statements.map((s) => s.length)).toEqual([1_000, 1_000]);
+    source.releaseAll();
+    await Promise.all(lookups.slice(0, 2_000));
+    await turn();
+    expect(source.statements.map((s) => s.length)).toEqual([1_000, 1_000, 500]);
+    source.releaseAll();
+    const results = await Promise.all(lookups);
+    expect(results.every((r, i) => r.found && r.key === `key-c${i}`)).toBe(true);
+    expect(await again).toEqual({ found: true, key: "key-c7" });
+    // Cached now: no statement more.
+    expect(await cache.lookup("c2499")).toEqual({ found: true, key: "key-c2499" });
+    expect(source.statements).toHaveLength(3);
+    expect(cache.size).toBe(2_500);
+  });
+
+  it("refuses lookups as busy past maxWaiting, and when the read fails (nothing remembered)", async () => {
+    const source = new HeldSource();
+    const failures: number[] = [];
     const cache = new SharedKeyCache({
-      source: {
-        sharedKeyOf: (name) =>
-          new Promise((resolve) => {
-            calls += 1;
-            release.push(() => resolve(`key-${name}`));
-          }),
-      },
+      source,
+      batchSize: 2,
       concurrency: 1,
-      maxWaiting: 1,
+      maxWaiting: 2,
+      readFailed: (_error, names) => failures.push(names),
     });
-    const a1 = cache.lookup("a");
-    const a2 = cache.lookup("a");
-    const b = cache.lookup("b"); // waits for the slot
-    const c = await cache.lookup("c"); // queue full
-    expect(c).toEqual({ found: false, busy: true });
-    release.shift()?.();
-    expect(await a1).toEqual({ found: true, key: "key-a" });
-    expect(await a2).toEqual({ found: true, key: "key-a" });
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    release.shift()?.();
-    expect(await b).toEqual({ found: true, key: "key-b" });
-    expect(calls).toBe(2);
+    source.failNext = true;
+    const ab = [cache.lookup("a"), cache.lookup("b")];
+    await turn(); // a and b in the statement (which fails), nothing waiting
+    const cd = [cache.lookup("c"), cache.lookup("d")];
+    expect(await cache.lookup("e")).toEqual({ found: false, busy: true });
+    source.releaseAll();
+    expect(await Promise.all(ab)).toEqual([
+      { found: false, busy: true },
+      { found: false, busy: true },
+    ]);
+    expect(failures).toEqual([2]);
+    await turn();
+    source.releaseAll();
+    expect(await Promise.all(cd)).toEqual([
+      { found: true, key: "key-c" },
+      { found: true, key: "key-d" },
+    ]);
+    // a was not remembered as missing: read again.
+    const a = cache.lookup("a");
+    await turn();
+    source.releaseAll();
+    expect(await a).toEqual({ found: true, key: "key-a" });
+  });
+
+  it("keeps keys ttl (+ up to 25 %), misses missTtl, and reads a fresh key at most once per missTtl", async () => {
+    const source = new HeldSource();
+    let now = 0;
+    const cache = new SharedKeyCache({
+      source,
+      ttlMs: 1_000,
+      missTtlMs: 100,
+      now: () => now,
+      random: () => 0.999,
+    });
+    const read = async (name: string, fresh = false) => {
+      const lookup = cache.lookup(name, fresh);
+      await turn();
+      source.releaseAll();
+      return lookup;
+    };
+    await read("a");
+    await read("ghost");
+    expect(source.statements).toHaveLength(2);
+    now = 50;
+    expect(await read("a", true)).toEqual({ found: true, key: "key-a" }); // read 50 ms ago
+    expect(await read("ghost")).toEqual({ found: false, busy: false });
+    expect(source.statements).toHaveLength(2);
+    now = 150;
+    await read("ghost"); // the miss expired
+    await read("a", true); // a fresh read is allowed again
+    expect(source.statements.map((s) => s[0])).toEqual(["a", "ghost", "ghost", "a"]);
+    now = 150 + 1_240; // within ttl × 1.25 of the last read (jitter 0.999 → 249 ms)
+    await read("a");
+    expect(source.statements).toHaveLength(4);
+    now = 150 + 1_250;
+    await read("a");
+    expect(source.statements).toHaveLength(5);
   });
 });
 

@@ -458,6 +458,59 @@ describe.each(DATABASE_KINDS)("store on %s", (kind) => {
       ]);
     });
 
+    it("writes many clients online in two statements and tells which were offline", async () => {
+      await systemWithClient("a", "client-a");
+      await systemWithClient("b", "client-b");
+      await systemWithClient("c", "client-c");
+      const at = new Date(Date.now() - 5_000);
+      expect(await store.markOnline("client-b", at)).toBe(true);
+      await store.setPingDeadline("client-b", new Date());
+      const later = new Date(at.getTime() + 1_000);
+      const names = [
+        "client-a",
+        "client-b",
+        ...Array.from({ length: 5_000 }, (_, i) => `gone-${i}`),
+      ];
+      let wasOffline: string[] = [];
+      const sent = await statementsOf(async () => {
+        wasOffline = await store.markManyOnline(names, later);
+      });
+      expect(sent).toHaveLength(2);
+      expect(wasOffline).toEqual(["client-a"]);
+      for (const name of ["client-a", "client-b"]) {
+        expect(await store.findClient(name)).toMatchObject({
+          state: "online",
+          lastMessageTime: later,
+          lastPingTime: null,
+          nextActionTime: null,
+        });
+      }
+      expect((await store.findClient("client-c"))?.state).toBe("offline");
+      expect(await store.markManyOnline(["client-a", "client-b"], later)).toEqual([]);
+      expect(await store.markManyOnline([], later)).toEqual([]);
+    });
+
+    it("reads the shared keys of 10,000 names in one statement", async () => {
+      await systemWithClient("a", "client-a");
+      const b = await createSystem(store, { name: "b" });
+      await store.registerPushClient(b.system.id, { name: "client-b", sharedKey: "s".repeat(40) });
+      const names = [
+        "client-a",
+        "client-b",
+        ...Array.from({ length: 9_998 }, (_, i) => `gone-${i}`),
+      ];
+      let keys = new Map<string, string>();
+      const sent = await statementsOf(async () => {
+        keys = await store.sharedKeysOf(names);
+      });
+      expect(sent).toHaveLength(1);
+      expect([...keys].sort()).toEqual([
+        ["client-a", "k".repeat(40)],
+        ["client-b", "s".repeat(40)],
+      ]);
+      expect(await store.sharedKeysOf([])).toEqual(new Map());
+    });
+
     it("tells which names have a row, and a system's client name", async () => {
       const a = await systemWithClient("a", "client-a");
       const names = ["client-a", ...Array.from({ length: 9_999 }, (_, i) => `gone-${i}`)];

@@ -51,6 +51,27 @@ describe("connection book", () => {
     expect(c?.address).toBeNull();
   });
 
+  it("a fleet connecting at once: an ambiguous connection lists 8 keys and counts the others; a signed claim of one not listed settles it", () => {
+    const { book: b } = book();
+    const key = (i: number): string => `F${i}`.padEnd(40, "x");
+    for (let i = 0; i < 1_000; i++) {
+      b.admitted({ socket: "listener", address: `10.0.2.${i}`, publicKey: key(i) });
+    }
+    b.received(id("~f1"), "hello-request");
+    const [c] = b.snapshot().connections;
+    if (c?.key.kind !== "ambiguous") throw new Error("not ambiguous");
+    expect(c.key.candidates.map((k) => k.publicKey)).toEqual(
+      Array.from({ length: 8 }, (_, i) => key(992 + i)),
+    );
+    expect(c.key.others).toBe(992);
+    b.verified(id("~f1"), { type: "hello", clientName: "f1", curvePublicKey: key(3) });
+    expect(b.snapshot().connections[0]).toMatchObject({
+      key: { kind: "known", publicKey: key(3) },
+      address: "10.0.2.3",
+      clientName: "f1",
+    });
+  });
+
   it("handshakes older than the window do not count; SUB handshakes are kept apart", () => {
     const { book: b, clock } = book();
     b.admitted({ socket: "listener", address: "10.0.0.5", publicKey: A });

@@ -178,6 +178,13 @@ export class FakePresenceStore implements PresenceStore, ManagedClientsStore {
     return wasOffline;
   }
 
+  /** One markOnline per name (tests replace markOnline to watch or fail the writes). */
+  async markManyOnline(names: readonly string[], at: Date): Promise<string[]> {
+    const wasOffline: string[] = [];
+    for (const name of names) if (await this.markOnline(name, at)) wasOffline.push(name);
+    return wasOffline;
+  }
+
   async markOffline(names: readonly string[]): Promise<void> {
     this.offlineWrites.push([...names]);
     for (const name of names) {

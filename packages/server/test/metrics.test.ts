@@ -35,6 +35,12 @@ describe("/metrics of a running server with clients and pushes (SQLite)", () => 
     const b = await h.onlineClient(s);
     const metrics = () => scrape(metricsPort);
     const value = async (name: string) => metricSum(await metrics(), name);
+    // The store's statements are counted: the polls (every 0.2 s here) alone add several a second.
+    const statements = await value("osad2_db_statements_total");
+    await waitFor(
+      "statements counted",
+      async () => (await value("osad2_db_statements_total")) >= statements + 5,
+    );
 
     // Spacewalk's UI sets earliest_action to when the schedule page was opened: minutes
     // before rhnAction.created. Only the time since it was scheduled is the push's latency.

@@ -147,8 +147,10 @@ export class Deployment {
     return `http://127.0.0.1:${this.ports.xmlrpc}/XMLRPC`;
   }
 
+  /** Writes the server config (`extra` wins); to `file` for a second server, else the default path. */
   async writeServerConfig(
     extra: Record<string, string | number | boolean | undefined> = {},
+    file: string = this.serverConfigPath,
   ): Promise<void> {
     const body = iniSection("main", {
       database: this.databaseUrl,
@@ -171,7 +173,7 @@ export class Deployment {
       ...this.options.serverConfig,
       ...extra,
     });
-    await fs.writeFile(this.serverConfigPath, body);
+    await fs.writeFile(file, body);
   }
 
   /** A store of the deployment's database, for the test's own writes (systems, actions). */

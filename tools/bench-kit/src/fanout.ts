@@ -34,6 +34,8 @@ export interface FanoutResult {
   readonly serverFds: number;
   readonly serverMetrics: ServerMetrics;
   readonly authFailures: number;
+  /** Hellos answered `refused busy` (the server could not read the key then). */
+  readonly busyRefusals: number;
   readonly clientErrors: number;
   readonly errorSamples: readonly string[];
   /** Set when a phase did not finish: which, and where it stood. */
@@ -109,6 +111,7 @@ export async function fanout(
       serverFds: server.fds,
       serverMetrics: await serverMetrics(bench.deployment),
       authFailures: bench.tracker.authFailures,
+      busyRefusals: bench.tracker.busyRefusals,
       clientErrors: bench.tracker.errors,
       errorSamples: bench.tracker.errorSamples,
       ...(timedOut ? { timedOut } : {}),

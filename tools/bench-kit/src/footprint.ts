@@ -1,5 +1,6 @@
 import type { DatabaseChoice } from "@osad2/testkit";
 import { sleep } from "@osad2/test-helpers";
+import { serverMetrics, type ServerMetrics } from "./metrics.js";
 import type { BenchOptions } from "./options.js";
 import { clockTicks, cpuPercent, sampleProcess, type ProcSample } from "./proc.js";
 import { benchDeployment, SimBench, type Log } from "./setup.js";
@@ -27,6 +28,14 @@ export interface FootprintResult {
      */
     readonly dbScansPerSecond: number | null;
     readonly dbRowsWrittenPerSecond: number | null;
+    /** Statements the server sent per second over that window (its osad2_db_statements_total); null with a server without it. */
+    readonly dbStatementsPerSecond: number | null;
+    /** With N clients, at the end of the window: V8 heap used / total and external memory (Buffers, zeromq messages). */
+    readonly heapUsedMiB: number | null;
+    readonly heapTotalMiB: number | null;
+    readonly externalMiB: number | null;
+    /** (V8 heap total with N − with 1) / N: the JavaScript share of rssPerClientKiB. */
+    readonly heapPerClientKiB: number | null;
   };
   readonly client: {
     /** The real osad2-client process, idle (connected, nothing to do), over the window. */
@@ -77,6 +86,7 @@ export async function footprint(
     await sleep(options.idleSeconds * 1000);
     const c1 = sampleProcess(client.pid);
     const s1 = sampleProcess(server.pid);
+    const m1 = await serverMetrics(deployment);
 
     log(`connecting ${options.clients} simulated clients`);
     bench = await SimBench.attach(deployment, options, log);
@@ -84,11 +94,18 @@ export async function footprint(
     // Two ping rounds, so every client's presence row and buffers exist.
     await settle(log, Math.max(5, 2 * options.pingInterval), "two ping rounds");
     const a2 = await bench.db.tableActivity();
+    const m2 = await serverMetrics(deployment);
     const s2 = sampleProcess(server.pid);
     log(`measuring the server with ${options.clients + 1} clients for ${options.idleSeconds} s`);
     await sleep(options.idleSeconds * 1000);
     const s3 = sampleProcess(server.pid);
     const a3 = await bench.db.tableActivity();
+    const m3 = await serverMetrics(deployment);
+    const metric = (m: ServerMetrics, name: string): number | undefined => m[name];
+    const mibOf = (bytes: number | undefined): number | null =>
+      bytes === undefined ? null : Math.round((bytes / 1048576) * 10) / 10;
+    const heap1 = metric(m1, "nodejs_heap_size_total_bytes");
+    const heap3 = metric(m3, "nodejs_heap_size_total_bytes");
     const sims: ProcSample[] = (bench.fleet?.pids ?? []).map((pid) => sampleProcess(pid));
     return {
       database,
@@ -104,6 +121,18 @@ export async function footprint(
         cpuPercentWithClients: cpuPercent(s2, s3),
         dbScansPerSecond: perSecond(a2?.scans, a3?.scans, s3.at - s2.at),
         dbRowsWrittenPerSecond: perSecond(a2?.rowsWritten, a3?.rowsWritten, s3.at - s2.at),
+        dbStatementsPerSecond: perSecond(
+          metric(m2, "osad2_db_statements_total"),
+          metric(m3, "osad2_db_statements_total"),
+          s3.at - s2.at,
+        ),
+        heapUsedMiB: mibOf(metric(m3, "nodejs_heap_size_used_bytes")),
+        heapTotalMiB: mibOf(heap3),
+        externalMiB: mibOf(metric(m3, "nodejs_external_memory_bytes")),
+        heapPerClientKiB:
+          heap1 === undefined || heap3 === undefined
+            ? null
+            : Math.round(((heap3 - heap1) / 1024 / options.clients) * 10) / 10,
       },
       client: {
         rssStartMiB: mib(c0.rssKiB),

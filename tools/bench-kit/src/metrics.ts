@@ -13,6 +13,11 @@ const WANTED = [
   "process_max_fds",
   "nodejs_eventloop_lag_mean_seconds",
   "nodejs_eventloop_lag_max_seconds",
+  "nodejs_heap_size_used_bytes",
+  "nodejs_heap_size_total_bytes",
+  "nodejs_external_memory_bytes",
+  "osad2_db_statements_total",
+  "osad2_refused_messages_total",
 ];
 
 /** Reads /metrics of the deployment's server; an empty object when it does not answer. */

@@ -31,6 +31,8 @@ export interface StormResult {
   readonly duplicateCheckins: number;
   readonly maxCheckinsPerClient: number;
   readonly clientErrors: number;
+  /** Hellos answered `refused busy` over the run (each retried after a few seconds). */
+  readonly busyRefusals: number;
   /**
    * The server's worst event-loop lag from the restart until every run completed (its /metrics,
    * scraped every 500 ms; null if no scrape answered).
@@ -147,6 +149,7 @@ export async function storm(
       duplicateCheckins: bench.tracker.checkinCountSince(tScheduled) - checkins.size,
       maxCheckinsPerClient: bench.tracker.maxCheckinsSince(tScheduled),
       clientErrors: bench.tracker.errors,
+      busyRefusals: bench.tracker.busyRefusals,
       eventLoopLagMaxMs: lagSeen.maxMs,
       ...(timedOut ? { timedOut } : {}),
     };

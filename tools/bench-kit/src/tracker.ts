@@ -10,6 +10,8 @@ export class SimTracker {
   readonly runs = new Map<string, number[]>();
   currentlyConnected = new Set<string>();
   authFailures = 0;
+  /** Hellos the server answered `refused busy` (each retried after a few seconds). */
+  busyRefusals = 0;
   errors = 0;
   readonly errorSamples: string[] = [];
 
@@ -33,6 +35,9 @@ export class SimTracker {
         break;
       case "auth-failed":
         this.authFailures++;
+        break;
+      case "refused":
+        if (event.reason === "busy") this.busyRefusals++;
         break;
       case "error":
         this.errors++;

@@ -100,6 +100,7 @@ class KnexSpacewalkStore implements SpacewalkStore {
   private closed: Promise<void> | undefined;
   private readonly writes: WriteHealth;
   private readonly unreadable: UnreadableTimes;
+  private statements = 0;
 
   constructor(
     private readonly target: DatabaseTarget,
@@ -107,6 +108,9 @@ class KnexSpacewalkStore implements SpacewalkStore {
   ) {
     this.kind = target.kind;
     this.knex = createKnex(target, options);
+    this.knex.on("query", () => {
+      this.statements += 1;
+    });
     this.writes = new WriteHealth(this.knex);
     this.unreadable = new UnreadableTimes(options.logger);
     registerInternals(this, {
@@ -180,12 +184,30 @@ class KnexSpacewalkStore implements SpacewalkStore {
     };
   }
 
+  get statementsSent(): number {
+    return this.statements;
+  }
+
   async sharedKeyOf(name: string): Promise<string | undefined> {
     const row = await this.guard(() =>
       this.knex.select("shared_key").from(TABLES.pushClient).where("name", name).first(),
     );
     const key = (row as { shared_key?: unknown } | undefined)?.shared_key;
     return typeof key === "string" && key.length > 0 ? key : undefined;
+  }
+
+  async sharedKeysOf(names: readonly string[]): Promise<Map<string, string>> {
+    const keys = new Map<string, string>();
+    if (names.length === 0) return keys;
+    const rows = await this.guard(() =>
+      this.whereNameIn(this.knex(TABLES.pushClient).select("name", "shared_key"), names),
+    );
+    for (const row of rows as { name: unknown; shared_key: unknown }[]) {
+      if (typeof row.shared_key === "string" && row.shared_key.length > 0) {
+        keys.set(String(row.name), row.shared_key);
+      }
+    }
+    return keys;
   }
 
   async markOnline(name: string, at: Date): Promise<boolean> {
@@ -205,6 +227,31 @@ class KnexSpacewalkStore implements SpacewalkStore {
       if (changed > 0) return true;
       await this.knex(TABLES.pushClient).where("name", name).update(values);
       return false;
+    });
+  }
+
+  async markManyOnline(names: readonly string[], at: Date): Promise<string[]> {
+    if (names.length === 0) return [];
+    const { online } = await this.states();
+    const values = {
+      state_id: online,
+      last_message_time: toDbTime(this.kind, at),
+      last_ping_time: null,
+      next_action_time: null,
+    };
+    return this.guard(async () => {
+      // As markOnline, for a whole batch in two statements: the rows not online yet (their
+      // names returned), then the others (last_message_time and ping times only change).
+      const changed = (await this.whereNameIn(this.knex(TABLES.pushClient), names)
+        .whereNot("state_id", online)
+        .update(values, ["name"])) as { name: unknown }[];
+      const wasOffline = changed.map((row) => String(row.name));
+      const came = new Set(wasOffline);
+      const rest = names.filter((name) => !came.has(name));
+      if (rest.length > 0) {
+        await this.whereNameIn(this.knex(TABLES.pushClient), rest).update(values);
+      }
+      return wasOffline;
     });
   }
 

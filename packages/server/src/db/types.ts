@@ -117,9 +117,18 @@ export interface SpacewalkStore {
   nextEarliestAction(now: Date, options?: NextEarliestOptions): Promise<Date | null>;
   findClient(name: string): Promise<PushClient | undefined>;
   /** rhnPushClient.shared_key of this client name (signatures of its messages), or undefined. */
+  /** Statements sent to the database since the store opened (the steady-state cost, as a metric). */
+  readonly statementsSent: number;
   sharedKeyOf(name: string): Promise<string | undefined>;
+  /**
+   * rhnPushClient.shared_key of each of these names that has a row with a key, in ONE
+   * statement however many (the key cache reads thousands of clients' keys at once).
+   */
+  sharedKeysOf(names: readonly string[]): Promise<Map<string, string>>;
   /** state online, last_message_time = at, last_ping_time and next_action_time cleared. Returns true when it was offline before. */
   markOnline(name: string, at: Date): Promise<boolean>;
+  /** markOnline for many clients in two statements however many; returns those that were offline before. */
+  markManyOnline(names: readonly string[], at: Date): Promise<string[]>;
   /** These clients' rows that are not offline: state offline, last_ping_time and next_action_time cleared (one statement). */
   markOffline(names: readonly string[]): Promise<void>;
   /** last_message_time = at for all these clients, in ONE statement however many; returns the rows updated. */

@@ -7,8 +7,9 @@ export type DatabaseTarget =
 
 /**
  * Parses `sqlite:/path/file.db`, `sqlite::memory:` or `postgres://user@host:port/db`
- * (also `postgresql://`). `display` is what error messages show: the file or `host:port/db`,
- * never a password.
+ * (also `postgresql://`; `postgres://user@/db?host=/var/run/postgresql` for the unix socket).
+ * `display` is what error messages show: the file or `host:port/db` (the socket directory as
+ * host), never a password.
  */
 export function parseDatabaseUrl(url: string): DatabaseTarget {
   const text = url.trim();
@@ -31,22 +32,30 @@ export function parseDatabaseUrl(url: string): DatabaseTarget {
     return { kind: "sqlite", filename, display: filename };
   }
   if (text.startsWith("postgres://") || text.startsWith("postgresql://")) {
+    // libpq's way to a unix socket: the directory in ?host= (pg reads it there and it wins over
+    // any host in the authority), e.g. postgres://postgres@/spaceschema?host=/var/run/postgresql.
+    const query = text.includes("?") ? text.slice(text.indexOf("?") + 1) : "";
+    const params = new URLSearchParams(query);
+    const socketDir = params.get("host") ?? "";
     let parsed: URL;
     try {
-      parsed = new URL(text);
+      // WHATWG URL refuses credentials without a host ("user@/db"), which pg accepts.
+      parsed = new URL(socketDir !== "" ? text.replace("@/", "@localhost/") : text);
     } catch (error) {
       throw new DatabaseConfigError("database", `"${redact(text)}" is not a valid URL`, {
         cause: error,
       });
     }
-    if (parsed.hostname === "") {
+    if (parsed.hostname === "" && socketDir === "") {
       throw new DatabaseConfigError(
         "database",
-        `"${redact(text)}" names no host; use postgres://user@host:5432/db`,
+        `"${redact(text)}" names no host; use postgres://user@host:5432/db, or postgres://user@/db?host=/var/run/postgresql for the unix socket`,
       );
     }
-    const database = parsed.pathname.replace(/^\//, "");
-    const display = `${parsed.hostname}:${parsed.port || "5432"}${database ? `/${database}` : ""}`;
+    const database = decodeURIComponent(parsed.pathname.replace(/^\//, ""));
+    const port = params.get("port") ?? (parsed.port || "5432");
+    const host = socketDir !== "" ? socketDir : parsed.hostname;
+    const display = `${host}:${port}${database ? `/${database}` : ""}`;
     return { kind: "postgres", connectionString: text, display };
   }
   throw new DatabaseConfigError(

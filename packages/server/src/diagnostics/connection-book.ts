@@ -13,6 +13,13 @@ import type { ClientSystems, KeyNames } from "./ports.js";
 /** Handshakes this recent may be the one of a connection first heard from now. */
 const ADMISSION_WINDOW_MS = 30_000;
 const MAX_ADMISSIONS = 1_024;
+/**
+ * An ambiguous connection lists this many of the keys it may have used, the latest handshakes
+ * first. Not all: 18,000 clients connecting at 200/s leave hundreds of handshakes pending, and
+ * a list of each in every connection's record was 100 KiB per connection and the server's
+ * busiest code (a key-name look-up per pending handshake per new connection).
+ */
+const MAX_CANDIDATES = 8;
 const MAX_CONNECTIONS = 20_000;
 const MAX_SUBSCRIBERS = 20_000;
 const MAX_FAILURES = 200;
@@ -266,8 +273,14 @@ export class ConnectionBook implements HandshakeLog, ConnectionObserver {
 
   private attribute(id: string, now: number): Connection {
     const since = now - ADMISSION_WINDOW_MS;
-    const waiting = this.admissions.filter((a) => !a.consumed && a.at >= since);
-    const keys = [...new Set(waiting.map((a) => a.publicKey))];
+    // Distinct keys of the waiting handshakes, latest first (only their number is needed beyond the few kept).
+    const distinct = new Set<string>();
+    for (let i = this.admissions.length - 1; i >= 0; i--) {
+      const a = this.admissions[i] as Admission;
+      if (a.at < since) break;
+      if (!a.consumed) distinct.add(a.publicKey);
+    }
+    const keys = [...distinct];
     let key: KeyAttribution = { kind: "unknown" };
     let address: string | null = null;
     let at = now;
@@ -279,12 +292,15 @@ export class ConnectionBook implements HandshakeLog, ConnectionObserver {
       address = handshake?.address ?? null;
       at = handshake?.at ?? now;
     } else if (keys.length > 1) {
+      // The latest few (the likeliest: a client speaks right after its handshake), oldest first.
+      const listed = keys.slice(0, MAX_CANDIDATES).reverse();
       key = {
         kind: "ambiguous",
-        candidates: keys.map((publicKey) => ({
+        candidates: listed.map((publicKey) => ({
           publicKey,
           keyName: this.options.keys.nameOf(publicKey),
         })),
+        ...(keys.length > listed.length ? { others: keys.length - listed.length } : {}),
       };
     }
     return {
@@ -310,7 +326,13 @@ export class ConnectionBook implements HandshakeLog, ConnectionObserver {
   private claimKey(connection: Connection, publicKey: string, now: number): void {
     const key = connection.key;
     if (key.kind === "known" && key.publicKey === publicKey) return;
-    if (key.kind === "ambiguous" && !key.candidates.some((c) => c.publicKey === publicKey)) return;
+    // An ambiguous connection takes a claim among its candidates, or among the ones not listed.
+    if (
+      key.kind === "ambiguous" &&
+      key.others === undefined &&
+      !key.candidates.some((c) => c.publicKey === publicKey)
+    )
+      return;
     const handshake = this.take(publicKey, now);
     if (handshake === undefined) return;
     // A lone pending handshake taken at first sight was another client's: give it back.

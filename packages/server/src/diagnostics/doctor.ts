@@ -387,7 +387,7 @@ function connectionLinks(input: {
   }
   const keyNote =
     own.key.kind === "ambiguous"
-      ? `; key ambiguous: one of ${own.key.candidates.map((c) => c.keyName ?? c.publicKey).join(", ")} (they connected at the same moment)`
+      ? `; key ambiguous: one of ${own.key.candidates.map((c) => c.keyName ?? c.publicKey).join(", ")}${own.key.others === undefined ? "" : ` and ${own.key.others} more`} (they connected at the same moment)`
       : own.key.kind === "unknown"
         ? "; key not known (connected before this server started)"
         : "";

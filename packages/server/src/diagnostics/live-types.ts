@@ -10,13 +10,18 @@ import type { KeyUsage } from "@osad2/keys";
 export type KeyAttribution =
   /** Exactly one key was admitted for it. */
   | { readonly kind: "known"; readonly publicKey: string; readonly keyName: string | null }
-  /** Several handshakes (different keys) were waiting when it first spoke: one of these. */
+  /**
+   * Several handshakes (different keys) were waiting when it first spoke: one of these, the
+   * latest few listed, `others` more not (a fleet connecting at once).
+   */
   | {
       readonly kind: "ambiguous";
       readonly candidates: readonly {
         readonly publicKey: string;
         readonly keyName: string | null;
       }[];
+      /** Waiting keys not listed in `candidates` (absent when none). */
+      readonly others?: number;
     }
   /** No admitted handshake was waiting (e.g. it connected before this server's restart). */
   | { readonly kind: "unknown" };

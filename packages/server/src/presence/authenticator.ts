@@ -11,7 +11,7 @@ import {
 } from "@osad2/protocol";
 import type { Logger } from "@osad2/service-kit";
 import type { PeerDirectory, ReplySender } from "../transport/ports.js";
-import type { SharedKeyCache } from "./shared-keys.js";
+import type { SharedKeyCache, SharedKeyLookup } from "./shared-keys.js";
 
 /** How long a challenge may be answered. */
 export const CHALLENGE_TTL_MS = 60_000;
@@ -30,7 +30,10 @@ export type RefusalKind =
   | "stale-nonce"
   /** A pong to a ping that is not among the last few. */
   | "stale-token"
-  /** The shared key could not be read (too many lookups waiting, or the database failed). */
+  /**
+   * The shared key could not be read (too many lookups waiting, or the database failed); a
+   * hello is answered `refused busy` (ask again later).
+   */
   | "busy";
 
 /** Which ping tokens a pong may answer. */
@@ -258,40 +261,45 @@ export class ClientAuthenticator {
     software?: string,
     curvePublicKey?: string,
   ): void {
-    this.options.keys.lookup(clientName).then(
-      (lookup) => {
-        if (!lookup.found) {
-          this.refuse(routingId, lookup.busy ? "busy" : "unknown-client", clientName);
-          if (!lookup.busy) this.options.replies.reply(routingId, encodeUnknownClient(clientName));
+    const check = (lookup: SharedKeyLookup, retried: boolean): void => {
+      if (!lookup.found) {
+        this.refuse(routingId, lookup.busy ? "busy" : "unknown-client", clientName);
+        if (!lookup.busy) this.options.replies.reply(routingId, encodeUnknownClient(clientName));
+        // Never silence for a hello: without an answer the client would wait, connected and
+        // offline, for a ping round to get it online. A pong is answered by the next round.
+        else if (type === "hello") this.options.replies.reply(routingId, encodeRefused("busy"));
+        return;
+      }
+      if (!verifySignature(lookup.key, type, clientName, nonce, mac, curvePublicKey)) {
+        if (!retried) {
+          // The key may have changed since it was cached (registered again elsewhere): read
+          // it once more (the cache allows that once per name per few seconds).
+          this.options.keys.lookup(clientName, true).then((again) => check(again, true), failed);
           return;
         }
-        if (!verifySignature(lookup.key, type, clientName, nonce, mac, curvePublicKey)) {
-          this.refuse(routingId, "bad-signature", clientName);
-          // The real client after a re-registration elsewhere, or a forger: either way the
-          // answer goes only to this connection, and the remedy is to register again.
-          this.options.replies.reply(routingId, encodeUnknownClient(clientName));
-          return;
-        }
-        this.options.observer?.verified(routingId, {
-          type,
-          clientName,
-          ...(software === undefined ? {} : { software }),
-          ...(curvePublicKey === undefined ? {} : { curvePublicKey }),
-        });
-        try {
-          accept();
-        } catch (error) {
-          this.options.logger.error({ err: error, clientName }, "client message handler failed");
-        }
-      },
-      (error: unknown) => {
-        this.options.logger.warn(
-          { err: error, clientName },
-          "could not read the client's shared key",
-        );
-        this.refuse(routingId, "busy", clientName);
-      },
-    );
+        this.refuse(routingId, "bad-signature", clientName);
+        // The real client after a re-registration elsewhere, or a forger: either way the
+        // answer goes only to this connection, and the remedy is to register again.
+        this.options.replies.reply(routingId, encodeUnknownClient(clientName));
+        return;
+      }
+      this.options.observer?.verified(routingId, {
+        type,
+        clientName,
+        ...(software === undefined ? {} : { software }),
+        ...(curvePublicKey === undefined ? {} : { curvePublicKey }),
+      });
+      try {
+        accept();
+      } catch (error) {
+        this.options.logger.error({ err: error, clientName }, "client message handler failed");
+      }
+    };
+    const failed = (error: unknown): void => {
+      this.options.logger.warn({ err: error, clientName }, "could not check the client's message");
+      this.refuse(routingId, "busy", clientName);
+    };
+    this.options.keys.lookup(clientName).then((lookup) => check(lookup, false), failed);
   }
 
   private refuse(routingId: Buffer, reason: RefusalKind, clientName: string | undefined): void {

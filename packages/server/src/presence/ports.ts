@@ -3,7 +3,7 @@ import type { SpacewalkStore } from "../db/types.js";
 /** The store calls presence makes (the database layer documents each). */
 export type PresenceStore = Pick<
   SpacewalkStore,
-  | "markOnline"
+  | "markManyOnline"
   | "markOffline"
   | "refreshMessageTimes"
   | "onlineClientNames"

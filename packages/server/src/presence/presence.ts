@@ -11,7 +11,12 @@ export const DEFAULT_UI_PING_TIMEOUT_MS = 20_000;
 /** Default of {@link PresenceSettings.messageRefreshMs} (config last_message_refresh). */
 export const DEFAULT_MESSAGE_REFRESH_MS = 60_000;
 /** Parallel state-change writes at most; more answers wait in a de-duplicated queue. */
-const WRITE_CONCURRENCY = 4;
+const WRITE_CONCURRENCY = 2;
+/**
+ * Names one state-change write takes from the queue at most (two statements whatever the
+ * number): 18,000 clients saying hello after a restart are a few dozen writes, not 36,000.
+ */
+const WRITE_BATCH = 1_000;
 /** Pongs may answer any of the last this many pings (rounds and web-UI pings). */
 export const RECENT_PING_TOKENS = 4;
 /** How often managed names whose rhnPushClient row is gone are dropped. */
@@ -75,6 +80,8 @@ export class Presence implements AuthenticatedHandler, PingTokens, LostConnectio
   /** Names waiting for their state-change write, oldest first. */
   private readonly writeQueue = new Set<string>();
   private readonly writing = new Set<string>();
+  /** State-change writes (batches) in flight. */
+  private batchesWriting = 0;
   private readonly writesIdle: (() => void)[] = [];
   /**
    * While the round's online-names query runs: the state changes written meanwhile (true =
@@ -195,20 +202,23 @@ export class Presence implements AuthenticatedHandler, PingTokens, LostConnectio
   }
 
   private pumpWrites(): void {
-    while (this.writing.size < WRITE_CONCURRENCY) {
-      let next: string | undefined;
+    while (this.batchesWriting < WRITE_CONCURRENCY) {
+      const batch: string[] = [];
       // One write per name at a time: a name being written waits for the next turn.
       for (const name of this.writeQueue) {
         if (this.writing.has(name)) continue;
-        next = name;
-        break;
+        batch.push(name);
+        if (batch.length >= WRITE_BATCH) break;
       }
-      if (next === undefined) break;
-      const name = next;
-      this.writeQueue.delete(name);
-      this.writing.add(name);
-      void this.writeOnline(name).finally(() => {
-        this.writing.delete(name);
+      if (batch.length === 0) break;
+      for (const name of batch) {
+        this.writeQueue.delete(name);
+        this.writing.add(name);
+      }
+      this.batchesWriting += 1;
+      void this.writeOnline(batch).finally(() => {
+        this.batchesWriting -= 1;
+        for (const name of batch) this.writing.delete(name);
         this.pumpWrites();
         this.settleWrites();
       });
@@ -226,27 +236,31 @@ export class Presence implements AuthenticatedHandler, PingTokens, LostConnectio
     return new Promise((resolve) => this.writesIdle.push(resolve));
   }
 
-  /** online, last_message_time = now, ping times cleared: a state change or a web-UI ping answer. */
-  private async writeOnline(name: string): Promise<void> {
-    const hadUiPing = this.uiPending.delete(name);
+  /** online, last_message_time = now, ping times cleared: state changes or web-UI ping answers. */
+  private async writeOnline(names: readonly string[]): Promise<void> {
+    const hadUiPing = names.filter((name) => this.uiPending.delete(name));
     try {
-      // Saved as managed first: after a crash the restarted server still owns this row.
-      await this.options.managed.admit(name);
+      // Saved as managed first: after a crash the restarted server still owns these rows.
+      await Promise.all(names.map((name) => this.options.managed.admit(name)));
       const at = this.now();
-      const wasOffline = await this.options.store.markOnline(name, new Date(at));
-      this.changedDuringQuery?.set(name, true);
-      this.writtenAt.set(name, at);
-      this.heard.delete(name);
-      const newlyOnline = this.online.add(name);
-      if (wasOffline) this.options.report.cameOnline(name);
-      if (newlyOnline || wasOffline) this.options.sink.online(name, wasOffline);
+      const wasOffline = new Set(await this.options.store.markManyOnline(names, new Date(at)));
+      for (const name of names) {
+        this.changedDuringQuery?.set(name, true);
+        this.writtenAt.set(name, at);
+        this.heard.delete(name);
+        const newlyOnline = this.online.add(name);
+        const cameOnline = wasOffline.has(name);
+        if (cameOnline) this.options.report.cameOnline(name);
+        if (newlyOnline || cameOnline) this.options.sink.online(name, cameOnline);
+      }
     } catch (error) {
-      // Retried on the client's next answer (it is not online as far as this server knows).
-      if (hadUiPing) this.uiPending.add(name);
+      // Retried on the clients' next answer (they are not online as far as this server knows).
+      for (const name of hadUiPing) this.uiPending.add(name);
       this.options.report.presenceFailed(error);
       return;
     }
-    if (this.leaving.delete(name)) this.goOffline([name], "client said goodbye");
+    const left = names.filter((name) => this.leaving.delete(name));
+    if (left.length > 0) this.goOffline(left, "client said goodbye");
   }
 
   private goOffline(names: readonly string[], why: string): void {

@@ -41,6 +41,11 @@ export interface ManagedCount {
   readonly size: number;
 }
 
+/** Where the statements counter reads its value (the store, while the server runs). */
+export interface StatementCount {
+  readonly statementsSent: number;
+}
+
 /**
  * The server's Prometheus metrics, in a registry of its own (two servers in one process,
  * as in tests, must not collide in prom-client's global registry).
@@ -74,6 +79,12 @@ export class ServerMetrics {
 
   /** Log lines lost because the log file could not take them (disk full, buffer full). */
   readonly logLinesDropped: Counter;
+  /** Statements sent to the database (the store's count, read at scrape time). */
+  readonly dbStatements: Counter;
+  private readonly statements: { source: StatementCount | undefined; counted: number } = {
+    source: undefined,
+    counted: 0,
+  };
   /** Read at scrape time: the log's own count, and how much of it the counter has. */
   private readonly logDrops: { source: LogDrops | undefined; counted: number } = {
     source: undefined,
@@ -188,6 +199,17 @@ export class ServerMetrics {
         logDrops.counted = Math.max(dropped, logDrops.counted);
       },
     });
+    const statements = this.statements;
+    this.dbStatements = new Counter({
+      name: "osad2_db_statements_total",
+      help: "SQL statements sent to the database (polls, presence writes, key reads, registrations)",
+      registers,
+      collect() {
+        const sent = statements.source?.statementsSent ?? 0;
+        if (sent > statements.counted) this.inc(sent - statements.counted);
+        statements.counted = Math.max(sent, statements.counted);
+      },
+    });
     if (options.processMetrics !== false) {
       // Unprefixed: the names stock process_* and nodejs_* dashboards and alerts expect.
       collectDefaultMetrics({ register: this.registry });
@@ -205,6 +227,12 @@ export class ServerMetrics {
   /** Counts the lines `source` (the server's log) lost, from now on. */
   countLogDrops(source: LogDrops): void {
     this.logDrops.source = source;
+  }
+
+  /** Counts the statements `source` (the store) sends, from now on. */
+  countStatements(source: StatementCount): void {
+    this.statements.source = source;
+    this.statements.counted = source.statementsSent;
   }
 
   /** Counts the clients of `source` from now on (undefined: none, the server stopped). */

@@ -40,6 +40,37 @@ export async function recentlyClosedPeers(port: number): Promise<string[]> {
   return peers;
 }
 
+/** Default of {@link ClosedPeerLookup}'s reuse window. */
+const REUSE_MS = 1_000;
+
+/**
+ * {@link recentlyClosedPeers} for a stream of handshake failures: one read of the tables per
+ * port at a time, its answer reused for the failures of the next second. With 18,000
+ * connections /proc/net/tcp is megabytes; a burst of failed handshakes (a fleet timing out
+ * while the server is loaded) read it once each and made the server busier still.
+ */
+export class ClosedPeerLookup {
+  private readonly recent = new Map<
+    number,
+    { readonly at: number; readonly peers: Promise<string[]> }
+  >();
+
+  constructor(
+    private readonly read: (port: number) => Promise<string[]> = recentlyClosedPeers,
+    private readonly reuseMs = REUSE_MS,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  peersOf(port: number): Promise<string[]> {
+    const at = this.now();
+    const last = this.recent.get(port);
+    if (last !== undefined && at - last.at < this.reuseMs) return last.peers;
+    const peers = this.read(port);
+    this.recent.set(port, { at, peers });
+    return peers;
+  }
+}
+
 /** `0100007F:D431` → `127.0.0.1:54321`; IPv6 as 4 little-endian words. */
 function decodeAddress(hex: string): string | undefined {
   const [ip, port] = hex.split(":");

@@ -11,7 +11,7 @@ import type {
   ReplySender,
   SendOutcome,
 } from "./ports.js";
-import { recentlyClosedPeers } from "./closing-peers.js";
+import { ClosedPeerLookup } from "./closing-peers.js";
 import { ZAP_DOMAIN, ZAP_LISTENER_DOMAIN } from "./zap.js";
 
 /** Options of {@link ServerSockets.open}. */
@@ -119,6 +119,7 @@ export class ServerSockets implements Publisher, InboundSource, ReplySender, Con
   private pendingReplies = 0;
   private bound = { publisher: false, listener: false };
   private readonly observers = new Set<Promise<void>>();
+  private readonly closedPeers = new ClosedPeerLookup();
   private closing = false;
   /** Settles when a re-bind in progress has put the new pair in place. */
   private replacing: Promise<void> = Promise.resolve();
@@ -330,9 +331,9 @@ export class ServerSockets implements Publisher, InboundSource, ReplySender, Con
         if (event.type === "handshake:error:protocol" || event.type === "handshake:error:other") {
           const failure = { endpoint: event.address, code: event.error.code };
           // libzmq names only our endpoint; the connection it just dropped names the peer.
-          void recentlyClosedPeers(portOf(event.address)).then((peers) =>
-            this.options.report?.handshakeFailed({ ...failure, peers }),
-          );
+          void this.closedPeers
+            .peersOf(portOf(event.address))
+            .then((peers) => this.options.report?.handshakeFailed({ ...failure, peers }));
         }
       }
     } catch (error) {

@@ -51,6 +51,8 @@ export class SimClient {
   private sendChain: Promise<void> = Promise.resolve();
   private lastRun: RunResult | undefined;
   private closed = false;
+  /** A `refused busy` hello: the hello-request is sent again when this fires. */
+  private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly identity: SimIdentity,
@@ -116,6 +118,7 @@ export class SimClient {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.retryTimer);
     this.runner.close();
     this.sub?.close();
     this.dealer.close();
@@ -196,6 +199,16 @@ export class SimClient {
               ? encodeConnectionHello(hello, reply.nonce, sharedKey, publicKey)
               : encodeSignedHello(hello, reply.nonce, sharedKey),
           );
+        } else if (reply.kind === "refused" && reply.reason !== "unsigned") {
+          // As the real client: a stale challenge is asked for again at once, a busy server
+          // after 2–6 s (jittered, so a refused fleet does not come back in step).
+          clearTimeout(this.retryTimer);
+          const delayMs = reply.reason === "busy" ? 2_000 * (1 + 2 * Math.random()) : 0;
+          this.setup.emit({ type: "refused", name, reason: reply.reason, at: Date.now() });
+          this.retryTimer = setTimeout(() => {
+            if (!this.closed && this.connected)
+              this.send(encodeHelloRequest(this.setup.wireVersion));
+          }, delayMs);
         } else {
           this.setup.emit({
             type: "error",

@@ -17,6 +17,13 @@ export type SimEvent =
   | { readonly type: "disconnected"; readonly name: string; readonly at: number }
   /** The server refused the client's key (ZAP). */
   | { readonly type: "auth-failed"; readonly name: string; readonly at: number }
+  /** The server refused the hello (`refused busy` / `stale-nonce`); it is asked for again. */
+  | {
+      readonly type: "refused";
+      readonly name: string;
+      readonly reason: "busy" | "stale-nonce";
+      readonly at: number;
+    }
   /** A ping arrived on the SUB socket (only with the spec's `reportPings`). */
   | { readonly type: "ping"; readonly name: string; readonly at: number }
   /** `system:<name> checkin` arrived on the SUB socket. */
@@ -61,6 +68,7 @@ const TYPES: ReadonlySet<string> = new Set<SimEventType>([
   "connected",
   "disconnected",
   "auth-failed",
+  "refused",
   "ping",
   "checkin",
   "run",

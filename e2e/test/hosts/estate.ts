@@ -1,0 +1,222 @@
+// osad2 on the test's hosts: the server(s) and clients as their real CLIs (the built dist/
+// bins, as every e2e test runs them), each inside its host's namespace. The database, keys,
+// systems and the rhn_check recorder are a testkit Deployment's; only where the processes
+// run and which addresses they use differ. PostgreSQL is reached from inside namespaces
+// through its unix socket; the test's own queries stay on 127.0.0.1 in the root namespace.
+import fs from "node:fs/promises";
+import path from "node:path";
+import { waitFor } from "@osad2/test-helpers";
+import {
+  cliPath,
+  Deployment,
+  readRuns,
+  startProcess,
+  type ManagedProcess,
+  type RecordedRun,
+  type SystemHandle,
+} from "@osad2/testkit";
+import type { TestNetwork } from "./network.js";
+
+/** The server's log line once every socket is bound (its /healthz is not reachable from here). */
+export const SERVER_RUNNING = /"msg":"osad2-server running"/;
+
+/** PostgreSQL's unix socket directory on this machine. */
+const PG_SOCKET_DIR = process.env.OSAD2_TEST_PG_SOCKET ?? "/var/run/postgresql";
+
+/** The same database and parameters as `tcpUrl`, over PostgreSQL's unix socket (`?host=DIR`). */
+export function socketDatabaseUrl(tcpUrl: string, socketDir = PG_SOCKET_DIR): string {
+  const url = new URL(tcpUrl);
+  const params = new URLSearchParams(url.search);
+  params.delete("host");
+  const auth = url.password ? `${url.username}:${url.password}` : url.username;
+  // The directory unencoded: a "%2F" would be an interpolation error in the INI config.
+  const rest = params.size > 0 ? `&${params.toString()}` : "";
+  return `postgres://${auth}@${url.pathname}?host=${socketDir}${rest}`;
+}
+
+export interface EstateOptions {
+  /** The LAN servers listen on and clients (direct ones) reach them over. */
+  readonly lan: string;
+  /** Seconds between presence pings. */
+  readonly pingInterval?: number;
+  /** More `[main]` keys for every server. */
+  readonly serverConfig?: Record<string, string | number | boolean | undefined>;
+}
+
+/** A system of the estate: a Deployment system on a host. */
+export interface PlacedSystem extends SystemHandle {
+  readonly host: string;
+}
+
+export class Estate {
+  readonly servers = new Map<string, ManagedProcess>();
+  readonly clients = new Map<string, ManagedProcess>();
+  readonly systems = new Map<string, PlacedSystem>();
+
+  private constructor(
+    readonly network: TestNetwork,
+    readonly deployment: Deployment,
+    readonly options: EstateOptions,
+  ) {}
+
+  /** A PostgreSQL deployment (schema, keys, `osad2-server init`) for servers on the given LAN. */
+  static async create(network: TestNetwork, options: EstateOptions): Promise<Estate> {
+    const deployment = await Deployment.create({
+      database: "postgres",
+      pingInterval: options.pingInterval,
+      serverConfig: options.serverConfig,
+    });
+    const estate = new Estate(network, deployment, options);
+    try {
+      await deployment.writeServerConfig(estate.serverKeys());
+      await deployment.init();
+    } catch (error) {
+      await deployment.dispose();
+      throw error;
+    }
+    return estate;
+  }
+
+  /** What differs for a server in a namespace: socket database URL, every address, its own state. */
+  private serverKeys(hostName?: string): Record<string, string> {
+    const keys: Record<string, string> = {
+      database: socketDatabaseUrl(this.deployment.databaseUrl),
+      bind: "*",
+      xmlrpc_bind: "*",
+    };
+    if (hostName === undefined) return keys;
+    return {
+      ...keys,
+      public_host: this.network.host(hostName).addressOn(this.options.lan),
+      state_dir: path.join(this.deployment.dir, "server", `state-${hostName}`),
+    };
+  }
+
+  serverConfigPath(hostName: string): string {
+    return path.join(this.deployment.dir, "server", `${hostName}.cfg`);
+  }
+
+  /** `osad2-server run` on the host; resolves once it logs that its sockets are bound. */
+  async startServer(hostName: string): Promise<ManagedProcess> {
+    const config = this.serverConfigPath(hostName);
+    await this.deployment.writeServerConfig(this.serverKeys(hostName), config);
+    const server = this.start(hostName, "server", `server@${hostName}`, [
+      "run",
+      "--config",
+      config,
+    ]);
+    this.servers.set(hostName, server);
+    await server.waitForLine(SERVER_RUNNING, 60_000);
+    return server;
+  }
+
+  async stopServer(hostName: string, signal: NodeJS.Signals): Promise<void> {
+    await this.servers.get(hostName)?.kill(signal);
+    this.servers.delete(hostName);
+  }
+
+  /** The registration URL of the server on `hostName`, at its address on the estate's LAN. */
+  registrationUrl(hostName: string): string {
+    const address = this.network.host(hostName).addressOn(this.options.lan);
+    return `http://${address}:${this.deployment.ports.xmlrpc}/XMLRPC`;
+  }
+
+  /**
+   * A Spacewalk system whose client runs on `hostName`; `clientConfig` (e.g. server_url,
+   * server_host, server_public_key) wins over the deployment's defaults.
+   */
+  async addSystem(
+    label: string,
+    hostName: string,
+    clientConfig: Record<string, string | number | boolean | undefined>,
+  ): Promise<PlacedSystem> {
+    this.network.host(hostName); // fails early on a typo
+    const system = { ...(await this.deployment.addSystem(label, clientConfig)), host: hostName };
+    this.systems.set(label, system);
+    return system;
+  }
+
+  /** `osad2-client run` on the system's host. */
+  startClient(label: string): ManagedProcess {
+    const system = this.system(label);
+    const client = this.start(system.host, "client", `client-${label}`, [
+      "run",
+      "--config",
+      system.configPath,
+    ]);
+    this.clients.set(label, client);
+    // Deployment.pingRounds reads the client's lines from here.
+    this.deployment.clients.set(label, client);
+    return client;
+  }
+
+  system(label: string): PlacedSystem {
+    const system = this.systems.get(label);
+    if (!system) throw new Error(`no system ${label}`);
+    return system;
+  }
+
+  /** A workspace CLI (`node …/dist/cli.js`) inside the host's namespace. */
+  start(
+    hostName: string,
+    pkg: "server" | "client",
+    name: string,
+    args: readonly string[],
+  ): ManagedProcess {
+    const [command, ...argv] = this.network
+      .host(hostName)
+      .command([process.execPath, cliPath(pkg), ...args]);
+    return startProcess(command!, argv, { name });
+  }
+
+  /** rhn_check runs recorded on the client hosts, in order. */
+  runs(): Promise<RecordedRun[]> {
+    return readRuns(this.deployment.runLog);
+  }
+
+  /**
+   * The first recorded run of each label at or after `since` (epoch ms), waiting until every
+   * label has one. Each run is a client's rhn_check, written on its own host.
+   */
+  async firstRunsSince(
+    labels: readonly string[],
+    since: number,
+    timeoutMs = 60_000,
+  ): Promise<Map<string, number>> {
+    return waitFor(
+      `an rhn_check run on each of ${labels.join(", ")}`,
+      async () => {
+        const first = new Map<string, number>();
+        for (const run of await this.runs()) {
+          if (run.at >= since && labels.includes(run.label) && !first.has(run.label)) {
+            first.set(run.label, run.at);
+          }
+        }
+        return first.size === labels.length ? first : undefined;
+      },
+      { timeoutMs, everyMs: 50 },
+    );
+  }
+
+  async dispose(): Promise<void> {
+    const all = [...this.clients.values(), ...this.servers.values()];
+    await Promise.all(all.map((p) => p.kill("SIGKILL")));
+    this.clients.clear();
+    this.servers.clear();
+    this.deployment.clients.clear();
+    await this.deployment.dispose();
+  }
+
+  /** The deployment's directory, for configs and logs a test writes beside the others. */
+  get dir(): string {
+    return this.deployment.dir;
+  }
+
+  /** Writes a file under the deployment's directory. */
+  async writeFile(relative: string, text: string): Promise<string> {
+    const file = path.join(this.deployment.dir, relative);
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await fs.writeFile(file, text);
+    return file;
+  }
+}
