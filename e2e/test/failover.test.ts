@@ -54,17 +54,12 @@ async function failoverSet(
   ];
   const failoverServers = `127.0.0.1:${dep.ports.listener},127.0.0.1:${listenB}`;
   await dep.writeServerConfig({ failover_servers: failoverServers });
-  const text = await fs.readFile(dep.serverConfigPath, "utf8");
-  const configB = path.join(dep.dir, "server", "osad_server_b.cfg");
-  await fs.writeFile(
-    configB,
-    text
-      .replace(/^publisher_port = .*$/m, `publisher_port = ${pubB}`)
-      .replace(/^listener_port = .*$/m, `listener_port = ${listenB}`)
-      .replace(/^xmlrpc_port = .*$/m, `xmlrpc_port = ${xmlrpcB}`)
-      .replace(/^metrics_port = .*$/m, `metrics_port = ${metricsB}`)
-      .replace(/^state_dir = .*$/m, `state_dir = ${path.join(dep.dir, "server", "state-b")}`),
-  );
+  const configB = await writeSecondServerConfig(dep, "osad_server_b.cfg", "state-b", [
+    pubB,
+    listenB,
+    xmlrpcB,
+    metricsB,
+  ]);
   await dep.init();
   for (const [i, label] of labels.entries()) {
     // Half list both servers themselves; the other half learn them from the reply.
@@ -90,6 +85,27 @@ async function failoverSet(
 }
 
 /** Starts a member and waits for its role: active, or standing by. */
+/** The deployment's server config with its own ports and state_dir, for a second server process. */
+async function writeSecondServerConfig(
+  dep: Deployment,
+  file: string,
+  stateDir: string,
+  [pub, listen, xmlrpc, metrics]: readonly [number, number, number, number],
+): Promise<string> {
+  const text = await fs.readFile(dep.serverConfigPath, "utf8");
+  const target = path.join(dep.dir, "server", file);
+  await fs.writeFile(
+    target,
+    text
+      .replace(/^publisher_port = .*$/m, `publisher_port = ${pub}`)
+      .replace(/^listener_port = .*$/m, `listener_port = ${listen}`)
+      .replace(/^xmlrpc_port = .*$/m, `xmlrpc_port = ${xmlrpc}`)
+      .replace(/^metrics_port = .*$/m, `metrics_port = ${metrics}`)
+      .replace(/^state_dir = .*$/m, `state_dir = ${path.join(dep.dir, "server", stateDir)}`),
+  );
+  return target;
+}
+
 async function start(m: Member, expect: "active" | "standby"): Promise<ManagedProcess> {
   const p = startCli("server", ["run", "--config", m.configPath], { name: `server-${m.name}` });
   m.process = p;
@@ -303,18 +319,8 @@ describe("SQLite stays single-server", () => {
     d = dep;
     await dep.init();
     await dep.startServer();
-    const [pub, listen, xmlrpc, metrics] = (await freePorts(4)) as [number, number, number, number];
-    const text = await fs.readFile(dep.serverConfigPath, "utf8");
-    const second = path.join(dep.dir, "server", "second.cfg");
-    await fs.writeFile(
-      second,
-      text
-        .replace(/^publisher_port = .*$/m, `publisher_port = ${pub}`)
-        .replace(/^listener_port = .*$/m, `listener_port = ${listen}`)
-        .replace(/^xmlrpc_port = .*$/m, `xmlrpc_port = ${xmlrpc}`)
-        .replace(/^metrics_port = .*$/m, `metrics_port = ${metrics}`)
-        .replace(/^state_dir = .*$/m, `state_dir = ${path.join(dep.dir, "server", "state-2")}`),
-    );
+    const ports = (await freePorts(4)) as [number, number, number, number];
+    const second = await writeSecondServerConfig(dep, "second.cfg", "state-2", ports);
     const p = startCli("server", ["run", "--config", second], { name: "server-2" });
     const code = await p.exited;
     expect(code).toBe(1);
