@@ -21,6 +21,8 @@ export class DirectoryMonitor {
   private pending = new Map<string, ChangedNames>();
   private debounceTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
+  /** Files to look at again later (see {@link recheck}), by path. */
+  private readonly rechecks = new Map<string, NodeJS.Timeout>();
   private closed = false;
 
   constructor(
@@ -69,9 +71,23 @@ export class DirectoryMonitor {
     }
   }
 
+  /** Reports `fileName` in `dir` as changed `delayMs` from now (once, however often asked meanwhile). */
+  recheck(dir: string, fileName: string, delayMs: number): void {
+    const key = `${dir}\0${fileName}`;
+    if (this.closed || this.rechecks.has(key)) return;
+    const timer = setTimeout(() => {
+      this.rechecks.delete(key);
+      this.record(dir, fileName);
+    }, delayMs);
+    timer.unref();
+    this.rechecks.set(key, timer);
+  }
+
   close(): void {
     this.closed = true;
     clearInterval(this.pollTimer);
+    for (const timer of this.rechecks.values()) clearTimeout(timer);
+    this.rechecks.clear();
     clearTimeout(this.debounceTimer);
     for (const dir of [...this.watchers.keys()]) this.unwatch(dir);
     this.pending.clear();

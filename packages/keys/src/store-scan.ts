@@ -4,14 +4,29 @@
  */
 import { promises as fs, type Stats } from "node:fs";
 import { readCertificate, PUBLIC_CERT_SUFFIX } from "./certificate-file.js";
-import { KeyError } from "./errors.js";
+import { KeyError, KeyFileError } from "./errors.js";
 import { errorCode, fileError } from "./fs-util.js";
 
 /** What one `*.key` file holds right now. */
 export type KeyFileState =
   | { readonly kind: "missing" }
   | { readonly kind: "ok"; readonly publicKey: string }
-  | { readonly kind: "error"; readonly error: KeyError };
+  /** Read, and not a certificate (malformed, too big, not a regular file...); `mtimeMs` of what was read. */
+  | { readonly kind: "error"; readonly error: KeyError; readonly mtimeMs: number }
+  /**
+   * Could not be read for a reason that says nothing about the file (out of descriptors or
+   * memory, an I/O error): not remembered, read again later.
+   */
+  | { readonly kind: "unreadable"; readonly error: KeyError };
+
+// errnos that are about this process or the moment, not about the file.
+const TRANSIENT_CODES = new Set(["EMFILE", "ENFILE", "ENOMEM", "EAGAIN", "EINTR", "EIO", "EBUSY"]);
+
+/** True for a read failure that says nothing about what the file holds (see {@link KeyFileState}). */
+export function isTransientReadError(error: unknown): boolean {
+  const code = error instanceof KeyFileError ? error.code : errorCode(error);
+  return code !== undefined && TRANSIENT_CODES.has(code);
+}
 
 interface CacheEntry {
   readonly signature: string;
@@ -41,7 +56,10 @@ export class FileCache {
         this.entries.delete(path);
         return { kind: "missing" };
       }
-      return { kind: "error", error: fileError(path, "inspect", error) };
+      const problem = fileError(path, "inspect", error);
+      return isTransientReadError(error)
+        ? { kind: "unreadable", error: problem }
+        : { kind: "error", error: problem, mtimeMs: Date.now() };
     }
     // A directory or socket named *.key is not a certificate; treat it as absent.
     if (!stat.isFile()) return { kind: "missing" };
@@ -52,10 +70,10 @@ export class FileCache {
     try {
       state = { kind: "ok", publicKey: (await readCertificate(path)).publicKey };
     } catch (error) {
-      state = {
-        kind: "error",
-        error: error instanceof KeyError ? error : fileError(path, "read", error),
-      };
+      const problem = error instanceof KeyError ? error : fileError(path, "read", error);
+      // Not remembered: the next look reads the file again.
+      if (isTransientReadError(problem)) return { kind: "unreadable", error: problem };
+      state = { kind: "error", error: problem, mtimeMs: stat.mtimeMs };
     }
     this.entries.set(path, { signature, state });
     return state;

@@ -173,6 +173,15 @@ export class KeyStoreState {
     return undefined;
   }
 
+  /** True when the last read of this file (`public_keys/<name>.key`, or in revoked/ or retiring/) gave a key. */
+  holdsKeyFrom(path: string, name: string): boolean {
+    return (
+      this.publicFiles.get(name)?.path === path ||
+      this.revokedFiles.has(path) ||
+      this.retiringFiles.has(path)
+    );
+  }
+
   publicNames(): string[] {
     return [...this.publicFiles.keys()];
   }

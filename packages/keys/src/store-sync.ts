@@ -17,6 +17,13 @@ import type { KeyStoreState } from "./store-state.js";
 const STAMPED_NAME = /^(.+)\.(\d{8}T\d{9}Z)(?:-\d+)?$/;
 // Parallel stat/read calls during a full scan (libuv's pool has 4 threads by default).
 const SCAN_CONCURRENCY = 16;
+/**
+ * A key file that held a key and reads as malformed within this long of its last write is
+ * taken for one being written in place (cp, an editor, a shell redirect write it in steps):
+ * the key it held stays in force and the file is read again this much later. Losing a key is
+ * not free: the server cuts every connection to shut a removed key out.
+ */
+export const KEY_FILE_SETTLE_MS = 1_000;
 
 export class DiskSync {
   /** Inode of each directory at its last full scan (undefined: missing). */
@@ -81,6 +88,7 @@ export class DiskSync {
     const path = join(dir, fileName);
     const file = await this.cache.read(path);
     const base = fileName.slice(0, -".key".length);
+    if (this.holdsOn(dir, fileName, path, file)) return;
     if (dir === this.layout.retiringDir) {
       this.refreshRetiring(path, base, file);
       return;
@@ -108,6 +116,26 @@ export class DiskSync {
       this.state.setProblem(path, file.kind === "error" ? file.error : undefined);
       this.state.setPublic(base, undefined);
     }
+  }
+
+  /**
+   * True when a file that gave a key reads as unreadable for the moment (descriptors or memory
+   * exhausted, an I/O error) or as malformed just after a write: what it held stays in force,
+   * and it is read again after {@link KEY_FILE_SETTLE_MS}. Nothing is reported meanwhile.
+   */
+  private holdsOn(dir: string, fileName: string, path: string, file: KeyFileState): boolean {
+    const transient =
+      file.kind === "unreadable" ||
+      (file.kind === "error" && Date.now() - file.mtimeMs < KEY_FILE_SETTLE_MS);
+    if (!transient) return false;
+    const name = fileName.slice(0, -".key".length);
+    if (!this.state.holdsKeyFrom(path, name)) {
+      // Nothing to lose: a new file is reported as it reads now (and read again if unreadable).
+      if (file.kind === "unreadable") this.monitor.recheck(dir, fileName, KEY_FILE_SETTLE_MS);
+      return false;
+    }
+    this.monitor.recheck(dir, fileName, KEY_FILE_SETTLE_MS);
+    return true;
   }
 
   // Only a file named <name>.<deadline>.key may be allowed: no deadline, never allowed.

@@ -20,6 +20,8 @@ import {
   type KeyStoreOptions,
 } from "../src/index.js";
 import { caught, TempDirs } from "@osad2/test-helpers";
+import { isTransientReadError } from "../src/store-scan.js";
+import { KEY_FILE_SETTLE_MS } from "../src/store-sync.js";
 
 const dirs = new TempDirs("osad2-keys-");
 afterEach(() => dirs.removeAll());
@@ -244,6 +246,51 @@ describe("KeyStore", () => {
     await added;
     expect(store.get("broken")?.publicKey).toBe(fixed);
     expect(store.problems()).toEqual([]);
+  });
+
+  it("never takes a key file rewritten in place (in two steps) for a removed key", async () => {
+    const root = await dirs.make();
+    const problems: KeyError[] = [];
+    const store = await openStore(root, { onError: (e) => problems.push(e) });
+    const { changes } = recorder(store);
+    const key = await store.add("web01", generateKeyPair().publicKey);
+    const text = readFileSync(key.path, "utf8");
+    // What cp or a shell redirect leaves for a moment: the file truncated and half written.
+    writeFileSync(key.path, text.slice(0, text.indexOf("public-key")));
+    await store.reload();
+    expect(store.has(key.publicKey)).toBe(true);
+    writeFileSync(key.path, text);
+    await store.reload();
+    expect(store.has(key.publicKey)).toBe(true);
+    expect(changes.filter((c) => c.type === "removed")).toEqual([]);
+    expect(problems).toEqual([]);
+  });
+
+  it("removes a key whose file stays malformed past the settle time, and reports it", async () => {
+    const root = await dirs.make();
+    const problems: KeyError[] = [];
+    const store = await openStore(root, { onError: (e) => problems.push(e) });
+    const { next } = recorder(store);
+    const key = await store.add("web01", generateKeyPair().publicKey);
+    const removed = next((c) => c.type === "removed" && c.key.name === "web01", 10_000);
+    const t0 = Date.now();
+    writeFileSync(key.path, "curve\n");
+    await store.reload();
+    expect(store.has(key.publicKey)).toBe(true); // held while it may still be being written
+    await removed;
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(KEY_FILE_SETTLE_MS - 50);
+    expect(store.has(key.publicKey)).toBe(false);
+    expect(problems.map((p) => (p as KeyFileError).path)).toEqual([key.path]);
+  });
+
+  it("tells transient read failures (descriptors, memory, I/O) from what a file holds", () => {
+    for (const code of ["EMFILE", "ENFILE", "ENOMEM", "EIO", "EAGAIN"]) {
+      expect(isTransientReadError(new KeyFileError("/k", "cannot open", { code }))).toBe(true);
+    }
+    for (const code of ["ENOENT", "EACCES", "ELOOP", undefined]) {
+      const options = code === undefined ? {} : { code };
+      expect(isTransientReadError(new KeyFileError("/k", "bad", options))).toBe(false);
+    }
   });
 
   describe.each([
