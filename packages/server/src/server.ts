@@ -358,6 +358,7 @@ class Server implements Osad2Server, HealthSource, ServerView {
       routerPort: running.boundPorts?.router ?? config.listenerPort,
       keyPair,
       report: telemetry,
+      accept: { acceptFailed: (code) => running.descriptors?.acceptFailed(code) },
       logger,
     });
     running.sockets = sockets;

@@ -85,4 +85,38 @@ describe("DescriptorWatch", () => {
     await watch.check();
     expect(listener.calls).toEqual(["pause", "resume"]);
   });
+
+  it("counts seldom above half the limit (a count is dear there); a failed accept with EMFILE pauses at once", async () => {
+    let open: number | "exhausted" = 150;
+    let counts = 0;
+    const listener = new FakeListener();
+    const watch = new DescriptorWatch({
+      listener,
+      logger: recordingLogger().logger,
+      count: async () => {
+        counts += 1;
+        return open;
+      },
+      limit: async () => ({ soft: 200, hard: 200 }),
+    });
+    watch.start();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(counts).toBe(1); // the first count, at the 1 s interval: 150 of 200 open
+    await vi.advanceTimersByTimeAsync(9_000);
+    expect(counts).toBe(1); // above half: the next count only 10 s later, not every 100 ms
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(counts).toBe(2);
+
+    watch.acceptFailed("ECONNABORTED"); // a peer gone before accept: nothing to do with descriptors
+    expect(listener.calls).toEqual([]);
+    watch.acceptFailed("EMFILE");
+    expect(listener.calls).toEqual(["pause"]);
+    expect(watch.problem()).toMatch(/file descriptors exhausted/);
+    // Paused: counted every 100 ms, and resumed after the back-off once descriptors are free.
+    open = 20;
+    await vi.advanceTimersByTimeAsync(2_100);
+    expect(counts).toBeGreaterThan(10);
+    expect(listener.calls).toEqual(["pause", "resume"]);
+    watch.stop();
+  });
 });

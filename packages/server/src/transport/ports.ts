@@ -48,6 +48,11 @@ export interface HandshakeReport {
   }): void;
 }
 
+/** Told when a listening socket fails to accept a connection (EMFILE: descriptors exhausted). */
+export interface AcceptReport {
+  acceptFailed(code: string | undefined): void;
+}
+
 /** Replies to one connection over the ROUTER (never blocks; dropped past the high-water mark). */
 export interface ReplySender {
   reply(routingId: Buffer, frame: Buffer): void;

@@ -4,6 +4,7 @@ import type { KeyPair } from "@osad2/keys";
 import { SocketBindError } from "../errors.js";
 import type { Logger } from "@osad2/service-kit";
 import type {
+  AcceptReport,
   ConnectionSender,
   HandshakeReport,
   InboundSource,
@@ -28,6 +29,8 @@ export interface ServerSocketsOptions {
   readonly logger: Logger;
   /** Told about CURVE handshakes that failed before ZAP was asked. Default: nobody. */
   readonly report?: HandshakeReport;
+  /** Told about failed accepts (the descriptor watch pauses listening on EMFILE). Default: nobody. */
+  readonly accept?: AcceptReport;
 }
 
 /** Which sockets are bound right now (for /healthz); `listener` is the ROUTER, as in listener_port. */
@@ -334,6 +337,8 @@ export class ServerSockets implements Publisher, InboundSource, ReplySender, Con
           void this.closedPeers
             .peersOf(portOf(event.address))
             .then((peers) => this.options.report?.handshakeFailed({ ...failure, peers }));
+        } else if (event.type === "accept:error") {
+          this.options.accept?.acceptFailed(event.error.code);
         }
       }
     } catch (error) {
