@@ -67,6 +67,22 @@ function storeLayout(layout: CertificateLayout, proxies: boolean): CertificateLa
 // setTimeout's limit (~24.8 days); a later deadline is re-armed when this fires.
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** A periodic full rescan that took this long (ms; thousands of keys) is spaced out by its cost. */
+export const COSTLY_FULL_SCAN_MS = 50;
+/** ... to at least this many times its duration: at most 0.1 % of a core on rescans. */
+export const FULL_SCAN_COST_FACTOR = 1_000;
+
+/**
+ * The interval of the periodic full rescan: `fullScanIntervalMs`, or for a costly one (18,000
+ * keys: ~0.3 s) 1,000 times its last duration (~5 min), while fs.watch carries each change in
+ * between; the rescan only catches what the watch missed (an inotify queue overflow).
+ */
+export function fullScanInterval(fullScanIntervalMs: number, lastScanMs: number): number {
+  return lastScanMs >= COSTLY_FULL_SCAN_MS
+    ? Math.max(fullScanIntervalMs, lastScanMs * FULL_SCAN_COST_FACTOR)
+    : fullScanIntervalMs;
+}
+
 /**
  * The allow-list of client public keys: every `public_keys/*.key` certificate whose key has
  * not been revoked, and every `retiring/` key before its deadline. Kept current by fs.watch (per file) and a periodic check, so keys that
@@ -86,6 +102,8 @@ export class KeyStore {
   private readonly sync: DiskSync;
   private readonly moves: KeyMoves;
   private lastFullScan = 0;
+  /** How long the last full scan took (ms). */
+  private lastFullScanMs = 0;
   private queue: Promise<unknown> = Promise.resolve();
   private pendingFullScan: Promise<void> | undefined;
   private tickQueued = false;
@@ -440,8 +458,10 @@ export class KeyStore {
   // Revoked first, so a revoked key lying in public_keys/ is never announced as added; then
   // retiring, so a key re-issued since is never announced as removed.
   private async fullScan(): Promise<void> {
+    const started = Date.now();
     for (const dir of this.scanOrder()) await this.sync.scanDirectory(dir);
     this.lastFullScan = Date.now();
+    this.lastFullScanMs = this.lastFullScan - started;
     this.deliver();
   }
 
@@ -469,7 +489,9 @@ export class KeyStore {
     void this.enqueue(async () => {
       this.tickQueued = false;
       if (this.closed) return;
-      let fresh = Date.now() - this.lastFullScan < this.options.fullScanIntervalMs;
+      let fresh =
+        Date.now() - this.lastFullScan <
+        fullScanInterval(this.options.fullScanIntervalMs, this.lastFullScanMs);
       for (const dir of this.scanOrder()) {
         const ino = await fs.stat(dir).then(
           (stat) => stat.ino,

@@ -12,7 +12,10 @@ export interface KeyStoreOptions {
   fsWatch?: boolean;
   /** Delay (ms) between a file-system event and acting on it, to coalesce bursts. Default 25. */
   debounceMs?: number;
-  /** Rescan fully at least this often (ms) even while fs.watch reports changes. Default 60000. */
+  /**
+   * Rescan fully at least this often (ms) even while fs.watch reports changes. Default 60000.
+   * A rescan that took 50 ms or more (thousands of keys) waits at least 1,000 times as long.
+   */
   fullScanIntervalMs?: number;
   /**
    * Hears each distinct problem once: unreadable or malformed certificates (skipped, never

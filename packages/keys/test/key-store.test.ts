@@ -22,6 +22,7 @@ import {
 import { caught, TempDirs } from "@osad2/test-helpers";
 import { isTransientReadError } from "../src/store-scan.js";
 import { KEY_FILE_SETTLE_MS } from "../src/store-sync.js";
+import { fullScanInterval } from "../src/key-store.js";
 
 const dirs = new TempDirs("osad2-keys-");
 afterEach(() => dirs.removeAll());
@@ -281,6 +282,13 @@ describe("KeyStore", () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(KEY_FILE_SETTLE_MS - 50);
     expect(store.has(key.publicKey)).toBe(false);
     expect(problems.map((p) => (p as KeyFileError).path)).toEqual([key.path]);
+  });
+
+  it("spaces out costly periodic full rescans by their cost (at most 0.1 % of a core)", () => {
+    expect(fullScanInterval(60_000, 5)).toBe(60_000); // a small store: the configured interval
+    expect(fullScanInterval(200, 49)).toBe(200);
+    expect(fullScanInterval(60_000, 320)).toBe(320_000); // 18,000 keys: ~5 min
+    expect(fullScanInterval(600_000, 320)).toBe(600_000);
   });
 
   it("tells transient read failures (descriptors, memory, I/O) from what a file holds", () => {
