@@ -57,6 +57,20 @@ describe("NotificationBook", () => {
     expect(book.record(fresh!, 5)).toHaveLength(1);
   });
 
+  it("forgets the announcements of the clients gone offline only, one by one as in a mass disconnect", () => {
+    const book = new NotificationBook({ renotifyMs: 60_000, threshold: 0 });
+    const list = Array.from({ length: 50 }, (_, i) => due(i, 7, `c${i}`));
+    for (const p of book.plan(list, 0, everyone).publications) book.record(p, 0);
+    expect(book.nextRenotifyAt()).toBe(60_000);
+    for (let i = 0; i < 50; i += 2) book.forgetClients([`c${i}`]);
+    // The even clients' announcements are forgotten (announced again now), the odd ones' kept.
+    const again = book.plan(list, 1, everyone).publications.map((p) => p.clientName);
+    expect(again).toEqual(list.filter((_, i) => i % 2 === 0).map((a) => a.clientName));
+    for (const p of book.plan(list, 1, everyone).publications) book.record(p, 1);
+    book.forgetClients(list.map((a) => a.clientName));
+    expect(book.nextRenotifyAt()).toBeUndefined();
+  });
+
   it("counts in flight the asked systems whose due work is still queued", () => {
     const book = new NotificationBook({ renotifyMs: 60_000, threshold: 0 });
     const list = [due(1, 1), due(2, 1)];
