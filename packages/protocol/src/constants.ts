@@ -61,8 +61,15 @@ export const SOCKET_DEFAULTS = {
    * (e2e/test/across-hosts.test.ts). Same PING rate, so no more load on the server.
    */
   heartbeatTimeout: 10_000,
-  /** Asks the peer to drop us after 60 s of silence. */
-  heartbeatTimeToLive: 60_000,
+  /**
+   * No TTL in our PINGs (0): a PING with a TTL makes the server's libzmq arm a TTL timer for
+   * that connection and cancel it on the next message from it, and libzmq 4.3.5 cancels a
+   * timer by walking every timer of its I/O thread (see tcpKeepalive*). At 18,000 clients that
+   * was O(connections) per ping and pong: the server's ZMQ I/O thread at 31 % of a core and the
+   * main thread falling behind on pongs while idle. The server needs no TTL: its own pings,
+   * ROUTER_MANDATORY and TCP keepalive find the connections that are gone.
+   */
+  heartbeatTimeToLive: 0,
   /** First reconnect attempt after 1 s (before jitter). */
   reconnectInterval: 1_000,
   /**
