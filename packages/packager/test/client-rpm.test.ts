@@ -97,7 +97,8 @@ describe("createClientPackage: the RPM", () => {
     expect(info).toMatch(new RegExp(`^Architecture: ${ARCH}$`, "m"));
     // osad2's licence and every bundled one (SPDX): MIT packages, tweetnacl's Unlicense, libzmq's MPL.
     expect(info).toMatch(/^License\s+: GPL-2\.0-only AND (\S+ AND )*MIT AND MPL-2\.0( AND \S+)*$/m);
-    expect(info).toMatch(/^Packager\s+: osad2-packager <root@spacewalk\.example\.com>$/m);
+    // Who built it (this host), not the server it connects to; that is in the description.
+    expect(info).toMatch(/^Packager\s+: osad2-packager <root@\S+>$/m);
     expect(info).toMatch(/^Group\s+: System Environment\/Daemons$/m);
     expect(info).toMatch(/^URL\s+: https:\/\/\S+$/m);
     expect(info).toMatch(/^Summary\s+: Push client of osad2 .*web01$/m);
