@@ -1,6 +1,7 @@
 // createproxy: the proxy keys RPM judged by the real rpm, rpmlint and @osad2/keys; createclient --proxy.
 import { KeyStore, readCertificate, readKeyPair, readPublicKey } from "@osad2/keys";
 import { DEFAULT_PROXY_PORT as PROTOCOL_PROXY_PORT } from "@osad2/protocol";
+import { parseHostList, parseIni as parseStrictIni } from "@osad2/service-kit";
 import { parse as parseIni } from "ini";
 import { readFile, readdir, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
@@ -206,6 +207,12 @@ describe("createproxy: the RPM", () => {
       proxy_port: "5558",
     });
     expect(text).toMatch(/^;bind = \*$/m);
+    // What osad2-proxy reads it with: service-kit's strict INI reader and host-list type.
+    const strict = parseStrictIni(text, PROXY_PATHS.config).sections.get("osad2-proxy");
+    expect(parseHostList(strict?.get("upstream")?.value ?? "")).toEqual([
+      { host: "sw1.example.com", port: 5558 },
+      { host: "sw2.example.com", port: 6000 },
+    ]);
     expect(DEFAULT_PROXY_PORT).toBe(PROTOCOL_PROXY_PORT);
   });
 
