@@ -48,6 +48,14 @@ export interface KeyListing {
    * (see {@link KeyList.usageError}).
    */
   readonly usage: KeyUsage | null;
+  /** Proxies: what createproxy recorded (`--host`, `--parent`; null when not given); null for clients. */
+  readonly proxy: ProxyNote | null;
+}
+
+/** What the certificate of a proxy's key says of it. */
+export interface ProxyNote {
+  readonly host: string | null;
+  readonly parent: string | null;
 }
 
 /** What {@link listKeys} found. */
@@ -98,13 +106,13 @@ export async function listKeys(options: ListKeysOptions = {}): Promise<KeyList> 
   }
   const now = (options.now ?? new Date()).getTime();
   const keys: KeyListing[] = [];
-  const add = (
+  const add = async (
     key: StoredKey,
     kind: KeyKind,
     state: KeyState,
     deadline: Date | null,
     revokedAt: Date | null,
-  ): void => {
+  ): Promise<void> => {
     keys.push({
       name: key.name,
       kind,
@@ -114,20 +122,22 @@ export async function listKeys(options: ListKeysOptions = {}): Promise<KeyList> 
       deadline: deadline?.toISOString() ?? null,
       revokedAt: revokedAt?.toISOString() ?? null,
       usage: kind === "client" ? (usage.get(key.name) ?? null) : null,
+      proxy: kind === "proxy" ? await proxyNote(key) : null,
     });
   };
   const clients = await KeyStore.open(certificates, { pollIntervalMs: 0, fsWatch: false });
   try {
     for (const key of clients.list()) {
-      if (!RESERVED_CLIENT_NAMES.includes(key.name)) add(key, "client", "allowed", null, null);
+      if (!RESERVED_CLIENT_NAMES.includes(key.name))
+        await add(key, "client", "allowed", null, null);
     }
     for (const key of clients.listRetiring()) {
       const state = key.deadline.getTime() > now ? "retiring" : "expired";
-      add(key, "client", state, key.deadline, null);
+      await add(key, "client", state, key.deadline, null);
     }
     // revoked/ is shared by both lists: the certificate says whose it was.
     for (const key of clients.listRevoked())
-      add(key, await revokedKind(key), "revoked", null, revokedAtOf(key.path));
+      await add(key, await revokedKind(key), "revoked", null, revokedAtOf(key.path));
   } finally {
     await clients.close();
   }
@@ -136,10 +146,10 @@ export async function listKeys(options: ListKeysOptions = {}): Promise<KeyList> 
     ? await openProxyStore(certificates)
     : undefined;
   try {
-    for (const key of proxies?.list() ?? []) add(key, "proxy", "allowed", null, null);
+    for (const key of proxies?.list() ?? []) await add(key, "proxy", "allowed", null, null);
     for (const key of proxies?.listRetiring() ?? []) {
       const state = key.deadline.getTime() > now ? "retiring" : "expired";
-      add(key, "proxy", state, key.deadline, null);
+      await add(key, "proxy", state, key.deadline, null);
     }
   } finally {
     await proxies?.close();
@@ -152,6 +162,16 @@ export async function listKeys(options: ListKeysOptions = {}): Promise<KeyList> 
       compare(a.path, b.path),
   );
   return { keys, usageFile, usageError };
+}
+
+/** A proxy's recorded host and parent; an unreadable certificate records nothing. */
+async function proxyNote(key: StoredKey): Promise<ProxyNote> {
+  try {
+    const { metadata } = await readCertificate(key.path);
+    return { host: metadata.host ?? null, parent: metadata.parent ?? null };
+  } catch {
+    return { host: null, parent: null };
+  }
 }
 
 /** A revoked key's kind from its certificate's metadata; unreadable counts as a client's, as before. */

@@ -256,10 +256,13 @@ describe("osad2-packager keys list and keys revoke: proxies", () => {
     const table = await packager(listArgs());
     expect(table.stderr).toBe("");
     expect(table.code).toBe(0);
-    expect(table.stdout).toMatch(/^dmz +proxy +allowed +- +- +never +-$/m);
+    expect(table.stdout).toMatch(/^dmz +proxy +allowed +- +- +never +- +host dmz\.example\.com$/m);
     const list = JSON.parse((await packager([...listArgs(), "--json"])).stdout) as KeyList;
     const dmz = list.keys.filter((k) => k.name === "dmz");
-    expect(dmz.map((k) => [k.kind, k.state, k.usage])).toEqual([["proxy", "allowed", null]]);
+    expect(dmz.map((k) => [k.kind, k.state, k.usage, k.proxy])).toEqual([
+      ["proxy", "allowed", null, { host: "dmz.example.com", parent: null }],
+    ]);
+    expect(list.keys.filter((k) => k.kind === "client").every((k) => k.proxy === null)).toBe(true);
     expect(dmz[0]?.path).toBe(join(certificates, "proxies", "dmz.key"));
   });
 
@@ -281,7 +284,9 @@ describe("osad2-packager keys list and keys revoke: proxies", () => {
     } finally {
       await proxies.close();
     }
-    expect((await packager(listArgs())).stdout).toMatch(/^dmz +proxy +revoked .* revoked 20\S+Z$/m);
+    expect((await packager(listArgs())).stdout).toMatch(
+      /^dmz +proxy +revoked .* host dmz\.example\.com; revoked 20\S+Z$/m,
+    );
   });
 
   it("a name that is both a client and a proxy needs --client or --proxy (exit 2); unknown fails (exit 1)", async () => {

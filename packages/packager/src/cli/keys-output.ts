@@ -54,6 +54,23 @@ function row(key: KeyListing, usageUnknown: boolean): string[] {
 }
 
 function note(key: KeyListing): string {
+  const proxy = proxyNote(key);
+  const state = stateNote(key);
+  return [proxy, state].filter((text) => text !== "").join("; ");
+}
+
+/** `host dmz.example.com, behind dmz` for a proxy, from what createproxy recorded. */
+function proxyNote(key: KeyListing): string {
+  if (key.proxy === null) return "";
+  return [
+    key.proxy.host === null ? "" : `host ${key.proxy.host}`,
+    key.proxy.parent === null ? "" : `behind ${key.proxy.parent}`,
+  ]
+    .filter((text) => text !== "")
+    .join(", ");
+}
+
+function stateNote(key: KeyListing): string {
   switch (key.state) {
     case "allowed":
       return "";
