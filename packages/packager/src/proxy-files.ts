@@ -54,7 +54,8 @@ listener_port = ${String(DEFAULT_PROXY_LISTENER_PORT)}
 proxy_port = ${String(DEFAULT_PROXY_PORT)}
 # Address to bind (* = every interface).
 ;bind = *
-# Logging (empty log_file = stdout), debug logging (0/1), pid file.
+# Logging (empty log_file = stdout: the journal), debug logging (0/1), pid file. Under
+# osad2-proxy.service only /var/log/osad2-proxy/ and /run/osad2-proxy/ are writable.
 ;log_file =
 ;debug = 0
 ;pidfile =
@@ -87,7 +88,10 @@ RestartSec=2
 Environment=NODE_ENV=production
 # Each system behind it holds one connection.
 LimitNOFILE=65536
-# Hardening: root only to read its 0600 key; no capabilities, nothing written.
+# log_file and pidfile, when set, go here (/var/log/osad2-proxy, /run/osad2-proxy).
+LogsDirectory=osad2-proxy
+RuntimeDirectory=osad2-proxy
+# Hardening: root only to read its 0600 key; no capabilities, nothing else written.
 CapabilityBoundingSet=
 AmbientCapabilities=
 NoNewPrivileges=yes
