@@ -3,7 +3,7 @@ import { KeyStore, readCertificate, readKeyPair, readPublicKey } from "@osad2/ke
 import { DEFAULT_PROXY_PORT as PROTOCOL_PROXY_PORT } from "@osad2/protocol";
 import { parseHostList, parseIni as parseStrictIni } from "@osad2/service-kit";
 import { parse as parseIni } from "ini";
-import { readFile, readdir, stat } from "node:fs/promises";
+import { appendFile, readFile, readdir, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -445,5 +445,56 @@ describe("createclient --proxy", () => {
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/proxy "nope" is not a known proxy .*createproxy nope/);
     expect(await listTree(dir)).toEqual(before);
+  });
+});
+
+describe("re-issuing a proxy's key: keys revoke --proxy, then createproxy --release 2", () => {
+  it("rpm -U installs the new key pair and keeps an edited osad2-proxy.conf (noreplace)", async () => {
+    const rpms = join(dir, "reissue");
+    const first = await createProxyPackage({
+      name: "edge2",
+      host: "edge2.example.com",
+      certificates,
+      out: rpms,
+    });
+    const root = join(dir, "root-edge2");
+    expect((await rpmInstall(root, first.rpmPath ?? "")).code).toBe(0);
+    const configPath = join(root, PROXY_PATHS.config);
+    await appendFile(configPath, "; edited by the admin\n");
+
+    const revoked = await packager([
+      "keys",
+      "revoke",
+      "edge2",
+      "--proxy",
+      "--certificates",
+      certificates,
+    ]);
+    expect(revoked.code, revoked.stderr).toBe(0);
+    const second = await createProxyPackage({
+      name: "edge2",
+      host: "edge2.example.com",
+      certificates,
+      out: rpms,
+      release: 2,
+    });
+    expect(second.publicKey).not.toBe(first.publicKey);
+    const upgrade = await rpmInstall(root, second.rpmPath ?? "", { upgrade: true });
+    expect(upgrade.code, upgrade.stderr).toBe(0);
+    expect((await readKeyPair(join(root, PROXY_PATHS.secretKey))).publicKey).toBe(second.publicKey);
+    expect(await mode(join(root, PROXY_PATHS.secretKey))).toBe(0o600);
+    expect(await readFile(configPath, "utf8")).toContain("; edited by the admin");
+    expect(await readFile(`${configPath}.rpmnew`, "utf8")).toContain("upstream = ");
+    const proxies = await KeyStore.open(certificates, {
+      allowList: "proxies",
+      pollIntervalMs: 0,
+      fsWatch: false,
+    });
+    try {
+      expect(proxies.has(second.publicKey)).toBe(true);
+      expect(proxies.has(first.publicKey)).toBe(false);
+    } finally {
+      await proxies.close();
+    }
   });
 });
