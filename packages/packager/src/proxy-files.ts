@@ -10,13 +10,13 @@ import { firewalldServicePath, renderFirewalldXml } from "./firewalld.js";
 export const PROXY_PATHS = {
   configDir: "/etc/osad2",
   config: "/etc/osad2/osad2-proxy.conf",
-  certsDir: "/etc/osad2/certs",
-  privateKeysDir: "/etc/osad2/certs/private_keys",
-  publicKeysDir: "/etc/osad2/certs/public_keys",
-  secretKey: "/etc/osad2/certs/private_keys/proxy.key_secret",
-  publicKey: "/etc/osad2/certs/public_keys/proxy.key",
+  certsDir: "/etc/osad2/proxy-certs",
+  privateKeysDir: "/etc/osad2/proxy-certs/private_keys",
+  publicKeysDir: "/etc/osad2/proxy-certs/public_keys",
+  secretKey: "/etc/osad2/proxy-certs/private_keys/proxy.key_secret",
+  publicKey: "/etc/osad2/proxy-certs/public_keys/proxy.key",
   /** The server's public key, or the parent proxy's: whoever `upstream` names. */
-  upstreamKey: "/etc/osad2/certs/public_keys/upstream.key",
+  upstreamKey: "/etc/osad2/proxy-certs/public_keys/upstream.key",
   unit: "/usr/lib/systemd/system/osad2-proxy.service",
   unitName: "osad2-proxy.service",
   /** 5556, from the systems behind the proxy. */
@@ -43,6 +43,8 @@ export function renderProxyConfig(context: ProxyConfigContext): string {
   return `# osad2 proxy "${context.name}", written by osad2-packager createproxy on ${context.created.toISOString()}.
 # Every key can also be given to osad2-proxy as --kebab-case (e.g. --listener-port).
 [osad2-proxy]
+# Its name on the link and in the server's \`systems\` (VIA): its key is the server's proxies/${context.name}.key.
+name = ${context.name}
 # Where this proxy connects: ${context.upstreamIs}'s proxy port, host:port, comma-separated (several =
 # failover servers: it connects to every one and talks to the active one).
 upstream = ${context.upstream.join(", ")}
@@ -55,7 +57,7 @@ proxy_port = ${String(DEFAULT_PROXY_PORT)}
 # Address to bind (* = every interface).
 ;bind = *
 # Logging (empty log_file = stdout: the journal), debug logging (0/1), pid file. Under
-# osad2-proxy.service only /var/log/osad2-proxy/ and /run/osad2-proxy/ are writable.
+# osad2-proxy.service only /var/log/osad2/ and /run/osad2-proxy/ are writable.
 ;log_file =
 ;debug = 0
 ;pidfile =
@@ -83,13 +85,14 @@ Type=simple
 ExecStart=/usr/bin/env osad2-proxy run --config ${PROXY_PATHS.config}
 ExecReload=/bin/kill -HUP $MAINPID
 TimeoutStopSec=30
-Restart=on-failure
-RestartSec=2
+# It keeps nothing on disk: a restart loses nothing, the systems reconnect at once.
+Restart=always
+RestartSec=1
 Environment=NODE_ENV=production
 # Each system behind it holds one connection.
 LimitNOFILE=65536
-# log_file and pidfile, when set, go here (/var/log/osad2-proxy, /run/osad2-proxy).
-LogsDirectory=osad2-proxy
+# log_file and pidfile, when set, go here (/var/log/osad2, /run/osad2-proxy).
+LogsDirectory=osad2
 RuntimeDirectory=osad2-proxy
 # Hardening: root only to read its 0600 key; no capabilities, nothing else written.
 CapabilityBoundingSet=

@@ -201,6 +201,7 @@ describe("createproxy: the RPM", () => {
     const ini = parseIni(text) as Record<string, Record<string, string>>;
     expect(Object.keys(ini)).toEqual(["osad2-proxy"]);
     expect(ini["osad2-proxy"]).toEqual({
+      name: "dmz",
       upstream: "sw1.example.com:5558, sw2.example.com:6000",
       certificates: PROXY_PATHS.certsDir,
       listener_port: "5556",
