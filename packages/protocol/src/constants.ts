@@ -102,6 +102,13 @@ export const SOCKET_DEFAULTS = {
   tcpKeepaliveIdle: 120,
   tcpKeepaliveInterval: 30,
   tcpKeepaliveCount: 4,
+  /**
+   * The server drops a connection whose sent data stays unacknowledged this long (TCP_USER_TIMEOUT,
+   * in the kernel: no libzmq timer): a client host that vanished with pings queued to it. What the
+   * clients' PING TTL did at 60 s before it went (see heartbeatTimeToLive); keepalive covers the
+   * connections with nothing in flight.
+   */
+  serverTcpMaxRetransmitTimeout: 60_000,
   /** Do not hold the process open for unsent messages on close. */
   linger: 0,
   /** Refuse any frame larger than the protocol allows at the socket already. */

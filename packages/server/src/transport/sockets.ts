@@ -63,11 +63,12 @@ function curveServerOptions(options: ServerSocketsOptions, zapDomain = ZAP_DOMAI
     ipv6: options.bind.includes(":"),
     // No ZMTP heartbeats here: with thousands of peers libzmq 4.3.5's timer cancellation makes
     // them quadratic (connections stall near 5,000 clients). Liveness is the application ping;
-    // kernel keepalive reclaims the connections of hosts that vanished.
+    // kernel keepalive and TCP_USER_TIMEOUT reclaim the connections of hosts that vanished.
     tcpKeepalive: 1,
     tcpKeepaliveIdle: SOCKET_DEFAULTS.tcpKeepaliveIdle,
     tcpKeepaliveInterval: SOCKET_DEFAULTS.tcpKeepaliveInterval,
     tcpKeepaliveCount: SOCKET_DEFAULTS.tcpKeepaliveCount,
+    tcpMaxRetransmitTimeout: SOCKET_DEFAULTS.serverTcpMaxRetransmitTimeout,
     linger: SOCKET_DEFAULTS.linger,
     maxMessageSize: SOCKET_DEFAULTS.maxMessageSize,
   };
