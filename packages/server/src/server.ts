@@ -11,7 +11,7 @@ import { DEFAULT_HELLO_GRACE_MS } from "./dispatch/reachability.js";
 import { WakeUps } from "./dispatch/wake-ups.js";
 import { ServerStateError } from "./errors.js";
 import { KeyStoreDirectory } from "./diagnostics/key-directory.js";
-import type { LiveState } from "./diagnostics/live-types.js";
+import type { LiveProxy, LiveState } from "./diagnostics/live-types.js";
 import { IdentifyingPresenceReport } from "./diagnostics/online-log.js";
 import { Diagnostics, type ServerView } from "./diagnostics/service.js";
 import { StoreClientSystems } from "./diagnostics/store-systems.js";
@@ -455,6 +455,7 @@ class Server implements Osad2Server, HealthSource, ServerView {
       logger,
     });
     running.authenticator = authenticator;
+    const proxiedBook = diagnostics.book.proxied(proxyLinks);
     // The proxied connections' own: its challenges and replies are theirs (ids of another
     // space than the ROUTER's routing ids); only signed v3 messages count behind a proxy.
     const proxyAuthenticator = new ClientAuthenticator({
@@ -466,10 +467,11 @@ class Server implements Osad2Server, HealthSource, ServerView {
       bindings: proxyLinks,
       report: telemetry,
       peers: proxyLinks,
+      observer: proxiedBook,
       logger,
     });
     running.proxyAuthenticator = proxyAuthenticator;
-    proxyLinks.start(proxyAuthenticator);
+    proxyLinks.start(proxyAuthenticator, proxiedBook);
     running.routerLoop = new RouterLoop({
       source: sockets,
       handler: authenticator,
@@ -637,7 +639,16 @@ class Server implements Osad2Server, HealthSource, ServerView {
       renotifyPickedUp: config.renotifyPickedUp,
       publisherPort: this.running?.sockets?.publisherPort ?? config.publisherPort,
       listenerPort: this.running?.sockets?.routerPort ?? config.listenerPort,
+      proxyPort: this.running?.proxyPort?.port ?? config.proxyPort,
     };
+  }
+
+  proxies(): LiveProxy[] {
+    return (this.running?.proxyLinks?.list() ?? []).map((link) => ({
+      name: link.proxyName,
+      connections: link.connections,
+      since: new Date(link.since).toISOString(),
+    }));
   }
 
   managedNames(): readonly string[] {

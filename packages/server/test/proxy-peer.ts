@@ -141,6 +141,7 @@ export class LinkPeer {
   private readonly events: string[] = [];
   private timer: NodeJS.Timeout | undefined;
   private sending: Promise<void> = Promise.resolve();
+  private muted = false;
 
   private constructor(private readonly options: LinkPeerOptions) {
     this.dealer = new zmq.Dealer({
@@ -161,10 +162,10 @@ export class LinkPeer {
     }
   }
 
-  /** Connects and starts a session (`link`). */
-  static async connect(options: LinkPeerOptions): Promise<LinkPeer> {
+  /** Connects and starts a session (`link`, queued until the handshake: immediate). */
+  static connect(options: LinkPeerOptions): LinkPeer {
     const peer = new LinkPeer(options);
-    await peer.send({
+    void peer.send({
       kind: "link",
       version: 1,
       proxyName: options.proxyName,
@@ -175,6 +176,15 @@ export class LinkPeer {
 
   get proxyName(): string {
     return this.options.proxyName;
+  }
+
+  get publicKey(): string {
+    return this.options.keyPair.publicKey;
+  }
+
+  /** Muted: nothing is sent and everything received is ignored (a cut link). */
+  mute(muted: boolean): void {
+    this.muted = muted;
   }
 
   /** Messages of one kind received so far. */
@@ -210,6 +220,7 @@ export class LinkPeer {
 
   /** Raw frames (hostile tests). */
   sendFrames(frames: Buffer[]): Promise<void> {
+    if (this.muted) return Promise.resolve();
     this.sending = this.sending.then(() => this.dealer.send(frames)).catch(() => undefined);
     return this.sending;
   }
@@ -222,6 +233,7 @@ export class LinkPeer {
   private async read(): Promise<void> {
     try {
       for await (const frames of this.dealer) {
+        if (this.muted) continue;
         const message = decodeLinkDown(frames);
         this.received.push({ at: Date.now(), message });
         if (message.kind === "to") await this.clients.get(message.conn)?.deliver(message.payload);

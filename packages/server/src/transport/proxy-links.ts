@@ -76,6 +76,11 @@ export interface ProxiedPeer {
   readonly publicKey: string | null;
 }
 
+/** Told when a proxied connection ends (diagnostics). */
+export interface ProxiedConnectionLog {
+  closed(id: Buffer): void;
+}
+
 /** Options of {@link ProxyLinks}. */
 export interface ProxyLinksOptions {
   readonly port: LinkPort;
@@ -134,6 +139,7 @@ export class ProxyLinks implements ConnectionSender, ReplySender, PeerDirectory 
   private readonly clientCheck: AllowListCheck;
   private readonly proxyCheck: AllowListCheck;
   private handler: ClientMessageHandler | undefined;
+  private log: ProxiedConnectionLog | undefined;
   private serial = 0;
   private running: Promise<void> | undefined;
   private stopping = false;
@@ -151,8 +157,9 @@ export class ProxyLinks implements ConnectionSender, ReplySender, PeerDirectory 
   }
 
   /** Starts reading the proxy port; proxied clients' messages go to `handler`. */
-  start(handler: ClientMessageHandler): void {
+  start(handler: ClientMessageHandler, log?: ProxiedConnectionLog): void {
     this.handler = handler;
+    this.log = log;
     this.unwatch.push(
       this.options.clientKeys.watch((change) => {
         if (change.type === "removed") this.keyLeft("client", change.key.publicKey);
@@ -494,6 +501,7 @@ export class ProxyLinks implements ConnectionSender, ReplySender, PeerDirectory 
     if (link.conns.get(connection.conn) === connection) link.conns.delete(connection.conn);
     this.byId.delete(connection.id.toString("latin1"));
     this.quiet.delete(connection);
+    this.log?.closed(connection.id);
     const name = connection.clientName;
     if (
       name !== undefined &&
