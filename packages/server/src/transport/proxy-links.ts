@@ -11,7 +11,6 @@ import {
   type ListenerMessage,
 } from "@osad2/protocol";
 import { backoffDelay, type Logger } from "@osad2/service-kit";
-import type { IdentityReport, RefusalKind } from "../presence/authenticator.js";
 import { AllowListCheck, type KeyAuthorizer } from "./allow-check.js";
 import type {
   ConnectionSender,
@@ -50,8 +49,23 @@ export interface LinkPort {
 /** An allow-list the links answer `admit?` from and follow for revocations. */
 export interface LinkAllowList extends KeyAuthorizer, KeyChanges {}
 
+/** Why a proxied hello was refused before its signature was checked. */
+export type LinkRefusalKind =
+  /** The hello signs another CURVE key than the one the proxy admitted. */
+  | "key-mismatch"
+  /** The connection's key is not (or no longer) on the allow-list. */
+  | "key-not-allowed";
+
 /** Told about links and what they carry (metrics, logs). */
-export interface ProxyLinkReport extends InboundReport, IdentityReport {
+export interface ProxyLinkReport extends InboundReport {
+  /** A proxied hello refused (the authenticator's refusals go to its own report). */
+  refused(refusal: {
+    readonly reason: LinkRefusalKind;
+    readonly clientName: string;
+    /** The connection's transport id, hex. */
+    readonly routingId: string;
+    readonly peers: readonly string[];
+  }): void;
   /** The number of links (proxies connected) changed. */
   linksChanged(links: number): void;
 }
@@ -434,7 +448,7 @@ export class ProxyLinks implements ConnectionSender, ReplySender, PeerDirectory 
     this.handler?.received(connection.id, message);
   }
 
-  private refuse(connection: ProxiedConnection, reason: RefusalKind, clientName: string): void {
+  private refuse(connection: ProxiedConnection, reason: LinkRefusalKind, clientName: string): void {
     this.options.report.refused({
       reason,
       clientName,
