@@ -416,6 +416,7 @@ class Server implements Osad2Server, HealthSource, ServerView {
       logger,
     });
     running.proxyLinks = proxyLinks;
+    telemetry.metrics.countProxyConnections(proxyLinks);
     const notifier = new Notifier({
       ...notifierSettings(config, options),
       store,
@@ -524,6 +525,7 @@ class Server implements Osad2Server, HealthSource, ServerView {
     await this.settle("ROUTER loop", routerDone && (() => routerDone));
     await this.settle("proxy links", linksDone && (() => linksDone));
     this.telemetry.linksChanged(0);
+    this.telemetry.metrics.countProxyConnections(undefined);
     this.telemetry.metrics.countClients(undefined);
     for (const part of NOTIFYING_PARTS) running[part] = undefined;
   }
