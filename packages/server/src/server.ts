@@ -383,6 +383,7 @@ class Server implements Osad2Server, HealthSource, ServerView {
         bind: config.bind,
         port: running.boundPorts?.proxy ?? config.proxyPort,
         keyPair,
+        report: telemetry,
         logger,
       });
     } catch (error) {

@@ -109,6 +109,26 @@ describe("proxy port: clients carried by a proxy link", () => {
     }
   });
 
+  it("a proxy with a wrong server key fails its handshake, and the server reports it", async () => {
+    try {
+      const s = await h.server();
+      const failures: string[] = [];
+      s.on("auth-failure", (e) => failures.push(e.reason));
+      const keyPair = await allowProxy(h.keys.root, "dmz");
+      const lost = LinkPeer.connect({
+        endpoint: s.endpoints().proxy,
+        serverPublicKey: generateKeyPair().publicKey,
+        keyPair,
+        proxyName: "dmz",
+      });
+      peers.push(lost);
+      await waitFor("handshake failure", () => failures.includes("handshake"));
+      expect(lost.of("linked")).toEqual([]);
+    } finally {
+      await closePeers();
+    }
+  });
+
   it("a proxy cannot lend a connection to another client: the hello must sign the key the proxy reports", async () => {
     try {
       const metricsPort = await freePort();
