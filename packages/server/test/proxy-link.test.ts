@@ -10,7 +10,7 @@ import { scheduleAction } from "../src/testing/index.js";
 import type { Osad2Server } from "../src/server.js";
 import { connectClient, metricSum, useServerHarness } from "./core-fixtures.js";
 import { scrape } from "./metrics-scrape.js";
-import { allowProxy, LinkPeer, revokeProxy } from "./proxy-peer.js";
+import { allowProxy, LinkPeer, revokeProxy, type ProxiedClient } from "./proxy-peer.js";
 
 describe("proxy port: clients carried by a proxy link", () => {
   const h = useServerHarness("sqlite");
@@ -54,6 +54,39 @@ describe("proxy port: clients carried by a proxy link", () => {
       const text = await scrape(metricsPort);
       expect(metricSum(text, "osad2_proxy_links")).toBe(1);
       expect(metricSum(text, 'osad2_proxy_connections{proxy="dmz"}')).toBe(1);
+    } finally {
+      await closePeers();
+    }
+  });
+
+  it("300 clients behind one link: all online, each gets exactly its own checkin", async () => {
+    try {
+      const s = await h.server({ pingInterval: 1, missedPings: 1000 });
+      const peer = await linkedPeer(s);
+      const systems: { name: string; serverId: number; carried: ProxiedClient }[] = [];
+      for (let i = 0; i < 300; i++) {
+        const registered = await h.registered();
+        const carried = await peer.addClient({
+          conn: String(i + 1),
+          name: registered.name,
+          keyPair: registered.keyPair,
+        });
+        systems.push({ ...registered, carried });
+      }
+      await waitFor("all online", async () => {
+        const rows = (await h.db.query(
+          "SELECT COUNT(*) AS n FROM rhnPushClient WHERE state_id = (SELECT id FROM rhnPushClientState WHERE label = 'online')",
+        )) as { n: number }[];
+        return Number(rows[0]?.n) === systems.length;
+      });
+      await scheduleAction(h.store, { serverIds: systems.map((x) => x.serverId) });
+      await waitFor("every checkin", () => systems.every((x) => x.carried.checkins >= 1));
+      for (const { name, carried } of systems) {
+        const checkins = carried.received.flatMap((m) =>
+          m.kind === "checkin" ? [m.clientName] : [],
+        );
+        expect(checkins).toEqual([name]);
+      }
     } finally {
       await closePeers();
     }
