@@ -228,14 +228,17 @@ describe("proxy port: clients carried by a proxy link", () => {
 
   it("a revoked client key reaches every link as `revoked` within 5 s, and its connection is dropped", async () => {
     try {
-      const s = await h.server({ pingInterval: 0.3 });
+      // Pings 30 s apart: within the test, only what the server keeps knows who is reachable.
+      const s = await h.server({ pingInterval: 30, missedPings: 1000 });
       const offline: string[] = [];
       s.on("offline", (e) => offline.push(e.clientName));
       const a = await linkedPeer(s, "dmz");
       const b = await linkedPeer(s, "branch7");
       const client = await h.registered();
       await a.addClient({ conn: "1", name: client.name, keyPair: client.keyPair });
-      await waitFor("online", () => online(client.name));
+      const other = await h.registered();
+      const stays = await b.addClient({ conn: "1", name: other.name, keyPair: other.keyPair });
+      await waitFor("online", async () => (await online(client.name)) && online(other.name));
       const revokedAt = Date.now();
       await h.keys.revoke(client.name);
       for (const peer of [a, b]) {
@@ -249,6 +252,13 @@ describe("proxy port: clients carried by a proxy link", () => {
         expect(peer.of("revoked")[0]?.keyKind).toBe("client");
       }
       await waitFor("offline", () => offline.includes(client.name));
+      // The client ports were re-bound (direct clients cut); the other proxied client was
+      // not, and is still addressed at once (not only after its next pong, 30 s away).
+      await scheduleAction(h.store, { serverIds: [other.serverId] });
+      await waitFor("checkin of the client that stays", () => stays.checkins >= 1, {
+        timeoutMs: 10_000,
+      });
+      expect(offline).toEqual([client.name]);
     } finally {
       await closePeers();
     }
