@@ -41,6 +41,11 @@ export interface EstateOptions {
   readonly pingInterval?: number;
   /** More `[main]` keys for every server. */
   readonly serverConfig?: Record<string, string | number | boolean | undefined>;
+  /**
+   * Hosts of a failover set: every server gets `failover_servers` listing each one's address
+   * on the LAN and the listener port (the same on every host: each has its own addresses).
+   */
+  readonly failoverHosts?: readonly string[];
 }
 
 /** A system of the estate: a Deployment system on a host. */
@@ -48,8 +53,16 @@ export interface PlacedSystem extends SystemHandle {
   readonly host: string;
 }
 
+/** One server process an estate ran on a host, and when the test ended it. */
+export interface ServerProcessRun {
+  readonly process: ManagedProcess;
+  endedAt: number | undefined;
+}
+
 export class Estate {
   readonly servers = new Map<string, ManagedProcess>();
+  /** Every server process per host, in order (a failover set's history, see notifying.ts). */
+  readonly serverRuns = new Map<string, ServerProcessRun[]>();
   readonly clients = new Map<string, ManagedProcess>();
   readonly systems = new Map<string, PlacedSystem>();
 
@@ -84,6 +97,7 @@ export class Estate {
       bind: "*",
       xmlrpc_bind: "*",
     };
+    if (this.options.failoverHosts !== undefined) keys.failover_servers = this.failoverServers();
     if (hostName === undefined) return keys;
     return {
       ...keys,
@@ -92,12 +106,26 @@ export class Estate {
     };
   }
 
+  /** The failover set as clients reach it: `address:listener_port,…` (a client's server_host). */
+  failoverServers(): string {
+    return (this.options.failoverHosts ?? [])
+      .map(
+        (h) =>
+          `${this.network.host(h).addressOn(this.options.lan)}:${this.deployment.ports.listener}`,
+      )
+      .join(",");
+  }
+
   serverConfigPath(hostName: string): string {
     return path.join(this.deployment.dir, "server", `${hostName}.cfg`);
   }
 
-  /** `osad2-server run` on the host; resolves once it logs that its sockets are bound. */
-  async startServer(hostName: string): Promise<ManagedProcess> {
+  /**
+   * `osad2-server run` on the host; resolves once it logs `ready` (by default that it is
+   * running: a lone server's sockets are bound then; a failover member's role is in ACTIVE or
+   * STANDBY of notifying.ts).
+   */
+  async startServer(hostName: string, ready: RegExp = SERVER_RUNNING): Promise<ManagedProcess> {
     const config = this.serverConfigPath(hostName);
     await this.deployment.writeServerConfig(this.serverKeys(hostName), config);
     const server = this.start(hostName, "server", `server@${hostName}`, [
@@ -106,13 +134,27 @@ export class Estate {
       config,
     ]);
     this.servers.set(hostName, server);
-    await server.waitForLine(SERVER_RUNNING, 60_000);
+    const runs = this.serverRuns.get(hostName) ?? [];
+    runs.push({ process: server, endedAt: undefined });
+    this.serverRuns.set(hostName, runs);
+    await server.waitForLine(ready, 60_000);
     return server;
   }
 
-  async stopServer(hostName: string, signal: NodeJS.Signals): Promise<void> {
-    await this.servers.get(hostName)?.kill(signal);
+  /** Ends the host's server; resolves with the time of the signal (a SIGKILL's end). */
+  async stopServer(hostName: string, signal: NodeJS.Signals): Promise<number> {
+    const server = this.servers.get(hostName);
+    const at = Date.now();
+    await server?.kill(signal);
+    const run = this.serverRuns.get(hostName)?.find((r) => r.process === server);
+    if (run) run.endedAt = signal === "SIGKILL" ? at : Date.now();
     this.servers.delete(hostName);
+    return at;
+  }
+
+  /** The host's server processes as a failover member (notifying.ts's checks). */
+  serverMember(hostName: string): { name: string; history: ServerProcessRun[] } {
+    return { name: hostName, history: this.serverRuns.get(hostName) ?? [] };
   }
 
   /** The registration URL of the server on `hostName`, at its address on the estate's LAN. */
