@@ -5,6 +5,7 @@
 // through its unix socket; the test's own queries stay on 127.0.0.1 in the root namespace.
 import fs from "node:fs/promises";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { waitFor } from "@osad2/test-helpers";
 import {
   cliPath,
@@ -16,6 +17,10 @@ import {
   type SystemHandle,
 } from "@osad2/testkit";
 import type { TestNetwork } from "./network.js";
+import { installProxy, PROXY_CLI, PROXY_LINKED, type ProxyInstallation } from "./proxy-host.js";
+
+/** e2e/test/hosts/tcp-relay.mjs: a proxy host's pass-through of register_osad to the servers. */
+const RELAY_SCRIPT = fileURLToPath(new URL("./tcp-relay.mjs", import.meta.url));
 
 /** The server's log line once every socket is bound (its /healthz is not reachable from here). */
 export const SERVER_RUNNING = /"msg":"osad2-server running"/;
@@ -46,6 +51,8 @@ export interface EstateOptions {
    * on the LAN and the listener port (the same on every host: each has its own addresses).
    */
   readonly failoverHosts?: readonly string[];
+  /** The servers' proxy_port (where proxies link), when the estate has proxies. */
+  readonly proxyPort?: number;
 }
 
 /** A system of the estate: a Deployment system on a host. */
@@ -65,6 +72,10 @@ export class Estate {
   readonly serverRuns = new Map<string, ServerProcessRun[]>();
   readonly clients = new Map<string, ManagedProcess>();
   readonly systems = new Map<string, PlacedSystem>();
+  readonly proxies = new Map<string, ManagedProcess>();
+  /** Each proxy host's installation (keys, config), by host name. */
+  readonly proxyInstallations = new Map<string, ProxyInstallation>();
+  private readonly relays: ManagedProcess[] = [];
 
   private constructor(
     readonly network: TestNetwork,
@@ -98,6 +109,7 @@ export class Estate {
       xmlrpc_bind: "*",
     };
     if (this.options.failoverHosts !== undefined) keys.failover_servers = this.failoverServers();
+    if (this.options.proxyPort !== undefined) keys.proxy_port = String(this.options.proxyPort);
     if (hostName === undefined) return keys;
     return {
       ...keys,
@@ -192,6 +204,92 @@ export class Estate {
     return client;
   }
 
+  /**
+   * An osad2 proxy on `hostName` (named after it), its parents the servers on `upstreamHosts`
+   * at their addresses on `upstreamLan`; its key admitted at the servers. Not started yet.
+   */
+  async addProxy(
+    hostName: string,
+    upstreamLan: string,
+    upstreamHosts: readonly string[],
+  ): Promise<ProxyInstallation> {
+    const port = this.options.proxyPort;
+    if (port === undefined) throw new Error("an estate with proxies needs options.proxyPort");
+    const installation = await installProxy({
+      name: hostName,
+      dir: path.join(this.deployment.dir, "proxies", hostName),
+      serverCertificates: this.deployment.certificates,
+      upstream: upstreamHosts.map((h) => `${this.network.host(h).addressOn(upstreamLan)}:${port}`),
+      listenerPort: this.deployment.ports.listener,
+    });
+    this.proxyInstallations.set(hostName, installation);
+    return installation;
+  }
+
+  /** `osad2-proxy run` on its host; resolves once it is linked to a parent. */
+  async startProxy(hostName: string): Promise<ManagedProcess> {
+    const installation = this.proxyInstallations.get(hostName);
+    if (!installation) throw new Error(`no proxy on ${hostName}`);
+    const [command, ...argv] = this.network
+      .host(hostName)
+      .command([process.execPath, PROXY_CLI, "run", "--config", installation.configPath]);
+    const proxy = startProcess(command!, argv, { name: `proxy@${hostName}` });
+    this.proxies.set(hostName, proxy);
+    await proxy.waitForLine(PROXY_LINKED, 60_000);
+    return proxy;
+  }
+
+  /** Ends the host's proxy; resolves with the time of the signal. */
+  async stopProxy(hostName: string, signal: NodeJS.Signals): Promise<number> {
+    const at = Date.now();
+    await this.proxies.get(hostName)?.kill(signal);
+    this.proxies.delete(hostName);
+    return at;
+  }
+
+  /**
+   * What a Spacewalk proxy's web server does for its systems, on `hostName`: passes
+   * register_osad (the XML-RPC port) on to the servers on `upstreamHosts` (first that
+   * answers). Resolves once it listens.
+   */
+  async startRegistrationRelay(
+    hostName: string,
+    upstreamLan: string,
+    upstreamHosts: readonly string[],
+  ): Promise<void> {
+    const port = this.deployment.ports.xmlrpc;
+    const targets = upstreamHosts.map(
+      (h) => `${this.network.host(h).addressOn(upstreamLan)}:${port}`,
+    );
+    const [command, ...argv] = this.network
+      .host(hostName)
+      .command([process.execPath, RELAY_SCRIPT, String(port), ...targets]);
+    const relay = startProcess(command!, argv, { name: `relay@${hostName}` });
+    this.relays.push(relay);
+    await relay.waitForLine(/^relay listening/, 30_000);
+  }
+
+  /**
+   * A system on `hostName` whose client reaches the servers only through the proxy on
+   * `proxyHost` (its address on `lan`): server_host is the proxy, server_public_key the
+   * proxy's key, server_url the proxy host's registration relay.
+   */
+  async addSystemBehindProxy(
+    label: string,
+    hostName: string,
+    proxyHost: string,
+    lan: string,
+  ): Promise<PlacedSystem> {
+    const installation = this.proxyInstallations.get(proxyHost);
+    if (!installation) throw new Error(`no proxy on ${proxyHost}`);
+    const address = this.network.host(proxyHost).addressOn(lan);
+    return this.addSystem(label, hostName, {
+      server_url: `http://${address}:${this.deployment.ports.xmlrpc}/XMLRPC`,
+      server_host: `${address}:${this.deployment.ports.listener}`,
+      server_public_key: installation.publicKeyPath,
+    });
+  }
+
   system(label: string): PlacedSystem {
     const system = this.systems.get(label);
     if (!system) throw new Error(`no system ${label}`);
@@ -241,9 +339,16 @@ export class Estate {
   }
 
   async dispose(): Promise<void> {
-    const all = [...this.clients.values(), ...this.servers.values()];
+    const all = [
+      ...this.clients.values(),
+      ...this.proxies.values(),
+      ...this.relays,
+      ...this.servers.values(),
+    ];
     await Promise.all(all.map((p) => p.kill("SIGKILL")));
     this.clients.clear();
+    this.proxies.clear();
+    this.relays.length = 0;
     this.servers.clear();
     this.deployment.clients.clear();
     await this.deployment.dispose();

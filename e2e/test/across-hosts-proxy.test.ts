@@ -1,0 +1,167 @@
+// Across hosts, through proxies (issue 14 item 3): two osad2-server hosts (a failover set on
+// one PostgreSQL), two osad2-proxy hosts, two client hosts behind each proxy; each a network
+// namespace of its own (e2e/test/hosts). The servers and proxies share the LAN "core"; each
+// proxy has its own edge LAN with its clients, and there is no route between LANs, so a
+// client reaches a server only through its proxy's process (its register_osad goes through a
+// relay on the proxy host, standing in for a Spacewalk proxy's web server).
+//
+// Both proxies sit right under the servers, not one behind the other: their faults are then
+// independent, so one 30 s window holds two of them at once (p1's upstream link cut, p2 killed
+// -9 and restarted), and both proxies' upstream lists both servers, as the active-server kill
+// needs. A proxy behind a proxy is e2e/test/proxy.test.ts's (on 127.0.0.1).
+//
+// After each fault every due action reaches its system within 10 s of the path being whole
+// again, none is lost, at most two checkins each, and no two servers ever notified at once.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_PROXY_PORT } from "@osad2/protocol";
+import { waitFor } from "@osad2/test-helpers";
+import { Estate, netnsSupportFor, TestNetwork } from "./hosts/index.js";
+import {
+  ACTIVE,
+  delivered,
+  deliverOne,
+  expectAtMostTwo,
+  expectNeverTwoNotifying,
+  scheduleOne,
+  STANDBY,
+  time,
+} from "./notifying.js";
+
+const support = netnsSupportFor("across-hosts-proxy");
+/** How long p1's upstream link is down: the fault itself, not a wait for an outcome. */
+const CUT_MS = 30_000;
+/** The issue's bound: due work arrives within this long of the path being whole again. */
+const DELIVERY_MS = 10_000;
+const SERVERS = ["sa", "sb"] as const;
+/** Each proxy host, its edge LAN and the client hosts on it. */
+const EDGES = [
+  { proxy: "p1", lan: "edge1", clients: ["c1", "c2"] },
+  { proxy: "p2", lan: "edge2", clients: ["c3", "c4"] },
+] as const;
+const P1_CLIENTS: string[] = [...EDGES[0].clients];
+const P2_CLIENTS: string[] = [...EDGES[1].clients];
+const CLIENTS = [...P1_CLIENTS, ...P2_CLIENTS];
+const DISCONNECTED = /disconnected from the server/;
+
+let network: TestNetwork;
+let estate: Estate;
+
+describe.skipIf(!support.ok)(
+  "across hosts: clients behind two proxies under a failover set",
+  () => {
+    beforeAll(async () => {
+      network = await TestNetwork.create();
+      await network.addLan("core");
+      for (const name of SERVERS) {
+        await network.addHost(name);
+        await network.connect(name, "core");
+      }
+      for (const edge of EDGES) {
+        await network.addLan(edge.lan);
+        await network.addHost(edge.proxy);
+        // eth0: the upstream link ("p1.core"), eth1 the clients' side.
+        await network.connect(edge.proxy, "core");
+        await network.connect(edge.proxy, edge.lan);
+        for (const client of edge.clients) {
+          await network.addHost(client);
+          await network.connect(client, edge.lan);
+        }
+      }
+      estate = await Estate.create(network, {
+        lan: "core",
+        pingInterval: 1,
+        failoverHosts: SERVERS,
+        proxyPort: DEFAULT_PROXY_PORT,
+      });
+      for (const edge of EDGES) {
+        await estate.addProxy(edge.proxy, "core", SERVERS);
+        for (const client of edge.clients) {
+          await estate.addSystemBehindProxy(client, client, edge.proxy, edge.lan);
+        }
+      }
+      await estate.startServer("sa", ACTIVE);
+      await estate.startServer("sb", STANDBY);
+      for (const edge of EDGES) {
+        await estate.startRegistrationRelay(edge.proxy, "core", SERVERS);
+        await estate.startProxy(edge.proxy);
+      }
+      for (const label of CLIENTS) estate.startClient(label);
+      for (const label of CLIENTS) await estate.deployment.waitOnline(label, 60_000);
+      estate.deployment.emulateSpacewalk(50);
+    }, 120_000);
+
+    afterAll(async () => {
+      await estate?.dispose();
+      await network?.dispose();
+    });
+
+    const members = () => SERVERS.map((h) => estate.serverMember(h));
+    const disconnects = (label: string) => estate.clients.get(label)!.matching(DISCONNECTED).length;
+
+    it("each client connects to its proxy's address on its edge LAN, and an action reaches every one", async () => {
+      for (const edge of EDGES) {
+        const address = network.host(edge.proxy).addressOn(edge.lan);
+        for (const label of edge.clients) {
+          expect(
+            estate.clients
+              .get(label)!
+              .matching(/connecting to the server/)
+              .join("\n"),
+            label,
+          ).toContain(`tcp://${address}:`);
+        }
+      }
+      const warmUp = await deliverOne(estate.deployment, CLIENTS, Date.now());
+      process.stderr.write(
+        `across-hosts proxy warm-up: runs ${JSON.stringify([...warmUp.delays])} ms after scheduling\n`,
+      );
+      expectAtMostTwo(warmUp.checkins);
+    });
+
+    it("in one 30 s window, p1's upstream link cut and p2 killed -9 and restarted: each one's due actions arrive within 10 s of its path being whole", async () => {
+      await network.setLink("p1.core", "down", "host");
+      const cutAt = Date.now();
+      const seen = P2_CLIENTS.map(disconnects);
+      await estate.stopProxy("p2", "SIGKILL");
+      await waitFor("p2's clients saw it go", () =>
+        P2_CLIENTS.every((label, i) => disconnects(label) > seen[i]!),
+      );
+      const behindP1 = await scheduleOne(estate.deployment, P1_CLIENTS);
+      const behindP2 = await scheduleOne(estate.deployment, P2_CLIENTS);
+      const restartedAt = Date.now();
+      await estate.startProxy("p2");
+      const p2 = await delivered(estate.deployment, behindP2, restartedAt);
+      process.stderr.write(
+        `across-hosts proxy p2 kill -9 + restart: runs ${JSON.stringify([...p2.delays])} ms after the restart, checkins ${JSON.stringify([...p2.checkins])}\n`,
+      );
+      expect(p2.slowestMs).toBeLessThanOrEqual(DELIVERY_MS);
+      expectAtMostTwo(p2.checkins);
+      // Sleep out the rest of p1's cut: the fault's duration. Nothing reaches p1's clients.
+      await new Promise((resolve) => setTimeout(resolve, cutAt + CUT_MS - Date.now()));
+      const early = (await estate.runs()).filter(
+        (r) => r.at >= cutAt && P1_CLIENTS.includes(r.label),
+      );
+      expect(early, "runs behind p1 while its upstream link was down").toEqual([]);
+      await network.setLink("p1.core", "up", "host");
+      const restoredAt = Date.now();
+      const p1 = await delivered(estate.deployment, behindP1, restoredAt);
+      process.stderr.write(
+        `across-hosts proxy p1 upstream cut ${CUT_MS} ms: runs ${JSON.stringify([...p1.delays])} ms after the restore, checkins ${JSON.stringify([...p1.checkins])}\n`,
+      );
+      expect(p1.slowestMs).toBeLessThanOrEqual(DELIVERY_MS);
+      expectAtMostTwo(p1.checkins);
+    }, 120_000);
+
+    it("the active server killed -9: the proxies link to the standby, which takes over, and every due action arrives within 10 s", async () => {
+      const killedAt = await estate.stopServer("sa", "SIGKILL");
+      const result = await deliverOne(estate.deployment, CLIENTS, killedAt);
+      const takeoverMs = time(await estate.servers.get("sb")!.waitForLine(ACTIVE)) - killedAt;
+      process.stderr.write(
+        `across-hosts proxy server kill -9: sb took over in ${takeoverMs} ms; runs ${JSON.stringify([...result.delays])} ms after the kill, checkins ${JSON.stringify([...result.checkins])}\n`,
+      );
+      expect(result.slowestMs).toBeLessThanOrEqual(DELIVERY_MS);
+      expectAtMostTwo(result.checkins);
+      expectNeverTwoNotifying(members());
+    }, 60_000);
+  },
+);
