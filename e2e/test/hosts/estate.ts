@@ -11,6 +11,7 @@ import {
   cliPath,
   Deployment,
   readRuns,
+  run,
   startProcess,
   type ManagedProcess,
   type RecordedRun,
@@ -151,6 +152,28 @@ export class Estate {
     this.serverRuns.set(hostName, runs);
     await server.waitForLine(ready, 60_000);
     return server;
+  }
+
+  /**
+   * A one-shot `osad2-server COMMAND --config …` (systems, status, doctor) on the host, where
+   * it asks that host's running server; resolves with its exit code and output.
+   */
+  serverCommand(
+    hostName: string,
+    command: "systems" | "status" | "doctor",
+    args: readonly string[] = [],
+  ): Promise<{ code: number | string; stdout: string; stderr: string }> {
+    const argv = this.network
+      .host(hostName)
+      .command([
+        process.execPath,
+        cliPath("server"),
+        command,
+        "--config",
+        this.serverConfigPath(hostName),
+        ...args,
+      ]);
+    return run(argv[0]!, argv.slice(1), { timeoutMs: 30_000 });
   }
 
   /** Ends the host's server; resolves with the time of the signal (a SIGKILL's end). */
