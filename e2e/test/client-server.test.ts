@@ -89,6 +89,7 @@ async function setup(kind: TestDatabaseKind): Promise<Setup> {
     publicHost: "127.0.0.1",
     publisherPort,
     listenerPort,
+    proxyPort: 0,
     xmlrpcPort,
     metricsPort: 0,
     pingInterval: 0.5,

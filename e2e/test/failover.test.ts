@@ -99,6 +99,8 @@ async function writeSecondServerConfig(
     text
       .replace(/^publisher_port = .*$/m, `publisher_port = ${pub}`)
       .replace(/^listener_port = .*$/m, `listener_port = ${listen}`)
+      // Any free port: the second server must not take the first one's.
+      .replace(/^proxy_port = .*$/m, "proxy_port = 0")
       .replace(/^xmlrpc_port = .*$/m, `xmlrpc_port = ${xmlrpc}`)
       .replace(/^metrics_port = .*$/m, `metrics_port = ${metrics}`)
       .replace(/^state_dir = .*$/m, `state_dir = ${path.join(dep.dir, "server", stateDir)}`),

@@ -39,6 +39,8 @@ import { RevocationRebind } from "./transport/revocation.js";
 import { RouterLoop } from "./transport/router-loop.js";
 import { ServerSockets } from "./transport/sockets.js";
 import { ClientDelivery } from "./transport/delivery.js";
+import { ProxyLinks } from "./transport/proxy-links.js";
+import { ProxyPort } from "./transport/proxy-port.js";
 import { ClientRoutes } from "./transport/routes.js";
 import { ZapHandler } from "./transport/zap.js";
 import { type RoleCoordination, startRoleCoordination } from "./failover/coordination.js";
@@ -82,8 +84,11 @@ export interface ServerEndpoints {
   readonly publisher: string;
   /** The ROUTER endpoint (the seed's listener_port). */
   readonly listener: string;
+  /** The proxy port's endpoint (proxy_port), where osad2 proxies link. */
+  readonly proxy: string;
   readonly publisherPort: number;
   readonly listenerPort: number;
+  readonly proxyPort: number;
   /** XML-RPC URL, or null when xmlrpc_port is 0. */
   readonly xmlrpc: string | null;
   readonly xmlrpcPort: number | null;
@@ -135,6 +140,8 @@ export function createServer(
 /** Everything start() brought up, torn down in reverse by stop(). */
 interface Running {
   keyStore: KeyStore;
+  /** The proxies' allow-list (proxies/), asked by ZAP on the proxy port. */
+  proxyKeyStore?: KeyStore;
   store: SpacewalkStore;
   ownStore: boolean;
   context?: zmq.Context;
@@ -143,8 +150,11 @@ interface Running {
   base?: NotifyingBase;
   coordination?: RoleCoordination;
   /** The ports the first activation bound (kept when the config says 0). */
-  boundPorts?: { readonly publisher: number; readonly router: number };
+  boundPorts?: { readonly publisher: number; readonly router: number; readonly proxy: number };
   sockets?: ServerSockets;
+  proxyPort?: ProxyPort;
+  proxyLinks?: ProxyLinks;
+  proxyAuthenticator?: ClientAuthenticator;
   descriptors?: DescriptorWatch;
   online?: OnlineClients;
   presence?: Presence;
@@ -231,6 +241,10 @@ class Server implements Osad2Server, HealthSource, ServerView {
     }
     const running: Running = { keyStore, store, ownStore: options.store === undefined };
     this.running = running;
+    running.proxyKeyStore = await KeyStore.open(config.certificates, {
+      allowList: "proxies",
+      onError: (error) => telemetry.keyStoreProblem(error),
+    });
     const keyPair = await keyStore.readServerKeyPair();
     // Which rows are this server's to write (a mixed fleet shares rhnPushClient with
     // osa-dispatcher); a corrupt list stops the start here, naming the file.
@@ -271,6 +285,7 @@ class Server implements Osad2Server, HealthSource, ServerView {
     running.zap = await ZapHandler.start({
       context: running.context,
       keys: keyStore,
+      proxies: running.proxyKeyStore,
       report: telemetry,
       admissions: peers,
       handshakes: diagnostics.book,
@@ -361,7 +376,26 @@ class Server implements Osad2Server, HealthSource, ServerView {
       logger,
     });
     running.sockets = sockets;
-    running.boundPorts = { publisher: sockets.publisherPort, router: sockets.routerPort };
+    let proxyPort: ProxyPort;
+    try {
+      proxyPort = await ProxyPort.open({
+        context: running.context as zmq.Context,
+        bind: config.bind,
+        port: running.boundPorts?.proxy ?? config.proxyPort,
+        keyPair,
+        logger,
+      });
+    } catch (error) {
+      await sockets.close();
+      running.sockets = undefined;
+      throw error;
+    }
+    running.proxyPort = proxyPort;
+    running.boundPorts = {
+      publisher: sockets.publisherPort,
+      router: sockets.routerPort,
+      proxy: proxyPort.port,
+    };
     running.descriptors = new DescriptorWatch({ listener: sockets, logger });
     running.descriptors.start();
 
@@ -369,8 +403,19 @@ class Server implements Osad2Server, HealthSource, ServerView {
     // v3 clients' names → their connections; presence is told when one is found gone.
     const routes = new ClientRoutes();
     const lost = { connectionLost: (name: string) => running.presence?.connectionLost(name) };
-    const delivery = new ClientDelivery(sockets, sockets, routes, lost);
+    const delivery = new ClientDelivery(sockets, routes, lost);
     running.routes = routes;
+    // Clients behind osad2 proxies: connections of the same v3 transport, carried by links.
+    const proxyLinks = new ProxyLinks({
+      port: proxyPort,
+      clientKeys: keyStore,
+      proxyKeys: running.proxyKeyStore as KeyStore,
+      routes,
+      lost,
+      report: telemetry,
+      logger,
+    });
+    running.proxyLinks = proxyLinks;
     const notifier = new Notifier({
       ...notifierSettings(config, options),
       store,
@@ -403,13 +448,28 @@ class Server implements Osad2Server, HealthSource, ServerView {
       tokens: presence,
       replies: sockets,
       handler: presence,
-      bindings: routes,
+      bindings: routes.via(sockets),
       report: telemetry,
       peers,
       observer: diagnostics.book,
       logger,
     });
     running.authenticator = authenticator;
+    // The proxied connections' own: its challenges and replies are theirs (ids of another
+    // space than the ROUTER's routing ids); only signed v3 messages count behind a proxy.
+    const proxyAuthenticator = new ClientAuthenticator({
+      allowUnsigned: false,
+      keys: sharedKeys,
+      tokens: presence,
+      replies: proxyLinks,
+      handler: presence,
+      bindings: proxyLinks,
+      report: telemetry,
+      peers: proxyLinks,
+      logger,
+    });
+    running.proxyAuthenticator = proxyAuthenticator;
+    proxyLinks.start(proxyAuthenticator);
     running.routerLoop = new RouterLoop({
       source: sockets,
       handler: authenticator,
@@ -440,7 +500,8 @@ class Server implements Osad2Server, HealthSource, ServerView {
 
   /** Stops notifying and unbinds (stop, or the notifying role lost): the reverse of startNotifying. */
   private async stopNotifying(running: Running, drainMs = Infinity): Promise<void> {
-    const { revocation, wakeUps, notifier, presence, sockets, routerLoop } = running;
+    const { revocation, wakeUps, notifier, presence, sockets, routerLoop, proxyPort, proxyLinks } =
+      running;
     const drain = (async () => {
       await this.settle("wake-ups", wakeUps && (() => wakeUps.stop()));
       await this.settle("notifier", notifier && (() => notifier.stop()));
@@ -454,9 +515,13 @@ class Server implements Osad2Server, HealthSource, ServerView {
       : Promise.race([drain, new Promise((resolve) => setTimeout(resolve, drainMs).unref())]));
     // The loop ends once the sockets are closed; told first so it does not restart then.
     const routerDone = routerLoop?.stop();
+    const linksDone = proxyLinks?.stop();
     running.descriptors?.stop();
     await this.settle("sockets", sockets && (() => sockets.close()));
+    await this.settle("proxy port", proxyPort && (() => proxyPort.close()));
     await this.settle("ROUTER loop", routerDone && (() => routerDone));
+    await this.settle("proxy links", linksDone && (() => linksDone));
+    this.telemetry.linksChanged(0);
     this.telemetry.metrics.countClients(undefined);
     for (const part of NOTIFYING_PARTS) running[part] = undefined;
   }
@@ -502,6 +567,8 @@ class Server implements Osad2Server, HealthSource, ServerView {
     const metricsEndpoint = running.metricsEndpoint;
     await settle("metrics", metricsEndpoint && (() => metricsEndpoint.close()));
     await settle("key store", () => running.keyStore.close());
+    const proxyKeyStore = running.proxyKeyStore;
+    await settle("proxy key store", proxyKeyStore && (() => proxyKeyStore.close()));
     if (running.ownStore) await settle("database", () => running.store.close());
     this.running = undefined;
   }
@@ -541,13 +608,15 @@ class Server implements Osad2Server, HealthSource, ServerView {
       throw new ServerStateError(this.state, "report endpoints");
     const sockets = running.sockets;
     const registration = running.registration;
-    const { bind, publisherPort, listenerPort } = this.config;
+    const { bind, publisherPort, listenerPort, proxyPort } = this.config;
     return {
       role: this.role,
       publisher: sockets?.publisherEndpoint ?? `tcp://${bind}:${publisherPort}`,
       listener: sockets?.routerEndpoint ?? `tcp://${bind}:${listenerPort}`,
+      proxy: running.proxyPort?.endpoint ?? `tcp://${bind}:${proxyPort}`,
       publisherPort: sockets?.publisherPort ?? publisherPort,
       listenerPort: sockets?.routerPort ?? listenerPort,
+      proxyPort: running.proxyPort?.port ?? proxyPort,
       xmlrpc: registration?.url ?? null,
       xmlrpcPort: registration?.port ?? null,
       metricsPort: this.running?.metricsEndpoint?.port ?? null,
@@ -637,6 +706,9 @@ const NOTIFYING_PARTS = [
   "notifier",
   "routerLoop",
   "routes",
+  "proxyPort",
+  "proxyLinks",
+  "proxyAuthenticator",
   "wakeUps",
   "revocation",
 ] as const satisfies readonly (keyof Running)[];

@@ -27,7 +27,7 @@ async function tree(root: string): Promise<string[]> {
 }
 
 const KNOWN_KEYS =
-  "known keys: bind, publisher_port, listener_port, ping_interval, action_poll_interval, notify_threshold, certificates, log_file, debug, pidfile, database, database_schema, xmlrpc_port, xmlrpc_bind, public_host, failover_servers, tls_cert, tls_key, renotify_interval, renotify_picked_up, allow_unsigned_clients, missed_pings, last_message_refresh, state_dir, metrics_port, metrics_bind";
+  "known keys: bind, publisher_port, listener_port, proxy_port, ping_interval, action_poll_interval, notify_threshold, certificates, log_file, debug, pidfile, database, database_schema, xmlrpc_port, xmlrpc_bind, public_host, failover_servers, tls_cert, tls_key, renotify_interval, renotify_picked_up, allow_unsigned_clients, missed_pings, last_message_refresh, state_dir, metrics_port, metrics_bind";
 
 describe("osad2-server config mistakes (real processes)", () => {
   let dir: string;
@@ -51,6 +51,7 @@ describe("osad2-server config mistakes (real processes)", () => {
       "public_host = 127.0.0.1",
       `publisher_port = ${await freePort()}`,
       `listener_port = ${await freePort()}`,
+      "proxy_port = 0",
       "xmlrpc_port = 0",
       "metrics_port = 0",
     ];

@@ -129,6 +129,7 @@ describe("osad2-server init and run on PostgreSQL (real child processes)", () =>
         "public_host = 127.0.0.1",
         `publisher_port = ${publisher}`,
         `listener_port = ${listener}`,
+        "proxy_port = 0",
         "xmlrpc_port = 0",
         "metrics_port = 0",
         "",

@@ -66,6 +66,7 @@ describe("osad2-server as the seed's init scripts call it: -c FILE [-d]", () => 
       public_host: "127.0.0.1",
       publisher_port: 0,
       listener_port: 0,
+      proxy_port: 0,
       xmlrpc_port: 0,
       metrics_port: metricsPort,
       ...extra,

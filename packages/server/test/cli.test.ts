@@ -101,6 +101,7 @@ describe("osad2-server CLI (real child processes, SQLite)", () => {
       public_host: "127.0.0.1",
       publisher_port: ports.publisher,
       listener_port: ports.listener,
+      proxy_port: 0,
       xmlrpc_port: ports.xmlrpc,
       metrics_port: ports.metrics,
       ping_interval: 0.2,

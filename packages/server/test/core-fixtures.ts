@@ -82,6 +82,7 @@ export function testConfig(
     publicHost: "127.0.0.1",
     publisherPort: 0,
     listenerPort: 0,
+    proxyPort: 0,
     xmlrpcPort: 0,
     metricsPort: 0,
     pingInterval: 0.2,

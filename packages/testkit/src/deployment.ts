@@ -72,7 +72,14 @@ export class Deployment {
 
   private constructor(
     readonly options: DeploymentOptions,
-    readonly ports: { publisher: number; listener: number; xmlrpc: number; metrics: number },
+    readonly ports: {
+      publisher: number;
+      listener: number;
+      xmlrpc: number;
+      metrics: number;
+      /** The server's proxy_port (osad2 proxies link here). */
+      proxy: number;
+    },
     readonly databaseUrl: string,
     readonly pg: TestSchema | undefined,
     private readonly removeDir: (() => Promise<void>) | undefined,
@@ -114,7 +121,8 @@ export class Deployment {
       dir = tmp.path;
       remove = tmp.remove;
     }
-    const [publisher, listener, xmlrpc, metrics] = (await freePorts(4)) as [
+    const [publisher, listener, xmlrpc, metrics, proxy] = (await freePorts(5)) as [
+      number,
       number,
       number,
       number,
@@ -130,7 +138,7 @@ export class Deployment {
     }
     const d = new Deployment(
       options,
-      { publisher, listener, xmlrpc, metrics },
+      { publisher, listener, xmlrpc, metrics, proxy },
       databaseUrl,
       pg,
       remove,
@@ -162,6 +170,8 @@ export class Deployment {
       public_host: "127.0.0.1",
       publisher_port: this.ports.publisher,
       listener_port: this.ports.listener,
+      // A free port of its own (never 5558: parallel tests), known to proxies the test starts.
+      proxy_port: this.ports.proxy,
       xmlrpc_port: this.ports.xmlrpc,
       metrics_port: this.ports.metrics,
       metrics_bind: "127.0.0.1",

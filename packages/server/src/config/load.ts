@@ -80,5 +80,16 @@ function checkCombination(config: ServerConfig, document: IniDocument | undefine
       `listener_port must differ from publisher_port (both are ${config.listenerPort})`,
     );
   }
+  const ports: [ServerConfigKey, number][] = [
+    ["publisher_port", config.publisherPort],
+    ["listener_port", config.listenerPort],
+  ];
+  const clash = ports.find(([, port]) => port !== 0 && port === config.proxyPort);
+  if (clash !== undefined) {
+    throw problem(
+      "proxy_port",
+      `proxy_port must differ from ${clash[0]} (both are ${config.proxyPort})`,
+    );
+  }
   return config;
 }

@@ -1,4 +1,5 @@
 import { hostname } from "node:os";
+import { DEFAULT_PROXY_PORT } from "@osad2/protocol";
 import { defineConfig, valueTypes, type ConfigValues, type ValueType } from "@osad2/service-kit";
 
 /** Where `osad2-server` looks for its configuration when `--config` is not given. */
@@ -56,6 +57,12 @@ export const SERVER_CONFIG = defineConfig({
       default: "5556",
       doc: "ROUTER port: pongs and hellos come in here, routing id = client name (0 = any free port)",
       seed: true,
+    },
+    proxy_port: {
+      type: valueTypes.portOrZero,
+      default: String(DEFAULT_PROXY_PORT),
+      doc: "proxy port: osad2 proxies (keys in proxies/) link here and carry their clients (0 = any free port)",
+      seed: false,
     },
     ping_interval: {
       type: interval,

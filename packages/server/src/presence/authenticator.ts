@@ -34,7 +34,11 @@ export type RefusalKind =
    * The shared key could not be read (too many lookups waiting, or the database failed); a
    * hello is answered `refused busy` (ask again later).
    */
-  | "busy";
+  | "busy"
+  /** Behind a proxy: the hello signs another CURVE key than the one the proxy admitted. */
+  | "key-mismatch"
+  /** Behind a proxy: the connection's key is not (or no longer) on the allow-list. */
+  | "key-not-allowed";
 
 /** Which ping tokens a pong may answer. */
 export interface PingTokens {

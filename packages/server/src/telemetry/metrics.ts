@@ -66,6 +66,8 @@ export class ServerMetrics {
   readonly serverActive: Gauge;
   /** Clients online in rhnPushClient as this server sees them. */
   readonly clientsOnline: Gauge;
+  /** osad2 proxies linked to the proxy port now. */
+  readonly proxyLinks: Gauge;
   /** Push clients this server keeps the presence of (managed-clients.json). */
   readonly clientsManaged: Gauge;
   /** Client handshakes refused (unknown or revoked key, failed CURVE handshake). */
@@ -129,6 +131,11 @@ export class ServerMetrics {
     this.inFlightSystems = new Gauge({
       name: "osad2_in_flight_systems",
       help: "Systems asked to check in whose due work rhn_check has not picked up yet, as of the dispatcher's last round",
+      registers,
+    });
+    this.proxyLinks = new Gauge({
+      name: "osad2_proxy_links",
+      help: "osad2 proxies linked to this server's proxy port now (0 while standby)",
       registers,
     });
     this.serverActive = new Gauge({

@@ -114,6 +114,11 @@ export class Telemetry
       this.logger.warn({ reason, routingId, suppressed }, "malformed client message dropped");
   }
 
+  /** ProxyLinkReport: proxies linked now (osad2_proxy_links). */
+  linksChanged(links: number): void {
+    this.metrics.proxyLinks.set(links);
+  }
+
   refused(refusal: Refusal): void {
     this.metrics.refusedMessages.inc({ reason: refusal.reason });
     const { log, suppressed } = this.refusedLog.take();

@@ -43,12 +43,16 @@ const CURVE_MESSAGE_OVERHEAD = 64;
 const MAX_PENDING_REPLIES = 10_000;
 const BIND_RETRY_LIMIT_MS = 3_000;
 
-function endpointFor(bind: string, port: number): string {
+export function endpointFor(bind: string, port: number): string {
   const host = bind.includes(":") && !bind.startsWith("[") ? `[${bind}]` : bind;
   return `tcp://${host}:${port}`;
 }
 
-function curveServerOptions(options: ServerSocketsOptions, zapDomain = ZAP_DOMAIN) {
+/** Options of every CURVE server socket of this server (client ports and the proxy port). */
+export function curveServerOptions(
+  options: Pick<ServerSocketsOptions, "context" | "keyPair" | "bind">,
+  zapDomain = ZAP_DOMAIN,
+) {
   return {
     context: options.context,
     curveServer: true,
@@ -342,11 +346,11 @@ export class ServerSockets implements Publisher, InboundSource, ReplySender, Con
   }
 }
 
-function portOf(endpoint: string): number {
+export function portOf(endpoint: string): number {
   return Number(endpoint.slice(endpoint.lastIndexOf(":") + 1));
 }
 
-async function bindOnce(socket: zmq.Socket, endpoint: string): Promise<string> {
+export async function bindOnce(socket: zmq.Socket, endpoint: string): Promise<string> {
   try {
     await socket.bind(endpoint);
   } catch (cause) {
@@ -365,7 +369,7 @@ async function bindOnce(socket: zmq.Socket, endpoint: string): Promise<string> {
   return socket.lastEndpoint ?? endpoint;
 }
 
-async function bindWithRetry(socket: zmq.Socket, endpoint: string): Promise<void> {
+export async function bindWithRetry(socket: zmq.Socket, endpoint: string): Promise<void> {
   // close() returns before libzmq's reaper has closed the old socket's listening descriptor.
   const deadline = Date.now() + BIND_RETRY_LIMIT_MS;
   for (;;) {

@@ -1,6 +1,9 @@
 import * as zmq from "zeromq";
 import { z85Encode } from "@osad2/keys";
 import type { Logger } from "@osad2/service-kit";
+import { AllowListCheck, type KeyAuthorizer } from "./allow-check.js";
+
+export type { KeyAuthorizer } from "./allow-check.js";
 
 /** The ZAP endpoint libzmq sends authentication requests to (RFC 27). */
 export const ZAP_ENDPOINT = "inproc://zeromq.zap.01";
@@ -8,17 +11,9 @@ export const ZAP_ENDPOINT = "inproc://zeromq.zap.01";
 export const ZAP_DOMAIN = "osad2";
 /** The ROUTER's ZAP domain: admissions to it are told to {@link ZapReport.admitted} (peer addresses). */
 export const ZAP_LISTENER_DOMAIN = "osad2.listener";
+/** The proxy port's ZAP domain: only keys of proxies/ (osad2 proxies), never a client's. */
+export const ZAP_PROXY_DOMAIN = "osad2.proxies";
 const ZAP_VERSION = "1.0";
-
-/** Decides whether a client key may connect: the key store's allow-list. */
-export interface KeyAuthorizer {
-  /** True when the Z85 public key is in public_keys/ and not revoked. */
-  has(publicKeyZ85: string): boolean;
-  /** Rescans the allow-list (called when an unknown key knocks, at most every rescanGapMs). */
-  reload?(): Promise<void>;
-  /** Told each key let in: a re-issued system's new key retires its old one (KeyStore.admitted). */
-  admitted?(publicKeyZ85: string): void;
-}
 
 /** One refused handshake. */
 export interface ZapRejection {
@@ -57,6 +52,8 @@ export interface HandshakeLog {
 export interface ZapHandlerOptions {
   readonly context: zmq.Context;
   readonly keys: KeyAuthorizer;
+  /** The proxies' allow-list (proxies/), asked for {@link ZAP_PROXY_DOMAIN}. Default: no proxy admitted. */
+  readonly proxies?: KeyAuthorizer;
   readonly report: ZapReport;
   /** Told about ROUTER admissions. Default: nobody. */
   readonly admissions?: AdmissionLog;
@@ -77,15 +74,19 @@ export class ZapHandler {
   private readonly loop: Promise<void>;
   private sendChain: Promise<void> = Promise.resolve();
   private readonly pending = new Set<Promise<void>>();
-  /** The next rescan, not started yet; requests arriving now wait for it. */
-  private nextScan: Promise<boolean> | undefined;
-  private lastScanStart = 0;
+  private readonly clientCheck: AllowListCheck;
+  private readonly proxyCheck: AllowListCheck | undefined;
 
   private constructor(
     private readonly options: ZapHandlerOptions,
     socket: zmq.Router,
   ) {
     this.socket = socket;
+    this.clientCheck = new AllowListCheck(options.keys, options.logger, options.rescanGapMs);
+    this.proxyCheck =
+      options.proxies === undefined
+        ? undefined
+        : new AllowListCheck(options.proxies, options.logger, options.rescanGapMs);
     this.loop = this.serve();
   }
 
@@ -141,7 +142,8 @@ export class ZapHandler {
       return answer("500", "malformed ZAP request");
     }
     const domainText = domain.toString();
-    if (domainText !== ZAP_DOMAIN && domainText !== ZAP_LISTENER_DOMAIN) {
+    const proxyDomain = domainText === ZAP_PROXY_DOMAIN;
+    if (!proxyDomain && domainText !== ZAP_DOMAIN && domainText !== ZAP_LISTENER_DOMAIN) {
       this.options.report.rejected({ address: peer, reason: "wrong-domain" });
       return answer("400", "unknown domain");
     }
@@ -150,8 +152,12 @@ export class ZapHandler {
       return answer("400", "CURVE required");
     }
     const publicKey = z85Encode(credential);
-    if (await this.allowed(publicKey)) {
-      this.options.keys.admitted?.(publicKey);
+    // Each port asks its own allow-list: a client key never opens the proxy port, nor a
+    // proxy key a client port.
+    const check = proxyDomain ? this.proxyCheck : this.clientCheck;
+    if (check !== undefined && (await check.allowed(publicKey))) {
+      check.keys.admitted?.(publicKey);
+      if (proxyDomain) return answer("200", "OK", publicKey);
       const listener = domainText === ZAP_LISTENER_DOMAIN;
       if (listener) this.options.admissions?.admitted(peer);
       this.options.handshakes?.admitted({
@@ -163,35 +169,6 @@ export class ZapHandler {
     }
     this.options.report.rejected({ address: peer, publicKey, reason: "unknown-key" });
     return answer("400", "unknown or revoked key");
-  }
-
-  private async allowed(publicKey: string): Promise<boolean> {
-    const keys = this.options.keys;
-    if (keys.has(publicKey)) return true;
-    // A key added a moment ago (osad2-packager, cp) may not be seen by the watcher yet, and a
-    // refused libzmq client does not retry: check against a rescan that starts after this
-    // request arrived. Rescans start at most every rescanGapMs however many unknown keys knock.
-    if (keys.reload === undefined) return false;
-    return (await this.rescan()) && keys.has(publicKey);
-  }
-
-  private rescan(): Promise<boolean> {
-    if (this.nextScan !== undefined) return this.nextScan;
-    const gap = this.options.rescanGapMs ?? 500;
-    const delay = Math.max(0, this.lastScanStart + gap - Date.now());
-    const scan = new Promise<void>((resolve) => setTimeout(resolve, delay)).then(async () => {
-      this.nextScan = undefined;
-      this.lastScanStart = Date.now();
-      try {
-        await this.options.keys.reload?.();
-        return true;
-      } catch (error) {
-        this.options.logger.warn({ err: error }, "key store rescan failed");
-        return false;
-      }
-    });
-    this.nextScan = scan;
-    return scan;
   }
 
   /** Stops answering; pending handshakes then fail. Idempotent. */
