@@ -13,7 +13,6 @@
 // After each fault every due action reaches its system within 10 s of the path being whole
 // again, none is lost, at most two checkins each, and no two servers ever notified at once.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_PROXY_PORT } from "@osad2/protocol";
 import { waitFor } from "@osad2/test-helpers";
 import { Estate, netnsSupportFor, TestNetwork } from "./hosts/index.js";
 import {
@@ -71,7 +70,6 @@ describe.skipIf(!support.ok)(
         lan: "core",
         pingInterval: 1,
         failoverHosts: SERVERS,
-        proxyPort: DEFAULT_PROXY_PORT,
       });
       for (const edge of EDGES) {
         await estate.addProxy(edge.proxy, "core", SERVERS);

@@ -6,10 +6,12 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { certificateLayout, readPublicKey } from "@osad2/keys";
 import { waitFor } from "@osad2/test-helpers";
 import {
   cliPath,
   Deployment,
+  ProxyHost,
   readRuns,
   run,
   startProcess,
@@ -18,7 +20,9 @@ import {
   type SystemHandle,
 } from "@osad2/testkit";
 import type { TestNetwork } from "./network.js";
-import { installProxy, PROXY_CLI, PROXY_LINKED, type ProxyInstallation } from "./proxy-host.js";
+
+/** A proxy's log line once it holds a link session with a parent. */
+const PROXY_LINKED = /"msg":"linked"/;
 
 /** e2e/test/hosts/tcp-relay.mjs: a proxy host's pass-through of register_osad to the servers. */
 const RELAY_SCRIPT = fileURLToPath(new URL("./tcp-relay.mjs", import.meta.url));
@@ -52,8 +56,6 @@ export interface EstateOptions {
    * on the LAN and the listener port (the same on every host: each has its own addresses).
    */
   readonly failoverHosts?: readonly string[];
-  /** The servers' proxy_port (where proxies link), when the estate has proxies. */
-  readonly proxyPort?: number;
 }
 
 /** A system of the estate: a Deployment system on a host. */
@@ -74,8 +76,8 @@ export class Estate {
   readonly clients = new Map<string, ManagedProcess>();
   readonly systems = new Map<string, PlacedSystem>();
   readonly proxies = new Map<string, ManagedProcess>();
-  /** Each proxy host's installation (keys, config), by host name. */
-  readonly proxyInstallations = new Map<string, ProxyInstallation>();
+  /** Each proxy host's installation (keys admitted at the servers, certs, config), by host. */
+  readonly proxyHosts = new Map<string, ProxyHost>();
   private readonly relays: ManagedProcess[] = [];
 
   private constructor(
@@ -110,7 +112,6 @@ export class Estate {
       xmlrpc_bind: "*",
     };
     if (this.options.failoverHosts !== undefined) keys.failover_servers = this.failoverServers();
-    if (this.options.proxyPort !== undefined) keys.proxy_port = String(this.options.proxyPort);
     if (hostName === undefined) return keys;
     return {
       ...keys,
@@ -206,9 +207,11 @@ export class Estate {
     label: string,
     hostName: string,
     clientConfig: Record<string, string | number | boolean | undefined>,
+    behind?: ProxyHost,
   ): Promise<PlacedSystem> {
     this.network.host(hostName); // fails early on a typo
-    const system = { ...(await this.deployment.addSystem(label, clientConfig)), host: hostName };
+    const handle = await this.deployment.addSystem(label, clientConfig, behind);
+    const system = { ...handle, host: hostName };
     this.systems.set(label, system);
     return system;
   }
@@ -229,34 +232,40 @@ export class Estate {
 
   /**
    * An osad2 proxy on `hostName` (named after it), its parents the servers on `upstreamHosts`
-   * at their addresses on `upstreamLan`; its key admitted at the servers. Not started yet.
+   * at their addresses on `upstreamLan` (their proxy_port); its key admitted at the servers.
+   * testkit's ProxyHost lays it out; only its addresses differ. Not started yet.
    */
   async addProxy(
     hostName: string,
     upstreamLan: string,
     upstreamHosts: readonly string[],
-  ): Promise<ProxyInstallation> {
-    const port = this.options.proxyPort;
-    if (port === undefined) throw new Error("an estate with proxies needs options.proxyPort");
-    const installation = await installProxy({
+  ): Promise<ProxyHost> {
+    const port = this.deployment.ports.proxy;
+    const upstream = upstreamHosts.map(
+      (h) => `${this.network.host(h).addressOn(upstreamLan)}:${port}`,
+    );
+    const proxy = await ProxyHost.create({
       name: hostName,
       dir: path.join(this.deployment.dir, "proxies", hostName),
       serverCertificates: this.deployment.certificates,
-      upstream: upstreamHosts.map((h) => `${this.network.host(h).addressOn(upstreamLan)}:${port}`),
-      listenerPort: this.deployment.ports.listener,
+      upstreamPort: port,
+      upstreamPublicKey: await readPublicKey(
+        certificateLayout(this.deployment.certificates).serverPublicPath,
+      ),
+      // Every address of the host (each LAN it is on); the servers of the failover set.
+      config: { bind: "*", upstream: upstream.join(",") },
     });
-    this.proxyInstallations.set(hostName, installation);
-    return installation;
+    this.proxyHosts.set(hostName, proxy);
+    return proxy;
   }
 
   /** `osad2-proxy run` on its host; resolves once it is linked to a parent. */
   async startProxy(hostName: string): Promise<ManagedProcess> {
-    const installation = this.proxyInstallations.get(hostName);
-    if (!installation) throw new Error(`no proxy on ${hostName}`);
-    const [command, ...argv] = this.network
-      .host(hostName)
-      .command([process.execPath, PROXY_CLI, "run", "--config", installation.configPath]);
-    const proxy = startProcess(command!, argv, { name: `proxy@${hostName}` });
+    const proxy = this.start(hostName, "proxy", `proxy@${hostName}`, [
+      "run",
+      "--config",
+      this.proxyHost(hostName).configPath,
+    ]);
     this.proxies.set(hostName, proxy);
     await proxy.waitForLine(PROXY_LINKED, 60_000);
     return proxy;
@@ -303,14 +312,23 @@ export class Estate {
     proxyHost: string,
     lan: string,
   ): Promise<PlacedSystem> {
-    const installation = this.proxyInstallations.get(proxyHost);
-    if (!installation) throw new Error(`no proxy on ${proxyHost}`);
+    const proxy = this.proxyHost(proxyHost);
     const address = this.network.host(proxyHost).addressOn(lan);
-    return this.addSystem(label, hostName, {
-      server_url: `http://${address}:${this.deployment.ports.xmlrpc}/XMLRPC`,
-      server_host: `${address}:${this.deployment.ports.listener}`,
-      server_public_key: installation.publicKeyPath,
-    });
+    return this.addSystem(
+      label,
+      hostName,
+      {
+        server_url: `http://${address}:${this.deployment.ports.xmlrpc}/XMLRPC`,
+        server_host: `${address}:${proxy.listenerPort}`,
+      },
+      proxy,
+    );
+  }
+
+  proxyHost(hostName: string): ProxyHost {
+    const proxy = this.proxyHosts.get(hostName);
+    if (!proxy) throw new Error(`no proxy on ${hostName}`);
+    return proxy;
   }
 
   system(label: string): PlacedSystem {
@@ -322,7 +340,7 @@ export class Estate {
   /** A workspace CLI (`node …/dist/cli.js`) inside the host's namespace. */
   start(
     hostName: string,
-    pkg: "server" | "client",
+    pkg: "server" | "client" | "proxy",
     name: string,
     args: readonly string[],
   ): ManagedProcess {
