@@ -96,7 +96,7 @@ describe.skipIf(!support.ok)(
     const members = () => SERVERS.map((h) => estate.serverMember(h));
     const disconnects = (label: string) => estate.clients.get(label)!.matching(DISCONNECTED).length;
 
-    it("each client connects to its proxy's address on its edge LAN, and an action reaches every one", async () => {
+    it("each client connects to its proxy's address on its edge LAN, the server lists it VIA that proxy, and an action reaches every one", async () => {
       for (const edge of EDGES) {
         const address = network.host(edge.proxy).addressOn(edge.lan);
         for (const label of edge.clients) {
@@ -107,6 +107,21 @@ describe.skipIf(!support.ok)(
               .join("\n"),
             label,
           ).toContain(`tcp://${address}:`);
+        }
+      }
+      // The server names each system's proxy and the address its proxy saw it at.
+      const { code, stdout } = await estate.serverCommand("sa", "systems", ["--json"]);
+      expect(code).toBe(0);
+      const { systems } = JSON.parse(stdout) as {
+        systems: { keyName: string | null; via: string | null; address: string | null }[];
+      };
+      for (const edge of EDGES) {
+        for (const label of edge.clients) {
+          const row = systems.find((r) => r.keyName === label);
+          expect(row?.via, `${label} VIA`).toBe(edge.proxy);
+          expect(row?.address, `${label} address`).toContain(
+            network.host(label).addressOn(edge.lan),
+          );
         }
       }
       const warmUp = await deliverOne(estate.deployment, CLIENTS, Date.now());
