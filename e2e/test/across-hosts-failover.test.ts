@@ -32,11 +32,12 @@ const support = netnsSupportFor("across-hosts-failover");
 /** The issue's bound: due work arrives within this long of the path being whole again. */
 const DELIVERY_MS = 10_000;
 /**
- * How long the active server's host is off the LAN: the fault itself. Ten times the
- * standby's lock poll (1 s), so a standby that would take over a cut-off holder has had its
- * chances; shorter than the clients' heartbeat detection (10 s PING + 10 s timeout).
+ * How long the active server's host is off the LAN: the fault itself. Past both bounds a
+ * takeover would need (PostgreSQL releases a vanished holder's lock no sooner than 5 s, the
+ * standby polls every 1 s), and shorter than the clients' heartbeat detection (10 s PING +
+ * 10 s timeout), so their connections to it survive the cut.
  */
-const HALF_OPEN_CUT_MS = 10_000;
+const HALF_OPEN_CUT_MS = 7_000;
 const SERVERS = ["sa", "sb"] as const;
 /** c1 and c2 list both servers in server_host; c3 learns them from register_osad's reply. */
 const CLIENTS = ["c1", "c2", "c3"];
