@@ -383,6 +383,7 @@ class Server implements Osad2Server, HealthSource, ServerView {
         bind: config.bind,
         port: running.boundPorts?.proxy ?? config.proxyPort,
         keyPair,
+        report: telemetry,
         logger,
       });
     } catch (error) {
@@ -416,6 +417,7 @@ class Server implements Osad2Server, HealthSource, ServerView {
       logger,
     });
     running.proxyLinks = proxyLinks;
+    telemetry.metrics.countProxyConnections(proxyLinks);
     const notifier = new Notifier({
       ...notifierSettings(config, options),
       store,
@@ -524,6 +526,7 @@ class Server implements Osad2Server, HealthSource, ServerView {
     await this.settle("ROUTER loop", routerDone && (() => routerDone));
     await this.settle("proxy links", linksDone && (() => linksDone));
     this.telemetry.linksChanged(0);
+    this.telemetry.metrics.countProxyConnections(undefined);
     this.telemetry.metrics.countClients(undefined);
     for (const part of NOTIFYING_PARTS) running[part] = undefined;
   }

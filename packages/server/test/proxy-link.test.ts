@@ -36,7 +36,8 @@ describe("proxy port: clients carried by a proxy link", () => {
 
   it("a proxied client says a signed hello through the link, goes online and gets its checkin as `to`", async () => {
     try {
-      const s = await h.server({ pingInterval: 0.3 });
+      const metricsPort = await freePort();
+      const s = await h.server({ pingInterval: 0.3, metricsPort, metricsBind: "127.0.0.1" });
       expect(s.endpoints().proxyPort).toBeGreaterThan(0);
       const peer = await linkedPeer(s);
       const { name, serverId, keyPair } = await h.registered();
@@ -50,6 +51,9 @@ describe("proxy port: clients carried by a proxy link", () => {
       await waitFor("checkin", () => client.checkins >= 1);
       const checkins = client.received.flatMap((m) => (m.kind === "checkin" ? [m.clientName] : []));
       expect(checkins).toEqual([name]);
+      const text = await scrape(metricsPort);
+      expect(metricSum(text, "osad2_proxy_links")).toBe(1);
+      expect(metricSum(text, 'osad2_proxy_connections{proxy="dmz"}')).toBe(1);
     } finally {
       await closePeers();
     }
@@ -100,6 +104,26 @@ describe("proxy port: clients carried by a proxy link", () => {
       );
       expect(intruder.of("linked")).toEqual([]);
       expect(await online(client.name)).toBe(false);
+    } finally {
+      await closePeers();
+    }
+  });
+
+  it("a proxy with a wrong server key fails its handshake, and the server reports it", async () => {
+    try {
+      const s = await h.server();
+      const failures: string[] = [];
+      s.on("auth-failure", (e) => failures.push(e.reason));
+      const keyPair = await allowProxy(h.keys.root, "dmz");
+      const lost = LinkPeer.connect({
+        endpoint: s.endpoints().proxy,
+        serverPublicKey: generateKeyPair().publicKey,
+        keyPair,
+        proxyName: "dmz",
+      });
+      peers.push(lost);
+      await waitFor("handshake failure", () => failures.includes("handshake"));
+      expect(lost.of("linked")).toEqual([]);
     } finally {
       await closePeers();
     }

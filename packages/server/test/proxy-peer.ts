@@ -121,7 +121,8 @@ export class ProxiedClient {
 
 /** Options of {@link LinkPeer.connect}. */
 export interface LinkPeerOptions {
-  readonly endpoint: string;
+  /** The parent's proxy port; several = failover servers (one DEALER to all, immediate). */
+  readonly endpoint: string | readonly string[];
   readonly serverPublicKey: string;
   readonly keyPair: KeyPair;
   readonly proxyName: string;
@@ -153,7 +154,10 @@ export class LinkPeer {
       immediate: true,
     });
     this.loops.push(this.read(), this.watch());
-    this.dealer.connect(options.endpoint);
+    for (const endpoint of typeof options.endpoint === "string"
+      ? [options.endpoint]
+      : options.endpoint)
+      this.dealer.connect(endpoint);
     if (options.keepAlive !== false) {
       this.timer = setInterval(
         () => void this.send({ kind: "alive", session: this.session }),

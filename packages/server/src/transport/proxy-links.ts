@@ -47,7 +47,10 @@ export interface LinkPort {
 }
 
 /** An allow-list the links answer `admit?` from and follow for revocations. */
-export interface LinkAllowList extends KeyAuthorizer, KeyChanges {}
+export interface LinkAllowList extends KeyAuthorizer, KeyChanges {
+  /** The key of this name, if any (proxies/NAME.key: a link's proxy name). */
+  get(name: string): unknown;
+}
 
 /** Why a proxied hello was refused before its signature was checked. */
 export type LinkRefusalKind =
@@ -368,6 +371,13 @@ export class ProxyLinks implements ConnectionSender, ReplySender, PeerDirectory 
     };
     this.links.set(key, link);
     this.relinked.delete(key);
+    // The name is the proxy's own word (libzmq does not tell which admitted key a connection
+    // used): shown in diagnostics, never trusted for anything; a name with no key is a mistake.
+    if (this.options.proxyKeys.get(proxyName) === undefined)
+      this.options.logger.warn(
+        { proxy: proxyName },
+        "a proxy linked under a name with no key in proxies/ (its proxy name should be its key's name)",
+      );
     this.options.logger.info({ proxy: proxyName, session }, "proxy linked");
     this.options.report.linksChanged(this.links.size);
     void this.down(link, { kind: "linked", session });
