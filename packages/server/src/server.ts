@@ -39,7 +39,7 @@ import { RevocationRebind } from "./transport/revocation.js";
 import { RouterLoop } from "./transport/router-loop.js";
 import { ServerSockets } from "./transport/sockets.js";
 import { ClientDelivery } from "./transport/delivery.js";
-import { ProxyLinks } from "./transport/proxy-links.js";
+import { DirectRebindReannouncer, ProxyLinks } from "./transport/proxy-links.js";
 import { ProxyPort } from "./transport/proxy-port.js";
 import { ClientRoutes } from "./transport/routes.js";
 import { ZapHandler } from "./transport/zap.js";
@@ -493,7 +493,8 @@ class Server implements Osad2Server, HealthSource, ServerView {
     running.wakeUps.start();
     running.revocation = new RevocationRebind({
       sockets,
-      dispatch: notifier,
+      // The re-bind cuts direct connections; proxied ones stay up (and addressed).
+      dispatch: new DirectRebindReannouncer(notifier, proxyLinks),
       logger,
       ...(options.revocationDebounceMs === undefined
         ? {}

@@ -10,7 +10,7 @@ import { scheduleAction } from "../src/testing/index.js";
 import type { Osad2Server } from "../src/server.js";
 import { connectClient, metricSum, useServerHarness } from "./core-fixtures.js";
 import { scrape } from "./metrics-scrape.js";
-import { allowProxy, LinkPeer, revokeProxy } from "./proxy-peer.js";
+import { allowProxy, LinkPeer, revokeProxy, type ProxiedClient } from "./proxy-peer.js";
 
 describe("proxy port: clients carried by a proxy link", () => {
   const h = useServerHarness("sqlite");
@@ -54,6 +54,39 @@ describe("proxy port: clients carried by a proxy link", () => {
       const text = await scrape(metricsPort);
       expect(metricSum(text, "osad2_proxy_links")).toBe(1);
       expect(metricSum(text, 'osad2_proxy_connections{proxy="dmz"}')).toBe(1);
+    } finally {
+      await closePeers();
+    }
+  });
+
+  it("300 clients behind one link: all online, each gets exactly its own checkin", async () => {
+    try {
+      const s = await h.server({ pingInterval: 1, missedPings: 1000 });
+      const peer = await linkedPeer(s);
+      const systems: { name: string; serverId: number; carried: ProxiedClient }[] = [];
+      for (let i = 0; i < 300; i++) {
+        const registered = await h.registered();
+        const carried = await peer.addClient({
+          conn: String(i + 1),
+          name: registered.name,
+          keyPair: registered.keyPair,
+        });
+        systems.push({ ...registered, carried });
+      }
+      await waitFor("all online", async () => {
+        const rows = (await h.db.query(
+          "SELECT COUNT(*) AS n FROM rhnPushClient WHERE state_id = (SELECT id FROM rhnPushClientState WHERE label = 'online')",
+        )) as { n: number }[];
+        return Number(rows[0]?.n) === systems.length;
+      });
+      await scheduleAction(h.store, { serverIds: systems.map((x) => x.serverId) });
+      await waitFor("every checkin", () => systems.every((x) => x.carried.checkins >= 1));
+      for (const { name, carried } of systems) {
+        const checkins = carried.received.flatMap((m) =>
+          m.kind === "checkin" ? [m.clientName] : [],
+        );
+        expect(checkins).toEqual([name]);
+      }
     } finally {
       await closePeers();
     }
@@ -195,14 +228,17 @@ describe("proxy port: clients carried by a proxy link", () => {
 
   it("a revoked client key reaches every link as `revoked` within 5 s, and its connection is dropped", async () => {
     try {
-      const s = await h.server({ pingInterval: 0.3 });
+      // Pings 30 s apart: within the test, only what the server keeps knows who is reachable.
+      const s = await h.server({ pingInterval: 30, missedPings: 1000 });
       const offline: string[] = [];
       s.on("offline", (e) => offline.push(e.clientName));
       const a = await linkedPeer(s, "dmz");
       const b = await linkedPeer(s, "branch7");
       const client = await h.registered();
       await a.addClient({ conn: "1", name: client.name, keyPair: client.keyPair });
-      await waitFor("online", () => online(client.name));
+      const other = await h.registered();
+      const stays = await b.addClient({ conn: "1", name: other.name, keyPair: other.keyPair });
+      await waitFor("online", async () => (await online(client.name)) && online(other.name));
       const revokedAt = Date.now();
       await h.keys.revoke(client.name);
       for (const peer of [a, b]) {
@@ -216,6 +252,13 @@ describe("proxy port: clients carried by a proxy link", () => {
         expect(peer.of("revoked")[0]?.keyKind).toBe("client");
       }
       await waitFor("offline", () => offline.includes(client.name));
+      // The client ports were re-bound (direct clients cut); the other proxied client was
+      // not, and is still addressed at once (not only after its next pong, 30 s away).
+      await scheduleAction(h.store, { serverIds: [other.serverId] });
+      await waitFor("checkin of the client that stays", () => stays.checkins >= 1, {
+        timeoutMs: 10_000,
+      });
+      expect(offline).toEqual([client.name]);
     } finally {
       await closePeers();
     }

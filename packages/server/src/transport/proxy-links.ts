@@ -19,7 +19,7 @@ import type {
   ReplySender,
   SendOutcome,
 } from "./ports.js";
-import type { KeyChanges } from "./revocation.js";
+import type { KeyChanges, Reannouncer } from "./revocation.js";
 import type { ClientMessageHandler, InboundReport } from "./router-loop.js";
 import { ROUTER_RESTART_MAX_MS, ROUTER_RESTART_MIN_MS } from "./router-loop.js";
 import type { ClientRoutes } from "./routes.js";
@@ -204,6 +204,16 @@ export class ProxyLinks implements ConnectionSender, ReplySender, PeerDirectory 
   /** Proxies connected now. */
   get linkCount(): number {
     return this.links.size;
+  }
+
+  /** Client names bound to connections behind proxies now. */
+  *boundNames(): IterableIterator<string> {
+    for (const connection of this.byId.values()) {
+      const name = connection.clientName;
+      if (name === undefined) continue;
+      const route = this.options.routes.routeOf(name);
+      if (route?.sender === this && route.id.equals(connection.id)) yield name;
+    }
   }
 
   /** The connected proxies. */
@@ -579,5 +589,31 @@ export class ProxyLinks implements ConnectionSender, ReplySender, PeerDirectory 
 
   private now(): number {
     return (this.options.now ?? Date.now)();
+  }
+}
+
+/** The dispatcher as a re-bind of the client ports tells it (revocation.ts), plus contacts. */
+export interface ContactSink extends Reannouncer {
+  contact(clientName: string, kind: "hello" | "pong"): void;
+}
+
+/**
+ * What a re-bind of the client ports (a revoked client key) tells the dispatcher: it cut the
+ * direct connections only. Clients behind proxies keep theirs, proven as before, so they stay
+ * addressed instead of waiting for their next pong.
+ */
+export class DirectRebindReannouncer implements Reannouncer {
+  constructor(
+    private readonly dispatch: ContactSink,
+    private readonly links: ProxyLinks,
+  ) {}
+
+  connectionsReplaced(): void {
+    this.dispatch.connectionsReplaced();
+    for (const name of this.links.boundNames()) this.dispatch.contact(name, "pong");
+  }
+
+  expedite(delayMs: number): void {
+    this.dispatch.expedite(delayMs);
   }
 }
