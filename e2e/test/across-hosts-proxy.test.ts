@@ -10,6 +10,10 @@
 // -9 and restarted), and both proxies' upstream lists both servers, as the active-server kill
 // needs. A proxy behind a proxy is e2e/test/proxy.test.ts's (on 127.0.0.1).
 //
+// Two direct client hosts on core (server_host listing both servers) share the same window:
+// their own links cut for 30 s, one at the host's end, one at the switch's — the suite's only
+// 30 s cut, so across-hosts.test.ts (a lone server) does not need one of its own.
+//
 // After each fault every due action reaches its system within 10 s of the path being whole
 // again, none is lost, at most two checkins each, and no two servers ever notified at once.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -39,7 +43,11 @@ const EDGES = [
 ] as const;
 const P1_CLIENTS: string[] = [...EDGES[0].clients];
 const P2_CLIENTS: string[] = [...EDGES[1].clients];
-const CLIENTS = [...P1_CLIENTS, ...P2_CLIENTS];
+/** Direct clients on core; d1's link is cut at the host's end, d2's at the switch's. */
+const DIRECT = ["d1", "d2"];
+const CLIENTS = [...P1_CLIENTS, ...P2_CLIENTS, ...DIRECT];
+/** Whose path the 30 s window cuts: behind p1, and the direct ones. */
+const CUT_OFF = [...P1_CLIENTS, ...DIRECT];
 const DISCONNECTED = /disconnected from the server/;
 
 let network: TestNetwork;
@@ -52,6 +60,10 @@ describe.skipIf(!support.ok)(
       network = await TestNetwork.create();
       await network.addLan("core");
       for (const name of SERVERS) {
+        await network.addHost(name);
+        await network.connect(name, "core");
+      }
+      for (const name of DIRECT) {
         await network.addHost(name);
         await network.connect(name, "core");
       }
@@ -71,6 +83,12 @@ describe.skipIf(!support.ok)(
         pingInterval: 1,
         failoverHosts: SERVERS,
       });
+      for (const label of DIRECT) {
+        await estate.addSystem(label, label, {
+          server_url: estate.registrationUrl("sa"),
+          server_host: estate.failoverServers(),
+        });
+      }
       for (const edge of EDGES) {
         await estate.addProxy(edge.proxy, "core", SERVERS);
         for (const client of edge.clients) {
@@ -124,6 +142,16 @@ describe.skipIf(!support.ok)(
           );
         }
       }
+      for (const label of DIRECT) {
+        const row = systems.find((r) => r.keyName === label);
+        expect(row?.via, `${label} VIA`).toBe("direct");
+        const connecting = estate.clients.get(label)!.matching(/connecting to the server/);
+        for (const server of SERVERS) {
+          expect(connecting.join("\n"), label).toContain(
+            `tcp://${network.host(server).addressOn("core")}:`,
+          );
+        }
+      }
       const warmUp = await deliverOne(estate.deployment, CLIENTS, Date.now());
       process.stderr.write(
         `across-hosts proxy warm-up: runs ${JSON.stringify([...warmUp.delays])} ms after scheduling\n`,
@@ -131,15 +159,17 @@ describe.skipIf(!support.ok)(
       expectAtMostTwo(warmUp.checkins);
     });
 
-    it("in one 30 s window, p1's upstream link cut and p2 killed -9 and restarted: each one's due actions arrive within 10 s of its path being whole", async () => {
+    it("in one 30 s window, p1's upstream link and two direct clients' links cut, p2 killed -9 and restarted: each one's due actions arrive within 10 s of its path being whole", async () => {
       await network.setLink("p1.core", "down", "host");
+      await network.setLink("d1.core", "down", "host");
+      await network.setLink("d2.core", "down", "switch");
       const cutAt = Date.now();
       const seen = P2_CLIENTS.map(disconnects);
       await estate.stopProxy("p2", "SIGKILL");
       await waitFor("p2's clients saw it go", () =>
         P2_CLIENTS.every((label, i) => disconnects(label) > seen[i]!),
       );
-      const behindP1 = await scheduleOne(estate.deployment, P1_CLIENTS);
+      const cutOff = await scheduleOne(estate.deployment, CUT_OFF);
       const behindP2 = await scheduleOne(estate.deployment, P2_CLIENTS);
       const restartedAt = Date.now();
       await estate.startProxy("p2");
@@ -149,20 +179,20 @@ describe.skipIf(!support.ok)(
       );
       expect(p2.slowestMs).toBeLessThanOrEqual(DELIVERY_MS);
       expectAtMostTwo(p2.checkins);
-      // Sleep out the rest of p1's cut: the fault's duration. Nothing reaches p1's clients.
+      // Sleep out the rest of the cuts: the fault's duration. Nothing reaches the cut-off ones.
       await new Promise((resolve) => setTimeout(resolve, cutAt + CUT_MS - Date.now()));
-      const early = (await estate.runs()).filter(
-        (r) => r.at >= cutAt && P1_CLIENTS.includes(r.label),
-      );
-      expect(early, "runs behind p1 while its upstream link was down").toEqual([]);
+      const early = (await estate.runs()).filter((r) => r.at >= cutAt && CUT_OFF.includes(r.label));
+      expect(early, "runs on cut-off paths during the cut").toEqual([]);
       await network.setLink("p1.core", "up", "host");
+      await network.setLink("d1.core", "up", "host");
+      await network.setLink("d2.core", "up", "switch");
       const restoredAt = Date.now();
-      const p1 = await delivered(estate.deployment, behindP1, restoredAt);
+      const cut = await delivered(estate.deployment, cutOff, restoredAt);
       process.stderr.write(
-        `across-hosts proxy p1 upstream cut ${CUT_MS} ms: runs ${JSON.stringify([...p1.delays])} ms after the restore, checkins ${JSON.stringify([...p1.checkins])}\n`,
+        `across-hosts p1 upstream and d1/d2 links cut ${CUT_MS} ms: runs ${JSON.stringify([...cut.delays])} ms after the restore, checkins ${JSON.stringify([...cut.checkins])}\n`,
       );
-      expect(p1.slowestMs).toBeLessThanOrEqual(DELIVERY_MS);
-      expectAtMostTwo(p1.checkins);
+      expect(cut.slowestMs).toBeLessThanOrEqual(DELIVERY_MS);
+      expectAtMostTwo(cut.checkins);
     }, 120_000);
 
     it("the active server killed -9: the proxies link to the standby, which takes over, and every due action arrives within 10 s", async () => {
