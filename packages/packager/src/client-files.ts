@@ -23,14 +23,19 @@ export const CLIENT_PATHS = {
 /** What a generated client file is for. */
 export interface ClientFileContext {
   readonly name: string;
-  readonly serverHost: string;
+  /** `server_host`; undefined leaves it commented out (the registration reply decides). */
+  readonly serverHost: string | undefined;
   readonly created: Date;
 }
 
-/** The `[osad]` keys the packager sets for each system; every other key stays commented out at its default. */
+/**
+ * The `[osad]` keys the packager sets for each system; every other key stays commented out at
+ * its default. `server_host` only when asked for (`--server-host`, `--proxy`): set, it wins over
+ * register_osad's endpoints, which list every failover server.
+ */
 export function clientConfigValues(context: ClientFileContext): Readonly<Record<string, string>> {
   return {
-    server_host: context.serverHost,
+    ...(context.serverHost === undefined ? {} : { server_host: context.serverHost }),
     certificates: CLIENT_PATHS.certsDir,
     server_public_key: CLIENT_PATHS.serverKey,
     client_secret_key: CLIENT_PATHS.secretKey,

@@ -3,13 +3,12 @@ import {
   KeyStore,
   certificateLayout,
   generateKeyPair,
-  readPublicKey,
   writeCertificate,
   type KeyPair,
   type RetiringKey,
   type StoredKey,
 } from "@osad2/keys";
-import { mkdir, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { nodeArchFor } from "./arch.js";
 import { loadClientBundle, stageClientBundle } from "./bundle.js";
@@ -21,11 +20,13 @@ import { PACKAGER_VERSION } from "./constants.js";
 import {
   ClientBundleError,
   DuplicateClientError,
-  MissingServerKeyError,
+  InvalidOptionError,
   OutputDirError,
   PackagerError,
 } from "./errors.js";
-import { copyFileAtomic, describeSystemError, errnoCode } from "@osad2/service-kit";
+import { readProxy, type ProxyRecord } from "./proxy-keys.js";
+import { publishSecretRpm } from "./publish.js";
+import { readServerPublicKey } from "./server-key.js";
 import { directoryProblem, pathExists, writeStaged } from "./fs-util.js";
 import {
   parseClientPackageOptions,
@@ -66,7 +67,11 @@ export async function createClientPackage(options: ClientPackageOptions): Promis
   const layout = certificateLayout(opts.certificates);
   const keyPath = join(layout.publicKeysDir, `${opts.name}.key`);
 
-  const serverPublicKey = await readServerPublicKey(layout.serverPublicPath);
+  // Behind a proxy the client knows the proxy as its server: the proxy's key and host.
+  const proxy =
+    opts.proxy === undefined ? undefined : await readProxy(opts.certificates, opts.proxy);
+  const serverPublicKey = proxy?.publicKey ?? (await readServerPublicKey(layout.serverPublicPath));
+  const serverHost = opts.serverHost ?? proxyHost(proxy);
   if (!opts.force && (await pathExists(keyPath)))
     throw new DuplicateClientError(opts.name, keyPath);
   const rpmbuild = await resolveRpmbuild(opts.rpmbuild);
@@ -91,6 +96,7 @@ export async function createClientPackage(options: ClientPackageOptions): Promis
     await stageKeysAndConfig(root, opts, keyPair, serverPublicKey, {
       template: templates.config,
       created,
+      serverHost,
     });
     // Keys-only packages too: they exist for a system that runs the client installed from npm.
     await writeStaged(root, CLIENT_PATHS.clientCaps, templates.clientCaps, 0o644);
@@ -155,7 +161,8 @@ export async function createClientPackage(options: ClientPackageOptions): Promis
       release: opts.release,
       arch: opts.arch,
       keysOnly: opts.keysOnly,
-      serverHost: opts.serverHost,
+      serverHost,
+      proxy: opts.proxy,
       created,
       documentationFiles,
       ...(specBundle === undefined ? {} : { bundle: specBundle }),
@@ -167,7 +174,11 @@ export async function createClientPackage(options: ClientPackageOptions): Promis
     if (!(await pathExists(built)))
       throw new PackagerError(`rpmbuild reported success but did not write ${built}`);
 
-    const madeDir = await publishRpm(built, rpmPath, opts);
+    const madeDir = await publishSecretRpm(built, rpmPath, {
+      out: opts.out,
+      force: opts.force,
+      taken: (options) => new DuplicateClientError(opts.name, rpmPath, options),
+    });
     try {
       replaced = await addClientKey(opts, keyPair.publicKey);
     } catch (error) {
@@ -190,77 +201,40 @@ export async function createClientPackage(options: ClientPackageOptions): Promis
   };
 }
 
-async function readServerPublicKey(path: string): Promise<string> {
-  try {
-    await stat(path);
-  } catch (error) {
-    const code = errnoCode(error);
-    const detail =
-      code === "ENOENT" || code === "ENOTDIR"
-        ? "does not exist"
-        : `cannot be read: ${describeSystemError(error)}`;
-    throw new MissingServerKeyError(path, detail, { cause: error });
-  }
-  try {
-    return await readPublicKey(path);
-  } catch (error) {
-    throw new MissingServerKeyError(path, `cannot be read (${(error as Error).message})`, {
-      cause: error,
-    });
-  }
-}
-
 async function stageKeysAndConfig(
   root: string,
   opts: ResolvedClientPackageOptions,
   keyPair: KeyPair,
   serverPublicKey: string,
-  config: { readonly template: string; readonly created: Date },
+  config: { readonly template: string; readonly created: Date; readonly serverHost?: string },
 ): Promise<void> {
   await mkdir(join(root, CLIENT_PATHS.certsDir), { recursive: true, mode: 0o700 });
   const metadata = { name: opts.name, "created-by": "osad2-packager" };
   await writeCertificate(join(root, CLIENT_PATHS.secretKey), { ...keyPair, metadata });
   await writeCertificate(join(root, CLIENT_PATHS.serverKey), {
     publicKey: serverPublicKey,
-    metadata: { name: "server" },
+    metadata: opts.proxy === undefined ? { name: "server" } : { name: opts.proxy, kind: "proxy" },
   });
   await writeStaged(
     root,
     CLIENT_PATHS.config,
     renderClientConfig(config.template, {
       name: opts.name,
-      serverHost: opts.serverHost,
+      serverHost: config.serverHost,
       created: config.created,
     }),
     0o644,
   );
 }
 
-/**
- * Mode of the RPMs written to the output directory: each holds its system's secret key
- * (rpm2cpio extracts it), so only the user who built it may read it.
- */
-const RPM_FILE_MODE = 0o600;
-
-/** Moves the built RPM into the output directory in one step; returns the directory it had to create, if any. */
-async function publishRpm(
-  built: string,
-  rpmPath: string,
-  opts: ResolvedClientPackageOptions,
-): Promise<string | undefined> {
-  let madeDir: string | undefined;
-  try {
-    madeDir = await mkdir(opts.out, { recursive: true });
-    await copyFileAtomic(built, rpmPath, { mode: RPM_FILE_MODE, overwrite: opts.force });
-    return madeDir;
-  } catch (error) {
-    if (madeDir !== undefined) await rm(madeDir, { recursive: true, force: true });
-    if (errnoCode(error) === "EEXIST")
-      throw new DuplicateClientError(opts.name, rpmPath, { cause: error });
-    throw new OutputDirError(opts.out, `cannot take ${rpmPath}: ${describeSystemError(error)}`, {
-      cause: error,
-    });
-  }
+/** A proxy's recorded host, which its clients connect to. @throws {InvalidOptionError} when it has none. */
+function proxyHost(proxy: ProxyRecord | undefined): string | undefined {
+  if (proxy === undefined) return undefined;
+  if (proxy.host !== undefined) return proxy.host;
+  throw new InvalidOptionError(
+    "serverHost",
+    `proxy ${proxy.name} has no recorded host (createproxy --host): give the host its clients connect to`,
+  );
 }
 
 /**

@@ -9,3 +9,11 @@ export const PACKAGER_VERSION: string = (
     version: string;
   }
 ).version;
+
+/**
+ * The server's (and a proxy's) proxy_port default, where proxies connect: @osad2/protocol's
+ * DEFAULT_PROXY_PORT (a test holds the two together; the packager does not depend on protocol).
+ */
+export const DEFAULT_PROXY_PORT = 5558;
+/** A proxy's listener_port default, where systems connect: the server's ROUTER port, 5556. */
+export const DEFAULT_PROXY_LISTENER_PORT = 5556;

@@ -21,13 +21,13 @@ export class InvalidOptionError extends PackagerError {
   }
 }
 
-/** The client name is not a valid key file name (`[A-Za-z0-9._-]`, 1–64 characters, not `server`). */
+/** A client or proxy name is not a valid key file name (`[A-Za-z0-9._-]`, 1–64 characters, not `server`). */
 export class InvalidNameError extends PackagerError {
   override readonly name = "InvalidNameError";
   readonly clientName: string;
 
-  constructor(clientName: string, problem: string) {
-    super(`invalid client name ${JSON.stringify(clientName)}: ${problem}`);
+  constructor(clientName: string, problem: string, kind: "client" | "proxy" = "client") {
+    super(`invalid ${kind} name ${JSON.stringify(clientName)}: ${problem}`);
     this.clientName = clientName;
   }
 }
@@ -153,5 +153,64 @@ export class ServerBundleError extends PackagerError {
   constructor(path: string, detail: string, options?: { cause?: unknown }) {
     super(`@osad2/server ${path} ${detail}`, options);
     this.path = path;
+  }
+}
+
+/** A proxy of that name already has a key in the server's `proxies/` (or an RPM in the output directory). */
+export class DuplicateProxyError extends PackagerError {
+  override readonly name = "DuplicateProxyError";
+  readonly proxyName: string;
+  readonly path: string;
+
+  constructor(proxyName: string, path: string, options?: { cause?: unknown }) {
+    super(
+      `proxy ${JSON.stringify(proxyName)} already exists (${path}); pick another name, or revoke it first with "osad2-packager keys revoke ${proxyName} --proxy"`,
+      options,
+    );
+    this.proxyName = proxyName;
+    this.path = path;
+  }
+}
+
+/** A proxy named by `--parent` or `--proxy` is not an allowed proxy of the server (`proxies/NAME.key`). */
+export class UnknownProxyError extends PackagerError {
+  override readonly name = "UnknownProxyError";
+  readonly proxyName: string;
+  readonly path: string;
+
+  constructor(proxyName: string, path: string, detail: string, options?: { cause?: unknown }) {
+    super(
+      `proxy ${JSON.stringify(proxyName)} ${detail} (${path}); create it first with "osad2-packager createproxy ${proxyName} --host HOST"`,
+      options,
+    );
+    this.proxyName = proxyName;
+    this.path = path;
+  }
+}
+
+/** `keys revoke NAME` found no client and no proxy of that name. */
+export class NoSuchKeyError extends PackagerError {
+  override readonly name = "NoSuchKeyError";
+  readonly keyName: string;
+
+  constructor(keyName: string, where: string, options?: { cause?: unknown }) {
+    super(
+      `no key named ${JSON.stringify(keyName)}: ${where}; "osad2-packager keys list" shows every key`,
+      options,
+    );
+    this.keyName = keyName;
+  }
+}
+
+/** `keys revoke NAME` found both a client and a proxy of that name: which one is meant must be said. */
+export class AmbiguousKeyNameError extends PackagerError {
+  override readonly name = "AmbiguousKeyNameError";
+  readonly keyName: string;
+
+  constructor(keyName: string) {
+    super(
+      `both a client and a proxy are named ${JSON.stringify(keyName)}; pass --client or --proxy to say which to revoke`,
+    );
+    this.keyName = keyName;
   }
 }

@@ -11,6 +11,10 @@ export {
   ConfigFileError,
   ClientBundleError,
   ServerBundleError,
+  DuplicateProxyError,
+  UnknownProxyError,
+  NoSuchKeyError,
+  AmbiguousKeyNameError,
 } from "./errors.js";
 export {
   DEFAULT_SERVER_CERTIFICATES_DIR,
@@ -39,6 +43,13 @@ export { createClientPackages, readNamesFile } from "./client-packages.js";
 export { revokeClient } from "./revoke-client.js";
 export { listKeys, DEFAULT_SERVER_STATE_DIR } from "./keys-list.js";
 export { DEFAULT_OVERLAP_MS, parseOverlap } from "./overlap.js";
+export { DEFAULT_PROXY_PORT, DEFAULT_PROXY_LISTENER_PORT } from "./constants.js";
+export { createProxyPackage } from "./proxy-package.js";
+export { parseProxyPackageOptions } from "./proxy-options.js";
+export { PROXY_PATHS } from "./proxy-files.js";
+export { proxyRpmFileName, proxyRpmPackageName } from "./proxy-spec.js";
+export { readProxy } from "./proxy-keys.js";
+export { revokeKey } from "./revoke-key.js";
 
 export type {
   CreateServerKeysOptions,
@@ -53,5 +64,9 @@ export type { RpmArch } from "./arch.js";
 export type { ServerKeysResult } from "./server-keys.js";
 export type { ClientPackage } from "./client-package.js";
 export type { RevokeClientOptions } from "./revoke-client.js";
-export type { KeyList, KeyListing, KeyState, ListKeysOptions } from "./keys-list.js";
+export type { KeyList, KeyListing, KeyKind, KeyState, ListKeysOptions } from "./keys-list.js";
+export type { ProxyPackage } from "./proxy-package.js";
+export type { ProxyPackageOptions, ResolvedProxyPackageOptions } from "./proxy-options.js";
+export type { ProxyRecord } from "./proxy-keys.js";
+export type { RevokeKeyOptions, RevokedKey } from "./revoke-key.js";
 export type { ClientPackagesOptions, ClientPackageOutcome } from "./client-packages.js";

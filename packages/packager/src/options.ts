@@ -1,5 +1,5 @@
-import { valueTypes } from "@osad2/service-kit";
-import { hostname } from "node:os";
+import { parseHostList, type HostPort } from "@osad2/service-kit";
+import { isIP } from "node:net";
 import { resolve } from "node:path";
 import { InvalidNameError, InvalidOptionError } from "./errors.js";
 import { rpmArchFor, type RpmArch } from "./arch.js";
@@ -41,8 +41,19 @@ export interface ClientPackageOptions {
   name: string;
   /** The server's certificates root (see {@link CreateServerKeysOptions.certificates}). Default {@link DEFAULT_SERVER_CERTIFICATES_DIR}. */
   certificates?: string;
-  /** Written to the client config as `server_host` (used when registration returns no endpoints). Default `os.hostname()`. */
+  /**
+   * Written to the client config as `server_host`: one host or a comma-separated list
+   * (`sw1,sw2:5556`, failover servers), each `host[:port]` of a ROUTER port. Set, it wins over
+   * the registration reply's endpoints. Default: with {@link proxy}, the proxy's recorded host;
+   * else none, so the client connects where register_osad tells it (every failover server).
+   */
   serverHost?: string;
+  /**
+   * The client sits behind this osad2 proxy (a name in the server's `proxies/`, from
+   * `createproxy`): its RPM trusts the proxy's public key instead of the server's and connects
+   * to the proxy's host. Default none (direct to the server).
+   */
+  proxy?: string;
   /** Directory the RPM is written to; created when missing. Default the current directory. */
   out?: string;
   /** Build a small noarch RPM with only the keys and the config (for systems that install @osad2/client from npm). Default false. */
@@ -71,7 +82,10 @@ export interface ClientPackageOptions {
 export interface ResolvedClientPackageOptions {
   readonly name: string;
   readonly certificates: string;
-  readonly serverHost: string;
+  /** `server_host` as written to the config (`a, b:5556`); undefined = not written. */
+  readonly serverHost: string | undefined;
+  /** The proxy the client connects through; undefined = direct. */
+  readonly proxy: string | undefined;
   readonly out: string;
   readonly keysOnly: boolean;
   readonly force: boolean;
@@ -110,7 +124,7 @@ export interface ResolvedServerPackageOptions {
   readonly tmpDir: string | undefined;
 }
 
-/** Why a client name is unusable, or undefined when it is fine. */
+/** Why a client (or proxy) name is unusable, or undefined when it is fine. */
 export function clientNameProblem(name: string): string | undefined {
   if (name.length === 0) return "it is empty";
   if (name.length > MAX_CLIENT_NAME_LENGTH)
@@ -121,25 +135,43 @@ export function clientNameProblem(name: string): string | undefined {
   return undefined;
 }
 
-/** Throws {@link InvalidNameError} unless `name` can name a client key file and RPM. */
-export function validateClientName(name: string): string {
+/**
+ * Throws {@link InvalidNameError} unless `name` can name a key file and RPM: a client's, or a
+ * proxy's (`kind` "proxy": the same rules, its key file is `proxies/<name>.key`).
+ */
+export function validateClientName(name: string, kind: "client" | "proxy" = "client"): string {
   const problem = clientNameProblem(name);
-  if (problem !== undefined) throw new InvalidNameError(name, problem);
+  if (problem !== undefined) throw new InvalidNameError(name, problem, kind);
   return name;
 }
 
-/** A host name or IP address (service-kit's `host` type, as the client's config reads it), without `[ ]`. */
-function validateServerHost(host: string): string {
-  if (valueTypes.host.parse(host) === undefined) {
-    throw new InvalidOptionError(
-      "serverHost",
-      `${JSON.stringify(host)} is not a host name or IP address`,
-    );
-  }
-  return host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
+/** One `host[:port]` as a config writes it back: an IPv6 address in `[ ]` when it has a port. */
+export function formatHostPort(entry: HostPort): string {
+  if (entry.port === undefined) return entry.host;
+  return `${isIP(entry.host) === 6 ? `[${entry.host}]` : entry.host}:${String(entry.port)}`;
 }
 
-function validateRelease(release: string | number): string {
+/**
+ * A comma-separated `host[:port]` list (service-kit's host list, as the client and proxy configs
+ * read it), normalised to `a, b:5556` with IPv6 brackets only where a port follows.
+ * @throws {InvalidOptionError} naming `option`.
+ */
+export function validateHostList(option: string, text: string): readonly HostPort[] {
+  const hosts = parseHostList(text);
+  if (hosts === undefined) {
+    throw new InvalidOptionError(
+      option,
+      `${JSON.stringify(text)} is not a host name or IP address, or a comma-separated list of them (each optionally :port)`,
+    );
+  }
+  return hosts;
+}
+
+function validateServerHost(text: string): string {
+  return validateHostList("serverHost", text).map(formatHostPort).join(", ");
+}
+
+export function validateRelease(release: string | number): string {
   const text = String(release);
   // RPM forbids '-' in a release; keep to the characters every rpm version accepts.
   if (!/^[A-Za-z0-9][A-Za-z0-9._+~]{0,63}$/.test(text)) {
@@ -151,7 +183,7 @@ function validateRelease(release: string | number): string {
   return text;
 }
 
-function validatePath(option: string, path: string): string {
+export function validatePath(option: string, path: string): string {
   if (path.length === 0) throw new InvalidOptionError(option, "the path is empty");
   if (path.includes("\0")) throw new InvalidOptionError(option, "the path contains a NUL byte");
   return resolve(path);
@@ -200,7 +232,9 @@ export function parseClientPackageOptions(
       "certificates",
       options.certificates ?? DEFAULT_SERVER_CERTIFICATES_DIR,
     ),
-    serverHost: validateServerHost(options.serverHost ?? hostname()),
+    serverHost:
+      options.serverHost === undefined ? undefined : validateServerHost(options.serverHost),
+    proxy: options.proxy === undefined ? undefined : validateClientName(options.proxy, "proxy"),
     out: validatePath("out", options.out ?? process.cwd()),
     keysOnly,
     force: options.force ?? false,

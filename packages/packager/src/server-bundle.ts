@@ -28,6 +28,7 @@ import { stageCliDocs } from "./bundling/cli-docs.js";
 import { fixTree, walkFiles } from "./bundling/tree.js";
 import { bundleZeromq } from "./bundling/zeromq.js";
 import type { BundleDocumentation } from "./documentation.js";
+import { DEFAULT_PROXY_PORT } from "./constants.js";
 import { ServerBundleError } from "./errors.js";
 import type { ServerPorts } from "./server-files.js";
 import type { BundledComponent, LibcNeeds } from "./spec-common.js";
@@ -236,7 +237,12 @@ async function build(serverDir: string, outDir: string, license: string): Promis
   const addons: string[] = [];
   for await (const file of walkFiles(pkgOut)) if (file.endsWith(".node")) addons.push(file);
   const index = (await import(pathToFileURL(join(serverDir, "dist", "index.js")).href)) as {
-    defaultServerConfig(): { publisherPort: number; listenerPort: number; xmlrpcPort: number };
+    defaultServerConfig(): {
+      publisherPort: number;
+      listenerPort: number;
+      xmlrpcPort: number;
+      proxyPort?: number;
+    };
   };
   const defaults = index.defaultServerConfig();
   return {
@@ -250,6 +256,8 @@ async function build(serverDir: string, outDir: string, license: string): Promis
         publisher: defaults.publisherPort,
         listener: defaults.listenerPort,
         xmlrpc: defaults.xmlrpcPort,
+        // A server from before proxy_port has none: the port it will have.
+        proxy: defaults.proxyPort ?? DEFAULT_PROXY_PORT,
       },
       needs: await libcNeeds(addons),
       license: licenseExpression(bundled),

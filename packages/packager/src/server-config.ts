@@ -13,13 +13,16 @@ export function renderServerConfig(context: ServerConfigContext): string {
 # Every key can also be given to osad2-server as --kebab-case (e.g. --publisher-port).
 # Commented lines show the defaults; intervals are seconds and may be fractional.
 [main]
-# CURVE keys: private_keys/server.key_secret, public_keys/*.key (the clients allowed in), revoked/.
+# CURVE keys: private_keys/server.key_secret, public_keys/*.key (the clients allowed in),
+# proxies/*.key (the osad2 proxies allowed in), revoked/.
 certificates = ${context.certificates}
 
 # ZeroMQ: address to bind (* = every interface), PUB port clients subscribe to, ROUTER port they answer on.
 ;bind = *
 ;publisher_port = 5555
 ;listener_port = 5556
+# Where osad2 proxies connect (CURVE; only keys in certificates/proxies/ are admitted; 0 = any free port).
+;proxy_port = 5558
 # Host name clients are told to connect to (register_osad's jabber-server); default: this host's name.
 ;public_host =
 

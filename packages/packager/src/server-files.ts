@@ -1,3 +1,4 @@
+import { renderFirewalldXml } from "./firewalld.js";
 import { DEFAULT_SERVER_CERTIFICATES_DIR, DEFAULT_SERVER_CONFIG_PATH } from "./options.js";
 
 /** The system user the server RPM runs osad2-server as (it owns the keys and the state). */
@@ -19,6 +20,8 @@ export const SERVER_PATHS = {
   revokedDir: `${DEFAULT_SERVER_CERTIFICATES_DIR}/revoked`,
   /** Re-issued clients' old keys until their successor connects (@osad2/keys' retiring/). */
   retiringDir: `${DEFAULT_SERVER_CERTIFICATES_DIR}/retiring`,
+  /** The osad2 proxies the server admits on its proxy port (@osad2/keys' proxies/). */
+  proxiesDir: `${DEFAULT_SERVER_CERTIFICATES_DIR}/proxies`,
   /** The unit's StateDirectory=osad2: the default SQLite database. */
   stateDir: "/var/lib/osad2",
   /** The unit's LogsDirectory=osad2: log_file, when set. */
@@ -26,6 +29,8 @@ export const SERVER_PATHS = {
   sysusers: "/usr/lib/sysusers.d/osad2-server.conf",
   logrotate: "/etc/logrotate.d/osad2-server",
   firewalld: "/usr/lib/firewalld/services/osad2-server.xml",
+  /** 5558, proxy_port: where osad2 proxies connect; a service of its own, to open it to their zone only. */
+  firewalldProxies: "/usr/lib/firewalld/services/osad2-server-proxies.xml",
   setpriv: "/usr/bin/setpriv",
 } as const;
 
@@ -89,18 +94,24 @@ export interface ServerPorts {
   readonly listener: number;
   /** 0 = off. */
   readonly xmlrpc: number;
+  /** proxy_port: where osad2 proxies connect. */
+  readonly proxy: number;
 }
 
 /** A firewalld service (`firewall-cmd --add-service=osad2-server`) with the ports clients connect to. */
 export function renderFirewalldService(ports: ServerPorts): string {
-  const xmlrpc =
-    ports.xmlrpc === 0 ? "" : `  <port protocol="tcp" port="${String(ports.xmlrpc)}"/>\n`;
-  return `<?xml version="1.0" encoding="utf-8"?>
-<service>
-  <short>osad2-server</short>
-  <description>osad2 push server for Spacewalk and Uyuni: the ZeroMQ ports osad2 clients connect to (PUB ${String(ports.publisher)}, ROUTER ${String(ports.listener)})${ports.xmlrpc === 0 ? "" : ` and the XML-RPC registration endpoint (${String(ports.xmlrpc)}), which clients use when they register with osad2 itself`}. The ports of the default osad_server.cfg; change this file with them.</description>
-  <port protocol="tcp" port="${String(ports.publisher)}"/>
-  <port protocol="tcp" port="${String(ports.listener)}"/>
-${xmlrpc}</service>
-`;
+  return renderFirewalldXml({
+    short: "osad2-server",
+    description: `osad2 push server for Spacewalk and Uyuni: the ZeroMQ ports osad2 clients connect to (PUB ${String(ports.publisher)}, ROUTER ${String(ports.listener)})${ports.xmlrpc === 0 ? "" : ` and the XML-RPC registration endpoint (${String(ports.xmlrpc)}), which clients use when they register with osad2 itself`}. The ports of the default osad_server.cfg; change this file with them.`,
+    ports: [ports.publisher, ports.listener, ...(ports.xmlrpc === 0 ? [] : [ports.xmlrpc])],
+  });
+}
+
+/** `osad2-server-proxies`: the proxy port, for the zone the osad2 proxies connect from. */
+export function renderFirewalldProxiesService(ports: Pick<ServerPorts, "proxy">): string {
+  return renderFirewalldXml({
+    short: "osad2-server-proxies",
+    description: `osad2 push server: the port osad2 proxies connect to (proxy_port ${String(ports.proxy)}), CURVE-encrypted and open only to proxy keys in certs/proxies/. Open it to the zone your proxies are in; systems need osad2-server instead.`,
+    ports: [ports.proxy],
+  });
 }

@@ -1,5 +1,4 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
-import { hostname } from "node:os";
 import { join } from "node:path";
 import { copyFileAtomic, describeSystemError, errnoCode } from "@osad2/service-kit";
 import { renderWrapper } from "./client-files.js";
@@ -20,12 +19,14 @@ import { readPackageJson } from "./bundling/licenses.js";
 import { renderServerConfig } from "./server-config.js";
 import {
   SERVER_PATHS,
+  renderFirewalldProxiesService,
   renderFirewalldService,
   renderLogrotate,
   renderServerDropIn,
   renderSysusers,
 } from "./server-files.js";
 import { SERVER_RPM_NAME, renderServerSpec, serverRpmFileName } from "./server-spec.js";
+import { packagerHost } from "./spec-common.js";
 
 /** What {@link createServerPackage} made. */
 export interface ServerPackage {
@@ -34,12 +35,6 @@ export interface ServerPackage {
   /** @osad2/server's version, the RPM's. */
   readonly version: string;
   readonly arch: string;
-}
-
-/** A host name fit for the Packager tag and %changelog (anything else becomes `localhost`). */
-function buildHost(): string {
-  const name = hostname();
-  return /^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/.test(name) ? name : "localhost";
 }
 
 /**
@@ -93,6 +88,7 @@ export async function createServerPackage(
     await writeStaged(root, p.sysusers, renderSysusers(), 0o644);
     await writeStaged(root, p.logrotate, renderLogrotate(), 0o644);
     await writeStaged(root, p.firewalld, renderFirewalldService(info.ports), 0o644);
+    await writeStaged(root, p.firewalldProxies, renderFirewalldProxiesService(info.ports), 0o644);
     await writeStaged(
       root,
       p.config,
@@ -104,6 +100,7 @@ export async function createServerPackage(
       p.publicKeysDir,
       p.revokedDir,
       p.retiringDir,
+      p.proxiesDir,
       p.stateDir,
       p.logDir,
     ])
@@ -127,7 +124,7 @@ export async function createServerPackage(
         bundled: info.bundled,
         nodeMajor: info.nodeMajor,
         needs: info.needs,
-        buildHost: buildHost(),
+        buildHost: packagerHost(),
         created,
         documentationFiles,
       }),

@@ -103,6 +103,7 @@ ${p.libDir}
 %attr(0644,root,root) ${p.sysusers}
 %config(noreplace) %attr(0644,root,root) ${p.logrotate}
 %attr(0644,root,root) ${p.firewalld}
+%attr(0644,root,root) ${p.firewalldProxies}
 %dir %attr(0755,root,root) ${p.configDir}
 %config(noreplace) %attr(0640,root,${u}) ${p.config}
 %dir %attr(0755,${u},${u}) ${p.certsDir}
@@ -110,6 +111,7 @@ ${p.libDir}
 %dir %attr(0755,${u},${u}) ${p.publicKeysDir}
 %dir %attr(0755,${u},${u}) ${p.revokedDir}
 %dir %attr(0755,${u},${u}) ${p.retiringDir}
+%dir %attr(0755,${u},${u}) ${p.proxiesDir}
 %dir %attr(0755,${u},${u}) ${p.stateDir}
 %dir %attr(0755,${u},${u}) ${p.logDir}
 ${input.documentationFiles}

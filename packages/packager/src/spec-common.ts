@@ -1,4 +1,11 @@
-/** Pieces both the client and the server spec are made of. */
+/** Pieces the client, proxy and server specs are made of. */
+import { hostname } from "node:os";
+
+/** This host's name, fit for the Packager tag and %changelog (anything else becomes `localhost`). */
+export function packagerHost(): string {
+  const name = hostname();
+  return /^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/.test(name) ? name : "localhost";
+}
 
 /** One thing an RPM bundles: an npm package, or a C library linked into a native addon. */
 export interface BundledComponent {

@@ -3,6 +3,7 @@ import { PROJECT_URL } from "./constants.js";
 import {
   bundledProvides,
   changelogDate,
+  packagerHost,
   specPreamble,
   wrapDescription,
   type BundledComponent,
@@ -43,7 +44,10 @@ export interface SpecInput {
   /** `x86_64`, `aarch64` or `noarch` (keys only). */
   readonly arch: string;
   readonly keysOnly: boolean;
-  readonly serverHost: string;
+  /** `server_host` written to the config; undefined = none (register_osad's endpoints). */
+  readonly serverHost: string | undefined;
+  /** The proxy the system connects through, if any. */
+  readonly proxy?: string | undefined;
   readonly created: Date;
   /** The bundled client, for a full package. */
   readonly bundle?: ClientSpecBundle;
@@ -68,12 +72,22 @@ export function rpmFileName(
   return `${rpmPackageName(input.name)}-${input.version}-${input.release}.${input.arch}.rpm`;
 }
 
+/** Where the system connects, for the description and %changelog. */
+export function describeUpstream(input: Pick<SpecInput, "serverHost" | "proxy">): string {
+  if (input.proxy !== undefined)
+    return `proxy ${input.proxy}${input.serverHost === undefined ? "" : ` (${input.serverHost})`}`;
+  if (input.serverHost !== undefined) return `server ${input.serverHost}`;
+  return "the servers its registration names";
+}
+
 /**
  * The spec rpmbuild builds from; %install copies the tree staged in SOURCES/root. The inputs are
  * validated before (names, hosts and releases cannot contain spec syntax such as `%` or newlines).
  */
 export function renderSpec(input: SpecInput): string {
   const p = CLIENT_PATHS;
+  const builtOn = packagerHost();
+  const upstream = describeUpstream(input);
   const header = `${specPreamble(input.created)}
 Name:           ${rpmPackageName(input.name)}
 Version:        ${input.version}
@@ -81,7 +95,7 @@ Release:        ${input.release}
 License:        ${input.bundle?.license ?? "GPL-2.0-only"}
 URL:            ${PROJECT_URL}
 Group:          System Environment/Daemons
-Packager:       osad2-packager <root@${input.serverHost}>
+Packager:       osad2-packager <root@${builtOn}>
 ${
   // An architecture-specific package gets its arch from rpmbuild --target (BuildArch would refuse a
   // foreign one, e.g. aarch64 on an x86_64 host); see rpmbuildTarget().
@@ -95,8 +109,8 @@ ${
 %config(noreplace) %attr(0644,root,root) ${p.clientCaps}
 `;
   const changelog = `%changelog
-* ${changelogDate(input.created)} osad2-packager <root@${input.serverHost}> - ${input.version}-${input.release}
-- ${input.keysOnly ? "CURVE keys and configuration" : "osad2 client, CURVE keys and configuration"} for system ${input.name}, server ${input.serverHost}
+* ${changelogDate(input.created)} osad2-packager <root@${builtOn}> - ${input.version}-${input.release}
+- ${input.keysOnly ? "CURVE keys and configuration" : "osad2 client, CURVE keys and configuration"} for system ${input.name}, ${upstream}
 `;
 
   if (input.keysOnly || input.bundle === undefined) {
@@ -105,7 +119,7 @@ Provides:       osad2-client-keys = ${input.version}-${input.release}
 
 %description
 ${wrapDescription([
-  `The CURVE key pair of system ${input.name}, the osad2 server's public key and the osad2 client configuration (server ${input.serverHost}), for a system that runs @osad2/client installed from npm.`,
+  `The CURVE key pair of system ${input.name}, the public key of the osad2 ${input.proxy === undefined ? "server" : "proxy"} it connects to and the osad2 client configuration (${upstream}), for a system that runs @osad2/client installed from npm.`,
 ])}
 
 %install
@@ -126,7 +140,7 @@ Provides:       osad2-client = ${input.version}-${input.release}
 ${bundledProvides(bundle.bundled)}
 %description
 ${wrapDescription([
-  `osad2 tells this system to run rhn_check the moment Spacewalk or Uyuni has work for it, over a CURVE-encrypted ZeroMQ connection to the osad2 server (${input.serverHost}). This package holds @osad2/client ${bundle.clientVersion}, the key pair of system ${input.name}, the server's public key, the client configuration and the ${p.unitName} unit, enabled by its preset.`,
+  `osad2 tells this system to run rhn_check the moment Spacewalk or Uyuni has work for it, over a CURVE-encrypted ZeroMQ connection to the osad2 server (${upstream}). This package holds @osad2/client ${bundle.clientVersion}, the key pair of system ${input.name}, the ${input.proxy === undefined ? "server's" : "proxy's"} public key, the client configuration and the ${p.unitName} unit, enabled by its preset.`,
   `Runs on Node.js 20 or later with glibc ${bundle.needs.glibc} and libstdc++ GLIBCXX_${bundle.needs.glibcxx} or later: ${CLIENT_SUPPORTED_SYSTEMS}.`,
 ])}
 

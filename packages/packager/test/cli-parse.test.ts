@@ -125,7 +125,76 @@ describe("parseCommandLine: argv → options", () => {
     ],
     [
       ["keys", "revoke", "web01", "--certificates", "/c"],
-      { kind: "revokeclient", options: { name: "web01", certificates: "/c" } },
+      { kind: "revokekey", options: { name: "web01", certificates: "/c" } },
+    ],
+    [
+      ["keys", "revoke", "dmz", "--proxy"],
+      { kind: "revokekey", options: { name: "dmz", certificates: CERTS, kind: "proxy" } },
+    ],
+    [
+      ["keys", "revoke", "dmz", "--client"],
+      { kind: "revokekey", options: { name: "dmz", certificates: CERTS, kind: "client" } },
+    ],
+    [
+      ["createclient", "--name", "pos01", "--proxy", "branch7", "--server-host", "a,b:1"],
+      {
+        kind: "createclient",
+        options: {
+          name: "pos01",
+          certificates: CERTS,
+          proxy: "branch7",
+          serverHost: "a,b:1",
+          release: "1",
+          overlapMs: DEFAULT_OVERLAP_MS,
+        },
+      },
+    ],
+    [
+      ["createproxy", "dmz"],
+      { kind: "createproxy", options: { name: "dmz", certificates: CERTS, release: "1" } },
+    ],
+    [
+      [
+        "createproxy",
+        "branch7",
+        "--parent",
+        "dmz",
+        "--host",
+        "b7.example.com",
+        "--upstream",
+        "p1,p2:6000",
+        "--out",
+        "/o",
+        "--certificates",
+        "/c",
+        "--no-rpm",
+        "--release",
+        "3",
+        "--rpmbuild",
+        "/opt/rpmbuild",
+      ],
+      {
+        kind: "createproxy",
+        options: {
+          name: "branch7",
+          parent: "dmz",
+          host: "b7.example.com",
+          upstream: "p1,p2:6000",
+          out: "/o",
+          certificates: "/c",
+          noRpm: true,
+          release: "3",
+          rpmbuild: "/opt/rpmbuild",
+        },
+      },
+    ],
+    [
+      // The contract's spellings of --out and --certificates.
+      ["createproxy", "dmz", "--output", "/o", "--keys-dir", "/k"],
+      {
+        kind: "createproxy",
+        options: { name: "dmz", out: "/o", certificates: "/k", release: "1" },
+      },
     ],
     [
       ["revokeclient", "--name", "web01"],
@@ -187,6 +256,10 @@ describe("parseCommandLine: help, version and usage errors", () => {
     [["createclient", "--name", "a", "--overlap", "-1d"], "is not a duration"],
     [["createclient", "--name", "a", "--overlap", "400d"], "not between 0 and a year"],
     [["keys", "revoke"], "missing required argument"],
+    [["keys", "revoke", "x", "--client", "--proxy"], "cannot be used with"],
+    [["createproxy"], "missing required argument"],
+    [["createproxy", "dmz", "--out", "/a", "--output", "/b"], "cannot be used with"],
+    [["createproxy", "dmz", "--certificates", "/a", "--keys-dir", "/b"], "cannot be used with"],
     [["keys", "list", "extra"], "too many arguments"],
   ])("%j is a usage error (exit 2)", (argv, message) => {
     const { parsed, out } = parse(argv);

@@ -97,7 +97,8 @@ describe("createClientPackage: the RPM", () => {
     expect(info).toMatch(new RegExp(`^Architecture: ${ARCH}$`, "m"));
     // osad2's licence and every bundled one (SPDX): MIT packages, tweetnacl's Unlicense, libzmq's MPL.
     expect(info).toMatch(/^License\s+: GPL-2\.0-only AND (\S+ AND )*MIT AND MPL-2\.0( AND \S+)*$/m);
-    expect(info).toMatch(/^Packager\s+: osad2-packager <root@spacewalk\.example\.com>$/m);
+    // Who built it (this host), not the server it connects to; that is in the description.
+    expect(info).toMatch(/^Packager\s+: osad2-packager <root@\S+>$/m);
     expect(info).toMatch(/^Group\s+: System Environment\/Daemons$/m);
     expect(info).toMatch(/^URL\s+: https:\/\/\S+$/m);
     expect(info).toMatch(/^Summary\s+: Push client of osad2 .*web01$/m);
@@ -170,10 +171,9 @@ describe("createClientPackage: the RPM", () => {
       `osad2-client = ${PACKAGER_VERSION}-3`,
     );
     const changelog = await rpmQuery("--changelog");
-    expect(changelog).toMatch(
-      /^\* \w{3} \w{3} \d{2} \d{4} osad2-packager <root@spacewalk\.example\.com> - /m,
-    );
-    expect(changelog).toContain("for system web01");
+    // The entry is signed by the host that built it; the server it connects to is in the text.
+    expect(changelog).toMatch(/^\* \w{3} \w{3} \d{2} \d{4} osad2-packager <root@\S+> - /m);
+    expect(changelog).toContain("for system web01, server spacewalk.example.com");
   });
 });
 

@@ -110,6 +110,23 @@ describe("createClientPackage --keys-only", () => {
     }
   });
 
+  it("without --server-host leaves server_host commented out: the client follows register_osad's endpoints (failover)", async () => {
+    const plain = await createClientPackage({
+      name: "db2.example",
+      certificates,
+      out: join(dir, "plain"),
+      keysOnly: true,
+    });
+    const root = join(dir, "plain-root");
+    expect((await rpmInstall(root, plain.rpmPath)).code).toBe(0);
+    const text = await readFile(join(root, CLIENT_PATHS.config), "utf8");
+    expect(text).toMatch(/^;server_host =/m);
+    expect(text).not.toMatch(/^server_host\b/m);
+    expect(text).toMatch(/^server_public_key = /m);
+    const description = await run("rpm", ["-qp", "--qf", "%{DESCRIPTION}", plain.rpmPath]);
+    expect(description.stdout.replace(/\s+/g, " ")).toContain("the servers its registration names");
+  });
+
   it("re-issuing with --force --release 2 upgrades: new key installed, an edited config kept (noreplace)", async () => {
     const root = join(dir, "upgrade-root");
     expect((await rpmInstall(root, client.rpmPath)).code).toBe(0);

@@ -138,20 +138,22 @@ describe("osad2-packager keys list", () => {
     expect(table.stderr).toBe("");
     expect(table.code).toBe(0);
     const lines = table.stdout.trimEnd().split("\n");
-    expect(lines[0]).toMatch(/^NAME\s+STATE\s+SYSTEM\s+CLIENT\s+LAST SEEN\s+ADDRESS\s+NOTE$/);
-    expect(lines.slice(1).map((line) => line.split(/\s+/).slice(0, 2).join(" "))).toEqual([
-      "db01 allowed",
-      "db01 revoked",
-      "db02 allowed",
-      "db02 revoked",
-      "web01 allowed",
-      "web01 retiring",
+    expect(lines[0]).toMatch(
+      /^NAME\s+KIND\s+STATE\s+SYSTEM\s+CLIENT\s+LAST SEEN\s+ADDRESS\s+NOTE$/,
+    );
+    expect(lines.slice(1).map((line) => line.split(/\s+/).slice(0, 3).join(" "))).toEqual([
+      "db01 client allowed",
+      "db01 client revoked",
+      "db02 client allowed",
+      "db02 client revoked",
+      "web01 client allowed",
+      "web01 client retiring",
     ]);
     expect(table.stdout).toMatch(
-      /^web01 +retiring +1000010001 \(web01\.example\.com\) +c0ffee +2026-12-02T04:00:00\.000Z +10\.0\.0\.5 +allowed until \S+ or until the new key first connects$/m,
+      /^web01 +client +retiring +1000010001 \(web01\.example\.com\) +c0ffee +2026-12-02T04:00:00\.000Z +10\.0\.0\.5 +allowed until \S+ or until the new key first connects$/m,
     );
-    expect(table.stdout).toMatch(/^db01 +allowed +- +- +never +-$/m);
-    expect(table.stdout).toMatch(/^db01 +revoked .* revoked 20\d\d-\S+Z$/m);
+    expect(table.stdout).toMatch(/^db01 +client +allowed +- +- +never +-$/m);
+    expect(table.stdout).toMatch(/^db01 +client +revoked .* revoked 20\d\d-\S+Z$/m);
     expect(table.stdout).not.toMatch(/^server /m);
 
     const json = await packager([...listArgs(), "--json"]);
@@ -161,6 +163,7 @@ describe("osad2-packager keys list", () => {
     expect(list.usageError).toBeNull();
     const web01 = list.keys.filter((k) => k.name === "web01");
     expect(web01.map((k) => k.state)).toEqual(["allowed", "retiring"]);
+    expect(list.keys.every((k) => k.kind === "client")).toBe(true);
     expect(web01[0]?.usage).toEqual(USAGE);
     expect(web01[1]?.deadline).toMatch(/^20\d\d-\d\d-\d\dT/);
     expect(list.keys.find((k) => k.name === "db01")?.usage).toBeNull();
@@ -179,12 +182,12 @@ describe("osad2-packager keys list", () => {
       join(root, "none"),
     ]);
     expect(empty.code).toBe(0);
-    expect(empty.stdout).toMatch(/^web01 +allowed +- +- +never/m);
+    expect(empty.stdout).toMatch(/^web01 +client +allowed +- +- +never/m);
 
     writeFileSync(keyUsagePath(stateDir), "{ not json");
     const corrupt = await packager(listArgs());
     expect(corrupt.code).toBe(1);
-    expect(corrupt.stdout).toMatch(/^web01 +retiring +\? +\? +\? +\? +allowed until/m);
+    expect(corrupt.stdout).toMatch(/^web01 +client +retiring +\? +\? +\? +\? +allowed until/m);
     expect(corrupt.stderr.trimEnd().split("\n")).toEqual([
       expect.stringMatching(
         /^osad2-packager: systems and last-seen times unknown: .*key-usage\.json: is not JSON; .*Move it away/,
@@ -230,5 +233,105 @@ describe("osad2-packager keys revoke", () => {
     const again = await packager(["keys", "revoke", "db01", "--certificates", certificates]);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/^osad2-packager: no key named "db01"/);
+  });
+});
+
+describe("osad2-packager keys list and keys revoke: proxies", () => {
+  const createProxy = (name: string, ...extra: string[]): Promise<RunResult> =>
+    packager([
+      "createproxy",
+      name,
+      "--no-rpm",
+      "--certificates",
+      certificates,
+      "--out",
+      out,
+      ...extra,
+    ]);
+
+  it("lists proxies (KIND proxy, no usage) beside clients; JSON has kind", async () => {
+    expect((await createProxy("dmz", "--host", "dmz.example.com")).code).toBe(0);
+    // A usage entry under a proxy's name is a client's business, never the proxy's.
+    await writeKeyUsage(keyUsagePath(stateDir), new Map([["dmz", USAGE]]));
+    const table = await packager(listArgs());
+    expect(table.stderr).toBe("");
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^dmz +proxy +allowed +- +- +never +- +host dmz\.example\.com$/m);
+    const list = JSON.parse((await packager([...listArgs(), "--json"])).stdout) as KeyList;
+    const dmz = list.keys.filter((k) => k.name === "dmz");
+    expect(dmz.map((k) => [k.kind, k.state, k.usage, k.proxy])).toEqual([
+      ["proxy", "allowed", null, { host: "dmz.example.com", parent: null }],
+    ]);
+    expect(list.keys.filter((k) => k.kind === "client").every((k) => k.proxy === null)).toBe(true);
+    expect(dmz[0]?.path).toBe(join(certificates, "proxies", "dmz.key"));
+  });
+
+  it("revokes a proxy by name (found in proxies/), and a revoked proxy stays KIND proxy", async () => {
+    const result = await packager(["keys", "revoke", "dmz", "--certificates", certificates]);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(
+      /^proxy dmz revoked: its key is now .*\/revoked\/dmz\.\S+\.key\n$/,
+    );
+    expect(files("proxies")).toEqual([]);
+    const proxies = await KeyStore.open(certificates, {
+      allowList: "proxies",
+      pollIntervalMs: 0,
+      fsWatch: false,
+    });
+    try {
+      expect(proxies.list()).toEqual([]);
+    } finally {
+      await proxies.close();
+    }
+    expect((await packager(listArgs())).stdout).toMatch(
+      /^dmz +proxy +revoked .* host dmz\.example\.com; revoked 20\S+Z$/m,
+    );
+  });
+
+  it("a name that is both a client and a proxy needs --client or --proxy (exit 2); unknown fails (exit 1)", async () => {
+    expect((await createClient(["--name", "edge"])).code).toBe(0);
+    expect((await createProxy("edge", "--host", "edge.example.com")).code).toBe(0);
+    const before = [files("public_keys"), files("proxies"), files("revoked")];
+    const ambiguous = await packager(["keys", "revoke", "edge", "--certificates", certificates]);
+    expect(ambiguous.code).toBe(2);
+    expect(ambiguous.stderr.trimEnd().split("\n")).toEqual([
+      'osad2-packager: both a client and a proxy are named "edge"; pass --client or --proxy to say which to revoke',
+    ]);
+    const unknown = await packager(["keys", "revoke", "nope", "--certificates", certificates]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(
+      /^osad2-packager: no key named "nope": neither a client .* nor a proxy/,
+    );
+    const wrongKind = await packager([
+      "keys",
+      "revoke",
+      "db02",
+      "--proxy",
+      "--certificates",
+      certificates,
+    ]);
+    expect(wrongKind.code).toBe(1);
+    expect(wrongKind.stderr).toMatch(
+      /no key named "db02": no allowed proxy of that name in proxies\//,
+    );
+    expect([files("public_keys"), files("proxies"), files("revoked")]).toEqual(before);
+
+    const proxy = await packager([
+      "keys",
+      "revoke",
+      "edge",
+      "--proxy",
+      "--certificates",
+      certificates,
+    ]);
+    expect(proxy.code, proxy.stderr).toBe(0);
+    expect(proxy.stdout).toMatch(/^proxy edge revoked/);
+    expect(files("proxies")).toEqual([]);
+    expect(files("public_keys")).toContain("edge.key");
+    // Now only the client has the name: found without a flag.
+    const client = await packager(["keys", "revoke", "edge", "--certificates", certificates]);
+    expect(client.code, client.stderr).toBe(0);
+    expect(client.stdout).toMatch(/^client edge revoked/);
   });
 });

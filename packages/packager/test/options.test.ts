@@ -1,4 +1,3 @@
-import { hostname } from "node:os";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
@@ -56,7 +55,8 @@ describe("parseClientPackageOptions", () => {
     expect(opts).toEqual({
       name: "web01",
       certificates: DEFAULT_SERVER_CERTIFICATES_DIR,
-      serverHost: hostname(),
+      serverHost: undefined,
+      proxy: undefined,
       out: process.cwd(),
       keysOnly: false,
       force: false,
@@ -83,6 +83,11 @@ describe("parseClientPackageOptions", () => {
     expect(opts.release).toBe("7");
     expect(opts.arch).toBe("aarch64");
     expect(opts.serverHost).toBe("::1");
+    // A failover list, normalised as the client reads it back.
+    expect(
+      parseClientPackageOptions({ name: "n", serverHost: "sw1.example.com,[::1]:5556 ,10.0.0.2" })
+        .serverHost,
+    ).toBe("sw1.example.com, [::1]:5556, 10.0.0.2");
     expect(parseClientPackageOptions({ name: "n", keysOnly: true, arch: "sparc" }).arch).toBe(
       "noarch",
     );

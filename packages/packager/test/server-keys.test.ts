@@ -90,6 +90,7 @@ describe("createServerKeys", () => {
       "missed_pings",
       "metrics_port",
       "metrics_bind",
+      "proxy_port",
     ]) {
       expect(text).toMatch(new RegExp(`^;${key} =`, "m"));
     }

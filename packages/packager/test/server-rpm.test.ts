@@ -11,6 +11,7 @@ import {
   OutputDirError,
   SERVER_PATHS,
   createClientPackage,
+  createProxyPackage,
   createServerKeys,
   createServerPackage,
 } from "../src/index.js";
@@ -33,6 +34,7 @@ let root: string;
 let serverRpm: string;
 let clientRpm: string;
 let keysOnlyRpm: string;
+let proxyRpm: string;
 
 beforeAll(async () => {
   dir = await temps.make();
@@ -48,6 +50,16 @@ beforeAll(async () => {
   const common = { certificates, out: join(dir, "rpms"), serverHost: "sw.example.com", tmpDir };
   clientRpm = (await createClientPackage({ name: "lint01", ...common })).rpmPath;
   keysOnlyRpm = (await createClientPackage({ name: "lint02", keysOnly: true, ...common })).rpmPath;
+  proxyRpm =
+    (
+      await createProxyPackage({
+        name: "lint03",
+        host: "proxy.example.com",
+        certificates,
+        out: common.out,
+        tmpDir,
+      })
+    ).rpmPath ?? "";
   const install = await rpmInstall(root, serverRpm);
   if (install.code !== 0) throw new Error(`rpm -i failed: ${install.stderr}`);
 }, 120_000);
@@ -60,16 +72,16 @@ const query = async (...args: string[]): Promise<string> => {
   return result.stdout;
 };
 
-describe("rpmlint on every RPM the packager builds (client, keys-only, server)", () => {
+describe("rpmlint on every RPM the packager builds (client, keys-only, proxy keys, server)", () => {
   let lint: Awaited<ReturnType<typeof rpmlint>>;
   beforeAll(async () => {
-    // One run over all three: rpmlint reports a filter no package used as an error.
-    lint = await rpmlint([clientRpm, keysOnlyRpm, serverRpm]);
+    // One run over all four: rpmlint reports a filter no package used as an error.
+    lint = await rpmlint([clientRpm, keysOnlyRpm, proxyRpm, serverRpm]);
   }, 60_000);
 
   it("finds no error with the committed rpmlintrc, whose every filter is used", () => {
     expect(lint.errors, lint.output).toEqual([]);
-    expect(lint.output).toContain("3 packages and 0 specfiles checked; 0 errors");
+    expect(lint.output).toContain("4 packages and 0 specfiles checked; 0 errors");
     expect(lint.code, lint.output).toBe(0);
   });
 
@@ -159,6 +171,7 @@ describe("createServerPackage: the RPM", () => {
     expect(entries.get(p.publicKeysDir)).toBe("drwxr-xr-x osad2 osad2");
     expect(entries.get(p.revokedDir)).toBe("drwxr-xr-x osad2 osad2");
     expect(entries.get(p.retiringDir)).toBe("drwxr-xr-x osad2 osad2");
+    expect(entries.get(p.proxiesDir)).toBe("drwxr-xr-x osad2 osad2");
     expect(entries.get(p.stateDir)).toBe("drwxr-xr-x osad2 osad2");
     expect(entries.get(p.logDir)).toBe("drwxr-xr-x osad2 osad2");
     expect(entries.get(p.bin)).toBe("-rwxr-xr-x root root");
@@ -166,6 +179,7 @@ describe("createServerPackage: the RPM", () => {
     expect(entries.get(p.dropIn)).toBe("-rw-r--r-- root root");
     expect(entries.get(p.logrotate)).toBe("-rw-r--r-- root root");
     expect(entries.get(p.firewalld)).toBe("-rw-r--r-- root root");
+    expect(entries.get(p.firewalldProxies)).toBe("-rw-r--r-- root root");
     expect(entries.get(p.sysusers)).toBe("-rw-r--r-- root root");
     expect(entries.get("/usr/share/man/man8/osad2-server.8.gz")).toBe("-rw-r--r-- root root");
     expect(entries.get("/usr/share/bash-completion/completions/osad2-server")).toBe(
@@ -277,6 +291,12 @@ describe("createServerPackage: the installed tree (rpm -i --root --nodeps --nosc
     expect(firewalld).toMatch(
       /^<\?xml version="1\.0" encoding="utf-8"\?>\n<service>\n[\s\S]*<\/service>\n$/,
     );
+    // The proxy port has a service of its own: open it to the proxies' zone only.
+    const proxies = await readFile(join(root, SERVER_PATHS.firewalldProxies), "utf8");
+    expect([...proxies.matchAll(/<port protocol="tcp" port="(\d+)"\/>/g)].map((m) => m[1])).toEqual(
+      ["5558"],
+    );
+    expect(proxies).toContain("<short>osad2-server-proxies</short>");
   });
 
   it("has no /usr/bin/env shebang anywhere, and %license texts for osad2 and every bundled npm package", async () => {

@@ -11,7 +11,7 @@ import { DEFAULT_HELLO_GRACE_MS } from "./dispatch/reachability.js";
 import { WakeUps } from "./dispatch/wake-ups.js";
 import { ServerStateError } from "./errors.js";
 import { KeyStoreDirectory } from "./diagnostics/key-directory.js";
-import type { LiveState } from "./diagnostics/live-types.js";
+import type { LiveProxy, LiveState } from "./diagnostics/live-types.js";
 import { IdentifyingPresenceReport } from "./diagnostics/online-log.js";
 import { Diagnostics, type ServerView } from "./diagnostics/service.js";
 import { StoreClientSystems } from "./diagnostics/store-systems.js";
@@ -39,7 +39,7 @@ import { RevocationRebind } from "./transport/revocation.js";
 import { RouterLoop } from "./transport/router-loop.js";
 import { ServerSockets } from "./transport/sockets.js";
 import { ClientDelivery } from "./transport/delivery.js";
-import { ProxyLinks } from "./transport/proxy-links.js";
+import { DirectRebindReannouncer, ProxyLinks } from "./transport/proxy-links.js";
 import { ProxyPort } from "./transport/proxy-port.js";
 import { ClientRoutes } from "./transport/routes.js";
 import { ZapHandler } from "./transport/zap.js";
@@ -383,6 +383,7 @@ class Server implements Osad2Server, HealthSource, ServerView {
         bind: config.bind,
         port: running.boundPorts?.proxy ?? config.proxyPort,
         keyPair,
+        report: telemetry,
         logger,
       });
     } catch (error) {
@@ -416,6 +417,7 @@ class Server implements Osad2Server, HealthSource, ServerView {
       logger,
     });
     running.proxyLinks = proxyLinks;
+    telemetry.metrics.countProxyConnections(proxyLinks);
     const notifier = new Notifier({
       ...notifierSettings(config, options),
       store,
@@ -455,6 +457,7 @@ class Server implements Osad2Server, HealthSource, ServerView {
       logger,
     });
     running.authenticator = authenticator;
+    const proxiedBook = diagnostics.book.proxied(proxyLinks);
     // The proxied connections' own: its challenges and replies are theirs (ids of another
     // space than the ROUTER's routing ids); only signed v3 messages count behind a proxy.
     const proxyAuthenticator = new ClientAuthenticator({
@@ -466,10 +469,11 @@ class Server implements Osad2Server, HealthSource, ServerView {
       bindings: proxyLinks,
       report: telemetry,
       peers: proxyLinks,
+      observer: proxiedBook,
       logger,
     });
     running.proxyAuthenticator = proxyAuthenticator;
-    proxyLinks.start(proxyAuthenticator);
+    proxyLinks.start(proxyAuthenticator, proxiedBook);
     running.routerLoop = new RouterLoop({
       source: sockets,
       handler: authenticator,
@@ -489,7 +493,8 @@ class Server implements Osad2Server, HealthSource, ServerView {
     running.wakeUps.start();
     running.revocation = new RevocationRebind({
       sockets,
-      dispatch: notifier,
+      // The re-bind cuts direct connections; proxied ones stay up (and addressed).
+      dispatch: new DirectRebindReannouncer(notifier, proxyLinks),
       logger,
       ...(options.revocationDebounceMs === undefined
         ? {}
@@ -522,6 +527,7 @@ class Server implements Osad2Server, HealthSource, ServerView {
     await this.settle("ROUTER loop", routerDone && (() => routerDone));
     await this.settle("proxy links", linksDone && (() => linksDone));
     this.telemetry.linksChanged(0);
+    this.telemetry.metrics.countProxyConnections(undefined);
     this.telemetry.metrics.countClients(undefined);
     for (const part of NOTIFYING_PARTS) running[part] = undefined;
   }
@@ -637,7 +643,16 @@ class Server implements Osad2Server, HealthSource, ServerView {
       renotifyPickedUp: config.renotifyPickedUp,
       publisherPort: this.running?.sockets?.publisherPort ?? config.publisherPort,
       listenerPort: this.running?.sockets?.routerPort ?? config.listenerPort,
+      proxyPort: this.running?.proxyPort?.port ?? config.proxyPort,
     };
+  }
+
+  proxies(): LiveProxy[] {
+    return (this.running?.proxyLinks?.list() ?? []).map((link) => ({
+      name: link.proxyName,
+      connections: link.connections,
+      since: new Date(link.since).toISOString(),
+    }));
   }
 
   managedNames(): readonly string[] {

@@ -177,6 +177,27 @@ describe("doctor", () => {
     expect(formatDoctorReport(await diagnose(sources(), "web01"))).toMatch(/^web01: PUSHABLE/);
   });
 
+  it("names the proxy path of a system behind proxies, and the proxy that is not connected", async () => {
+    const through = sources({
+      live: live({
+        connections: [connection({ via: ["dmz", "branch7"], address: "10.1.7.9" })],
+        proxies: [{ name: "dmz", connections: 12, since: at(3600) }],
+      }),
+    });
+    const report = await diagnose(through, "web01");
+    expect(report.verdict).toBe("pushable");
+    expect(report.links.find((l) => l.link === "proxy")?.summary).toContain(
+      "through proxy dmz/branch7",
+    );
+    expect(report.links.find((l) => l.link === "connection")?.summary).toContain(
+      "connection through proxy dmz/branch7 from 10.1.7.9",
+    );
+    const down = sources({
+      live: live({ connections: [connection({ via: ["dmz", "branch7"] })], proxies: [] }),
+    });
+    expect(formatDoctorReport(await diagnose(down, "web01"))).toContain("proxy dmz not connected");
+  });
+
   it("unknown and ambiguous references are unknown-system", async () => {
     expect((await diagnose(sources(), "nope")).verdict).toBe("unknown-system");
     const s = sources();
@@ -229,6 +250,27 @@ describe("doctor", () => {
       (s) => Object.assign(s, { live: live({ connections: [] }) }),
       "connection",
       "not-connected",
+    ],
+    [
+      "the proxy its client connects through not linked",
+      (s) =>
+        Object.assign(s, {
+          live: live({ connections: [connection({ via: ["dmz", "branch7"] })], proxies: [] }),
+        }),
+      "proxy",
+      "proxy-not-connected",
+    ],
+    [
+      "a connection cut with its proxy's link",
+      (s) =>
+        Object.assign(s, {
+          live: live({
+            connections: [connection({ via: ["dmz"], closed: true })],
+            proxies: [{ name: "dmz", connections: 0, since: at(1) }],
+          }),
+        }),
+      "proxy",
+      "proxy-connection-cut",
     ],
     [
       "a goodbye",

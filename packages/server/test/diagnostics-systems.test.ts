@@ -87,6 +87,7 @@ describe("systems", () => {
         connectedSince: "2026-12-02T09:00:00.000Z",
         lastSeen: "2026-12-02T09:59:58.000Z",
         address: "10.0.0.5",
+        via: "direct",
         clientVersion: "0.1.0",
       },
       expect.objectContaining({ serverId: 2, keyName: null, keyCandidates: ["web02", "web03"] }),
@@ -101,9 +102,26 @@ describe("systems", () => {
     ]);
     const text = formatSystems(report);
     expect(text.split("\n")[0]).toMatch(
-      /^SERVER_ID\s+PROFILE\s+CLIENT\s+KEY\s+STATE\s+CONNECTED_SINCE\s+LAST_SEEN\s+ADDRESS\s+VERSION$/,
+      /^SERVER_ID\s+PROFILE\s+CLIENT\s+KEY\s+STATE\s+CONNECTED_SINCE\s+LAST_SEEN\s+ADDRESS\s+VIA\s+VERSION$/,
     );
     expect(text).toContain("ambiguous(web02|web03)");
+  });
+
+  it("names the proxy path a system's connection comes through (VIA), and a connection cut with its link is not connected", () => {
+    const proxied: LiveState = {
+      ...live,
+      connections: [
+        conn({ via: ["dmz", "branch7"], address: "10.1.7.9" }),
+        conn({ routingId: "02", clientName: "c2", via: ["dmz"], closed: true }),
+      ],
+    };
+    const report = listSystems({ managed: ["c1", "c2"], live: proxied, records, usage: new Map() });
+    expect(report.systems).toEqual([
+      expect.objectContaining({ clientName: "c1", via: "dmz/branch7", address: "10.1.7.9" }),
+      expect.objectContaining({ clientName: "c2", via: "dmz", connectedSince: null }),
+    ]);
+    const lines = formatSystems(report).split("\n");
+    expect(lines[1]).toMatch(/\s10\.1\.7\.9\s+dmz\/branch7\s+0\.1\.0$/);
   });
 
   it("without a running server: rhnPushClient's state, and says so", () => {

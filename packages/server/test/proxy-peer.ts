@@ -121,7 +121,8 @@ export class ProxiedClient {
 
 /** Options of {@link LinkPeer.connect}. */
 export interface LinkPeerOptions {
-  readonly endpoint: string;
+  /** The parent's proxy port; several = failover servers (one DEALER to all, immediate). */
+  readonly endpoint: string | readonly string[];
   readonly serverPublicKey: string;
   readonly keyPair: KeyPair;
   readonly proxyName: string;
@@ -141,6 +142,7 @@ export class LinkPeer {
   private readonly events: string[] = [];
   private timer: NodeJS.Timeout | undefined;
   private sending: Promise<void> = Promise.resolve();
+  private muted = false;
 
   private constructor(private readonly options: LinkPeerOptions) {
     this.dealer = new zmq.Dealer({
@@ -152,7 +154,10 @@ export class LinkPeer {
       immediate: true,
     });
     this.loops.push(this.read(), this.watch());
-    this.dealer.connect(options.endpoint);
+    for (const endpoint of typeof options.endpoint === "string"
+      ? [options.endpoint]
+      : options.endpoint)
+      this.dealer.connect(endpoint);
     if (options.keepAlive !== false) {
       this.timer = setInterval(
         () => void this.send({ kind: "alive", session: this.session }),
@@ -161,10 +166,10 @@ export class LinkPeer {
     }
   }
 
-  /** Connects and starts a session (`link`). */
-  static async connect(options: LinkPeerOptions): Promise<LinkPeer> {
+  /** Connects and starts a session (`link`, queued until the handshake: immediate). */
+  static connect(options: LinkPeerOptions): LinkPeer {
     const peer = new LinkPeer(options);
-    await peer.send({
+    void peer.send({
       kind: "link",
       version: 1,
       proxyName: options.proxyName,
@@ -175,6 +180,15 @@ export class LinkPeer {
 
   get proxyName(): string {
     return this.options.proxyName;
+  }
+
+  get publicKey(): string {
+    return this.options.keyPair.publicKey;
+  }
+
+  /** Muted: nothing is sent and everything received is ignored (a cut link). */
+  mute(muted: boolean): void {
+    this.muted = muted;
   }
 
   /** Messages of one kind received so far. */
@@ -210,6 +224,7 @@ export class LinkPeer {
 
   /** Raw frames (hostile tests). */
   sendFrames(frames: Buffer[]): Promise<void> {
+    if (this.muted) return Promise.resolve();
     this.sending = this.sending.then(() => this.dealer.send(frames)).catch(() => undefined);
     return this.sending;
   }
@@ -222,6 +237,7 @@ export class LinkPeer {
   private async read(): Promise<void> {
     try {
       for await (const frames of this.dealer) {
+        if (this.muted) continue;
         const message = decodeLinkDown(frames);
         this.received.push({ at: Date.now(), message });
         if (message.kind === "to") await this.clients.get(message.conn)?.deliver(message.payload);

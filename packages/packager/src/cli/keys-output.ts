@@ -1,13 +1,22 @@
 // What `keys list` prints: a table for people, or JSON for scripts.
 import type { KeyList, KeyListing } from "../keys-list.js";
 
-const HEADERS = ["NAME", "STATE", "SYSTEM", "CLIENT", "LAST SEEN", "ADDRESS", "NOTE"] as const;
+const HEADERS = [
+  "NAME",
+  "KIND",
+  "STATE",
+  "SYSTEM",
+  "CLIENT",
+  "LAST SEEN",
+  "ADDRESS",
+  "NOTE",
+] as const;
 
 /** One row per key, columns aligned; `-` for what is not known, `never` for never seen. */
 export function formatKeyTable(list: KeyList): string {
   const unknown = list.usageError !== null;
   const rows = list.keys.map((key) => row(key, unknown));
-  if (rows.length === 0) return "no client keys\n";
+  if (rows.length === 0) return "no client or proxy keys\n";
   const widths = HEADERS.map((header, i) =>
     Math.max(header.length, ...rows.map((cells) => (cells[i] ?? "").length)),
   );
@@ -34,6 +43,7 @@ function row(key: KeyListing, usageUnknown: boolean): string[] {
           .trim() || "-";
   return [
     key.name,
+    key.kind,
     key.state,
     usageUnknown ? "?" : system,
     usageUnknown ? "?" : (usage?.clientName ?? "-"),
@@ -44,6 +54,23 @@ function row(key: KeyListing, usageUnknown: boolean): string[] {
 }
 
 function note(key: KeyListing): string {
+  const proxy = proxyNote(key);
+  const state = stateNote(key);
+  return [proxy, state].filter((text) => text !== "").join("; ");
+}
+
+/** `host dmz.example.com, behind dmz` for a proxy, from what createproxy recorded. */
+function proxyNote(key: KeyListing): string {
+  if (key.proxy === null) return "";
+  return [
+    key.proxy.host === null ? "" : `host ${key.proxy.host}`,
+    key.proxy.parent === null ? "" : `behind ${key.proxy.parent}`,
+  ]
+    .filter((text) => text !== "")
+    .join(", ");
+}
+
+function stateNote(key: KeyListing): string {
   switch (key.state) {
     case "allowed":
       return "";

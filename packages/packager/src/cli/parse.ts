@@ -16,6 +16,8 @@ import {
   type ServerPackageOptions,
 } from "../options.js";
 import type { RevokeClientOptions } from "../revoke-client.js";
+import type { RevokeKeyOptions } from "../revoke-key.js";
+import type { ProxyPackageOptions } from "../proxy-options.js";
 import { DEFAULT_SERVER_STATE_DIR, type ListKeysOptions } from "../keys-list.js";
 import { DEFAULT_OVERLAP_MS, parseOverlap } from "../overlap.js";
 
@@ -28,7 +30,9 @@ export type PackagerCommand =
       readonly namesFrom: string;
       readonly options: Omit<ClientPackageOptions, "name">;
     }
+  | { readonly kind: "createproxy"; readonly options: ProxyPackageOptions }
   | { readonly kind: "revokeclient"; readonly options: RevokeClientOptions }
+  | { readonly kind: "revokekey"; readonly options: RevokeKeyOptions }
   | { readonly kind: "keys-list"; readonly options: ListKeysOptions; readonly json: boolean }
   | { readonly kind: "serverrpm"; readonly options: ServerPackageOptions };
 
@@ -43,12 +47,26 @@ interface ClientFlags {
   namesFrom?: string;
   certificates?: string;
   serverHost?: string;
+  proxy?: string;
   out?: string;
   keysOnly?: boolean;
   force?: boolean;
   overlap?: number;
   release?: string;
   arch?: string;
+  rpmbuild?: string;
+}
+
+interface ProxyFlags {
+  parent?: string;
+  host?: string;
+  upstream?: string;
+  out?: string;
+  output?: string;
+  certificates: string;
+  keysDir?: string;
+  rpm: boolean;
+  release?: string;
   rpmbuild?: string;
 }
 
@@ -117,8 +135,12 @@ export function buildProgram(record: RecordCommand<PackagerCommand>): Command {
       DEFAULT_SERVER_CERTIFICATES_DIR,
     )
     .option(
-      "--server-host <host>",
-      "server host written to the client config (default: this host's name)",
+      "--server-host <hosts>",
+      "server_host of the client config: a host, or failover servers sw1,sw2:5556 (default: none, the client connects where register_osad tells it, to every failover server; with --proxy: the proxy's host)",
+    )
+    .option(
+      "--proxy <name>",
+      "the system connects through this osad2 proxy (from createproxy): its RPM trusts the proxy's public key and connects to the proxy's host",
     )
     .option("--out <dir>", "directory for the RPMs (default: the current directory)")
     .option(
@@ -148,6 +170,7 @@ export function buildProgram(record: RecordCommand<PackagerCommand>): Command {
       const options: Omit<ClientPackageOptions, "name"> = {
         ...(flags.certificates === undefined ? {} : { certificates: flags.certificates }),
         ...(flags.serverHost === undefined ? {} : { serverHost: flags.serverHost }),
+        ...(flags.proxy === undefined ? {} : { proxy: flags.proxy }),
         ...(flags.out === undefined ? {} : { out: flags.out }),
         ...(flags.keysOnly === true ? { keysOnly: true } : {}),
         ...(flags.force === true ? { force: true } : {}),
@@ -169,15 +192,69 @@ export function buildProgram(record: RecordCommand<PackagerCommand>): Command {
           });
       }
     });
+  program
+    .command("createproxy")
+    .description(
+      "generate an osad2 proxy's key pair, build its keys RPM (osad2-proxy-keys-NAME: keys, osad2-proxy.conf, unit, firewalld services) and add its public key to the server's proxies/",
+    )
+    .argument("<name>", "the proxy's name ([A-Za-z0-9._-], at most 64 characters)")
+    .option(
+      "--parent <proxy>",
+      "the proxy this one sits behind (from createproxy): it trusts the parent's key and connects to the parent's host",
+    )
+    .option(
+      "--host <host>",
+      "the host systems and child proxies reach this proxy at; recorded for createclient --proxy and createproxy --parent",
+    )
+    .option(
+      "--upstream <hosts>",
+      "where the proxy connects, host[:port],... (port default 5558): the failover servers, or the parent (default: the parent's host, else this host)",
+    )
+    .addOption(
+      new Option("--out <dir>", "directory for the RPM (default: the current directory)").conflicts(
+        "output",
+      ),
+    )
+    .addOption(new Option("--output <dir>", "the same as --out").hideHelp())
+    .addOption(
+      new Option("--certificates <dir>", "the server's certificates directory")
+        .default(DEFAULT_SERVER_CERTIFICATES_DIR)
+        .conflicts("keysDir"),
+    )
+    .addOption(new Option("--keys-dir <dir>", "the same as --certificates").hideHelp())
+    .option(
+      "--no-rpm",
+      "write the files as a tree DIR/osad2-proxy-keys-NAME/ (copy its contents to / on the proxy host) instead of an RPM",
+    )
+    .option("--release <n>", "RPM release", DEFAULT_RELEASE)
+    .option("--rpmbuild <path>", "rpmbuild program (default: rpmbuild on PATH)")
+    .action((name: string, flags: ProxyFlags) => {
+      const out = flags.out ?? flags.output;
+      record({
+        kind: "createproxy",
+        options: {
+          name,
+          certificates: flags.keysDir ?? flags.certificates,
+          ...(flags.parent === undefined ? {} : { parent: flags.parent }),
+          ...(flags.host === undefined ? {} : { host: flags.host }),
+          ...(flags.upstream === undefined ? {} : { upstream: flags.upstream }),
+          ...(out === undefined ? {} : { out }),
+          ...(flags.rpm ? {} : { noRpm: true }),
+          ...(flags.release === undefined ? {} : { release: flags.release }),
+          ...(flags.rpmbuild === undefined ? {} : { rpmbuild: flags.rpmbuild }),
+        },
+      });
+    });
+
   const keys = program
     .command("keys")
     .description(
-      "list and revoke client keys, like salt-key: allowed (public_keys/), retiring (re-issued, retiring/) and revoked (revoked/)",
+      "list and revoke client and proxy keys, like salt-key: allowed (public_keys/, proxies/), retiring (re-issued, retiring/) and revoked (revoked/)",
     );
   keys
     .command("list")
     .description(
-      "list every client key with its state, the system it belongs to and when the server last saw it (from the server's key-usage.json)",
+      "list every client and proxy key (KIND) with its state, the system it belongs to and when the server last saw it (from the server's key-usage.json)",
     )
     .option(
       "--certificates <dir>",
@@ -189,7 +266,7 @@ export function buildProgram(record: RecordCommand<PackagerCommand>): Command {
       "the server's state_dir, where it writes key-usage.json",
       DEFAULT_SERVER_STATE_DIR,
     )
-    .option("--json", "print JSON: {keys: [...], usageFile, usageError}")
+    .option("--json", "print JSON: {keys: [{name, kind, state, ...}], usageFile, usageError}")
     .action((flags: { certificates: string; stateDir: string; json?: boolean }) => {
       record({
         kind: "keys-list",
@@ -200,16 +277,30 @@ export function buildProgram(record: RecordCommand<PackagerCommand>): Command {
   keys
     .command("revoke")
     .description(
-      "withdraw a client's access: move its key (and any retiring key of that name) to revoked/; a running server cuts it off within seconds",
+      "withdraw a client's or a proxy's access: move its key (and any retiring key of that name) to revoked/; a running server cuts it off within seconds (a proxy: with every system behind it)",
     )
-    .argument("<name>", "the name given to createclient")
+    .argument("<name>", "the name given to createclient or createproxy")
     .option(
       "--certificates <dir>",
       "the server's certificates directory",
       DEFAULT_SERVER_CERTIFICATES_DIR,
     )
-    .action((name: string, flags: { certificates: string }) => {
-      record({ kind: "revokeclient", options: { name, certificates: flags.certificates } });
+    .addOption(
+      new Option("--client", "the client of that name (when a proxy has it too)").conflicts(
+        "proxy",
+      ),
+    )
+    .option("--proxy", "the proxy of that name (when a client has it too)")
+    .action((name: string, flags: { certificates: string; client?: boolean; proxy?: boolean }) => {
+      const kind = flags.proxy === true ? "proxy" : flags.client === true ? "client" : undefined;
+      record({
+        kind: "revokekey",
+        options: {
+          name,
+          certificates: flags.certificates,
+          ...(kind === undefined ? {} : { kind }),
+        },
+      });
     });
 
   program

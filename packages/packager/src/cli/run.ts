@@ -6,7 +6,9 @@ import {
   readNamesFile,
   type ClientPackageOutcome,
 } from "../client-packages.js";
-import { InvalidNameError, InvalidOptionError } from "../errors.js";
+import { AmbiguousKeyNameError, InvalidNameError, InvalidOptionError } from "../errors.js";
+import { createProxyPackage } from "../proxy-package.js";
+import { revokeKey } from "../revoke-key.js";
 import { createServerKeys } from "../server-keys.js";
 import { createServerPackage } from "../server-package.js";
 import { revokeClient } from "../revoke-client.js";
@@ -28,7 +30,7 @@ export interface CliStreams {
 }
 
 /** Errors that mean "fix the command line" (exit 2, as a usage error): a bad flag value or name. */
-const USAGE_ERRORS = [InvalidOptionError, InvalidNameError];
+const USAGE_ERRORS = [InvalidOptionError, InvalidNameError, AmbiguousKeyNameError];
 
 const PREFIX = "osad2-packager";
 
@@ -81,6 +83,29 @@ async function runCommand(parsed: PackagerCommand, streams: CliStreams): Promise
     }
     case "createclients":
       return runBatch(parsed, streams);
+    case "createproxy": {
+      const proxy = await createProxyPackage(parsed.options);
+      print(
+        `built ${proxy.rpmPath ?? `${proxy.treeDir ?? "?"}/ (copy its contents to / on the proxy host)`}`,
+      );
+      print(`proxy ${proxy.name}: public key ${proxy.publicKey} added to ${proxy.keyPath}`);
+      print(
+        `upstream: ${proxy.upstream.join(", ")} (${proxy.upstreamIs}'s public key in public_keys/upstream.key)`,
+      );
+      print(
+        proxy.host === undefined
+          ? `no --host recorded: createclient --proxy ${proxy.name} needs --server-host`
+          : `systems behind it: osad2-packager createclient --name NAME --proxy ${proxy.name} (server_host ${proxy.host})`,
+      );
+      return EXIT_OK;
+    }
+    case "revokekey": {
+      const revoked = await revokeKey(parsed.options);
+      const [first, ...more] = revoked.keys;
+      print(`${revoked.kind} ${parsed.options.name} revoked: its key is now ${first?.path ?? "?"}`);
+      for (const key of more) print(`  its retiring key ${key.publicKey} too: ${key.path}`);
+      return EXIT_OK;
+    }
     case "serverrpm": {
       const server = await createServerPackage(parsed.options);
       print(`built ${server.rpmPath}`);

@@ -47,6 +47,20 @@ interface Connection {
   goodbye: number | null;
   /** The handshake it was attributed to, if any (given back when a signed claim corrects it). */
   handshake: Admission | null;
+  /** Behind proxies: their path (the key and address came from its proxy's `open`). */
+  via: readonly string[] | null;
+  closed: boolean;
+}
+
+/** Where a connection behind proxies comes from, as its link announced it (proxy-links.ts). */
+export interface ProxiedPeerSource {
+  peerOf(id: Buffer):
+    | {
+        readonly path: readonly string[];
+        readonly address: string | null;
+        readonly publicKey: string | null;
+      }
+    | undefined;
 }
 
 /** Who a push client is, for the "client online" log line. */
@@ -150,11 +164,40 @@ export class ConnectionBook implements HandshakeLog, ConnectionObserver {
 
   /** Any message on the ROUTER, before it is checked. */
   received(routingId: Buffer, kind: string): void {
+    this.receivedAt(routingId.toString("hex"), kind, undefined);
+  }
+
+  /**
+   * The book's view of the connections behind proxies: ids of their own space (never mixed
+   * with the ROUTER's routing ids), key, address and path as their link announced them.
+   */
+  proxied(peers: ProxiedPeerSource): ConnectionObserver & { closed(id: Buffer): void } {
+    const idOf = (id: Buffer): string => `via:${id.toString("hex")}`;
+    return {
+      received: (id, kind) => {
+        const peer = peers.peerOf(id);
+        if (peer !== undefined) this.receivedAt(idOf(id), kind, peer);
+      },
+      verified: (id, message) => this.verifiedAt(idOf(id), message),
+      refused: (refusal) => this.refused({ ...refusal, routingId: `via:${refusal.routingId}` }),
+      closed: (id) => {
+        const connection = this.connections.get(idOf(id));
+        if (connection !== undefined) connection.closed = true;
+      },
+    };
+  }
+
+  private receivedAt(
+    id: string,
+    kind: string,
+    peer: ReturnType<ProxiedPeerSource["peerOf"]>,
+  ): void {
     const now = this.now();
-    const id = routingId.toString("hex");
     let connection = this.connections.get(id);
     if (connection === undefined) {
-      connection = this.attribute(id, now);
+      connection = peer === undefined ? this.attribute(id, now) : this.announced(id, peer, now);
+    } else if (peer !== undefined) {
+      this.connections.delete(id);
     } else {
       // Re-inserted so the map stays in order of last message (the oldest is dropped first).
       this.connections.delete(id);
@@ -174,10 +217,14 @@ export class ConnectionBook implements HandshakeLog, ConnectionObserver {
 
   /** A message whose signature verified (or, with allow_unsigned_clients, a seed message). */
   verified(routingId: Buffer, message: VerifiedMessage): void {
-    const connection = this.connections.get(routingId.toString("hex"));
+    this.verifiedAt(routingId.toString("hex"), message);
+  }
+
+  private verifiedAt(id: string, message: VerifiedMessage): void {
+    const connection = this.connections.get(id);
     if (connection === undefined) return;
     const now = this.now();
-    if (message.curvePublicKey !== undefined)
+    if (message.curvePublicKey !== undefined && connection.via === null)
       this.claimKey(connection, message.curvePublicKey, now);
     connection.clientName = message.clientName;
     this.byClient.delete(message.clientName);
@@ -251,6 +298,7 @@ export class ConnectionBook implements HandshakeLog, ConnectionObserver {
           c.lastPong !== null && (c.lastHello === null || c.lastPong > c.lastHello),
         software: c.software,
         goodbye: iso(c.goodbye),
+        ...(c.via === null ? {} : { via: c.via, ...(c.closed ? { closed: true } : {}) }),
       })),
       subscribers: [...this.subscribers.values()],
       notifications: [...this.notifications.values()],
@@ -315,6 +363,41 @@ export class ConnectionBook implements HandshakeLog, ConnectionObserver {
       software: null,
       goodbye: null,
       handshake: handshake ?? null,
+      via: null,
+      closed: false,
+    };
+  }
+
+  /** A connection behind proxies: its proxy told its key and address (it admitted the key). */
+  private announced(
+    id: string,
+    peer: NonNullable<ReturnType<ProxiedPeerSource["peerOf"]>>,
+    now: number,
+  ): Connection {
+    const key: KeyAttribution =
+      peer.publicKey === null
+        ? { kind: "unknown" }
+        : {
+            kind: "known",
+            publicKey: peer.publicKey,
+            keyName: this.options.keys.nameOf(peer.publicKey),
+          };
+    if (key.kind === "known" && key.keyName !== null && peer.address !== null)
+      this.touchUsage(key.keyName, { address: peer.address }, now);
+    return {
+      routingId: id,
+      key,
+      address: peer.address,
+      since: now,
+      lastMessage: now,
+      clientName: null,
+      lastHello: null,
+      lastPong: null,
+      software: null,
+      goodbye: null,
+      handshake: null,
+      via: [...peer.path],
+      closed: false,
     };
   }
 

@@ -2,7 +2,15 @@ import type { LiveConnection, LiveFailure } from "./live-types.js";
 
 /** The links doctor checks, in order. */
 export type DoctorLinkName =
-  "system" | "push-client" | "key" | "server" | "connection" | "pong" | "subscription" | "presence";
+  | "system"
+  | "push-client"
+  | "key"
+  | "server"
+  | "proxy"
+  | "connection"
+  | "pong"
+  | "subscription"
+  | "presence";
 
 /** ok; broken (the chain stops here); unknown (cannot tell, not a failure). */
 export type DoctorLinkStatus = "ok" | "broken" | "unknown";
@@ -24,6 +32,8 @@ export interface DoctorLink {
     | "server-standby"
     | "stale-name"
     | "not-connected"
+    | "proxy-not-connected"
+    | "proxy-connection-cut"
     | "said-goodbye"
     | "silent"
     | "no-pong"

@@ -1,4 +1,5 @@
 import type { KeyUsage } from "@osad2/keys";
+import { DEFAULT_PROXY_PORT } from "@osad2/protocol";
 import type { SystemRecord } from "../db/diagnosis-queries.js";
 import { describeActions, type ThrottleView } from "./doctor-actions.js";
 import type { DoctorLink, DoctorReport } from "./doctor-types.js";
@@ -374,6 +375,7 @@ function connectionLinks(input: {
     });
     return;
   }
+  if (own.via !== undefined && !proxyLink(live, own, now, add)) return;
   const silentFor = now.getTime() - Date.parse(own.lastMessage);
   if (silentFor > silentAfterMs) {
     add({
@@ -398,7 +400,7 @@ function connectionLinks(input: {
   add({
     link: "connection",
     status: "ok",
-    summary: `ROUTER connection from ${own.address ?? "?"} since ${own.since}${sub === undefined ? "" : `; SUB connection from ${sub.address} since ${sub.at}`}${keyNote}`,
+    summary: `${own.via === undefined ? "ROUTER connection" : `connection through proxy ${own.via.join("/")}`} from ${own.address ?? "?"} since ${own.since}${sub === undefined ? "" : `; SUB connection from ${sub.address} since ${sub.at}`}${keyNote}`,
   });
   const pongOk = own.lastPong !== null && now.getTime() - Date.parse(own.lastPong) <= silentAfterMs;
   if (
@@ -449,6 +451,46 @@ function connectionLinks(input: {
           fix: "check the server log for database errors (journalctl -u osad2-server)",
         },
   );
+}
+
+/**
+ * The proxy path of a connection behind proxies: its first proxy must be linked to this
+ * server (the others are linked to their parents, which this server cannot see), and the
+ * connection must not have been cut with a link. False when broken.
+ */
+function proxyLink(
+  live: LiveState,
+  own: LiveConnection,
+  now: Date,
+  add: (link: DoctorLink) => boolean,
+): boolean {
+  const via = own.via ?? [];
+  const path = via.join("/");
+  const top = via[0] ?? "?";
+  const linked = (live.proxies ?? []).find((p) => p.name === top);
+  if (linked === undefined) {
+    return add({
+      link: "proxy",
+      status: "broken",
+      problem: "proxy-not-connected",
+      summary: `proxy ${top} not connected: this system's client connects through ${path}, and ${top} has no link to this server (the client was last heard ${ago(now, own.lastMessage)})`,
+      fix: `check osad2-proxy on ${top} (systemctl status osad2-proxy; journalctl -u osad2-proxy) and that it reaches this server's proxy_port ${live.settings.proxyPort ?? DEFAULT_PROXY_PORT} (firewall)`,
+    });
+  }
+  if (own.closed === true) {
+    return add({
+      link: "proxy",
+      status: "broken",
+      problem: "proxy-connection-cut",
+      summary: `the client's connection through ${path} ended with its proxy's link (proxy ${top} is linked again since ${linked.since}); a signed hello brings it back`,
+      fix: `wait a few seconds; if it stays so, check osad2-client on the system and osad2-proxy on ${path.split("/").join(", ")}`,
+    });
+  }
+  return add({
+    link: "proxy",
+    status: "ok",
+    summary: `through proxy ${path}: proxy ${top} linked since ${linked.since} (${linked.connections} connection(s))`,
+  });
 }
 
 async function throttleView(

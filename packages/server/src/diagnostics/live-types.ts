@@ -49,6 +49,23 @@ export interface LiveConnection {
   readonly software: string | null;
   /** It said goodbye (stopped cleanly). */
   readonly goodbye: string | null;
+  /**
+   * Behind osad2 proxies: their names from this server down to the client's own proxy (e.g.
+   * `["dmz", "branch7"]`); absent for a direct connection. Its address is then the client's
+   * as its proxy saw it, and its key the one the proxy admitted (and the hello signed).
+   */
+  readonly via?: readonly string[];
+  /** Behind a proxy: the link that carried it is gone (its connection with it). */
+  readonly closed?: boolean;
+}
+
+/** An osad2 proxy linked to this server's proxy port. */
+export interface LiveProxy {
+  readonly name: string;
+  /** Client connections it carries now (its own and its children's). */
+  readonly connections: number;
+  /** When its link session started. */
+  readonly since: string;
 }
 
 /** A SUB connection's handshake to the PUB socket (the server sees no more of SUB peers). */
@@ -94,6 +111,8 @@ export interface LiveState {
     readonly renotifyPickedUp: boolean;
     readonly publisherPort: number;
     readonly listenerPort: number;
+    /** proxy_port; absent from servers before proxies. */
+    readonly proxyPort?: number;
   };
   /** Push clients this server manages (managed-clients.json). */
   readonly managed: readonly string[];
@@ -101,6 +120,8 @@ export interface LiveState {
   readonly online: readonly string[];
   /** Systems asked to check in and not done yet (they hold throttle slots). */
   readonly asked: number;
+  /** The osad2 proxies linked now (absent from servers before proxies). */
+  readonly proxies?: readonly LiveProxy[];
   readonly connections: readonly LiveConnection[];
   readonly subscribers: readonly LiveSubscriberHandshake[];
   readonly notifications: readonly LiveNotification[];

@@ -3,7 +3,7 @@ import type { Logger } from "@osad2/service-kit";
 import type { AuthFailureEvent } from "../telemetry/events.js";
 import { ConnectionBook, type ClientIdentity } from "./connection-book.js";
 import { startControlSocket, type ControlSocket } from "./control-socket.js";
-import type { LiveState } from "./live-types.js";
+import type { LiveProxy, LiveState } from "./live-types.js";
 import type { ClientSystems, KeyNames } from "./ports.js";
 
 /** Default of {@link DiagnosticsOptions.usageFlushMs}: key-usage.json at most once a minute. */
@@ -16,6 +16,8 @@ export interface ServerView {
   onlineNames(): Iterable<string>;
   /** Systems asked to check in and not done yet. */
   askedCount(): number;
+  /** The osad2 proxies linked now. */
+  proxies?(): readonly LiveProxy[];
 }
 
 /** Options of {@link Diagnostics.start}. */
@@ -110,6 +112,7 @@ export class Diagnostics {
       managed: [...server.managedNames()],
       online: [...server.onlineNames()],
       asked: server.askedCount(),
+      ...(server.proxies === undefined ? {} : { proxies: server.proxies() }),
       ...this.book.snapshot(),
     };
   }

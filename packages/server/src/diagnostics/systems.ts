@@ -16,6 +16,11 @@ export interface SystemRow {
   readonly connectedSince: string | null;
   readonly lastSeen: string | null;
   readonly address: string | null;
+  /**
+   * How its last connection reached this server: `direct`, or the proxy path (`dmz/branch7`);
+   * null when no connection of it is known.
+   */
+  readonly via: string | null;
   readonly clientVersion: string | null;
 }
 
@@ -47,9 +52,9 @@ function keyOf(connection: LiveConnection | undefined): {
   return { name: null };
 }
 
-/** Still there: no goodbye, and heard from within missed_pings ping intervals. */
+/** Still there: no goodbye, not cut with its proxy link, and heard from within missed_pings ping intervals. */
 function connected(connection: LiveConnection, live: LiveState | null): boolean {
-  if (live === null || connection.goodbye !== null) return false;
+  if (live === null || connection.goodbye !== null || connection.closed === true) return false;
   const window = live.settings.pingIntervalMs * live.settings.missedPings;
   return Date.parse(live.now) - Date.parse(connection.lastMessage) <= window;
 }
@@ -110,6 +115,7 @@ export function listSystems(sources: SystemsSources): SystemsReport {
         record?.pushClient?.lastMessageTime?.toISOString() ??
         null,
       address: connection?.address ?? usage?.address ?? null,
+      via: connection === undefined ? null : (connection.via?.join("/") ?? "direct"),
       clientVersion: connection?.software ?? null,
     };
   });
@@ -131,6 +137,7 @@ export function formatSystems(report: SystemsReport): string {
     "CONNECTED_SINCE",
     "LAST_SEEN",
     "ADDRESS",
+    "VIA",
     "VERSION",
   ];
   const cells = report.systems.map((row) => [
@@ -143,6 +150,7 @@ export function formatSystems(report: SystemsReport): string {
     row.connectedSince ?? "-",
     row.lastSeen ?? "-",
     row.address ?? "-",
+    row.via ?? "-",
     row.clientVersion ?? "-",
   ]);
   const widths = header.map((h, i) =>

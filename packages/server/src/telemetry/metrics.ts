@@ -46,6 +46,11 @@ export interface StatementCount {
   readonly statementsSent: number;
 }
 
+/** The linked proxies (the proxy links), read at scrape time. */
+export interface LinkedProxies {
+  list(): readonly { readonly proxyName: string; readonly connections: number }[];
+}
+
 /**
  * The server's Prometheus metrics, in a registry of its own (two servers in one process,
  * as in tests, must not collide in prom-client's global registry).
@@ -68,6 +73,9 @@ export class ServerMetrics {
   readonly clientsOnline: Gauge;
   /** osad2 proxies linked to the proxy port now. */
   readonly proxyLinks: Gauge;
+  /** Client connections each linked proxy carries (read at scrape time). */
+  readonly proxyConnections: Gauge;
+  private readonly linked: { source: LinkedProxies | undefined } = { source: undefined };
   /** Push clients this server keeps the presence of (managed-clients.json). */
   readonly clientsManaged: Gauge;
   /** Client handshakes refused (unknown or revoked key, failed CURVE handshake). */
@@ -137,6 +145,18 @@ export class ServerMetrics {
       name: "osad2_proxy_links",
       help: "osad2 proxies linked to this server's proxy port now (0 while standby)",
       registers,
+    });
+    const linked = this.linked;
+    this.proxyConnections = new Gauge({
+      name: "osad2_proxy_connections",
+      help: "Client connections each linked osad2 proxy carries (its own clients and its children's)",
+      labelNames: ["proxy"],
+      registers,
+      collect() {
+        this.reset();
+        for (const link of linked.source?.list() ?? [])
+          this.inc({ proxy: link.proxyName }, link.connections);
+      },
     });
     this.serverActive = new Gauge({
       name: "osad2_server_active",
@@ -240,6 +260,11 @@ export class ServerMetrics {
   countStatements(source: StatementCount): void {
     this.statements.source = source;
     this.statements.counted = source.statementsSent;
+  }
+
+  /** Counts the connections of the linked proxies from now on (undefined: none). */
+  countProxyConnections(source: LinkedProxies | undefined): void {
+    this.linked.source = source;
   }
 
   /** Counts the clients of `source` from now on (undefined: none, the server stopped). */

@@ -11,7 +11,6 @@ import {
   type ListenerMessage,
 } from "@osad2/protocol";
 import { backoffDelay, type Logger } from "@osad2/service-kit";
-import type { IdentityReport, RefusalKind } from "../presence/authenticator.js";
 import { AllowListCheck, type KeyAuthorizer } from "./allow-check.js";
 import type {
   ConnectionSender,
@@ -20,7 +19,7 @@ import type {
   ReplySender,
   SendOutcome,
 } from "./ports.js";
-import type { KeyChanges } from "./revocation.js";
+import type { KeyChanges, Reannouncer } from "./revocation.js";
 import type { ClientMessageHandler, InboundReport } from "./router-loop.js";
 import { ROUTER_RESTART_MAX_MS, ROUTER_RESTART_MIN_MS } from "./router-loop.js";
 import type { ClientRoutes } from "./routes.js";
@@ -48,10 +47,28 @@ export interface LinkPort {
 }
 
 /** An allow-list the links answer `admit?` from and follow for revocations. */
-export interface LinkAllowList extends KeyAuthorizer, KeyChanges {}
+export interface LinkAllowList extends KeyAuthorizer, KeyChanges {
+  /** The key of this name, if any (proxies/NAME.key: a link's proxy name). */
+  get(name: string): unknown;
+}
+
+/** Why a proxied hello was refused before its signature was checked. */
+export type LinkRefusalKind =
+  /** The hello signs another CURVE key than the one the proxy admitted. */
+  | "key-mismatch"
+  /** The connection's key is not (or no longer) on the allow-list. */
+  | "key-not-allowed";
 
 /** Told about links and what they carry (metrics, logs). */
-export interface ProxyLinkReport extends InboundReport, IdentityReport {
+export interface ProxyLinkReport extends InboundReport {
+  /** A proxied hello refused (the authenticator's refusals go to its own report). */
+  refused(refusal: {
+    readonly reason: LinkRefusalKind;
+    readonly clientName: string;
+    /** The connection's transport id, hex. */
+    readonly routingId: string;
+    readonly peers: readonly string[];
+  }): void;
   /** The number of links (proxies connected) changed. */
   linksChanged(links: number): void;
 }
@@ -74,6 +91,11 @@ export interface ProxiedPeer {
   readonly address: string | null;
   /** The client's CURVE key as its proxy admitted it. */
   readonly publicKey: string | null;
+}
+
+/** Told when a proxied connection ends (diagnostics). */
+export interface ProxiedConnectionLog {
+  closed(id: Buffer): void;
 }
 
 /** Options of {@link ProxyLinks}. */
@@ -134,6 +156,7 @@ export class ProxyLinks implements ConnectionSender, ReplySender, PeerDirectory 
   private readonly clientCheck: AllowListCheck;
   private readonly proxyCheck: AllowListCheck;
   private handler: ClientMessageHandler | undefined;
+  private log: ProxiedConnectionLog | undefined;
   private serial = 0;
   private running: Promise<void> | undefined;
   private stopping = false;
@@ -151,8 +174,9 @@ export class ProxyLinks implements ConnectionSender, ReplySender, PeerDirectory 
   }
 
   /** Starts reading the proxy port; proxied clients' messages go to `handler`. */
-  start(handler: ClientMessageHandler): void {
+  start(handler: ClientMessageHandler, log?: ProxiedConnectionLog): void {
     this.handler = handler;
+    this.log = log;
     this.unwatch.push(
       this.options.clientKeys.watch((change) => {
         if (change.type === "removed") this.keyLeft("client", change.key.publicKey);
@@ -180,6 +204,16 @@ export class ProxyLinks implements ConnectionSender, ReplySender, PeerDirectory 
   /** Proxies connected now. */
   get linkCount(): number {
     return this.links.size;
+  }
+
+  /** Client names bound to connections behind proxies now. */
+  *boundNames(): IterableIterator<string> {
+    for (const connection of this.byId.values()) {
+      const name = connection.clientName;
+      if (name === undefined) continue;
+      const route = this.options.routes.routeOf(name);
+      if (route?.sender === this && route.id.equals(connection.id)) yield name;
+    }
   }
 
   /** The connected proxies. */
@@ -347,6 +381,13 @@ export class ProxyLinks implements ConnectionSender, ReplySender, PeerDirectory 
     };
     this.links.set(key, link);
     this.relinked.delete(key);
+    // The name is the proxy's own word (libzmq does not tell which admitted key a connection
+    // used): shown in diagnostics, never trusted for anything; a name with no key is a mistake.
+    if (this.options.proxyKeys.get(proxyName) === undefined)
+      this.options.logger.warn(
+        { proxy: proxyName },
+        "a proxy linked under a name with no key in proxies/ (its proxy name should be its key's name)",
+      );
     this.options.logger.info({ proxy: proxyName, session }, "proxy linked");
     this.options.report.linksChanged(this.links.size);
     void this.down(link, { kind: "linked", session });
@@ -427,7 +468,7 @@ export class ProxyLinks implements ConnectionSender, ReplySender, PeerDirectory 
     this.handler?.received(connection.id, message);
   }
 
-  private refuse(connection: ProxiedConnection, reason: RefusalKind, clientName: string): void {
+  private refuse(connection: ProxiedConnection, reason: LinkRefusalKind, clientName: string): void {
     this.options.report.refused({
       reason,
       clientName,
@@ -494,6 +535,7 @@ export class ProxyLinks implements ConnectionSender, ReplySender, PeerDirectory 
     if (link.conns.get(connection.conn) === connection) link.conns.delete(connection.conn);
     this.byId.delete(connection.id.toString("latin1"));
     this.quiet.delete(connection);
+    this.log?.closed(connection.id);
     const name = connection.clientName;
     if (
       name !== undefined &&
@@ -547,5 +589,31 @@ export class ProxyLinks implements ConnectionSender, ReplySender, PeerDirectory 
 
   private now(): number {
     return (this.options.now ?? Date.now)();
+  }
+}
+
+/** The dispatcher as a re-bind of the client ports tells it (revocation.ts), plus contacts. */
+export interface ContactSink extends Reannouncer {
+  contact(clientName: string, kind: "hello" | "pong"): void;
+}
+
+/**
+ * What a re-bind of the client ports (a revoked client key) tells the dispatcher: it cut the
+ * direct connections only. Clients behind proxies keep theirs, proven as before, so they stay
+ * addressed instead of waiting for their next pong.
+ */
+export class DirectRebindReannouncer implements Reannouncer {
+  constructor(
+    private readonly dispatch: ContactSink,
+    private readonly links: ProxyLinks,
+  ) {}
+
+  connectionsReplaced(): void {
+    this.dispatch.connectionsReplaced();
+    for (const name of this.links.boundNames()) this.dispatch.contact(name, "pong");
+  }
+
+  expedite(delayMs: number): void {
+    this.dispatch.expedite(delayMs);
   }
 }

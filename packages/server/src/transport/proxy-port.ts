@@ -2,7 +2,7 @@ import * as zmq from "zeromq";
 import { MAX_LINK_PAYLOAD_BYTES } from "@osad2/protocol";
 import type { KeyPair } from "@osad2/keys";
 import type { Logger } from "@osad2/service-kit";
-import type { SendOutcome } from "./ports.js";
+import type { HandshakeReport, SendOutcome } from "./ports.js";
 import { bindOnce, bindWithRetry, curveServerOptions, endpointFor, portOf } from "./sockets.js";
 import { ZAP_PROXY_DOMAIN } from "./zap.js";
 
@@ -15,6 +15,8 @@ export interface ProxyPortOptions {
   readonly port: number;
   readonly keyPair: KeyPair;
   readonly logger: Logger;
+  /** Told about CURVE handshakes that failed before ZAP was asked (a proxy with a wrong server key). */
+  readonly report?: HandshakeReport;
 }
 
 /** What CURVE adds to a frame on the wire, rounded up (as on the client ROUTER). */
@@ -57,6 +59,7 @@ export class ProxyPort {
     readonly endpoint: string,
   ) {
     this.router = router;
+    this.observe(router);
   }
 
   /** Creates and binds the socket. The ZAP handler (with the proxies' domain) must be bound first. */
@@ -115,10 +118,27 @@ export class ProxyPort {
       if (this.closing) return;
       this.router.close();
       this.router = newRouter(this.options);
+      this.observe(this.router);
       await bindWithRetry(this.router, this.endpoint);
     });
     this.replacing = replaced.catch(() => undefined);
     await replaced;
+  }
+
+  private observe(socket: zmq.Router): void {
+    void (async () => {
+      try {
+        for await (const event of socket.events) {
+          if (event.type === "handshake:error:protocol" || event.type === "handshake:error:other")
+            this.options.report?.handshakeFailed({
+              endpoint: event.address,
+              code: event.error.code,
+            });
+        }
+      } catch (error) {
+        if (!socket.closed) this.options.logger.debug({ err: error }, "proxy port observer ended");
+      }
+    })();
   }
 
   /** Closes the socket (linger 0). Idempotent. */
