@@ -4,7 +4,7 @@
 // are the proxy's. (Across hosts and with faults: across-hosts tests.)
 import { KeyStore } from "@osad2/keys";
 import { waitFor } from "@osad2/test-helpers";
-import { countByLabel, Deployment, type ProxyHost } from "@osad2/testkit";
+import { cliPath, countByLabel, Deployment, run, type ProxyHost } from "@osad2/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 describe("osad2-proxy between clients and the server", () => {
@@ -51,6 +51,34 @@ describe("osad2-proxy between clients and the server", () => {
     const counts = countByLabel((await d.runs()).slice(before));
     expect(Object.fromEntries(counts)).toEqual({ direct: 1, p1: 1, p2: 1, deep: 1 });
     expect(elapsed).toBeLessThan(3_000);
+  });
+
+  it("`systems` shows which proxy path each system is behind", async () => {
+    const result = await run(process.execPath, [
+      cliPath("server"),
+      "systems",
+      "--json",
+      "--config",
+      d.serverConfigPath,
+    ]);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as {
+      systems: { profileName: string; via: string | null; address: string | null }[];
+    };
+    const via = new Map(report.systems.map((s) => [s.profileName, s.via]));
+    expect(Object.fromEntries(labels.map((label) => [label, via.get(label)]))).toEqual({
+      direct: "direct",
+      p1: "dmz",
+      p2: "dmz",
+      deep: "dmz/branch7",
+    });
+    const text = await run(process.execPath, [
+      cliPath("server"),
+      "systems",
+      "--config",
+      d.serverConfigPath,
+    ]);
+    expect(text.stdout.split("\n")[0]).toMatch(/\bVIA\b/);
   });
 
   it("a client revoked at the server is cut at its proxy within 5 s; the others carry on", async () => {
