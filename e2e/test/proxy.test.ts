@@ -109,6 +109,23 @@ describe("osad2-proxy between clients and the server", () => {
     expect(counts.get("p1")).toBe(1);
   });
 
+  it("the proxy killed -9 and restarted: the due action reaches its clients within 10 s of it being back", async () => {
+    const before = (await d.runs()).length;
+    await dmz.stop("SIGKILL");
+    await d.schedule(["p1", "deep"]);
+    await dmz.start();
+    const back = Date.now();
+    await waitFor(
+      "p1 and deep run after the restart",
+      async () => {
+        const counts = countByLabel((await d.runs()).slice(before));
+        return counts.has("p1") && counts.has("deep");
+      },
+      { timeoutMs: 15_000 },
+    );
+    expect(Date.now() - back).toBeLessThan(10_000);
+  });
+
   it("the proxies log their link, their parents and the connections they carry", () => {
     expect(dmz.process?.matching(/"msg":"child proxy linked"/).length).toBeGreaterThan(0);
     expect(branch.process?.matching(/"msg":"linked"/).length).toBeGreaterThan(0);
