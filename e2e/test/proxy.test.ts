@@ -126,6 +126,25 @@ describe("osad2-proxy between clients and the server", () => {
     expect(Date.now() - back).toBeLessThan(10_000);
   });
 
+  it("the server killed -9 and restarted: the proxies relink and the due action reaches their clients within 10 s", async () => {
+    const before = (await d.runs()).length;
+    const linkedBefore = dmz.process?.matching(/"msg":"linked"/).length ?? 0;
+    await d.stopServer("SIGKILL");
+    await d.schedule(["p2", "p1", "deep"]);
+    await d.startServer();
+    const back = Date.now();
+    await dmz.waitLinked(linkedBefore, 10_000);
+    await waitFor(
+      "p1 and deep run after the server restart",
+      async () => {
+        const counts = countByLabel((await d.runs()).slice(before));
+        return counts.has("p1") && counts.has("deep");
+      },
+      { timeoutMs: 15_000 },
+    );
+    expect(Date.now() - back).toBeLessThan(10_000);
+  });
+
   it("the proxies log their link, their parents and the connections they carry", () => {
     expect(dmz.process?.matching(/"msg":"child proxy linked"/).length).toBeGreaterThan(0);
     expect(branch.process?.matching(/"msg":"linked"/).length).toBeGreaterThan(0);
