@@ -4,7 +4,7 @@
 // are the proxy's. (Across hosts and with faults: across-hosts tests.)
 import { KeyStore } from "@osad2/keys";
 import { waitFor } from "@osad2/test-helpers";
-import { countByLabel, Deployment, type ProxyHost } from "@osad2/testkit";
+import { cliPath, countByLabel, Deployment, run, type ProxyHost } from "@osad2/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 describe("osad2-proxy between clients and the server", () => {
@@ -53,6 +53,34 @@ describe("osad2-proxy between clients and the server", () => {
     expect(elapsed).toBeLessThan(3_000);
   });
 
+  it("`systems` shows which proxy path each system is behind", async () => {
+    const result = await run(process.execPath, [
+      cliPath("server"),
+      "systems",
+      "--json",
+      "--config",
+      d.serverConfigPath,
+    ]);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as {
+      systems: { profileName: string; via: string | null; address: string | null }[];
+    };
+    const via = new Map(report.systems.map((s) => [s.profileName, s.via]));
+    expect(Object.fromEntries(labels.map((label) => [label, via.get(label)]))).toEqual({
+      direct: "direct",
+      p1: "dmz",
+      p2: "dmz",
+      deep: "dmz/branch7",
+    });
+    const text = await run(process.execPath, [
+      cliPath("server"),
+      "systems",
+      "--config",
+      d.serverConfigPath,
+    ]);
+    expect(text.stdout.split("\n")[0]).toMatch(/\bVIA\b/);
+  });
+
   it("a client revoked at the server is cut at its proxy within 5 s; the others carry on", async () => {
     const revoked = d.clients.get("p2");
     if (revoked === undefined) throw new Error("p2 is not running");
@@ -79,6 +107,42 @@ describe("osad2-proxy between clients and the server", () => {
     const counts = countByLabel((await d.runs()).slice(before));
     expect(counts.get("p2") ?? 0).toBe(0);
     expect(counts.get("p1")).toBe(1);
+  });
+
+  it("the proxy killed -9 and restarted: the due action reaches its clients within 10 s of it being back", async () => {
+    const before = (await d.runs()).length;
+    await dmz.stop("SIGKILL");
+    await d.schedule(["p1", "deep"]);
+    await dmz.start();
+    const back = Date.now();
+    await waitFor(
+      "p1 and deep run after the restart",
+      async () => {
+        const counts = countByLabel((await d.runs()).slice(before));
+        return counts.has("p1") && counts.has("deep");
+      },
+      { timeoutMs: 15_000 },
+    );
+    expect(Date.now() - back).toBeLessThan(10_000);
+  });
+
+  it("the server killed -9 and restarted: the proxies relink and the due action reaches their clients within 10 s", async () => {
+    const before = (await d.runs()).length;
+    const linkedBefore = dmz.process?.matching(/"msg":"linked"/).length ?? 0;
+    await d.stopServer("SIGKILL");
+    await d.schedule(["p2", "p1", "deep"]);
+    await d.startServer();
+    const back = Date.now();
+    await dmz.waitLinked(linkedBefore, 10_000);
+    await waitFor(
+      "p1 and deep run after the server restart",
+      async () => {
+        const counts = countByLabel((await d.runs()).slice(before));
+        return counts.has("p1") && counts.has("deep");
+      },
+      { timeoutMs: 15_000 },
+    );
+    expect(Date.now() - back).toBeLessThan(10_000);
   });
 
   it("the proxies log their link, their parents and the connections they carry", () => {

@@ -8,6 +8,13 @@ export interface AdmissionTimings {
   readonly denyTtlMs?: number;
   /** No answer from the parent within this: refuse (the client retries). Default 3 s. */
   readonly answerTimeoutMs?: number;
+  /**
+   * While the link is down a handshake waits this long for it to come back before it is
+   * refused. Default 20 s: inside libzmq's 30 s handshake interval, so a client that connects
+   * while the proxy restarts or its parent is away gets in as soon as the link is back
+   * (a refused client backs off up to a minute).
+   */
+  readonly linkWaitMs?: number;
 }
 
 /** Sends `admit?` upstream; false when the link is down (then the key is refused). */
@@ -18,6 +25,13 @@ export interface AdmitQuestionSender {
 interface Cached {
   readonly allow: boolean;
   readonly until: number;
+}
+
+interface Held {
+  readonly keyKind: KeyKind;
+  readonly publicKey: string;
+  readonly resolve: (allow: boolean) => void;
+  readonly timer: NodeJS.Timeout;
 }
 
 interface Pending {
@@ -31,18 +45,22 @@ const QUERY_LIMIT = 0xffff_ffff;
 /**
  * Decides whether a key may connect by asking the parent (who asks the server's allow-list),
  * remembering answers for a short while. Questions for the same key while one is out share
- * its answer. Nothing is known while the link is down: every unknown key is refused then.
- * `revoked` forgets a key at once; a new link session forgets everything (a revocation may
- * have been missed while the link was down).
+ * its answer. Nothing is known while the link is down: every question waits for it (up to
+ * linkWaitMs, then the key is refused) — even a remembered key, which would otherwise connect
+ * to a proxy that cannot carry its hello. `revoked` forgets a key at once; a new link session
+ * forgets everything (a revocation may have been missed while the link was down).
  */
 export class AdmissionCache {
   private readonly cache = new Map<string, Cached>();
   private readonly pending = new Map<string, Pending>();
   private readonly byKey = new Map<string, string>();
+  private readonly held = new Set<Held>();
+  private up = false;
   private nextQuery = 1;
   private readonly allowTtlMs: number;
   private readonly denyTtlMs: number;
   private readonly answerTimeoutMs: number;
+  private readonly linkWaitMs: number;
 
   constructor(
     private readonly sender: AdmitQuestionSender,
@@ -52,10 +70,25 @@ export class AdmissionCache {
     this.allowTtlMs = timings.allowTtlMs ?? 60_000;
     this.denyTtlMs = timings.denyTtlMs ?? 2_000;
     this.answerTimeoutMs = timings.answerTimeoutMs ?? 3_000;
+    this.linkWaitMs = timings.linkWaitMs ?? 20_000;
   }
 
   /** Resolves true when the key may connect. Never rejects. */
   decide(keyKind: KeyKind, publicKey: string): Promise<boolean> {
+    if (!this.up) {
+      return new Promise((resolve) => {
+        const held: Held = {
+          keyKind,
+          publicKey,
+          resolve,
+          timer: setTimeout(() => {
+            this.held.delete(held);
+            resolve(false);
+          }, this.linkWaitMs),
+        };
+        this.held.add(held);
+      });
+    }
     const key = `${keyKind} ${publicKey}`;
     const cached = this.cache.get(key);
     if (cached !== undefined) {
@@ -85,14 +118,26 @@ export class AdmissionCache {
     this.cache.delete(`${keyKind} ${publicKey}`);
   }
 
-  /** A new link session: forget every decision. */
-  clear(): void {
+  /** A new link session: forget every decision, and ask the questions that waited for it. */
+  linkUp(): void {
     this.cache.clear();
+    this.up = true;
+    for (const held of [...this.held]) {
+      this.held.delete(held);
+      clearTimeout(held.timer);
+      void this.decide(held.keyKind, held.publicKey).then(held.resolve);
+    }
   }
 
-  /** The link went down: questions out will not be answered; refuse them now. */
+  /** The link went down: questions out will not be answered; refuse them now, hold new ones. */
   linkDown(): void {
+    this.up = false;
     for (const query of [...this.pending.keys()]) this.settle(query, false, false);
+  }
+
+  /** Questions waiting for the link (status, tests). */
+  get waiting(): number {
+    return this.held.size;
   }
 
   /** How many decisions are remembered (metrics, tests). */

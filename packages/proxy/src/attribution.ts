@@ -5,7 +5,7 @@ export interface Attribution {
 }
 
 /** Default of {@link AttributionGate}'s wait for the connection of an admitted handshake. */
-export const CLAIM_TIMEOUT_MS = 500;
+export const CLAIM_TIMEOUT_MS = 3_000;
 
 /**
  * Ties each admitted handshake to the connection it becomes. zeromq.js tells a ROUTER neither
@@ -24,25 +24,26 @@ export class AttributionGate {
 
   /** Runs `reply` (the ZAP 200) in turn; resolves once it was sent. */
   admit(who: Attribution, reply: () => Promise<void>): Promise<void> {
+    let claimed: () => void = () => undefined;
+    const turn = this.chain.then(() => {
+      // Waiting for its connection before the reply leaves: zeromq.js may settle the send
+      // after libzmq has already attached the connection (and the ROUTER has read it).
+      const wait = new Promise<void>((resolve) => (claimed = resolve));
+      const timer = setTimeout(() => {
+        if (this.current?.who === who) this.current = undefined;
+        claimed();
+      }, this.claimTimeoutMs);
+      this.current = {
+        who,
+        release: () => {
+          clearTimeout(timer);
+          claimed();
+        },
+      };
+      return wait;
+    });
     const sent = this.chain.then(reply);
-    this.chain = sent
-      .catch(() => undefined)
-      .then(
-        () =>
-          new Promise<void>((resolve) => {
-            const timer = setTimeout(() => {
-              if (this.current?.who === who) this.current = undefined;
-              resolve();
-            }, this.claimTimeoutMs);
-            this.current = {
-              who,
-              release: () => {
-                clearTimeout(timer);
-                resolve();
-              },
-            };
-          }),
-      );
+    this.chain = Promise.all([turn, sent.catch(() => undefined)]).then(() => undefined);
     return sent;
   }
 

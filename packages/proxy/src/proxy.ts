@@ -51,6 +51,8 @@ export interface ProxyStatus {
   readonly childLinks: number;
   /** Admission decisions remembered. */
   readonly cachedDecisions: number;
+  /** Handshakes waiting for the link to come back. */
+  readonly admissionsWaiting: number;
   /** Messages dropped as undecodable (from clients, children or the parent). */
   readonly malformed: number;
 }
@@ -110,6 +112,7 @@ class OsadProxy implements Proxy {
       clients: this.clients?.size ?? 0,
       childLinks: this.children?.links ?? 0,
       cachedDecisions: this.admissions.size,
+      admissionsWaiting: this.admissions.waiting,
       malformed: this.malformed,
     };
   }
@@ -232,7 +235,7 @@ class OsadProxy implements Proxy {
 
   /** A new session: decisions may be stale (a revocation missed), and the parent knows no conn. */
   private reannounce(): void {
-    this.admissions.clear();
+    this.admissions.linkUp();
     for (const c of this.clients?.connections() ?? []) this.announce(c);
     for (const c of this.children?.connections() ?? []) this.announceChild(c);
   }

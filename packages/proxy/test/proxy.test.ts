@@ -103,7 +103,7 @@ describe("osad2 proxy against an in-test parent speaking proxy-link", () => {
     await waitFor("close carried up", () => parent.of("close").some((m) => m.conn === conn));
   });
 
-  it("refuses a key the parent denies, and one asked about while the link is down", async () => {
+  it("refuses a key the parent denies", async () => {
     const { parent, front } = await world();
     const refused = subscriber(front.listener, front.keyPair.publicKey, generateKeyPair());
     const failures: string[] = [];
@@ -111,8 +111,12 @@ describe("osad2 proxy against an in-test parent speaking proxy-link", () => {
     await refused.start();
     await waitFor("the denied client is refused", () => failures.length > 0);
     expect(parent.of("open")).toEqual([]);
-    await refused.stop();
-    // The link goes away: nothing is known, so a key is refused without a question.
+  });
+
+  it("holds a handshake while the link is down and lets it in once the parent is back", async () => {
+    const { parent, front } = await world();
+    const keyPair = parent.keyPair;
+    const port = parent.port;
     await parent.close();
     parents.length = 0;
     await waitFor(
@@ -122,11 +126,60 @@ describe("osad2 proxy against an in-test parent speaking proxy-link", () => {
         timeoutMs: 25_000,
       },
     );
-    const later = subscriber(front.listener, front.keyPair.publicKey, generateKeyPair());
-    const laterFailures: string[] = [];
-    later.on("auth-failure", (f) => laterFailures.push(f.event));
-    await later.start();
-    await waitFor("refused while the link is down", () => laterFailures.length > 0);
+    const clientKeys = generateKeyPair();
+    const s = subscriber(front.listener, front.keyPair.publicKey, clientKeys);
+    await s.start();
+    await waitFor(
+      "the handshake waits for the link",
+      () => front.proxy.status.admissionsWaiting === 1,
+    );
+    const back = await LinkParent.start(keyPair, port);
+    parents.push(back);
+    back.allowed.add(clientKeys.publicKey);
+    const { conn } = await helloThrough(back);
+    expect(back.of("open").find((m) => m.conn === conn)?.publicKey).toBe(clientKeys.publicKey);
+  });
+
+  it("refuses a handshake that waited linkWaitMs for a link that did not come back", async () => {
+    const parent = await LinkParent.start();
+    const port = parent.port;
+    await parent.close();
+    const front = await startProxy(port, parent.keyPair.publicKey, {
+      admission: { linkWaitMs: 300 },
+    });
+    proxies.push(front.proxy);
+    const s = subscriber(front.listener, front.keyPair.publicKey, generateKeyPair());
+    const failures: string[] = [];
+    s.on("auth-failure", (f) => failures.push(f.event));
+    await s.start();
+    await waitFor("refused after the wait", () => failures.length > 0);
+  });
+
+  it("gives each of many simultaneous connections the key of its own handshake", async () => {
+    const { parent, front } = await world();
+    const keys = Array.from({ length: 100 }, () => generateKeyPair());
+    for (const k of keys) parent.allowed.add(k.publicKey);
+    await Promise.all(
+      keys.map(async (k) => {
+        const dealer = new zmq.Dealer({
+          curveServerKey: front.keyPair.publicKey,
+          curvePublicKey: k.publicKey,
+          curveSecretKey: k.secretKey,
+          linger: 0,
+          immediate: true,
+        });
+        sockets.push(dealer);
+        dealer.connect(front.listener);
+        // The proxy does not read it: any frame is carried; this one names the key it came with.
+        await dealer.send(Buffer.from(`from-key ${k.publicKey}`));
+      }),
+    );
+    await waitFor("every frame carried up", () => parent.of("from").length === keys.length);
+    const opens = new Map(parent.of("open").map((m) => [m.conn, m.publicKey]));
+    for (const m of parent.of("from")) {
+      expect(`from-key ${opens.get(m.conn)}`).toBe(m.payload.toString());
+    }
+    expect(new Set(opens.values()).size).toBe(keys.length);
   });
 
   it("remembers an admission, and a revocation forgets it and cuts the key's connection", async () => {
