@@ -1,15 +1,14 @@
-// Across hosts, direct: a server host and three client hosts on one LAN, each a network
-// namespace of its own (e2e/test/hosts). Faults: client links cut for 30 s and restored, and
-// the server killed -9 and restarted; after each, every due action reaches its system within
-// 10 s of the path being whole again, measured by the rhn_check runs the clients record.
+// Across hosts, direct: a lone server host and three client hosts on one LAN, each a network
+// namespace of its own (e2e/test/hosts). Fault: the server killed -9 and restarted; every due
+// action then reaches its system within 10 s, measured by the rhn_check runs the clients
+// record. Direct clients' links cut for 30 s (at the host's end and at the switch's) share the
+// suite's one 30 s window in across-hosts-proxy.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "@osad2/test-helpers";
 import { countByLabel } from "@osad2/testkit";
 import { Estate, netnsSupportFor, TestNetwork } from "./hosts/index.js";
 
 const support = netnsSupportFor("across-hosts");
-/** How long a cut lasts: the fault itself, not a wait for an outcome. */
-const CUT_MS = 30_000;
 /** The issue's bound: due work arrives within this long of the path being whole again. */
 const DELIVERY_MS = 10_000;
 const CLIENTS = ["c1", "c2", "c3"];
@@ -65,31 +64,6 @@ describe.skipIf(!support.ok)("across hosts: server and clients direct", () => {
     expect(rows.length).toBeGreaterThan(0);
     expect(rows.map((r) => r.addr)).toEqual(rows.map(() => null)); // null: a unix-socket session
   });
-
-  it("client links cut for 30 s (one at the host's end, one at the switch's): the due action reaches each within 10 s of the restore", async () => {
-    const before = Date.now();
-    await network.setLink("c1.core", "down", "host");
-    await network.setLink("c2.core", "down", "switch");
-    const cutAt = Date.now();
-    await estate.deployment.schedule(CLIENTS);
-    // The control: c3's path is whole, so its run comes at once.
-    const control = await estate.firstRunsSince(["c3"], before, DELIVERY_MS);
-    // Sleep out the cut: the fault's duration. Nothing may reach the cut-off hosts meanwhile.
-    await new Promise((resolve) => setTimeout(resolve, cutAt + CUT_MS - Date.now()));
-    expect((await estate.runs()).filter((r) => r.at >= before && r.label !== "c3")).toEqual([]);
-    await network.setLink("c1.core", "up", "host");
-    await network.setLink("c2.core", "up", "switch");
-    const restoredAt = Date.now();
-    const first = await estate.firstRunsSince(["c1", "c2"], before, 60_000);
-    const delays = Object.fromEntries([...first].map(([label, at]) => [label, at - restoredAt]));
-    console.log(
-      `across-hosts direct cut: c3 (not cut) ran ${control.get("c3")! - cutAt} ms after scheduling; after the restore: ${JSON.stringify(delays)} ms`,
-    );
-    for (const [label, delay] of Object.entries(delays)) {
-      expect(delay, `${label}: ms from restore to its run`).toBeLessThanOrEqual(DELIVERY_MS);
-    }
-    await expectAtMostTwoRuns(CLIENTS, before);
-  }, 180_000);
 
   it("the server killed -9 and restarted: every due action reaches its system within 10 s of the restart", async () => {
     const gone = (label: string) =>

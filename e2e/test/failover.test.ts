@@ -9,7 +9,16 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { freePorts, waitFor } from "@osad2/test-helpers";
-import { countByLabel, Deployment, type ManagedProcess, startCli } from "@osad2/testkit";
+import { Deployment, type ManagedProcess, startCli } from "@osad2/testkit";
+import {
+  ACTIVE,
+  deliverOne,
+  expectAtMostTwo,
+  expectNeverTwoNotifying,
+  type ServerRun,
+  STANDBY,
+  time,
+} from "./notifying.js";
 
 /** One osad2-server process of the failover set, with its own ports and state dir. */
 interface Member {
@@ -19,14 +28,10 @@ interface Member {
   readonly metricsPort: number;
   process: ManagedProcess | undefined;
   /** Every process this member ran, and when each ended (SIGKILL: the test's kill time). */
-  readonly history: { readonly process: ManagedProcess; endedAt: number | undefined }[];
+  readonly history: ServerRun[];
 }
 
 const DELIVERY_BOUND_MS = 10_000;
-const ACTIVE = /"msg":"became active: holding the notifying role"/;
-const STANDBY = /"msg":"standby: /;
-const CHECKIN_SENT = /"msg":"checkin sent"/;
-const CLIENT_CHECKIN = /checkin requested by the server/;
 
 let d: Deployment | undefined;
 let members: Member[] = [];
@@ -126,105 +131,6 @@ async function end(m: Member, signal: "SIGKILL" | "SIGTERM"): Promise<number> {
   if (entry) entry.endedAt = signal === "SIGKILL" ? at : Date.now();
   m.process = undefined;
   return at;
-}
-
-function time(line: string): number {
-  const match = /"time":(\d+)/.exec(line);
-  if (match === null) throw new Error(`no time in ${line}`);
-  return Number(match[1]);
-}
-
-/**
- * The intervals each server process held the notifying role, from its log ("became active"
- * until "lost the notifying role" or its end), and its checkin times.
- */
-function activity(m: Member): { intervals: [number, number][]; checkins: number[] } {
-  const intervals: [number, number][] = [];
-  const checkins: number[] = [];
-  for (const { process, endedAt } of m.history) {
-    let since: number | undefined;
-    for (const line of process.lines) {
-      if (ACTIVE.test(line)) since = time(line);
-      else if (/"msg":"lost the notifying role/.test(line) && since !== undefined) {
-        intervals.push([since, time(line)]);
-        since = undefined;
-      } else if (CHECKIN_SENT.test(line)) checkins.push(time(line));
-    }
-    if (since !== undefined) {
-      const last = process.lines.length > 0 ? time(process.lines.at(-1) as string) : since;
-      intervals.push([since, endedAt ?? Math.max(last, Date.now())]);
-    }
-  }
-  return { intervals, checkins };
-}
-
-/** No two servers' active intervals overlap, and every checkin lies in its sender's interval. */
-function expectNeverTwoNotifying(set: readonly Member[]): void {
-  const all = set.map((m) => ({ m, ...activity(m) }));
-  for (const { m, intervals, checkins } of all) {
-    for (const at of checkins) {
-      expect(
-        intervals.some(([from, to]) => at >= from && at <= to),
-        `${m.name}'s checkin at ${at} lies within one of its active intervals ${JSON.stringify(intervals)}`,
-      ).toBe(true);
-    }
-  }
-  for (let i = 0; i < all.length; i++) {
-    for (let j = i + 1; j < all.length; j++) {
-      for (const [f1, t1] of all[i]!.intervals) {
-        for (const [f2, t2] of all[j]!.intervals) {
-          expect(
-            t1 <= f2 || t2 <= f1,
-            `${all[i]!.m.name} [${f1}, ${t1}] and ${all[j]!.m.name} [${f2}, ${t2}] both active`,
-          ).toBe(true);
-        }
-      }
-    }
-  }
-}
-
-/**
- * Schedules one action for every system (at `scheduledAt`, right after a fault), waits until
- * each has run rhn_check, and returns the slowest delivery; then, once two more pings went
- * by (a further checkin would have arrived before them), the checkins each client got.
- */
-async function deliverOne(
-  dep: Deployment,
-  labels: readonly string[],
-  since: number,
-): Promise<{ slowestMs: number; checkins: Map<string, number> }> {
-  const runsBefore = (await dep.runs()).length;
-  const checkinsBefore = new Map(
-    labels.map((l) => [l, dep.clients.get(l)!.matching(CLIENT_CHECKIN).length]),
-  );
-  await dep.schedule(labels);
-  await waitFor(
-    `a run on each of ${labels.join(", ")}`,
-    async () => {
-      const counts = countByLabel((await dep.runs()).slice(runsBefore));
-      return labels.every((l) => (counts.get(l) ?? 0) >= 1);
-    },
-    { timeoutMs: 30_000, everyMs: 50 },
-  );
-  const runs = (await dep.runs()).slice(runsBefore);
-  const slowestMs = Math.max(
-    ...labels.map((l) => Math.min(...runs.filter((r) => r.label === l).map((r) => r.at)) - since),
-  );
-  await Promise.all(labels.map((l) => dep.pingRounds(l, 2)));
-  const checkins = new Map(
-    labels.map((l) => [
-      l,
-      dep.clients.get(l)!.matching(CLIENT_CHECKIN).length - (checkinsBefore.get(l) ?? 0),
-    ]),
-  );
-  return { slowestMs, checkins };
-}
-
-function expectAtMostTwo(checkins: Map<string, number>): void {
-  for (const [label, n] of checkins) {
-    expect(n, `checkins of ${label}`).toBeGreaterThanOrEqual(1);
-    expect(n, `checkins of ${label}`).toBeLessThanOrEqual(2);
-  }
 }
 
 async function healthRole(m: Member): Promise<string> {

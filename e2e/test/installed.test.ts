@@ -13,7 +13,7 @@ import { bashComplete, readManPage, tempDir, waitFor } from "@osad2/test-helpers
 import { Deployment, run } from "@osad2/testkit";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const packages = ["protocol", "keys", "service-kit", "server", "client", "packager"];
+const packages = ["protocol", "keys", "service-kit", "server", "client", "proxy", "packager"];
 
 let tmp: { path: string; remove(): Promise<void> };
 let packed: string;
@@ -120,7 +120,7 @@ describe("installed from the packed tarballs", () => {
     });
     expect(version.code, version.stderr).toBe(0);
     expect(version.stdout.trim()).toBe("0.1.0");
-    for (const bin of ["osad2-server", "osad2-client", "osad2-packager"]) {
+    for (const bin of ["osad2-server", "osad2-client", "osad2-proxy", "osad2-packager"]) {
       const help = await run(path.join(prefix, "bin", bin), ["--help"], { cwd: tmp.path });
       expect(help.code, `${bin}: ${help.stderr}`).toBe(0);
       expect(help.stdout).toMatch(/Usage/i);
@@ -131,6 +131,7 @@ describe("installed from the packed tarballs", () => {
     for (const [pkg, bin, section] of [
       ["server", "osad2-server", 8],
       ["client", "osad2-client", 8],
+      ["proxy", "osad2-proxy", 8],
       ["packager", "osad2-packager", 1],
     ] as const) {
       const page = await readManPage(

@@ -5,17 +5,27 @@
 // through its unix socket; the test's own queries stay on 127.0.0.1 in the root namespace.
 import fs from "node:fs/promises";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { certificateLayout, readPublicKey } from "@osad2/keys";
 import { waitFor } from "@osad2/test-helpers";
 import {
   cliPath,
   Deployment,
+  ProxyHost,
   readRuns,
+  run,
   startProcess,
   type ManagedProcess,
   type RecordedRun,
   type SystemHandle,
 } from "@osad2/testkit";
 import type { TestNetwork } from "./network.js";
+
+/** A proxy's log line once it holds a link session with a parent. */
+const PROXY_LINKED = /"msg":"linked"/;
+
+/** e2e/test/hosts/tcp-relay.mjs: a proxy host's pass-through of register_osad to the servers. */
+const RELAY_SCRIPT = fileURLToPath(new URL("./tcp-relay.mjs", import.meta.url));
 
 /** The server's log line once every socket is bound (its /healthz is not reachable from here). */
 export const SERVER_RUNNING = /"msg":"osad2-server running"/;
@@ -41,6 +51,11 @@ export interface EstateOptions {
   readonly pingInterval?: number;
   /** More `[main]` keys for every server. */
   readonly serverConfig?: Record<string, string | number | boolean | undefined>;
+  /**
+   * Hosts of a failover set: every server gets `failover_servers` listing each one's address
+   * on the LAN and the listener port (the same on every host: each has its own addresses).
+   */
+  readonly failoverHosts?: readonly string[];
 }
 
 /** A system of the estate: a Deployment system on a host. */
@@ -48,10 +63,22 @@ export interface PlacedSystem extends SystemHandle {
   readonly host: string;
 }
 
+/** One server process an estate ran on a host, and when the test ended it. */
+export interface ServerProcessRun {
+  readonly process: ManagedProcess;
+  endedAt: number | undefined;
+}
+
 export class Estate {
   readonly servers = new Map<string, ManagedProcess>();
+  /** Every server process per host, in order (a failover set's history, see notifying.ts). */
+  readonly serverRuns = new Map<string, ServerProcessRun[]>();
   readonly clients = new Map<string, ManagedProcess>();
   readonly systems = new Map<string, PlacedSystem>();
+  readonly proxies = new Map<string, ManagedProcess>();
+  /** Each proxy host's installation (keys admitted at the servers, certs, config), by host. */
+  readonly proxyHosts = new Map<string, ProxyHost>();
+  private readonly relays: ManagedProcess[] = [];
 
   private constructor(
     readonly network: TestNetwork,
@@ -84,6 +111,7 @@ export class Estate {
       bind: "*",
       xmlrpc_bind: "*",
     };
+    if (this.options.failoverHosts !== undefined) keys.failover_servers = this.failoverServers();
     if (hostName === undefined) return keys;
     return {
       ...keys,
@@ -92,12 +120,26 @@ export class Estate {
     };
   }
 
+  /** The failover set as clients reach it: `address:listener_port,…` (a client's server_host). */
+  failoverServers(): string {
+    return (this.options.failoverHosts ?? [])
+      .map(
+        (h) =>
+          `${this.network.host(h).addressOn(this.options.lan)}:${this.deployment.ports.listener}`,
+      )
+      .join(",");
+  }
+
   serverConfigPath(hostName: string): string {
     return path.join(this.deployment.dir, "server", `${hostName}.cfg`);
   }
 
-  /** `osad2-server run` on the host; resolves once it logs that its sockets are bound. */
-  async startServer(hostName: string): Promise<ManagedProcess> {
+  /**
+   * `osad2-server run` on the host; resolves once it logs `ready` (by default that it is
+   * running: a lone server's sockets are bound then; a failover member's role is in ACTIVE or
+   * STANDBY of notifying.ts).
+   */
+  async startServer(hostName: string, ready: RegExp = SERVER_RUNNING): Promise<ManagedProcess> {
     const config = this.serverConfigPath(hostName);
     await this.deployment.writeServerConfig(this.serverKeys(hostName), config);
     const server = this.start(hostName, "server", `server@${hostName}`, [
@@ -106,13 +148,49 @@ export class Estate {
       config,
     ]);
     this.servers.set(hostName, server);
-    await server.waitForLine(SERVER_RUNNING, 60_000);
+    const runs = this.serverRuns.get(hostName) ?? [];
+    runs.push({ process: server, endedAt: undefined });
+    this.serverRuns.set(hostName, runs);
+    await server.waitForLine(ready, 60_000);
     return server;
   }
 
-  async stopServer(hostName: string, signal: NodeJS.Signals): Promise<void> {
-    await this.servers.get(hostName)?.kill(signal);
+  /**
+   * A one-shot `osad2-server COMMAND --config …` (systems, status, doctor) on the host, where
+   * it asks that host's running server; resolves with its exit code and output.
+   */
+  serverCommand(
+    hostName: string,
+    command: "systems" | "status" | "doctor",
+    args: readonly string[] = [],
+  ): Promise<{ code: number | string; stdout: string; stderr: string }> {
+    const argv = this.network
+      .host(hostName)
+      .command([
+        process.execPath,
+        cliPath("server"),
+        command,
+        "--config",
+        this.serverConfigPath(hostName),
+        ...args,
+      ]);
+    return run(argv[0]!, argv.slice(1), { timeoutMs: 30_000 });
+  }
+
+  /** Ends the host's server; resolves with the time of the signal (a SIGKILL's end). */
+  async stopServer(hostName: string, signal: NodeJS.Signals): Promise<number> {
+    const server = this.servers.get(hostName);
+    const at = Date.now();
+    await server?.kill(signal);
+    const run = this.serverRuns.get(hostName)?.find((r) => r.process === server);
+    if (run) run.endedAt = signal === "SIGKILL" ? at : Date.now();
     this.servers.delete(hostName);
+    return at;
+  }
+
+  /** The host's server processes as a failover member (notifying.ts's checks). */
+  serverMember(hostName: string): { name: string; history: ServerProcessRun[] } {
+    return { name: hostName, history: this.serverRuns.get(hostName) ?? [] };
   }
 
   /** The registration URL of the server on `hostName`, at its address on the estate's LAN. */
@@ -129,9 +207,11 @@ export class Estate {
     label: string,
     hostName: string,
     clientConfig: Record<string, string | number | boolean | undefined>,
+    behind?: ProxyHost,
   ): Promise<PlacedSystem> {
     this.network.host(hostName); // fails early on a typo
-    const system = { ...(await this.deployment.addSystem(label, clientConfig)), host: hostName };
+    const handle = await this.deployment.addSystem(label, clientConfig, behind);
+    const system = { ...handle, host: hostName };
     this.systems.set(label, system);
     return system;
   }
@@ -150,6 +230,107 @@ export class Estate {
     return client;
   }
 
+  /**
+   * An osad2 proxy on `hostName` (named after it), its parents the servers on `upstreamHosts`
+   * at their addresses on `upstreamLan` (their proxy_port); its key admitted at the servers.
+   * testkit's ProxyHost lays it out; only its addresses differ. Not started yet.
+   */
+  async addProxy(
+    hostName: string,
+    upstreamLan: string,
+    upstreamHosts: readonly string[],
+  ): Promise<ProxyHost> {
+    const port = this.deployment.ports.proxy;
+    const upstream = upstreamHosts.map(
+      (h) => `${this.network.host(h).addressOn(upstreamLan)}:${port}`,
+    );
+    const proxy = await ProxyHost.create({
+      name: hostName,
+      dir: path.join(this.deployment.dir, "proxies", hostName),
+      serverCertificates: this.deployment.certificates,
+      upstreamPort: port,
+      upstreamPublicKey: await readPublicKey(
+        certificateLayout(this.deployment.certificates).serverPublicPath,
+      ),
+      // Every address of the host (each LAN it is on); the servers of the failover set.
+      config: { bind: "*", upstream: upstream.join(",") },
+    });
+    this.proxyHosts.set(hostName, proxy);
+    return proxy;
+  }
+
+  /** `osad2-proxy run` on its host; resolves once it is linked to a parent. */
+  async startProxy(hostName: string): Promise<ManagedProcess> {
+    const proxy = this.start(hostName, "proxy", `proxy@${hostName}`, [
+      "run",
+      "--config",
+      this.proxyHost(hostName).configPath,
+    ]);
+    this.proxies.set(hostName, proxy);
+    await proxy.waitForLine(PROXY_LINKED, 60_000);
+    return proxy;
+  }
+
+  /** Ends the host's proxy; resolves with the time of the signal. */
+  async stopProxy(hostName: string, signal: NodeJS.Signals): Promise<number> {
+    const at = Date.now();
+    await this.proxies.get(hostName)?.kill(signal);
+    this.proxies.delete(hostName);
+    return at;
+  }
+
+  /**
+   * What a Spacewalk proxy's web server does for its systems, on `hostName`: passes
+   * register_osad (the XML-RPC port) on to the servers on `upstreamHosts` (first that
+   * answers). Resolves once it listens.
+   */
+  async startRegistrationRelay(
+    hostName: string,
+    upstreamLan: string,
+    upstreamHosts: readonly string[],
+  ): Promise<void> {
+    const port = this.deployment.ports.xmlrpc;
+    const targets = upstreamHosts.map(
+      (h) => `${this.network.host(h).addressOn(upstreamLan)}:${port}`,
+    );
+    const [command, ...argv] = this.network
+      .host(hostName)
+      .command([process.execPath, RELAY_SCRIPT, String(port), ...targets]);
+    const relay = startProcess(command!, argv, { name: `relay@${hostName}` });
+    this.relays.push(relay);
+    await relay.waitForLine(/^relay listening/, 30_000);
+  }
+
+  /**
+   * A system on `hostName` whose client reaches the servers only through the proxy on
+   * `proxyHost` (its address on `lan`): server_host is the proxy, server_public_key the
+   * proxy's key, server_url the proxy host's registration relay.
+   */
+  async addSystemBehindProxy(
+    label: string,
+    hostName: string,
+    proxyHost: string,
+    lan: string,
+  ): Promise<PlacedSystem> {
+    const proxy = this.proxyHost(proxyHost);
+    const address = this.network.host(proxyHost).addressOn(lan);
+    return this.addSystem(
+      label,
+      hostName,
+      {
+        server_url: `http://${address}:${this.deployment.ports.xmlrpc}/XMLRPC`,
+        server_host: `${address}:${proxy.listenerPort}`,
+      },
+      proxy,
+    );
+  }
+
+  proxyHost(hostName: string): ProxyHost {
+    const proxy = this.proxyHosts.get(hostName);
+    if (!proxy) throw new Error(`no proxy on ${hostName}`);
+    return proxy;
+  }
+
   system(label: string): PlacedSystem {
     const system = this.systems.get(label);
     if (!system) throw new Error(`no system ${label}`);
@@ -159,7 +340,7 @@ export class Estate {
   /** A workspace CLI (`node …/dist/cli.js`) inside the host's namespace. */
   start(
     hostName: string,
-    pkg: "server" | "client",
+    pkg: "server" | "client" | "proxy",
     name: string,
     args: readonly string[],
   ): ManagedProcess {
@@ -199,9 +380,16 @@ export class Estate {
   }
 
   async dispose(): Promise<void> {
-    const all = [...this.clients.values(), ...this.servers.values()];
+    const all = [
+      ...this.clients.values(),
+      ...this.proxies.values(),
+      ...this.relays,
+      ...this.servers.values(),
+    ];
     await Promise.all(all.map((p) => p.kill("SIGKILL")));
     this.clients.clear();
+    this.proxies.clear();
+    this.relays.length = 0;
     this.servers.clear();
     this.deployment.clients.clear();
     await this.deployment.dispose();

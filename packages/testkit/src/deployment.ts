@@ -16,6 +16,7 @@ import { iniSection } from "./ini.js";
 import { freePorts } from "@osad2/test-helpers";
 import { createTestSchema, type TestSchema } from "@osad2/test-helpers";
 import { type ManagedProcess, run, startCli, cliPath } from "./process.js";
+import { ProxyHost } from "./proxy-host.js";
 import { readRuns, writeRecorderScript, type RecordedRun } from "./recorder.js";
 import { tempDir } from "@osad2/test-helpers";
 import { waitFor } from "@osad2/test-helpers";
@@ -66,6 +67,7 @@ export class Deployment {
   server: ManagedProcess | undefined;
   readonly clients = new Map<string, ManagedProcess>();
   readonly systems = new Map<string, SystemHandle>();
+  readonly proxies = new Map<string, ProxyHost>();
   private storeHandle: SpacewalkStore | undefined;
   private recorder = "";
   private readonly stoppers: Array<() => void> = [];
@@ -248,6 +250,8 @@ export class Deployment {
   async addSystem(
     label: string,
     clientConfig: Record<string, string | number | boolean | undefined> = {},
+    /** Behind this proxy: the client connects to it and trusts its key, not the server's. */
+    behind?: ProxyHost,
   ): Promise<SystemHandle> {
     const store = await this.store();
     const { system, systemIdXml } = await createSystem(store, { name: label });
@@ -256,7 +260,10 @@ export class Deployment {
     await fs.mkdir(certs, { recursive: true, mode: 0o700 });
     const keyPair = generateKeyPair();
     await writeCertificate(path.join(certs, "client.key_secret"), keyPair);
-    const serverPublic = await readPublicKey(certificateLayout(this.certificates).serverPublicPath);
+    const serverPublic =
+      behind === undefined
+        ? await readPublicKey(certificateLayout(this.certificates).serverPublicPath)
+        : behind.keyPair.publicKey;
     await writeCertificate(path.join(certs, "server.key"), { publicKey: serverPublic });
     const keys = await KeyStore.open(this.certificates);
     try {
@@ -281,12 +288,41 @@ export class Deployment {
         jitter: 0,
         state_file: path.join(dir, "state.json"),
         debug_level: 1,
+        ...(behind === undefined ? {} : { server_host: `127.0.0.1:${behind.listenerPort}` }),
         ...clientConfig,
       }),
     );
     const handle = { label, serverId: system.id, dir, configPath, systemidPath, keyPair };
     this.systems.set(label, handle);
     return handle;
+  }
+
+  /**
+   * A proxy host (not started): its key admitted in the server's proxies/, upstream the
+   * server's proxy_port, or `parent`'s child-proxy port when given.
+   */
+  async addProxy(
+    name: string,
+    options: {
+      readonly parent?: ProxyHost;
+      readonly config?: Record<string, string | number | boolean | undefined>;
+    } = {},
+  ): Promise<ProxyHost> {
+    const parent = options.parent;
+    const host = await ProxyHost.create({
+      name,
+      dir: path.join(this.dir, "proxies", name),
+      serverCertificates: this.certificates,
+      upstreamPort: parent === undefined ? this.ports.proxy : parent.proxyPort,
+      upstreamPublicKey:
+        parent === undefined
+          ? await readPublicKey(certificateLayout(this.certificates).serverPublicPath)
+          : parent.keyPair.publicKey,
+      echo: this.options.echo,
+      ...(options.config === undefined ? {} : { config: options.config }),
+    });
+    this.proxies.set(name, host);
+    return host;
   }
 
   startClient(label: string): ManagedProcess {
@@ -422,6 +458,8 @@ export class Deployment {
     for (const stop of this.stoppers.splice(0)) stop();
     await Promise.all([...this.clients.values()].map((c) => c.kill("SIGKILL")));
     this.clients.clear();
+    await Promise.all([...this.proxies.values()].map((p) => p.stop("SIGKILL")));
+    this.proxies.clear();
     await this.server?.kill("SIGKILL");
     this.server = undefined;
     await this.storeHandle?.close();

@@ -3,6 +3,7 @@ export { startProcess, startCli, cliPath, run } from "./process.js";
 export { writeRecorderScript, readRuns, countByLabel } from "./recorder.js";
 export { iniSection } from "./ini.js";
 export { Deployment } from "./deployment.js";
+export { ProxyHost } from "./proxy-host.js";
 export { SimPool } from "./sim/pool.js";
 export { SimFleet, simClientsBinPath, DEFAULT_CLIENTS_PER_PROCESS } from "./sim/fleet.js";
 export { parseSimSpec, DEFAULT_CONNECT_BATCH, SOCKETS_PER_SIM_CLIENT } from "./sim/spec.js";
@@ -14,6 +15,7 @@ export { retryBusy } from "./sim/retry.js";
 
 export type { ManagedProcess, StartOptions } from "./process.js";
 export type { RecordedRun } from "./recorder.js";
+export type { ProxyHostOptions } from "./proxy-host.js";
 export type {
   DeploymentOptions,
   SystemHandle,

@@ -6,7 +6,7 @@ import readline from "node:readline";
 const require = createRequire(import.meta.url);
 
 /** Path of a workspace package's built CLI, e.g. cliPath("server") → …/packages/server/dist/cli.js. */
-export function cliPath(pkg: "server" | "client" | "packager"): string {
+export function cliPath(pkg: "server" | "client" | "packager" | "proxy"): string {
   return path.join(path.dirname(require.resolve(`@osad2/${pkg}/package.json`)), "dist", "cli.js");
 }
 
@@ -113,7 +113,7 @@ export function startProcess(
 
 /** Starts a workspace CLI (`node …/dist/cli.js args`). */
 export function startCli(
-  pkg: "server" | "client" | "packager",
+  pkg: "server" | "client" | "packager" | "proxy",
   args: readonly string[],
   options: StartOptions & { readonly binPath?: string },
 ): ManagedProcess {

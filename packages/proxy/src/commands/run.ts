@@ -1,0 +1,80 @@
+import {
+  acquirePidfile,
+  createLogger,
+  EXIT_FAILURE,
+  EXIT_OK,
+  exitOnFatalErrors,
+} from "@osad2/service-kit";
+import type { ProxyInvocation } from "../cli-args.js";
+import { loadProxyConfig } from "../config.js";
+import { loadProxyKeys } from "../keys.js";
+import { createProxy } from "../proxy.js";
+
+/** The program name: the logger's `name` and what the pidfile check looks for. */
+const PROGRAM = "osad2-proxy";
+
+/**
+ * `osad2-proxy run`: runs in the foreground until SIGTERM/SIGINT (exit 0); SIGHUP reopens the
+ * log file. Keeps nothing on disk but its log and pidfile. Resolves with the exit code.
+ */
+export async function runCommand(invocation: ProxyInvocation): Promise<number> {
+  const config = await loadProxyConfig({
+    path: invocation.configPath,
+    required: invocation.configRequired,
+    flags: invocation.flags,
+  });
+  // Before the log file and the pidfile exist: a start that cannot work creates neither.
+  const keys = await loadProxyKeys(config.certificates);
+  const log = createLogger({ name: PROGRAM, file: config.logFile, debug: config.debug });
+  exitOnFatalErrors(log, PROGRAM);
+  const logger = log.logger;
+  const releasePidfile =
+    config.pidfile === ""
+      ? async () => undefined
+      : await acquirePidfile(config.pidfile, { program: PROGRAM });
+  const proxy = createProxy({
+    name: config.name,
+    upstream: config.upstream,
+    bind: config.bind,
+    listenerPort: config.listenerPort,
+    proxyPort: config.proxyPort,
+    keys,
+    logger,
+  });
+  try {
+    await proxy.start();
+  } catch (error) {
+    await releasePidfile();
+    log.flush();
+    throw error;
+  }
+  return new Promise<number>((resolve) => {
+    const exit = (code: number): void => {
+      log.flush();
+      resolve(code);
+    };
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        logger.warn({ signal }, "second signal while stopping; exiting at once");
+        exit(EXIT_FAILURE);
+        return;
+      }
+      stopping = true;
+      logger.info({ signal }, "stopping");
+      void proxy
+        .stop()
+        .then(releasePidfile)
+        .then(
+          () => exit(EXIT_OK),
+          (error: unknown) => {
+            logger.error({ err: error }, "error while stopping");
+            exit(EXIT_FAILURE);
+          },
+        );
+    };
+    process.on("SIGTERM", stop);
+    process.on("SIGINT", stop);
+    process.on("SIGHUP", () => log.reopen());
+  });
+}

@@ -1,0 +1,46 @@
+/**
+ * Errors of the osad2 proxy library (configuration errors are @osad2/service-kit's
+ * ConfigError). Every class sets `name` and accepts `{ cause }` where it wraps one.
+ */
+
+/** A key file under `certificates` is missing, unreadable or wrong. */
+export class ProxyKeyError extends Error {
+  override readonly name = "ProxyKeyError";
+  readonly path: string;
+
+  constructor(path: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.path = path;
+  }
+}
+
+/** ZeroMQ could not bind a port (in use, address not on this host, no permission). */
+export class ProxyBindError extends Error {
+  override readonly name = "ProxyBindError";
+  readonly endpoint: string;
+
+  constructor(endpoint: string, detail: string, options?: { cause?: unknown }) {
+    super(`cannot bind ${endpoint}: ${detail}`, options);
+    this.endpoint = endpoint;
+  }
+}
+
+/** The installed libzmq has no CURVE; the proxy refuses to run unencrypted. */
+export class CurveUnavailableError extends Error {
+  override readonly name = "CurveUnavailableError";
+
+  constructor() {
+    super(
+      "this zeromq build has no CURVE support; reinstall the zeromq package with its prebuilt binary (npm rebuild zeromq)",
+    );
+  }
+}
+
+/** A lifecycle call came at the wrong time (start twice, start after stop). */
+export class ProxyStateError extends Error {
+  override readonly name = "ProxyStateError";
+
+  constructor(state: string, action: string) {
+    super(`cannot ${action}: the proxy is ${state}`);
+  }
+}
