@@ -10,10 +10,12 @@ import {
   OSAD2_TOPOLOGY,
   descriptorProblem,
   parseBenchFlags,
+  proxyProblem,
   type BenchOptions,
 } from "./options.js";
 import { compareWithRaw } from "./raw/compare.js";
 import { raw } from "./raw/raw.js";
+import { proxyBench } from "./proxy.js";
 import { makeLog, type Log } from "./setup.js";
 import { storm } from "./storm.js";
 
@@ -23,11 +25,14 @@ export const BENCH_USAGE = `usage: tools/bench <command> [flags]     (one JSON d
   fanout    [--clients 1000] [--db postgres|sqlite|both]   mass action to N simulated CURVE clients
   storm     [--clients 1000] [--signal TERM|KILL] [--down 5] server restart with N clients, actions scheduled while down
   footprint [--clients 1000] [--idle 60]                   server RSS per client; idle real client RSS and CPU
+  proxy     [--clients 1000] [--proxies 3] [--down 5]      N clients split across P real osad2-proxy processes:
+            (--checkin-count 0, --signal KILL)             all online, a mass action, the server killed and
+                                                           restarted behind them; proxies' RSS and CPU
   raw       [--clients 1000] [--down 5] [--topology single|pair] [--steady 30]
                                                            the same work by bare zeromq.js (same sockets, CURVE, ZAP);
             single: ROUTER/DEALER only; pair: PUB+ROUTER/SUB+DEALER (default: what osad2 runs);
             also the raw server's event-loop lag in the restart storm and its CPU with N pinged idle clients;
-            fanout, storm and footprint run it too and print osad2/raw ratios (--no-raw skips it)
+            fanout, storm, footprint and proxy run it too and print osad2/raw ratios (--no-raw skips it)
 common flags: --register xmlrpc|store (default xmlrpc)  --checkin-count 100  --ping-interval 10
   --poll-interval 1 (latency, footprint: 5)  --clients-per-process 1000  --connect-rate 200 (clients/s; 0 = all at once)
   --command PATH|none (spawned per checkin by each simulated client; default none)
@@ -45,9 +50,11 @@ const COMMANDS: Record<string, { run: Runner; defaults: Partial<BenchOptions> }>
   footprint: { run: footprint, defaults: { pollInterval: 5 } },
   // No database: one run, labelled postgres only because the loop below wants one.
   raw: { run: (_database, options, log) => raw(options, log), defaults: { db: "postgres" } },
+  // Throttle off and kill -9: the mass action and the restart storm of issue 14 item 4.
+  proxy: { run: proxyBench, defaults: { checkinCount: 0, signal: "SIGKILL" } },
 };
 
-const COMPARED = new Set(["fanout", "storm", "footprint"]);
+const COMPARED = new Set(["fanout", "storm", "footprint", "proxy"]);
 
 /**
  * `tools/bench <command> [flags]`: runs one bench (per database for `--db both`) and prints
@@ -80,7 +87,11 @@ export async function runBench(argv: readonly string[]): Promise<number> {
   const softLimit = Number(machine.openFilesLimit.split("/")[0]);
   const topology = command === "raw" ? options.topology : OSAD2_TOPOLOGY;
   const tooMany =
-    command === "latency" ? undefined : descriptorProblem(options.clients, topology, softLimit);
+    command === "latency"
+      ? undefined
+      : command === "proxy"
+        ? proxyProblem(options.clients, options.proxies, softLimit)
+        : descriptorProblem(options.clients, topology, softLimit);
   if (tooMany !== undefined) {
     process.stderr.write(`tools/bench: ${tooMany}\n`);
     return 2;

@@ -106,7 +106,7 @@ export async function footprint(
       bytes === undefined ? null : Math.round((bytes / 1048576) * 10) / 10;
     const heap1 = metric(m1, "nodejs_heap_size_total_bytes");
     const heap3 = metric(m3, "nodejs_heap_size_total_bytes");
-    const sims: ProcSample[] = (bench.fleet?.pids ?? []).map((pid) => sampleProcess(pid));
+    const sims: ProcSample[] = bench.pids.map((pid) => sampleProcess(pid));
     return {
       database,
       clients: options.clients,

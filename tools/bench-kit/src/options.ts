@@ -42,6 +42,8 @@ export interface BenchOptions {
   readonly topology: RawTopology;
   /** `--steady S` (raw): the window over which the raw server's CPU with N pinged idle clients is read. Default 30. */
   readonly steadySeconds: number;
+  /** `--proxies P` (proxy): osad2-proxy processes the clients are split across. Default 3. */
+  readonly proxies: number;
   /** fanout, storm, footprint: also run `raw` with the same clients and print the ratios; `--no-raw` skips it. */
   readonly raw: boolean;
 }
@@ -80,6 +82,7 @@ export const DEFAULT_BENCH_OPTIONS: BenchOptions = {
   serverCli: undefined,
   echo: false,
   raw: true,
+  proxies: 3,
   topology: OSAD2_TOPOLOGY,
   steadySeconds: 30,
 };
@@ -189,6 +192,9 @@ export function parseBenchFlags(argv: readonly string[], defaults: BenchOptions)
       case "--steady":
         o.steadySeconds = seconds(flag, value);
         break;
+      case "--proxies":
+        o.proxies = int(flag, value, 1);
+        break;
       case "--timeout":
         o.timeoutSeconds = seconds(flag, value);
         break;
@@ -221,4 +227,39 @@ export function descriptorProblem(
   const needed = clients * SERVER_FDS_PER_CLIENT[topology] + SERVER_FDS_BASE;
   if (!Number.isFinite(openFilesLimit) || needed <= openFilesLimit) return undefined;
   return `--clients ${clients} needs about ${needed} descriptors in the server (${SERVER_FDS_PER_CLIENT[topology]} per client with the ${topology} topology), over the open files limit ${openFilesLimit}: fewer clients, or a higher hard limit (ulimit -Hn, needs CAP_SYS_RESOURCE)`;
+}
+
+/**
+ * `items` in `parts` consecutive groups whose sizes differ by at most one (the first ones the
+ * larger): N clients split evenly across P proxies. @throws {RangeError} when parts < 1.
+ */
+export function splitEvenly<T>(items: readonly T[], parts: number): T[][] {
+  if (!Number.isInteger(parts) || parts < 1) throw new RangeError(`parts must be >= 1 (got ${parts})`);
+  const base = Math.floor(items.length / parts);
+  const extra = items.length % parts;
+  const out: T[][] = [];
+  for (let i = 0, at = 0; i < parts; i++) {
+    const size = base + (i < extra ? 1 : 0);
+    out.push(items.slice(at, at + size));
+    at += size;
+  }
+  return out;
+}
+
+/** The proxy's descriptors besides its clients' (upstream link, child port, ZAP, libzmq). */
+const PROXY_FDS_BASE = 100;
+
+/**
+ * Whether `clients` split across `proxies` fit each proxy's descriptor limit (one per client
+ * connection) and leave every proxy a client; the reason when not.
+ */
+export function proxyProblem(
+  clients: number,
+  proxies: number,
+  openFilesLimit: number,
+): string | undefined {
+  if (proxies > clients) return `--proxies ${proxies} is more than --clients ${clients}`;
+  const needed = Math.ceil(clients / proxies) + PROXY_FDS_BASE;
+  if (!Number.isFinite(openFilesLimit) || needed <= openFilesLimit) return undefined;
+  return `--clients ${clients} across --proxies ${proxies} needs about ${needed} descriptors in each proxy (one per client), over the open files limit ${openFilesLimit}: more proxies or a higher hard limit`;
 }

@@ -9,6 +9,7 @@ import {
   run,
   SimFleet,
   type DatabaseChoice,
+  type ManagedProcess,
   type SimSystem,
 } from "@osad2/testkit";
 import { onInterrupt } from "./cleanup.js";
@@ -85,12 +86,31 @@ export async function benchDeployment(
   return deployment;
 }
 
+/**
+ * Where a group of simulated clients connects: the server itself, or a proxy's listener with
+ * the proxy's public key as their server key.
+ */
+export interface SimRoute {
+  readonly publisherEndpoint: string;
+  readonly listenerEndpoint: string;
+  readonly serverPublicKey: string;
+  readonly clients: readonly SimSystem[];
+}
+
+/** A process the bench depends on (a proxy): its death ends every wait at once. */
+interface Watched {
+  readonly name: string;
+  readonly process: () => ManagedProcess | undefined;
+}
+
 /** The pieces of a bench with simulated clients, for one database. */
 export class SimBench {
   readonly tracker: SimTracker;
-  fleet: SimFleet | undefined;
+  /** One fleet per route (connectAll). */
+  fleets: SimFleet[] = [];
   systems: SimSystem[] = [];
-  private forgetFleet: (() => void) | undefined;
+  private readonly forgetFleets: (() => void)[] = [];
+  private readonly watched: Watched[] = [];
   /** How long creating and registering the systems took. */
   registerMs = 0;
   private readonly byName = new Map<string, SimSystem>();
@@ -154,29 +174,65 @@ export class SimBench {
     return this.systems.map((s) => s.serverId);
   }
 
-  /** Starts the simulated clients and waits until every one is online in rhnPushClient. */
-  async connectAll(): Promise<{ connectMs: number; onlineMs: number }> {
+  /** The simulated clients' processes, over every fleet. */
+  get pids(): number[] {
+    return this.fleets.flatMap((fleet) => fleet.pids);
+  }
+
+  /** The route straight to the deployment's server, for every system. */
+  async directRoute(): Promise<SimRoute> {
+    const d = this.deployment;
+    return {
+      publisherEndpoint: `tcp://127.0.0.1:${d.ports.publisher}`,
+      listenerEndpoint: `tcp://127.0.0.1:${d.ports.listener}`,
+      serverPublicKey: await readPublicKey(certificateLayout(d.certificates).serverPublicPath),
+      clients: this.systems,
+    };
+  }
+
+  /** Ends every wait when this process exits (`process()` undefined = stopped on purpose). */
+  watch(name: string, process: () => ManagedProcess | undefined): void {
+    this.watched.push({ name, process });
+  }
+
+  /**
+   * Starts the simulated clients (one fleet per route; default every system straight to the
+   * server) and waits until every one is online in rhnPushClient.
+   */
+  async connectAll(routes?: readonly SimRoute[]): Promise<{ connectMs: number; onlineMs: number }> {
     const d = this.deployment;
     const t0 = Date.now();
-    this.fleet = await SimFleet.start(
-      {
-        publisherEndpoint: `tcp://127.0.0.1:${d.ports.publisher}`,
-        listenerEndpoint: `tcp://127.0.0.1:${d.ports.listener}`,
-        serverPublicKey: await readPublicKey(certificateLayout(d.certificates).serverPublicPath),
-        clients: this.systems,
-        command: this.options.command,
-        dir: path.join(d.dir, "sim"),
-        clientsPerProcess: this.options.clientsPerProcess,
-        connectRate: this.options.connectRate,
-        echo: this.options.echo,
-      },
-      this.tracker.listener,
+    const groups = routes ?? [await this.directRoute()];
+    const total = groups.reduce((sum, route) => sum + route.clients.length, 0);
+    // In parallel: each fleet's start lasts its paced share of the whole start-up.
+    const started = await Promise.allSettled(
+      groups.map((route, i) =>
+        SimFleet.start(
+          {
+            publisherEndpoint: route.publisherEndpoint,
+            listenerEndpoint: route.listenerEndpoint,
+            serverPublicKey: route.serverPublicKey,
+            clients: route.clients,
+            command: this.options.command,
+            dir: path.join(d.dir, groups.length === 1 ? "sim" : `sim-${i}`),
+            clientsPerProcess: this.options.clientsPerProcess,
+            // The fleet-wide pace, shared among the routes by their clients.
+            connectRate: (this.options.connectRate * route.clients.length) / total,
+            echo: this.options.echo,
+          },
+          this.tracker.listener,
+        ),
+      ),
     );
-    const fleet = this.fleet;
-    this.forgetFleet = onInterrupt(async () => void (await fleet.stop()));
-    this.log(
-      `${this.systems.length} simulated clients started in ${this.fleet.pids.length} processes`,
-    );
+    for (const result of started) {
+      if (result.status !== "fulfilled") continue;
+      const fleet = result.value;
+      this.fleets.push(fleet);
+      this.forgetFleets.push(onInterrupt(async () => void (await fleet.stop())));
+    }
+    const failed = started.find((result) => result.status === "rejected");
+    if (failed) throw failed.reason;
+    this.log(`${this.systems.length} simulated clients started in ${this.pids.length} processes`);
     const n = this.systems.length;
     let last = -1;
     let lastChange = Date.now();
@@ -223,7 +279,12 @@ export class SimBench {
     let lastLog = Date.now();
     for (;;) {
       // Not waitFor(): a dead process must end the wait at once, not be retried until the timeout.
-      if (this.fleet?.failure) throw this.fleet.failure;
+      for (const fleet of this.fleets) if (fleet.failure) throw fleet.failure;
+      for (const w of this.watched) {
+        const child = w.process()?.child;
+        if (child && (child.exitCode !== null || child.signalCode !== null))
+          throw new Error(`${w.name} exited (${child.exitCode ?? child.signalCode})`);
+      }
       const server = this.deployment.server;
       if (server && server.child.exitCode !== null) {
         throw new Error(
@@ -244,8 +305,8 @@ export class SimBench {
   }
 
   async dispose(): Promise<void> {
-    this.forgetFleet?.();
-    await this.fleet?.stop().catch(() => undefined);
+    for (const forget of this.forgetFleets) forget();
+    await Promise.all(this.fleets.map((fleet) => fleet.stop().catch(() => undefined)));
     await this.completer.close().catch(() => undefined);
     this.db.close();
     await this.deployment.dispose();

@@ -6,14 +6,21 @@ import type { BenchOptions } from "./options.js";
 import { BenchTimeoutError, SimBench, type Log } from "./setup.js";
 import { distribution, type Distribution } from "./stats.js";
 
-export interface StormResult {
+export interface StormResult extends RestartFigures {
   readonly database: DatabaseChoice;
   readonly clients: number;
+}
+
+/** The restart figures of a bench whose clients were all online when the server was stopped. */
+export interface RestartFigures {
   readonly signal: string;
   readonly downMs: number;
   /** Restart command → /healthz 200. */
   readonly startMs: number;
-  /** Restart → every simulated client reconnected and said hello. */
+  /**
+   * Restart → every simulated client reconnected and said hello; null when their connections
+   * did not end (clients behind a proxy keep theirs and hello again through it).
+   */
   readonly allReconnectedMs: number | null;
   /** Restart → every push client online again in rhnPushClient (last message after the restart). */
   readonly allOnlineMs: number | null;
@@ -58,11 +65,33 @@ export async function storm(
   log: Log,
 ): Promise<StormResult> {
   const bench = await SimBench.create(database, options, log);
-  const d = bench.deployment;
-  const n = options.clients;
-  const lag = new EventLoopLagSampler(d);
   try {
     await bench.connectAll();
+    const figures = await measureRestart(bench, options, log, { reconnects: true });
+    return { database, clients: options.clients, ...figures };
+  } finally {
+    await bench.dispose();
+  }
+}
+
+/**
+ * Stops the server of `bench` (every client online) with --signal, schedules one action for
+ * every system while it is down, restarts it after --down and waits until every client is
+ * online again and every run completed. `reconnects`: the clients' own connections end with
+ * the server (direct clients); false behind proxies, which keep them.
+ */
+export async function measureRestart(
+  bench: SimBench,
+  options: BenchOptions,
+  log: Log,
+  { reconnects }: { readonly reconnects: boolean },
+): Promise<RestartFigures> {
+  const d = bench.deployment;
+  const n = bench.systems.length;
+  const lag = new EventLoopLagSampler(d);
+  // Rows completed before (an earlier phase of the same bench): the completer counts them all.
+  const doneBefore = bench.completer.completedRows;
+  try {
     log(`all ${n} online; stopping the server with ${options.signal}`);
     const tDown = Date.now();
     await d.stopServer(options.signal);
@@ -70,7 +99,7 @@ export async function storm(
     const actionId = await retryBusy(() =>
       scheduleAction(store, {
         serverIds: bench.serverIds,
-        name: `storm bench (${n} systems, scheduled while the server is down)`,
+        name: `restart bench (${n} systems, scheduled while the server is down)`,
       }),
     );
     const tScheduled = Date.now();
@@ -90,13 +119,15 @@ export async function storm(
     let allCompletedMs: number | null = null;
     let timedOut: string | undefined;
     try {
-      await bench.waitUntil(
-        "every client reconnected",
-        () => bench.tracker.connectedSince(tRestart) >= n,
-        () => `${bench.tracker.connectedSince(tRestart)}/${n} reconnected`,
-      );
-      allReconnectedMs = lastReconnect(bench, tRestart) - tRestart;
-      log(`all reconnected after ${allReconnectedMs} ms`);
+      if (reconnects) {
+        await bench.waitUntil(
+          "every client reconnected",
+          () => bench.tracker.connectedSince(tRestart) >= n,
+          () => `${bench.tracker.connectedSince(tRestart)}/${n} reconnected`,
+        );
+        allReconnectedMs = lastReconnect(bench, tRestart) - tRestart;
+        log(`all reconnected after ${allReconnectedMs} ms`);
+      }
       await bench.waitUntil(
         "every client online again in rhnPushClient",
         async () => (await bench.db.onlineCount(new Date(tRestart))) >= n,
@@ -113,8 +144,8 @@ export async function storm(
       allCheckinsMs = Math.max(...bench.tracker.firstCheckinsSince(tScheduled).values()) - tRestart;
       await bench.waitUntil(
         "every run completed",
-        () => bench.completer.completedRows >= n,
-        () => `${bench.completer.completedRows}/${n} completed`,
+        () => bench.completer.completedRows - doneBefore >= n,
+        () => `${bench.completer.completedRows - doneBefore}/${n} completed`,
       );
       allCompletedMs = bench.completer.lastWriteAt - tRestart;
       log(`all checkins after ${allCheckinsMs} ms, all completed after ${allCompletedMs} ms`);
@@ -124,23 +155,21 @@ export async function storm(
       log(timedOut);
     }
     const lagSeen = lag.stop();
-    const reconnects: number[] = [];
+    const reconnectTimes: number[] = [];
     for (const times of bench.tracker.connected.values()) {
       const t = times.find((at) => at >= tRestart);
-      if (t !== undefined) reconnects.push(t - tRestart);
+      if (t !== undefined) reconnectTimes.push(t - tRestart);
     }
     const checkins = bench.tracker.firstCheckinsSince(tScheduled);
     await bench.completer.drain();
     const completed = await bench.db.completedCount([actionId]);
     return {
-      database,
-      clients: n,
       signal: options.signal,
       downMs: tRestart - tDown,
       startMs,
       allReconnectedMs,
       allOnlineMs,
-      reconnectDelay: distribution(reconnects),
+      reconnectDelay: distribution(reconnectTimes),
       actionsScheduled: n,
       allCheckinsMs,
       allCompletedMs,
@@ -155,6 +184,5 @@ export async function storm(
     };
   } finally {
     lag.stop();
-    await bench.dispose();
   }
 }

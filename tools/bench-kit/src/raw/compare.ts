@@ -59,6 +59,25 @@ export function compareWithRaw(
             baseline.restart.allReadyMs,
           ),
         ];
+      case "proxy": {
+        const mass = r.massAction as Figures | null | undefined;
+        const restart = r.restart as Figures | null | undefined;
+        return [
+          ratio(database, "through proxies: all clients online (ms)", r.onlineMs, baseline.connectMs),
+          ratio(
+            database,
+            "through proxies: mass action, all clients have their checkin (ms)",
+            mass?.allCheckinsMs,
+            baseline.fanout.allReceivedMs,
+          ),
+          ratio(
+            database,
+            "through proxies: restart, all served their pending checkin (ms)",
+            restart?.allCheckinsMs,
+            baseline.restart.allReadyMs,
+          ),
+        ];
+      }
       case "footprint": {
         const server = r.server as Figures | undefined;
         return [
