@@ -1,5 +1,7 @@
 import * as zmq from "zeromq";
 import { randomBytes } from "node:crypto";
+import { AUTH_RETRY_JITTER, AUTH_RETRY_MAX_MS } from "@osad2/client";
+import { backoffDelay } from "@osad2/service-kit";
 import {
   clientSubscriptions,
   decodeConnectionMessage,
@@ -53,6 +55,9 @@ export class SimClient {
   private closed = false;
   /** A `refused busy` hello: the hello-request is sent again when this fires. */
   private retryTimer: NodeJS.Timeout | undefined;
+  /** Refused keys in a row, and the reconnect after the last one (as the real client). */
+  private authFailures = 0;
+  private authRetryTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly identity: SimIdentity,
@@ -102,11 +107,11 @@ export class SimClient {
   /** Creates the connections (they complete in the background) and starts listening. */
   start(): void {
     const name = this.identity.name;
-    this.watch(this.dealer, (up) => (this.dealerUp = up));
+    this.watch(this.dealer, this.setup.listenerEndpoint, (up) => (this.dealerUp = up));
     const sub = this.sub;
     if (sub === undefined) this.subUp = true;
     else {
-      this.watch(sub, (up) => (this.subUp = up));
+      this.watch(sub, this.setup.publisherEndpoint, (up) => (this.subUp = up));
       for (const topic of clientSubscriptions(name)) sub.subscribe(topic);
       sub.connect(this.setup.publisherEndpoint);
       void this.receive(sub);
@@ -119,14 +124,16 @@ export class SimClient {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.authRetryTimer);
     this.runner.close();
     this.sub?.close();
     this.dealer.close();
   }
 
-  private watch(socket: zmq.Socket, set: (up: boolean) => void): void {
+  private watch(socket: zmq.Socket, endpoint: string, set: (up: boolean) => void): void {
     const name = this.identity.name;
     socket.events.on("handshake", () => {
+      this.authFailures = 0;
       set(true);
       this.update();
     });
@@ -136,7 +143,33 @@ export class SimClient {
     });
     socket.events.on("handshake:error:auth", () => {
       this.setup.emit({ type: "auth-failed", name, at: Date.now() });
+      this.reconnectAfterRefusal(socket, endpoint);
     });
+  }
+
+  /**
+   * libzmq never retries a connection whose key was refused (its session ends); the real
+   * client closes and retries with back-off, so does this one — a proxy that refuses a key
+   * because the server did not answer in time must not strand its client for good.
+   */
+  private reconnectAfterRefusal(socket: zmq.Socket, endpoint: string): void {
+    if (this.closed || this.authRetryTimer !== undefined) return;
+    this.authFailures += 1;
+    const delayMs = backoffDelay(this.authFailures, {
+      minMs: SOCKET_DEFAULTS.reconnectInterval,
+      maxMs: AUTH_RETRY_MAX_MS,
+      jitter: AUTH_RETRY_JITTER,
+    });
+    this.authRetryTimer = setTimeout(() => {
+      this.authRetryTimer = undefined;
+      if (this.closed) return;
+      try {
+        socket.disconnect(endpoint);
+      } catch {
+        // The refused session is already gone: nothing to disconnect.
+      }
+      socket.connect(endpoint);
+    }, delayMs);
   }
 
   /** Hello only when both connections are up: the server's catch-up checkin must find the SUB ready. */
