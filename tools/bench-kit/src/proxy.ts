@@ -75,6 +75,10 @@ class ProxySamples {
 
   constructor(private readonly hosts: readonly ProxyHost[]) {}
 
+  has(mark: string): boolean {
+    return this.marks.has(mark);
+  }
+
   take(mark: string): void {
     this.marks.set(
       mark,
@@ -164,6 +168,9 @@ export async function proxyBench(
       if (!(error instanceof BenchTimeoutError)) throw error;
       timedOut = error.message;
       log(timedOut);
+      // Where they stood when the phase gave up.
+      if (!samples.has("online")) samples.take("online");
+      serverOnline ??= sample(deployment.server?.pid);
     }
     const serverEnd = sample(deployment.server?.pid);
     const phaseTimeout = timedOut ?? massAction?.timedOut ?? restart?.timedOut;
