@@ -6,7 +6,12 @@ export interface AdmissionTimings {
   readonly allowTtlMs?: number;
   /** A refused key is refused without asking again for this long (a key added since is seen soon). Default 2 s. */
   readonly denyTtlMs?: number;
-  /** No answer from the parent within this: refuse (the client retries). Default 3 s. */
+  /**
+   * No answer from the parent within this: refuse (the client retries, backing off up to a
+   * minute). Default 10 s: inside libzmq's 30 s handshake interval, and longer than the
+   * server's event loop stalls while 18,000 clients connect (3.2 s measured by
+   * `tools/bench proxy`, where a 3 s limit refused 636 of them).
+   */
   readonly answerTimeoutMs?: number;
   /**
    * While the link is down a handshake waits this long for it to come back before it is
@@ -69,7 +74,7 @@ export class AdmissionCache {
   ) {
     this.allowTtlMs = timings.allowTtlMs ?? 60_000;
     this.denyTtlMs = timings.denyTtlMs ?? 2_000;
-    this.answerTimeoutMs = timings.answerTimeoutMs ?? 3_000;
+    this.answerTimeoutMs = timings.answerTimeoutMs ?? 10_000;
     this.linkWaitMs = timings.linkWaitMs ?? 20_000;
   }
 
