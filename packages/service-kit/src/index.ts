@@ -26,6 +26,7 @@ export {
   DEFAULT_REPEAT_WINDOW_MS,
 } from "./log-rate-limiter.js";
 export { exitOnFatalErrors } from "./fatal.js";
+export { runUntilSignalled } from "./run-until-signalled.js";
 export {
   acquirePidfile,
   readPidfile,
@@ -83,6 +84,11 @@ export type { LoggerOptions, ServiceLogger, Logger } from "./logger.js";
 export type { LogDrops, LogFileSinkOptions } from "./log-sink.js";
 export type { RepeatLimits, SuppressedLines } from "./log-rate-limiter.js";
 export type { FatalLog } from "./fatal.js";
+export type {
+  RunUntilSignalledOptions,
+  StoppableService,
+  HangupHandler,
+} from "./run-until-signalled.js";
 export type { PidfileOptions, PidfileHolder, ReleasePidfile } from "./pidfile.js";
 export type { BackoffOptions } from "./backoff.js";
 export type { DetachOptions, DetachFailure, DetachableConfig } from "./detach.js";

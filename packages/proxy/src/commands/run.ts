@@ -1,9 +1,8 @@
 import {
   acquirePidfile,
   createLogger,
-  EXIT_FAILURE,
-  EXIT_OK,
   exitOnFatalErrors,
+  runUntilSignalled,
 } from "@osad2/service-kit";
 import type { ProxyInvocation } from "../cli-args.js";
 import { loadProxyConfig } from "../config.js";
@@ -48,33 +47,5 @@ export async function runCommand(invocation: ProxyInvocation): Promise<number> {
     log.flush();
     throw error;
   }
-  return new Promise<number>((resolve) => {
-    const exit = (code: number): void => {
-      log.flush();
-      resolve(code);
-    };
-    let stopping = false;
-    const stop = (signal: NodeJS.Signals): void => {
-      if (stopping) {
-        logger.warn({ signal }, "second signal while stopping; exiting at once");
-        exit(EXIT_FAILURE);
-        return;
-      }
-      stopping = true;
-      logger.info({ signal }, "stopping");
-      void proxy
-        .stop()
-        .then(releasePidfile)
-        .then(
-          () => exit(EXIT_OK),
-          (error: unknown) => {
-            logger.error({ err: error }, "error while stopping");
-            exit(EXIT_FAILURE);
-          },
-        );
-    };
-    process.on("SIGTERM", stop);
-    process.on("SIGINT", stop);
-    process.on("SIGHUP", () => log.reopen());
-  });
+  return runUntilSignalled({ service: proxy, logger, log, releasePidfile });
 }

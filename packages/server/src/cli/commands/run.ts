@@ -3,11 +3,12 @@ import {
   createLogger,
   describeError,
   detachedReady,
-  EXIT_FAILURE,
-  EXIT_OK,
   exitOnFatalErrors,
+  runUntilSignalled,
+  type HangupHandler,
+  type Logger,
 } from "@osad2/service-kit";
-import { createServer } from "../../server.js";
+import { createServer, type Osad2Server } from "../../server.js";
 import type { CliInvocation } from "../args.js";
 import { assertStartable } from "../preflight.js";
 import { loadCliConfig } from "./load-config.js";
@@ -41,45 +42,33 @@ export async function runCommand(invocation: CliInvocation): Promise<number> {
   }
   // Started with -d: the waiting parent may exit 0 now.
   detachedReady();
-  return new Promise<number>((resolve) => {
-    const exit = (code: number): void => {
-      log.flush();
-      resolve(code);
-    };
-    let stopping = false;
-    const stop = (signal: NodeJS.Signals): void => {
-      if (stopping) {
-        // A second signal while draining: the operator wants out now.
-        logger.warn({ signal }, "second signal while stopping; exiting at once");
-        exit(EXIT_FAILURE);
-        return;
-      }
-      stopping = true;
-      logger.info({ signal }, "stopping (draining)");
-      void server
-        .stop()
-        .then(releasePidfile)
-        .then(
-          () => exit(EXIT_OK),
-          (error: unknown) => {
-            logger.error({ err: error }, "error while stopping");
-            exit(EXIT_FAILURE);
-          },
-        );
-    };
-    process.on("SIGTERM", stop);
-    process.on("SIGINT", stop);
-    process.on("SIGHUP", () => {
-      log.reopen();
-      // The file is read as strictly as at start: a bad edit keeps the running configuration.
-      loadCliConfig(invocation)
-        .then((next) => server.reload(next))
-        .catch((error: unknown) =>
-          logger.error(
-            { err: error },
-            `reload failed; keeping the running configuration: ${describeError(error)}`,
-          ),
-        );
-    });
+  return runUntilSignalled({
+    service: server,
+    logger,
+    log,
+    releasePidfile,
+    stoppingMessage: "stopping (draining)",
+    onHangup: new ConfigReload(invocation, server, logger),
   });
+}
+
+/** SIGHUP: re-reads the config file and the key store into the running server. */
+class ConfigReload implements HangupHandler {
+  constructor(
+    private readonly invocation: CliInvocation,
+    private readonly server: Pick<Osad2Server, "reload">,
+    private readonly logger: Logger,
+  ) {}
+
+  hangup(): void {
+    // The file is read as strictly as at start: a bad edit keeps the running configuration.
+    loadCliConfig(this.invocation)
+      .then((next) => this.server.reload(next))
+      .catch((error: unknown) =>
+        this.logger.error(
+          { err: error },
+          `reload failed; keeping the running configuration: ${describeError(error)}`,
+        ),
+      );
+  }
 }
