@@ -1,6 +1,12 @@
 // The public surface of @osad2/service-kit: one implementation of each piece of plumbing the
 // osad2 server, client and packager share.
-export { ConfigError, PidfileError, UnsafeDirectoryError, locationPrefix } from "./errors.js";
+export {
+  BindError,
+  ConfigError,
+  PidfileError,
+  UnsafeDirectoryError,
+  locationPrefix,
+} from "./errors.js";
 export { errnoCode, describeError, describeSystemError } from "./errno.js";
 export { parseIni, DEFAULT_SECTION } from "./ini.js";
 export {
