@@ -32,7 +32,7 @@ export {
   DEFAULT_REPEAT_WINDOW_MS,
 } from "./log-rate-limiter.js";
 export { exitOnFatalErrors } from "./fatal.js";
-export { runUntilSignalled } from "./run-until-signalled.js";
+export { runService, runUntilSignalled } from "./run-service.js";
 export {
   acquirePidfile,
   readPidfile,
@@ -91,10 +91,12 @@ export type { LogDrops, LogFileSinkOptions } from "./log-sink.js";
 export type { RepeatLimits, SuppressedLines } from "./log-rate-limiter.js";
 export type { FatalLog } from "./fatal.js";
 export type {
+  RunServiceOptions,
+  RunnableService,
   RunUntilSignalledOptions,
   StoppableService,
   HangupHandler,
-} from "./run-until-signalled.js";
+} from "./run-service.js";
 export type { PidfileOptions, PidfileHolder, ReleasePidfile } from "./pidfile.js";
 export type { BackoffOptions } from "./backoff.js";
 export type { DetachOptions, DetachFailure, DetachableConfig } from "./detach.js";

@@ -1,9 +1,4 @@
-import {
-  acquirePidfile,
-  createLogger,
-  exitOnFatalErrors,
-  runUntilSignalled,
-} from "@osad2/service-kit";
+import { runService } from "@osad2/service-kit";
 import type { ProxyInvocation } from "../cli-args.js";
 import { loadProxyConfig } from "../config.js";
 import { loadProxyKeys } from "../keys.js";
@@ -24,28 +19,20 @@ export async function runCommand(invocation: ProxyInvocation): Promise<number> {
   });
   // Before the log file and the pidfile exist: a start that cannot work creates neither.
   const keys = await loadProxyKeys(config.certificates);
-  const log = createLogger({ name: PROGRAM, file: config.logFile, debug: config.debug });
-  exitOnFatalErrors(log, PROGRAM);
-  const logger = log.logger;
-  const releasePidfile =
-    config.pidfile === ""
-      ? async () => undefined
-      : await acquirePidfile(config.pidfile, { program: PROGRAM });
-  const proxy = createProxy({
-    name: config.name,
-    upstream: config.upstream,
-    bind: config.bind,
-    listenerPort: config.listenerPort,
-    proxyPort: config.proxyPort,
-    keys,
-    logger,
+  return runService({
+    program: PROGRAM,
+    logFile: config.logFile,
+    debug: config.debug,
+    pidfile: config.pidfile,
+    create: (logger) =>
+      createProxy({
+        name: config.name,
+        upstream: config.upstream,
+        bind: config.bind,
+        listenerPort: config.listenerPort,
+        proxyPort: config.proxyPort,
+        keys,
+        logger,
+      }),
   });
-  try {
-    await proxy.start();
-  } catch (error) {
-    await releasePidfile();
-    log.flush();
-    throw error;
-  }
-  return runUntilSignalled({ service: proxy, logger, log, releasePidfile });
 }

@@ -1,13 +1,4 @@
-import {
-  acquirePidfile,
-  createLogger,
-  describeError,
-  detachedReady,
-  exitOnFatalErrors,
-  runUntilSignalled,
-  type HangupHandler,
-  type Logger,
-} from "@osad2/service-kit";
+import { describeError, runService, type Logger, type RunnableService } from "@osad2/service-kit";
 import { createServer, type Osad2Server } from "../../server.js";
 import type { CliInvocation } from "../args.js";
 import { assertStartable } from "../preflight.js";
@@ -24,41 +15,31 @@ export async function runCommand(invocation: CliInvocation): Promise<number> {
   const config = await loadCliConfig(invocation);
   // Before the log file, the pidfile and the database exist: a start that cannot work creates none.
   await assertStartable(config);
-  // The file is written asynchronously (never blocking the loop); flushed before every exit.
-  const log = createLogger({ name: PROGRAM, file: config.logFile, debug: config.debug });
-  exitOnFatalErrors(log, PROGRAM);
-  const logger = log.logger;
-  const releasePidfile =
-    config.pidfile === ""
-      ? async () => undefined
-      : await acquirePidfile(config.pidfile, { program: PROGRAM });
-  const server = createServer(config, { logger });
-  try {
-    await server.start();
-  } catch (error) {
-    await releasePidfile();
-    log.flush();
-    throw error;
-  }
-  // Started with -d: the waiting parent may exit 0 now.
-  detachedReady();
-  return runUntilSignalled({
-    service: server,
-    logger,
-    log,
-    releasePidfile,
+  return runService({
+    program: PROGRAM,
+    logFile: config.logFile,
+    debug: config.debug,
+    pidfile: config.pidfile,
     stoppingMessage: "stopping (draining)",
-    onHangup: new ConfigReload(invocation, server, logger),
+    create: (logger) => new ServerRun(invocation, createServer(config, { logger }), logger),
   });
 }
 
-/** SIGHUP: re-reads the config file and the key store into the running server. */
-class ConfigReload implements HangupHandler {
+/** The server under `run`: SIGHUP re-reads the config file and the key store into it. */
+class ServerRun implements RunnableService {
   constructor(
     private readonly invocation: CliInvocation,
-    private readonly server: Pick<Osad2Server, "reload">,
+    private readonly server: Osad2Server,
     private readonly logger: Logger,
   ) {}
+
+  start(): Promise<void> {
+    return this.server.start();
+  }
+
+  stop(): Promise<void> {
+    return this.server.stop();
+  }
 
   hangup(): void {
     // The file is read as strictly as at start: a bad edit keeps the running configuration.
