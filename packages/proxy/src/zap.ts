@@ -52,22 +52,13 @@ export interface ProxyZapHandlerOptions {
  */
 export class ProxyZapHandler implements ZapDecider {
   readonly domains: ReadonlySet<string> = new Set([CLIENT_ZAP_DOMAIN, PROXY_ZAP_DOMAIN]);
-  private responder: ZapResponder | undefined;
 
   private constructor(private readonly options: ProxyZapHandlerOptions) {}
 
-  static async start(options: ProxyZapHandlerOptions): Promise<ProxyZapHandler> {
-    const handler = new ProxyZapHandler(options);
-    handler.responder = await ZapResponder.start({
-      context: options.context,
-      decider: handler,
-      logger: options.logger,
-    });
-    return handler;
-  }
-
-  refused(address: string, reason: ZapRefusal): void {
-    this.options.report.refused({ address, reason });
+  /** Binds the ZAP endpoint with this handler deciding; close the responder to stop. */
+  static start(options: ProxyZapHandlerOptions): Promise<ZapResponder> {
+    const decider = new ProxyZapHandler(options);
+    return ZapResponder.start({ context: options.context, decider, logger: options.logger });
   }
 
   async decide(request: ZapCurveRequest): Promise<ZapVerdict> {
@@ -84,9 +75,8 @@ export class ProxyZapHandler implements ZapDecider {
     return { ...ok, turn: new GatedReply(this.options.clientGate, who) };
   }
 
-  /** Stops answering; pending handshakes then fail. Idempotent. */
-  async close(): Promise<void> {
-    await this.responder?.close();
+  refused(address: string, reason: ZapRefusal): void {
+    this.options.report.refused({ address, reason });
   }
 }
 

@@ -82,7 +82,6 @@ export class ZapHandler implements ZapDecider {
     ZAP_LISTENER_DOMAIN,
     ZAP_PROXY_DOMAIN,
   ]);
-  private responder: ZapResponder | undefined;
   private readonly clientCheck: AllowListCheck;
   private readonly proxyCheck: AllowListCheck | undefined;
 
@@ -94,18 +93,10 @@ export class ZapHandler implements ZapDecider {
         : new AllowListCheck(options.proxies, options.logger, options.rescanGapMs);
   }
 
-  static async start(options: ZapHandlerOptions): Promise<ZapHandler> {
-    const handler = new ZapHandler(options);
-    handler.responder = await ZapResponder.start({
-      context: options.context,
-      decider: handler,
-      logger: options.logger,
-    });
-    return handler;
-  }
-
-  refused(address: string, reason: ZapRefusal): void {
-    this.options.report.rejected({ address, reason });
+  /** Binds the ZAP endpoint with this handler deciding; close the responder to stop. */
+  static start(options: ZapHandlerOptions): Promise<ZapResponder> {
+    const decider = new ZapHandler(options);
+    return ZapResponder.start({ context: options.context, decider, logger: options.logger });
   }
 
   async decide(request: ZapCurveRequest): Promise<ZapVerdict> {
@@ -131,8 +122,7 @@ export class ZapHandler implements ZapDecider {
     return { status: "400", text: "unknown or revoked key" };
   }
 
-  /** Stops answering; pending handshakes then fail. Idempotent. */
-  async close(): Promise<void> {
-    await this.responder?.close();
+  refused(address: string, reason: ZapRefusal): void {
+    this.options.report.rejected({ address, reason });
   }
 }
