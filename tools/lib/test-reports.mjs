@@ -17,10 +17,12 @@ function workspaceDirs(root) {
 }
 
 /**
- * { name, report, notRun } for every workspace package with a test script, sorted by directory.
- * `notRun` is a directory where a suite leaves one file per part the machine could not run
- * (e.g. e2e/dist-test/not-run/across-hosts.txt when network namespaces are not allowed), its
- * text the reason.
+ * { name, part, report, notRun } for every suite: a workspace package's "test" script, and each of its
+ * "test:PART" scripts (a part run on its own, e.g. the e2e package's across-hosts tests), sorted
+ * by directory. "test" reports to dist-test/results.json, "test:PART" to
+ * dist-test/results-PART.json. `notRun` is a directory where a suite leaves one file per part
+ * the machine could not run (e.g. e2e/dist-test/not-run/across-hosts.txt when network
+ * namespaces are not allowed), its text the reason.
  */
 export function testReports(root) {
   const out = [];
@@ -28,12 +30,18 @@ export function testReports(root) {
     const manifest = path.join(root, dir, "package.json");
     if (!fs.existsSync(manifest)) continue;
     const pkg = JSON.parse(fs.readFileSync(manifest, "utf8"));
-    if (!pkg.scripts?.test) continue;
-    out.push({
-      name: pkg.name ?? dir,
-      report: path.join(root, dir, "dist-test", "results.json"),
-      notRun: path.join(root, dir, "dist-test", "not-run"),
-    });
+    const name = pkg.name ?? dir;
+    const notRun = path.join(root, dir, "dist-test", "not-run");
+    for (const script of Object.keys(pkg.scripts ?? {}).sort()) {
+      const part = script === "test" ? "" : /^test:([a-z0-9-]+)$/.exec(script)?.[1];
+      if (part === undefined) continue;
+      out.push({
+        name: part ? `${name} (${part})` : name,
+        part,
+        report: path.join(root, dir, "dist-test", part ? `results-${part}.json` : "results.json"),
+        notRun,
+      });
+    }
   }
   return out;
 }
