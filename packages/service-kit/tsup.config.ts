@@ -1,10 +1,12 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: ["src/index.ts"],
+  entry: { index: "src/index.ts", "zeromq/index": "src/zeromq/index.ts" },
   format: ["esm"],
-  dts: { entry: "src/index.ts" },
+  dts: { entry: { index: "src/index.ts", "zeromq/index": "src/zeromq/index.ts" } },
   sourcemap: true,
   clean: true,
   target: "node20",
+  // A peer: the services' own zeromq (one native addon per process).
+  external: ["zeromq"],
 });

@@ -2,6 +2,7 @@
  * Errors of the osad2 proxy library (configuration errors are @osad2/service-kit's
  * ConfigError). Every class sets `name` and accepts `{ cause }` where it wraps one.
  */
+import { BindError } from "@osad2/service-kit";
 
 /** A key file under `certificates` is missing, unreadable or wrong. */
 export class ProxyKeyError extends Error {
@@ -15,26 +16,12 @@ export class ProxyKeyError extends Error {
 }
 
 /** ZeroMQ could not bind a port (in use, address not on this host, no permission). */
-export class ProxyBindError extends Error {
+export class ProxyBindError extends BindError {
   override readonly name = "ProxyBindError";
-  readonly endpoint: string;
-
-  constructor(endpoint: string, detail: string, options?: { cause?: unknown }) {
-    super(`cannot bind ${endpoint}: ${detail}`, options);
-    this.endpoint = endpoint;
-  }
 }
 
-/** The installed libzmq has no CURVE; the proxy refuses to run unencrypted. */
-export class CurveUnavailableError extends Error {
-  override readonly name = "CurveUnavailableError";
-
-  constructor() {
-    super(
-      "this zeromq build has no CURVE support; reinstall the zeromq package with its prebuilt binary (npm rebuild zeromq)",
-    );
-  }
-}
+// The one class the server and client also throw: the proxy refuses to run unencrypted.
+export { CurveUnavailableError } from "@osad2/service-kit/zeromq";
 
 /** A lifecycle call came at the wrong time (start twice, start after stop). */
 export class ProxyStateError extends Error {

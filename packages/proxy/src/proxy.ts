@@ -15,6 +15,7 @@ import type { ProxyKeys } from "./keys.js";
 import { ProxyPort, type ChildConnection } from "./proxy-port.js";
 import { bindEndpoint, createProxyContext } from "./sockets.js";
 import { UpstreamLink, type UpstreamState } from "./upstream.js";
+import type { ZapResponder } from "@osad2/service-kit/zeromq";
 import { ProxyZapHandler } from "./zap.js";
 
 /** Options of {@link createProxy}. */
@@ -81,7 +82,7 @@ export function upstreamEndpoints(upstream: readonly HostPort[]): string[] {
 class OsadProxy implements Proxy {
   private state: "new" | "starting" | "running" | "stopped" = "new";
   private context: zmq.Context | undefined;
-  private zap: ProxyZapHandler | undefined;
+  private zap: ZapResponder | undefined;
   private clients: ClientPort | undefined;
   private children: ProxyPort | undefined;
   private link: UpstreamLink | undefined;

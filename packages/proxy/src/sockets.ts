@@ -2,7 +2,13 @@ import * as zmq from "zeromq";
 import { SOCKET_DEFAULTS } from "@osad2/protocol";
 import type { KeyPair } from "@osad2/keys";
 import { tcpEndpoint } from "@osad2/service-kit";
-import { CurveUnavailableError, ProxyBindError } from "./errors.js";
+import {
+  assertCurveAvailable,
+  bindOnce as bindSocketOnce,
+  bindWithRetry as bindSocketWithRetry,
+  type BindOptions,
+} from "@osad2/service-kit/zeromq";
+import { ProxyBindError } from "./errors.js";
 
 /** Socket slots of the proxy's context: ZAP, upstream DEALER, two ROUTERs and spares for a re-bind. */
 const ZMQ_MAX_SOCKETS = 64;
@@ -11,15 +17,13 @@ const CURVE_MESSAGE_OVERHEAD = 64;
 /** libzmq's ZMQ_ROUTER_NOTIFY (draft API): an empty message per peer connect and disconnect. */
 const ZMQ_ROUTER_NOTIFY = 97;
 const NOTIFY_CONNECT_AND_DISCONNECT = 3;
-const BIND_RETRY_MS = 25;
-const BIND_RETRY_LIMIT_MS = 3_000;
 
 /**
  * One context per proxy: the ZAP handler must live in the context of the sockets it
  * authenticates, and a private one keeps two proxies in one process (tests) apart.
  */
 export function createProxyContext(): zmq.Context {
-  if (zmq.capability.curve !== true) throw new CurveUnavailableError();
+  assertCurveAvailable();
   const context = new zmq.Context({ blocky: false });
   context.maxSockets = Math.min(ZMQ_MAX_SOCKETS, context.maxSocketsLimit);
   return context;
@@ -77,36 +81,19 @@ export function bindEndpoint(bind: string, port: number): string {
   return bind === "*" ? `tcp://*:${port}` : tcpEndpoint(bind, port);
 }
 
-/** Binds once; resolves with the endpoint actually bound (the real port when 0 was asked). */
-export async function bindOnce(socket: zmq.Socket, endpoint: string): Promise<string> {
-  try {
-    await socket.bind(endpoint);
-  } catch (cause) {
-    const code = (cause as { code?: string }).code;
-    const detail =
-      code === "EADDRINUSE"
-        ? "address already in use (another osad2-proxy or osad2-server, or change the port)"
-        : code === "EADDRNOTAVAIL"
-          ? "address not available on this host (check bind)"
-          : code === "EACCES"
-            ? "permission denied (ports below 1024 need privileges)"
-            : ((cause as Error).message ?? String(cause));
-    throw new ProxyBindError(endpoint, detail, { cause });
-  }
-  return socket.lastEndpoint ?? endpoint;
+const BIND: BindOptions = {
+  inUseBy: "another osad2-proxy or osad2-server",
+  errorClass: ProxyBindError,
+};
+
+/** Binds once; resolves with the endpoint actually bound. @throws {ProxyBindError} */
+export function bindOnce(socket: zmq.Socket, endpoint: string): Promise<string> {
+  return bindSocketOnce(socket, endpoint, BIND);
 }
 
-/** Binds a new socket where a closed one was: libzmq frees the old descriptor a moment later. */
-export async function bindWithRetry(socket: zmq.Socket, endpoint: string): Promise<string> {
-  const deadline = Date.now() + BIND_RETRY_LIMIT_MS;
-  for (;;) {
-    try {
-      return await bindOnce(socket, endpoint);
-    } catch (error) {
-      if (!(error instanceof ProxyBindError) || Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, BIND_RETRY_MS));
-    }
-  }
+/** Binds a new socket where a closed one was. @throws {ProxyBindError} */
+export function bindWithRetry(socket: zmq.Socket, endpoint: string): Promise<string> {
+  return bindSocketWithRetry(socket, endpoint, BIND);
 }
 
 export function portOf(endpoint: string): number {

@@ -4,28 +4,15 @@
  * ConfigError; index.ts re-exports all of them). Every class sets `name`, accepts
  * `{ cause }` where it wraps one, and carries the fields a caller branches on.
  */
+import { BindError } from "@osad2/service-kit";
 
 /** ZeroMQ could not bind a socket (port in use, address not on this host, no permission). */
-export class SocketBindError extends Error {
+export class SocketBindError extends BindError {
   override readonly name = "SocketBindError";
-  readonly endpoint: string;
-
-  constructor(endpoint: string, detail: string, options?: { cause?: unknown }) {
-    super(`cannot bind ${endpoint}: ${detail}`, options);
-    this.endpoint = endpoint;
-  }
 }
 
-/** The installed libzmq was built without CURVE (libsodium / tweetnacl); osad2 refuses to run unencrypted. */
-export class CurveUnavailableError extends Error {
-  override readonly name = "CurveUnavailableError";
-
-  constructor() {
-    super(
-      "this zeromq build has no CURVE support; reinstall the zeromq package with its prebuilt binary (npm rebuild zeromq)",
-    );
-  }
-}
+// Shared with the client and the proxy: one class, so `instanceof` holds whichever re-exports it.
+export { CurveUnavailableError } from "@osad2/service-kit/zeromq";
 
 /** notify() was asked about a push client that does not exist. */
 export class UnknownClientError extends Error {

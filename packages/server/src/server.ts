@@ -43,6 +43,7 @@ import { DirectRebindReannouncer, ProxyLinks } from "./transport/proxy-links.js"
 import { ProxyPort } from "./transport/proxy-port.js";
 import { ClientRoutes } from "./transport/routes.js";
 import { ZapHandler } from "./transport/zap.js";
+import type { ZapResponder } from "@osad2/service-kit/zeromq";
 import { type RoleCoordination, startRoleCoordination } from "./failover/coordination.js";
 import type { ServerRole } from "./failover/coordinator.js";
 import { FencedSender } from "./failover/fenced-sender.js";
@@ -145,7 +146,7 @@ interface Running {
   store: SpacewalkStore;
   ownStore: boolean;
   context?: zmq.Context;
-  zap?: ZapHandler;
+  zap?: ZapResponder;
   /** What start() brought up once; the notifying part is (re)built from it on each activation. */
   base?: NotifyingBase;
   coordination?: RoleCoordination;

@@ -77,3 +77,17 @@ export class UnsafeDirectoryError extends Error {
     this.mode = mode;
   }
 }
+
+/**
+ * A listening socket could not bind its endpoint (port in use, address not on this host, no
+ * permission). Each service subclasses it under its own name.
+ */
+export class BindError extends Error {
+  override readonly name: string = "BindError";
+  readonly endpoint: string;
+
+  constructor(endpoint: string, detail: string, options?: { cause?: unknown }) {
+    super(`cannot bind ${endpoint}: ${detail}`, options);
+    this.endpoint = endpoint;
+  }
+}

@@ -1,6 +1,12 @@
 // The public surface of @osad2/service-kit: one implementation of each piece of plumbing the
 // osad2 server, client and packager share.
-export { ConfigError, PidfileError, UnsafeDirectoryError, locationPrefix } from "./errors.js";
+export {
+  BindError,
+  ConfigError,
+  PidfileError,
+  UnsafeDirectoryError,
+  locationPrefix,
+} from "./errors.js";
 export { errnoCode, describeError, describeSystemError } from "./errno.js";
 export { parseIni, DEFAULT_SECTION } from "./ini.js";
 export {
@@ -26,6 +32,7 @@ export {
   DEFAULT_REPEAT_WINDOW_MS,
 } from "./log-rate-limiter.js";
 export { exitOnFatalErrors } from "./fatal.js";
+export { runService, runUntilSignalled } from "./run-service.js";
 export {
   acquirePidfile,
   readPidfile,
@@ -83,6 +90,13 @@ export type { LoggerOptions, ServiceLogger, Logger } from "./logger.js";
 export type { LogDrops, LogFileSinkOptions } from "./log-sink.js";
 export type { RepeatLimits, SuppressedLines } from "./log-rate-limiter.js";
 export type { FatalLog } from "./fatal.js";
+export type {
+  RunServiceOptions,
+  RunnableService,
+  RunUntilSignalledOptions,
+  StoppableService,
+  HangupHandler,
+} from "./run-service.js";
 export type { PidfileOptions, PidfileHolder, ReleasePidfile } from "./pidfile.js";
 export type { BackoffOptions } from "./backoff.js";
 export type { DetachOptions, DetachFailure, DetachableConfig } from "./detach.js";

@@ -1,10 +1,4 @@
-import {
-  acquirePidfile,
-  createLogger,
-  EXIT_FAILURE,
-  EXIT_OK,
-  exitOnFatalErrors,
-} from "@osad2/service-kit";
+import { runService } from "@osad2/service-kit";
 import type { ProxyInvocation } from "../cli-args.js";
 import { loadProxyConfig } from "../config.js";
 import { loadProxyKeys } from "../keys.js";
@@ -25,56 +19,20 @@ export async function runCommand(invocation: ProxyInvocation): Promise<number> {
   });
   // Before the log file and the pidfile exist: a start that cannot work creates neither.
   const keys = await loadProxyKeys(config.certificates);
-  const log = createLogger({ name: PROGRAM, file: config.logFile, debug: config.debug });
-  exitOnFatalErrors(log, PROGRAM);
-  const logger = log.logger;
-  const releasePidfile =
-    config.pidfile === ""
-      ? async () => undefined
-      : await acquirePidfile(config.pidfile, { program: PROGRAM });
-  const proxy = createProxy({
-    name: config.name,
-    upstream: config.upstream,
-    bind: config.bind,
-    listenerPort: config.listenerPort,
-    proxyPort: config.proxyPort,
-    keys,
-    logger,
-  });
-  try {
-    await proxy.start();
-  } catch (error) {
-    await releasePidfile();
-    log.flush();
-    throw error;
-  }
-  return new Promise<number>((resolve) => {
-    const exit = (code: number): void => {
-      log.flush();
-      resolve(code);
-    };
-    let stopping = false;
-    const stop = (signal: NodeJS.Signals): void => {
-      if (stopping) {
-        logger.warn({ signal }, "second signal while stopping; exiting at once");
-        exit(EXIT_FAILURE);
-        return;
-      }
-      stopping = true;
-      logger.info({ signal }, "stopping");
-      void proxy
-        .stop()
-        .then(releasePidfile)
-        .then(
-          () => exit(EXIT_OK),
-          (error: unknown) => {
-            logger.error({ err: error }, "error while stopping");
-            exit(EXIT_FAILURE);
-          },
-        );
-    };
-    process.on("SIGTERM", stop);
-    process.on("SIGINT", stop);
-    process.on("SIGHUP", () => log.reopen());
+  return runService({
+    program: PROGRAM,
+    logFile: config.logFile,
+    debug: config.debug,
+    pidfile: config.pidfile,
+    create: (logger) =>
+      createProxy({
+        name: config.name,
+        upstream: config.upstream,
+        bind: config.bind,
+        listenerPort: config.listenerPort,
+        proxyPort: config.proxyPort,
+        keys,
+        logger,
+      }),
   });
 }

@@ -1,5 +1,5 @@
 import * as zmq from "zeromq";
-import { CurveUnavailableError } from "../errors.js";
+import { assertCurveAvailable } from "@osad2/service-kit/zeromq";
 
 /**
  * Socket slots per context. libzmq's default (1023) counts sockets, not connections;
@@ -15,7 +15,7 @@ export const ZMQ_MAX_SOCKETS = 4096;
  * (tests) from answering each other's ZAP requests.
  */
 export function createZmqContext(): zmq.Context {
-  if (zmq.capability.curve !== true) throw new CurveUnavailableError();
+  assertCurveAvailable();
   const context = new zmq.Context({ blocky: false });
   context.maxSockets = Math.min(ZMQ_MAX_SOCKETS, context.maxSocketsLimit);
   return context;

@@ -10,7 +10,7 @@ import {
   type LinkUpMessage,
   type ListenerMessage,
 } from "@osad2/protocol";
-import { backoffDelay, type Logger } from "@osad2/service-kit";
+import type { Logger } from "@osad2/service-kit";
 import { AllowListCheck, type KeyAuthorizer } from "./allow-check.js";
 import type {
   ConnectionSender,
@@ -21,7 +21,7 @@ import type {
 } from "./ports.js";
 import type { KeyChanges, Reannouncer } from "./revocation.js";
 import type { ClientMessageHandler, InboundReport } from "./router-loop.js";
-import { ROUTER_RESTART_MAX_MS, ROUTER_RESTART_MIN_MS } from "./router-loop.js";
+import { RestartingReceiver, type FrameSink } from "./restarting-receiver.js";
 import type { ClientRoutes } from "./routes.js";
 
 /** How often links are checked for silence and re-announced connections for a hello. */
@@ -145,7 +145,7 @@ interface ProxiedConnection extends ProxiedPeer {
  * on the link. The proxy only names connections; who a message is from is proven by the
  * client's signature, and a proxied hello must sign the very key the proxy says it admitted.
  */
-export class ProxyLinks implements ConnectionSender, ReplySender, PeerDirectory {
+export class ProxyLinks implements ConnectionSender, ReplySender, PeerDirectory, FrameSink {
   /** Links by the routing id (hex) of their proxy's DEALER. */
   private readonly links = new Map<string, Link>();
   /** Connections by their transport id (latin1 of `serial:conn`). */
@@ -158,11 +158,9 @@ export class ProxyLinks implements ConnectionSender, ReplySender, PeerDirectory 
   private handler: ClientMessageHandler | undefined;
   private log: ProxiedConnectionLog | undefined;
   private serial = 0;
-  private running: Promise<void> | undefined;
+  private readonly receiver: RestartingReceiver;
   private stopping = false;
   private sweep: NodeJS.Timeout | undefined;
-  private backoffTimer: NodeJS.Timeout | undefined;
-  private endBackoff: (() => void) | undefined;
   private readonly unwatch: (() => void)[] = [];
   private rebinding: Promise<void> = Promise.resolve();
   /** Link messages dropped as undecodable since start (also counted in the report). */
@@ -171,6 +169,12 @@ export class ProxyLinks implements ConnectionSender, ReplySender, PeerDirectory 
   constructor(private readonly options: ProxyLinksOptions) {
     this.clientCheck = new AllowListCheck(options.clientKeys, options.logger);
     this.proxyCheck = new AllowListCheck(options.proxyKeys, options.logger);
+    this.receiver = new RestartingReceiver({
+      source: options.port,
+      sink: this,
+      from: "proxies (proxy port)",
+      logger: options.logger,
+    });
   }
 
   /** Starts reading the proxy port; proxied clients' messages go to `handler`. */
@@ -187,18 +191,17 @@ export class ProxyLinks implements ConnectionSender, ReplySender, PeerDirectory 
     );
     this.sweep = setInterval(() => this.sweepLinks(), SWEEP_MS);
     this.sweep.unref();
-    this.running ??= this.run();
+    this.receiver.start();
   }
 
   /** Stops; resolves once the loop has ended (after the port is closed). */
   async stop(): Promise<void> {
     this.stopping = true;
     clearInterval(this.sweep);
-    clearTimeout(this.backoffTimer);
-    this.endBackoff?.();
+    const ended = this.receiver.stop();
     for (const unwatch of this.unwatch.splice(0)) unwatch();
     await this.rebinding;
-    return this.running;
+    return ended;
   }
 
   /** Proxies connected now. */
@@ -264,35 +267,7 @@ export class ProxyLinks implements ConnectionSender, ReplySender, PeerDirectory 
     void this.sendTo(id, frame);
   }
 
-  private async run(): Promise<void> {
-    let failures = 0;
-    while (!this.stopping) {
-      try {
-        for await (const [routingId, ...frames] of this.options.port.messages()) {
-          failures = 0;
-          this.handle(routingId, frames);
-        }
-        return;
-      } catch (error) {
-        if (this.stopping) return;
-        failures += 1;
-        const retryInMs = backoffDelay(failures, {
-          minMs: ROUTER_RESTART_MIN_MS,
-          maxMs: ROUTER_RESTART_MAX_MS,
-        });
-        this.options.logger.error(
-          { err: error, retryInMs, failures },
-          "receiving from proxies (proxy port) failed; restarting the loop",
-        );
-        await new Promise<void>((resolve) => {
-          this.endBackoff = resolve;
-          this.backoffTimer = setTimeout(resolve, retryInMs);
-        });
-      }
-    }
-  }
-
-  private handle(routingId: Buffer | undefined, frames: Buffer[]): void {
+  handle(routingId: Buffer | undefined, frames: Buffer[]): void {
     if (routingId === undefined) {
       this.malformed("frame-count", undefined);
       return;

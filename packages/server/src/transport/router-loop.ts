@@ -4,15 +4,16 @@ import {
   ProtocolError,
   type ListenerMessage,
 } from "@osad2/protocol";
-import { backoffDelay } from "@osad2/service-kit";
 import type { Logger } from "@osad2/service-kit";
 import { DropCollector } from "./drop-collector.js";
 import type { InboundSource } from "./ports.js";
+import {
+  RestartingReceiver,
+  type FrameSink,
+  type ReceiveFailureLog,
+} from "./restarting-receiver.js";
 
-/** First restart delay after the ROUTER loop failed; doubles up to {@link ROUTER_RESTART_MAX_MS}. */
-export const ROUTER_RESTART_MIN_MS = 100;
-/** Longest wait before a restart: well inside missed_pings × ping_interval, so clients stay online. */
-export const ROUTER_RESTART_MAX_MS = 5_000;
+export { ROUTER_RESTART_MAX_MS, ROUTER_RESTART_MIN_MS } from "./restarting-receiver.js";
 
 /** Where decoded client messages go (the authenticator, then presence). Must not throw. */
 export interface ClientMessageHandler {
@@ -49,16 +50,21 @@ export interface RouterLoopOptions {
  * rest. If receiving fails, the failure is logged at error level and the loop restarts after a
  * back-off: without it the server would hear no client again and every client would go offline.
  */
-export class RouterLoop {
-  private running: Promise<void> | undefined;
-  private stopping = false;
+export class RouterLoop implements FrameSink, ReceiveFailureLog {
   private failure: string | undefined;
   private restarts = 0;
-  private backoffTimer: NodeJS.Timeout | undefined;
-  private endBackoff: (() => void) | undefined;
   private readonly collector = new DropCollector();
+  private readonly receiver: RestartingReceiver;
 
-  constructor(private readonly options: RouterLoopOptions) {}
+  constructor(private readonly options: RouterLoopOptions) {
+    this.receiver = new RestartingReceiver({
+      source: options.source,
+      sink: this,
+      from: "clients (ROUTER)",
+      logger: options.logger,
+      failures: this,
+    });
+  }
 
   get status(): RouterLoopStatus {
     return this.failure === undefined
@@ -67,53 +73,24 @@ export class RouterLoop {
   }
 
   start(): void {
-    this.running ??= this.run();
+    this.receiver.start();
   }
 
   /** No more restarts; resolves when the loop has ended (once the sockets are closed). */
   stop(): Promise<void> {
-    this.stopping = true;
-    clearTimeout(this.backoffTimer);
-    this.endBackoff?.();
-    return this.running ?? Promise.resolve();
+    return this.receiver.stop();
   }
 
-  private async run(): Promise<void> {
-    let failures = 0;
-    while (!this.stopping) {
-      try {
-        for await (const [routingId, ...frames] of this.options.source.messages()) {
-          failures = 0;
-          this.handle(routingId, frames);
-        }
-        return;
-      } catch (error) {
-        if (this.stopping) return;
-        failures += 1;
-        const retryInMs = backoffDelay(failures, {
-          minMs: ROUTER_RESTART_MIN_MS,
-          maxMs: ROUTER_RESTART_MAX_MS,
-        });
-        this.failure = error instanceof Error ? error.message : String(error);
-        this.options.logger.error(
-          { err: error, retryInMs, failures },
-          "receiving from clients (ROUTER) failed; restarting the loop",
-        );
-        await this.backoff(retryInMs);
-        this.restarts += 1;
-        this.failure = undefined;
-      }
-    }
+  failed(error: unknown): void {
+    this.failure = error instanceof Error ? error.message : String(error);
   }
 
-  private backoff(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      this.endBackoff = resolve;
-      this.backoffTimer = setTimeout(resolve, ms);
-    });
+  restarted(): void {
+    this.restarts += 1;
+    this.failure = undefined;
   }
 
-  private handle(routingId: Buffer | undefined, frames: Buffer[]): void {
+  handle(routingId: Buffer | undefined, frames: Buffer[]): void {
     const { handler, report, logger } = this.options;
     if (routingId === undefined) {
       report.malformed("frame-count", undefined);

@@ -1,6 +1,11 @@
 import * as zmq from "zeromq";
 import { SOCKET_DEFAULTS } from "@osad2/protocol";
 import type { KeyPair } from "@osad2/keys";
+import {
+  bindOnce as bindSocketOnce,
+  bindWithRetry as bindSocketWithRetry,
+  type BindOptions,
+} from "@osad2/service-kit/zeromq";
 import { SocketBindError } from "../errors.js";
 import type { Logger } from "@osad2/service-kit";
 import type {
@@ -39,12 +44,10 @@ export interface SocketState {
   readonly listener: boolean;
 }
 
-const BIND_RETRY_MS = 25;
 /** What CURVE adds to a frame on the wire ("\x07MESSAGE", nonce, MAC, flags: 33 bytes), rounded up. */
 const CURVE_MESSAGE_OVERHEAD = 64;
 /** Replies queued in this process at most (each is a few dozen bytes). */
 const MAX_PENDING_REPLIES = 10_000;
-const BIND_RETRY_LIMIT_MS = 3_000;
 
 export function endpointFor(bind: string, port: number): string {
   const host = bind.includes(":") && !bind.startsWith("[") ? `[${bind}]` : bind;
@@ -356,35 +359,14 @@ export function portOf(endpoint: string): number {
   return Number(endpoint.slice(endpoint.lastIndexOf(":") + 1));
 }
 
-export async function bindOnce(socket: zmq.Socket, endpoint: string): Promise<string> {
-  try {
-    await socket.bind(endpoint);
-  } catch (cause) {
-    const code = (cause as { code?: string }).code;
-    const detail =
-      code === "EADDRINUSE"
-        ? "address already in use (another osad2-server, or change the port)"
-        : code === "EADDRNOTAVAIL"
-          ? "address not available on this host (check bind)"
-          : code === "EACCES"
-            ? "permission denied (ports below 1024 need privileges)"
-            : ((cause as Error).message ?? String(cause));
-    throw new SocketBindError(endpoint, detail, { cause });
-  }
-  // Resolved form (tcp://0.0.0.0:5555, or the real port when 0 was asked).
-  return socket.lastEndpoint ?? endpoint;
+const BIND: BindOptions = { inUseBy: "another osad2-server", errorClass: SocketBindError };
+
+/** @throws {SocketBindError} */
+export function bindOnce(socket: zmq.Socket, endpoint: string): Promise<string> {
+  return bindSocketOnce(socket, endpoint, BIND);
 }
 
-export async function bindWithRetry(socket: zmq.Socket, endpoint: string): Promise<void> {
-  // close() returns before libzmq's reaper has closed the old socket's listening descriptor.
-  const deadline = Date.now() + BIND_RETRY_LIMIT_MS;
-  for (;;) {
-    try {
-      await bindOnce(socket, endpoint);
-      return;
-    } catch (error) {
-      if (!(error instanceof SocketBindError) || Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, BIND_RETRY_MS));
-    }
-  }
+/** @throws {SocketBindError} */
+export function bindWithRetry(socket: zmq.Socket, endpoint: string): Promise<string> {
+  return bindSocketWithRetry(socket, endpoint, BIND);
 }

@@ -1,13 +1,5 @@
-import {
-  acquirePidfile,
-  createLogger,
-  describeError,
-  detachedReady,
-  EXIT_FAILURE,
-  EXIT_OK,
-  exitOnFatalErrors,
-} from "@osad2/service-kit";
-import { createServer } from "../../server.js";
+import { describeError, runService, type Logger, type RunnableService } from "@osad2/service-kit";
+import { createServer, type Osad2Server } from "../../server.js";
 import type { CliInvocation } from "../args.js";
 import { assertStartable } from "../preflight.js";
 import { loadCliConfig } from "./load-config.js";
@@ -23,63 +15,41 @@ export async function runCommand(invocation: CliInvocation): Promise<number> {
   const config = await loadCliConfig(invocation);
   // Before the log file, the pidfile and the database exist: a start that cannot work creates none.
   await assertStartable(config);
-  // The file is written asynchronously (never blocking the loop); flushed before every exit.
-  const log = createLogger({ name: PROGRAM, file: config.logFile, debug: config.debug });
-  exitOnFatalErrors(log, PROGRAM);
-  const logger = log.logger;
-  const releasePidfile =
-    config.pidfile === ""
-      ? async () => undefined
-      : await acquirePidfile(config.pidfile, { program: PROGRAM });
-  const server = createServer(config, { logger });
-  try {
-    await server.start();
-  } catch (error) {
-    await releasePidfile();
-    log.flush();
-    throw error;
-  }
-  // Started with -d: the waiting parent may exit 0 now.
-  detachedReady();
-  return new Promise<number>((resolve) => {
-    const exit = (code: number): void => {
-      log.flush();
-      resolve(code);
-    };
-    let stopping = false;
-    const stop = (signal: NodeJS.Signals): void => {
-      if (stopping) {
-        // A second signal while draining: the operator wants out now.
-        logger.warn({ signal }, "second signal while stopping; exiting at once");
-        exit(EXIT_FAILURE);
-        return;
-      }
-      stopping = true;
-      logger.info({ signal }, "stopping (draining)");
-      void server
-        .stop()
-        .then(releasePidfile)
-        .then(
-          () => exit(EXIT_OK),
-          (error: unknown) => {
-            logger.error({ err: error }, "error while stopping");
-            exit(EXIT_FAILURE);
-          },
-        );
-    };
-    process.on("SIGTERM", stop);
-    process.on("SIGINT", stop);
-    process.on("SIGHUP", () => {
-      log.reopen();
-      // The file is read as strictly as at start: a bad edit keeps the running configuration.
-      loadCliConfig(invocation)
-        .then((next) => server.reload(next))
-        .catch((error: unknown) =>
-          logger.error(
-            { err: error },
-            `reload failed; keeping the running configuration: ${describeError(error)}`,
-          ),
-        );
-    });
+  return runService({
+    program: PROGRAM,
+    logFile: config.logFile,
+    debug: config.debug,
+    pidfile: config.pidfile,
+    stoppingMessage: "stopping (draining)",
+    create: (logger) => new ServerRun(invocation, createServer(config, { logger }), logger),
   });
+}
+
+/** The server under `run`: SIGHUP re-reads the config file and the key store into it. */
+class ServerRun implements RunnableService {
+  constructor(
+    private readonly invocation: CliInvocation,
+    private readonly server: Osad2Server,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): Promise<void> {
+    return this.server.start();
+  }
+
+  stop(): Promise<void> {
+    return this.server.stop();
+  }
+
+  hangup(): void {
+    // The file is read as strictly as at start: a bad edit keeps the running configuration.
+    loadCliConfig(this.invocation)
+      .then((next) => this.server.reload(next))
+      .catch((error: unknown) =>
+        this.logger.error(
+          { err: error },
+          `reload failed; keeping the running configuration: ${describeError(error)}`,
+        ),
+      );
+  }
 }
