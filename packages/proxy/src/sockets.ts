@@ -23,7 +23,7 @@ const NOTIFY_CONNECT_AND_DISCONNECT = 3;
  * authenticates, and a private one keeps two proxies in one process (tests) apart.
  */
 export function createProxyContext(): zmq.Context {
-  assertCurveAvailable();
+  assertCurveAvailable(zmq.capability);
   const context = new zmq.Context({ blocky: false });
   context.maxSockets = Math.min(ZMQ_MAX_SOCKETS, context.maxSocketsLimit);
   return context;

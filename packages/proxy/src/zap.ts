@@ -1,4 +1,4 @@
-import type * as zmq from "zeromq";
+import * as zmq from "zeromq";
 import { z85Encode } from "@osad2/keys";
 import type { KeyKind } from "@osad2/protocol";
 import type { Logger } from "@osad2/service-kit";
@@ -58,7 +58,8 @@ export class ProxyZapHandler implements ZapDecider {
   /** Binds the ZAP endpoint with this handler deciding; close the responder to stop. */
   static start(options: ProxyZapHandlerOptions): Promise<ZapResponder> {
     const decider = new ProxyZapHandler(options);
-    return ZapResponder.start({ context: options.context, decider, logger: options.logger });
+    const socket = new zmq.Router({ context: options.context, linger: 0 });
+    return ZapResponder.start({ socket, decider, logger: options.logger });
   }
 
   async decide(request: ZapCurveRequest): Promise<ZapVerdict> {

@@ -93,7 +93,11 @@ class CountingTurn implements ZapReplyTurn {
 
 async function zapClient(decider: ZapDecider) {
   const context = new zmq.Context();
-  const responder = await ZapResponder.start({ context, decider, logger: silentLogger() });
+  const responder = await ZapResponder.start({
+    socket: new zmq.Router({ context, linger: 0 }),
+    decider,
+    logger: silentLogger(),
+  });
   const dealer = new zmq.Dealer({ context, linger: 0 });
   closers.push(responder, dealer);
   dealer.connect(ZAP_ENDPOINT);

@@ -15,7 +15,7 @@ export const ZMQ_MAX_SOCKETS = 4096;
  * (tests) from answering each other's ZAP requests.
  */
 export function createZmqContext(): zmq.Context {
-  assertCurveAvailable();
+  assertCurveAvailable(zmq.capability);
   const context = new zmq.Context({ blocky: false });
   context.maxSockets = Math.min(ZMQ_MAX_SOCKETS, context.maxSocketsLimit);
   return context;

@@ -96,7 +96,8 @@ export class ZapHandler implements ZapDecider {
   /** Binds the ZAP endpoint with this handler deciding; close the responder to stop. */
   static start(options: ZapHandlerOptions): Promise<ZapResponder> {
     const decider = new ZapHandler(options);
-    return ZapResponder.start({ context: options.context, decider, logger: options.logger });
+    const socket = new zmq.Router({ context: options.context, linger: 0 });
+    return ZapResponder.start({ socket, decider, logger: options.logger });
   }
 
   async decide(request: ZapCurveRequest): Promise<ZapVerdict> {

@@ -1,4 +1,4 @@
-import * as zmq from "zeromq";
+import type * as zmq from "zeromq";
 
 /** The installed libzmq was built without CURVE (libsodium / tweetnacl); osad2 refuses to run unencrypted. */
 export class CurveUnavailableError extends Error {
@@ -11,7 +11,10 @@ export class CurveUnavailableError extends Error {
   }
 }
 
-/** @throws {CurveUnavailableError} when the loaded zeromq cannot encrypt. */
-export function assertCurveAvailable(): void {
-  if (zmq.capability.curve !== true) throw new CurveUnavailableError();
+/**
+ * @param capability the service's own `zmq.capability` (this module never loads zeromq itself).
+ * @throws {CurveUnavailableError} when the loaded zeromq cannot encrypt.
+ */
+export function assertCurveAvailable(capability: Partial<typeof zmq.capability>): void {
+  if (capability.curve !== true) throw new CurveUnavailableError();
 }

@@ -1,4 +1,4 @@
-import * as zmq from "zeromq";
+import type * as zmq from "zeromq";
 import type { Logger } from "../logger.js";
 
 /** The ZAP endpoint libzmq sends authentication requests to (RFC 27). */
@@ -42,7 +42,12 @@ export interface ZapDecider {
 
 /** Options of {@link ZapResponder.start}. */
 export interface ZapResponderOptions {
-  readonly context: zmq.Context;
+  /**
+   * A new, unbound ROUTER in the context of the sockets it guards (`new zmq.Router({ context,
+   * linger: 0 })`), made by the caller: this module never loads zeromq itself, so the service's
+   * own zeromq (one native addon per process) is the only one, wherever npm installed it.
+   */
+  readonly socket: zmq.Router;
   readonly decider: ZapDecider;
   readonly logger: Logger;
 }
@@ -67,7 +72,7 @@ export class ZapResponder {
   }
 
   static async start(options: ZapResponderOptions): Promise<ZapResponder> {
-    const socket = new zmq.Router({ context: options.context, linger: 0 });
+    const { socket } = options;
     await socket.bind(ZAP_ENDPOINT);
     return new ZapResponder(options, socket);
   }
