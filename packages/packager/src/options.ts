@@ -183,6 +183,13 @@ export function validateRelease(release: string | number): string {
   return text;
 }
 
+/** The rpmbuild program (a path or a name looked up on PATH); default {@link DEFAULT_RPMBUILD}. */
+export function validateRpmbuild(program: string | undefined): string {
+  const rpmbuild = program ?? DEFAULT_RPMBUILD;
+  if (rpmbuild.length === 0) throw new InvalidOptionError("rpmbuild", "the program name is empty");
+  return rpmbuild;
+}
+
 export function validatePath(option: string, path: string): string {
   if (path.length === 0) throw new InvalidOptionError(option, "the path is empty");
   if (path.includes("\0")) throw new InvalidOptionError(option, "the path contains a NUL byte");
@@ -224,8 +231,7 @@ export function parseClientPackageOptions(
     }
     arch = mapped;
   }
-  const rpmbuild = options.rpmbuild ?? DEFAULT_RPMBUILD;
-  if (rpmbuild.length === 0) throw new InvalidOptionError("rpmbuild", "the program name is empty");
+  const rpmbuild = validateRpmbuild(options.rpmbuild);
   return {
     name,
     certificates: validatePath(
@@ -254,8 +260,7 @@ export function parseClientPackageOptions(
 export function parseServerPackageOptions(
   options: ServerPackageOptions = {},
 ): ResolvedServerPackageOptions {
-  const rpmbuild = options.rpmbuild ?? DEFAULT_RPMBUILD;
-  if (rpmbuild.length === 0) throw new InvalidOptionError("rpmbuild", "the program name is empty");
+  const rpmbuild = validateRpmbuild(options.rpmbuild);
   return {
     out: validatePath("out", options.out ?? process.cwd()),
     release: validateRelease(options.release ?? DEFAULT_RELEASE),

@@ -3,13 +3,13 @@ import { DEFAULT_PROXY_PORT } from "./constants.js";
 import { InvalidOptionError } from "./errors.js";
 import {
   DEFAULT_RELEASE,
-  DEFAULT_RPMBUILD,
   DEFAULT_SERVER_CERTIFICATES_DIR,
   formatHostPort,
   validateClientName,
   validateHostList,
   validatePath,
   validateRelease,
+  validateRpmbuild,
 } from "./options.js";
 
 /** Options of {@link createProxyPackage} (`osad2-packager createproxy`). */
@@ -36,7 +36,7 @@ export interface ProxyPackageOptions {
   noRpm?: boolean;
   /** RPM release. Default {@link DEFAULT_RELEASE}. */
   release?: string | number;
-  /** rpmbuild program. Default {@link DEFAULT_RPMBUILD}. */
+  /** rpmbuild program. Default `rpmbuild` (see validateRpmbuild). */
   rpmbuild?: string;
   /** Where the private build directory is created (and removed again). Default `os.tmpdir()`. */
   tmpDir?: string;
@@ -87,8 +87,7 @@ export function parseProxyPackageOptions(
       );
     host = entry.host;
   }
-  const rpmbuild = options.rpmbuild ?? DEFAULT_RPMBUILD;
-  if (rpmbuild.length === 0) throw new InvalidOptionError("rpmbuild", "the program name is empty");
+  const rpmbuild = validateRpmbuild(options.rpmbuild);
   return {
     name,
     certificates: validatePath(
