@@ -347,17 +347,22 @@ describe("proxy port: clients carried by a proxy link", () => {
       const stays = await linkedPeer(s, "dmz");
       const goes = await linkedPeer(s, "branch7");
       await revokeProxy(h.keys.root, "branch7");
-      await waitFor("revoked proxy told", () =>
-        stays.of("revoked").some((r) => r.keyKind === "proxy" && r.publicKey === goes.publicKey),
+      // Each step has its own bound, so a failure (seen twice in loaded CI runs) names it.
+      const step = { timeoutMs: 15_000 };
+      await waitFor(
+        "revoked proxy told",
+        () =>
+          stays.of("revoked").some((r) => r.keyKind === "proxy" && r.publicKey === goes.publicKey),
+        step,
       );
       // The port was re-bound: the revoked proxy's DEALER reconnects and ZAP refuses it.
-      await waitFor("refused on reconnect", () => failures.includes(goes.publicKey));
+      await waitFor("refused on reconnect", () => failures.includes(goes.publicKey), step);
       // The other proxy's next alive is from a new connection: told to relink, it links again.
-      await waitFor("linked again", () => stays.of("linked").length >= 2);
+      await waitFor("linked again", () => stays.of("linked").length >= 2, step);
       expect(stays.of("relink").length).toBeGreaterThanOrEqual(1);
       expect(goes.of("linked").length).toBe(1);
     } finally {
       await closePeers();
     }
-  });
+  }, 60_000);
 });

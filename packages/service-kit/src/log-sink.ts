@@ -7,6 +7,10 @@ export const DEFAULT_LOG_BUFFER_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_LOG_RETRY_MS = 1000;
 /** Largest single write: keeps one batch from holding the whole buffer in a second copy. */
 const MAX_BATCH_BYTES = 256 * 1024;
+/** How long a synchronous flush waits for the asynchronous write that is out to land. */
+const FLUSH_WAIT_MS = 500;
+/** Atomics.wait on a cell nobody notifies: a synchronous sleep. */
+const SLEEP_CELL = new Int32Array(new SharedArrayBuffer(4));
 
 /** Lines a log lost (the buffer was full, or a write failed). */
 export interface LogDrops {
@@ -46,6 +50,8 @@ export class LogFileSink implements LogDrops {
   private midLine = false;
   /** The file of the write that is out, if any. */
   private writingFd: number | undefined;
+  /** The file's size once the write that is out has landed (O_APPEND, one writer). */
+  private writingEndSize: number | undefined;
   /** That file, replaced by reopen() meanwhile: closed once the write returns. */
   private closeAfterWrite: number | undefined;
   private closed = false;
@@ -99,6 +105,7 @@ export class LogFileSink implements LogDrops {
    */
   flushSync(): void {
     if (this.fd === undefined) return;
+    this.awaitWriteOutSync();
     const batch = this.takeBatch(Number.POSITIVE_INFINITY);
     if (batch.text === "") return;
     const buffer = Buffer.from(batch.text);
@@ -136,6 +143,8 @@ export class LogFileSink implements LogDrops {
     const buffer = Buffer.from(batch.text);
     this.writing = true;
     this.writingFd = fd;
+    const sizeBefore = sizeOf(fd);
+    this.writingEndSize = sizeBefore === undefined ? undefined : sizeBefore + buffer.length;
     write(fd, buffer, 0, buffer.length, null, (error, written) => {
       this.writing = false;
       this.writingFd = undefined;
@@ -173,6 +182,21 @@ export class LogFileSink implements LogDrops {
       }
       this.pump();
     });
+  }
+
+  /**
+   * The write that is out runs on libuv's thread pool and cannot be awaited here, so without
+   * this a synchronous flush could land before it and put the last lines ahead of earlier ones
+   * (seen when the pool was busy). Its landing shows in the file's size: wait for that, a
+   * bounded time, so a stalled disk cannot hang the exit.
+   */
+  private awaitWriteOutSync(): void {
+    const fd = this.writingFd;
+    const endSize = this.writingEndSize;
+    if (!this.writing || fd === undefined || fd !== this.fd || endSize === undefined) return;
+    const deadline = Date.now() + FLUSH_WAIT_MS;
+    while ((sizeOf(fd) ?? endSize) < endSize && Date.now() < deadline)
+      Atomics.wait(SLEEP_CELL, 0, 0, 1);
   }
 
   /** Joins queued lines up to `limit` bytes, led by a loss report when lines were dropped. */
@@ -246,6 +270,15 @@ export class LogFileSink implements LogDrops {
       this.lastCause = errnoCode(error) ?? String(error);
       return undefined;
     }
+  }
+}
+
+/** The file's size; undefined when it cannot be read (then nothing waits on it). */
+function sizeOf(fd: number): number | undefined {
+  try {
+    return fstatSync(fd).size;
+  } catch {
+    return undefined;
   }
 }
 
