@@ -5,6 +5,7 @@ import {
   type LastRun,
   ProtocolError,
   SOCKET_DEFAULTS,
+  clientLivenessOptions,
   clientSubscriptions,
   type PublisherMessage,
   decodeConnectionMessage,
@@ -239,11 +240,8 @@ export class Subscriber extends EventEmitter<SubscriberEvents> {
     await this.receiving;
   }
 
-  private socketOptions(): {
+  private socketOptions(): ReturnType<typeof clientLivenessOptions> & {
     linger: number;
-    heartbeatInterval: number;
-    heartbeatTimeout: number;
-    heartbeatTimeToLive: number;
     reconnectInterval: number;
     reconnectMaxInterval: number;
     maxMessageSize: number;
@@ -254,9 +252,8 @@ export class Subscriber extends EventEmitter<SubscriberEvents> {
   } {
     return {
       linger: SOCKET_DEFAULTS.linger,
-      heartbeatInterval: SOCKET_DEFAULTS.heartbeatInterval,
-      heartbeatTimeout: SOCKET_DEFAULTS.heartbeatTimeout,
-      heartbeatTimeToLive: SOCKET_DEFAULTS.heartbeatTimeToLive,
+      // Kernel keepalive, not ZMTP heartbeats: the server's kernel answers it, its ZMQ I/O thread does not.
+      ...clientLivenessOptions(),
       reconnectInterval: this.reconnectInterval,
       reconnectMaxInterval: this.reconnectMaxInterval,
       maxMessageSize: SOCKET_DEFAULTS.maxMessageSize,

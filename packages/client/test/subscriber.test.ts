@@ -1,5 +1,7 @@
 import { generateKeyPair, type KeyPair } from "@osad2/keys";
 import { decodeListenerMessage, verifySignature } from "@osad2/protocol";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { freePort } from "@osad2/test-helpers";
 import { afterEach, describe, expect, it } from "vitest";
 import { Subscriber, type AuthFailure, type SubscriberOptions } from "../src/index.js";
@@ -13,6 +15,7 @@ afterEach(async () => {
 });
 
 const NAME = "0123456789abcdef";
+const execFileAsync = promisify(execFile);
 
 async function setup(
   options: {
@@ -92,6 +95,37 @@ describe("Subscriber against a seed-style CURVE server", () => {
     const token = await server.pingUntilAnswered();
     const pong = server.received.find((r) => r.text === `ping ${token}`);
     expect(pong).toMatchObject({ routingId: NAME, frames: 1 });
+  });
+
+  it("arms the kernel's TCP keepalive (10 s idle) on both connections: a cut path is found without ZMTP heartbeats", async () => {
+    const { server, subscriber } = await setup({ allowed: "client" });
+    const connected = once(subscriber, "connected", 10_000);
+    subscriber.start();
+    await connected;
+    const ports = [server.publisherEndpoint, server.listenerEndpoint].map((e) =>
+      e.split(":").at(-1),
+    );
+    // The client's side of each connection (its peer is the server's port), once nothing is in
+    // flight on it: while data is unacknowledged the kernel shows the retransmission timer.
+    const keepaliveSeconds = async (port: string | undefined): Promise<number> => {
+      let line: string | undefined;
+      const until = Date.now() + 5_000;
+      while (Date.now() < until) {
+        const { stdout } = await execFileAsync("ss", ["-tnoH", "state", "established"]);
+        line = stdout.split("\n").find((l) => l.trim().split(/\s+/)[3] === `127.0.0.1:${port}`);
+        const timer = /timer:\(keepalive,(?:(\d+)min)?([\d.]+)(ms|sec),\d+\)/.exec(line ?? "");
+        if (timer !== null) {
+          return Number(timer[1] ?? 0) * 60 + Number(timer[2]) / (timer[3] === "ms" ? 1000 : 1);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      throw new Error(`no keepalive timer on the connection to port ${port}: ${line ?? "none"}`);
+    };
+    for (const port of ports) {
+      const seconds = await keepaliveSeconds(port);
+      expect(seconds).toBeGreaterThan(0);
+      expect(seconds).toBeLessThanOrEqual(10);
+    }
   });
 
   it("acts on its own checkin exactly once; ignores other names, unknown commands and garbage", async () => {

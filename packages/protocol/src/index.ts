@@ -21,6 +21,7 @@ export {
   TOPIC_UNKNOWN_CLIENT,
   TOPIC_REFUSED,
   SOCKET_DEFAULTS,
+  clientLivenessOptions,
   reconnectIntervalWithJitter,
 } from "./constants.js";
 export { isValidClientName, isValidToken, assertClientName, assertToken } from "./validate.js";

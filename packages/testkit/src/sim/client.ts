@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { AUTH_RETRY_JITTER, AUTH_RETRY_MAX_MS } from "@osad2/client";
 import { backoffDelay } from "@osad2/service-kit";
 import {
+  clientLivenessOptions,
   clientSubscriptions,
   decodeConnectionMessage,
   decodePublisherMessage,
@@ -26,7 +27,8 @@ export interface SimClientSetup {
   readonly serverPublicKey: string;
   readonly command: readonly string[];
   readonly software: string;
-  readonly heartbeats: boolean;
+  /** The real client's liveness options (TCP keepalive, TCP_USER_TIMEOUT). */
+  readonly liveness: boolean;
   /** 3: one DEALER connection (pings and checkins on it); 2: SUB + DEALER. */
   readonly wireVersion: 2 | 3;
   /** Emit a `ping` event per ping (besides counting it). */
@@ -69,13 +71,7 @@ export class SimClient {
       curvePublicKey: identity.publicKey,
       curveSecretKey: identity.secretKey,
       linger: SOCKET_DEFAULTS.linger,
-      ...(setup.heartbeats
-        ? {
-            heartbeatInterval: SOCKET_DEFAULTS.heartbeatInterval,
-            heartbeatTimeout: SOCKET_DEFAULTS.heartbeatTimeout,
-            heartbeatTimeToLive: SOCKET_DEFAULTS.heartbeatTimeToLive,
-          }
-        : {}),
+      ...(setup.liveness ? clientLivenessOptions() : {}),
       // Each client draws its own first interval, so a restarted server is not hit by all at once.
       reconnectInterval: reconnectIntervalWithJitter(),
       reconnectMaxInterval: SOCKET_DEFAULTS.reconnectMaxInterval,

@@ -50,7 +50,7 @@ export class SimPool {
         serverPublicKey: this.spec.serverPublicKey,
         command: this.spec.command,
         software: this.spec.software,
-        heartbeats: this.spec.heartbeats,
+        liveness: this.spec.liveness,
         wireVersion: this.spec.wireVersion,
         reportPings: this.spec.reportPings,
         emit,

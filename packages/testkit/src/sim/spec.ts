@@ -41,11 +41,10 @@ export interface SimSpec {
   /** ZMQ_MAX_SOCKETS of the process's shared context. Default: 6 per client + 64. */
   readonly maxSockets?: number;
   /**
-   * ZMTP heartbeats (SOCKET_DEFAULTS: PING every 10 s, TTL 60 s) as the real client sets them.
-   * Default true; false only to measure what they cost the server (libzmq 4.3 cancels timers
-   * by a linear scan, so every message on a connection with a TTL timer walks all timers).
+   * The real client's liveness options (clientLivenessOptions: TCP keepalive after 10 s idle,
+   * dropped after 20 s unanswered). Default true; false only to measure what they cost.
    */
-  readonly heartbeats?: boolean;
+  readonly liveness?: boolean;
   /**
    * Wire version: 3 (default) = one DEALER connection carrying pings and checkins; 2 = the
    * SUB + DEALER pair of osad2 0.2 (for mixed fleets).
@@ -141,8 +140,8 @@ export function parseSimSpec(input: unknown): ResolvedSimSpec {
     if (command.length > 0 && command[0] === "")
       throw new SimSpecError("command", "has an empty program");
   }
-  if (raw.heartbeats !== undefined && typeof raw.heartbeats !== "boolean") {
-    throw new SimSpecError("heartbeats", "must be true or false");
+  if (raw.liveness !== undefined && typeof raw.liveness !== "boolean") {
+    throw new SimSpecError("liveness", "must be true or false");
   }
   if (raw.wireVersion !== undefined && raw.wireVersion !== 2 && raw.wireVersion !== 3) {
     throw new SimSpecError("wireVersion", "must be 2 or 3");
@@ -168,7 +167,7 @@ export function parseSimSpec(input: unknown): ResolvedSimSpec {
       clients.length * SOCKETS_PER_SIM_CLIENT + 64,
     ),
     software,
-    heartbeats: raw.heartbeats === undefined ? true : raw.heartbeats === true,
+    liveness: raw.liveness === undefined ? true : raw.liveness === true,
     reportPings: raw.reportPings === true,
     wireVersion: raw.wireVersion === 2 ? 2 : 3,
   };
