@@ -129,6 +129,40 @@ describe("connection book", () => {
     expect(b.takeUsage()).toBeDefined();
   });
 
+  it("refreshes a connection's place and its key's last-seen at most once a minute, but a new address or name at once", () => {
+    const { book: b, clock } = book();
+    const start = clock.t;
+    b.admitted({ socket: "listener", address: "10.0.0.5", publicKey: A });
+    b.received(id("~r1"), "hello-request");
+    b.verified(id("~r1"), { type: "hello", clientName: "c1" });
+    b.received(id("~r2"), "hello-request");
+    const order = (): string[] => b.snapshot().connections.map((c) => c.routingId);
+    const r1 = id("~r1").toString("hex");
+    const r2 = id("~r2").toString("hex");
+    const lastSeen = (): string | undefined => b.takeUsage()?.get("web01")?.lastSeen;
+    expect(lastSeen()).toBe(new Date(start).toISOString());
+    clock.t += 30_000;
+    b.received(id("~r1"), "signed-pong");
+    b.verified(id("~r1"), { type: "pong", clientName: "c1" });
+    // Its last message is current, its place and the key's last-seen wait for the minute.
+    expect(order()).toEqual([r1, r2]);
+    expect(b.snapshot().connections[0]?.lastMessage).toBe(new Date(clock.t).toISOString());
+    expect(lastSeen()).toBeUndefined();
+    clock.t += 30_000;
+    b.received(id("~r1"), "signed-pong");
+    b.verified(id("~r1"), { type: "pong", clientName: "c1" });
+    expect(order()).toEqual([r2, r1]);
+    expect(lastSeen()).toBe(new Date(clock.t).toISOString());
+    // Registered again (a new name): recorded at once.
+    clock.t += 1_000;
+    b.received(id("~r1"), "hello");
+    b.verified(id("~r1"), { type: "hello", clientName: "c9" });
+    expect(b.takeUsage()?.get("web01")).toMatchObject({
+      clientName: "c9",
+      lastSeen: new Date(clock.t).toISOString(),
+    });
+  });
+
   it("records refusals with the connection's key and notifications per client", () => {
     const { book: b } = book();
     b.admitted({ socket: "listener", address: "10.0.0.5", publicKey: A });
