@@ -321,6 +321,21 @@ describe("SharedKeyCache", () => {
     await read("a");
     expect(source.statements).toHaveLength(5);
   });
+
+  it("answers a trusted cached key at once (no promise), and nothing for a name not read or expired", async () => {
+    const source = new HeldSource();
+    let now = 0;
+    const cache = new SharedKeyCache({ source, ttlMs: 1_000, now: () => now, random: () => 0 });
+    expect(cache.cached("a")).toBeUndefined();
+    const lookup = cache.lookup("a");
+    await turn();
+    source.releaseAll();
+    await lookup;
+    expect(cache.cached("a")).toEqual({ found: true, key: "key-a" });
+    now = 1_000;
+    expect(cache.cached("a")).toBeUndefined();
+    expect(source.statements).toHaveLength(1);
+  });
 });
 
 describe("Reachability and hellos", () => {

@@ -303,7 +303,9 @@ export class ClientAuthenticator {
       this.options.logger.warn({ err: error, clientName }, "could not check the client's message");
       this.refuse(routingId, "busy", clientName);
     };
-    this.options.keys.lookup(clientName).then((lookup) => check(lookup, false), failed);
+    const cached = this.options.keys.cached(clientName);
+    if (cached !== undefined) check(cached, false);
+    else this.options.keys.lookup(clientName).then((lookup) => check(lookup, false), failed);
   }
 
   private refuse(routingId: Buffer, reason: RefusalKind, clientName: string | undefined): void {
