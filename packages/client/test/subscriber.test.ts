@@ -2,7 +2,7 @@ import { generateKeyPair, type KeyPair } from "@osad2/keys";
 import { decodeListenerMessage, verifySignature } from "@osad2/protocol";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { freePort } from "@osad2/test-helpers";
+import { freePort, waitFor } from "@osad2/test-helpers";
 import { afterEach, describe, expect, it } from "vitest";
 import { Subscriber, type AuthFailure, type SubscriberOptions } from "../src/index.js";
 import { SeedServer } from "./seed-server.js";
@@ -108,18 +108,18 @@ describe("Subscriber against a seed-style CURVE server", () => {
     // The client's side of each connection (its peer is the server's port), once nothing is in
     // flight on it: while data is unacknowledged the kernel shows the retransmission timer.
     const keepaliveSeconds = async (port: string | undefined): Promise<number> => {
-      let line: string | undefined;
-      const until = Date.now() + 5_000;
-      while (Date.now() < until) {
-        const { stdout } = await execFileAsync("ss", ["-tnoH", "state", "established"]);
-        line = stdout.split("\n").find((l) => l.trim().split(/\s+/)[3] === `127.0.0.1:${port}`);
-        const timer = /timer:\(keepalive,(?:(\d+)min)?([\d.]+)(ms|sec),\d+\)/.exec(line ?? "");
-        if (timer !== null) {
-          return Number(timer[1] ?? 0) * 60 + Number(timer[2]) / (timer[3] === "ms" ? 1000 : 1);
-        }
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      throw new Error(`no keepalive timer on the connection to port ${port}: ${line ?? "none"}`);
+      const timer = await waitFor(
+        `a keepalive timer on the connection to port ${port}`,
+        async () => {
+          const { stdout } = await execFileAsync("ss", ["-tnoH", "state", "established"]);
+          const line = stdout
+            .split("\n")
+            .find((l) => l.trim().split(/\s+/)[3] === `127.0.0.1:${port}`);
+          return /timer:\(keepalive,(?:(\d+)min)?([\d.]+)(ms|sec),\d+\)/.exec(line ?? "");
+        },
+        { timeoutMs: 5_000 },
+      );
+      return Number(timer[1] ?? 0) * 60 + Number(timer[2]) / (timer[3] === "ms" ? 1000 : 1);
     };
     for (const port of ports) {
       const seconds = await keepaliveSeconds(port);
