@@ -2,7 +2,13 @@ import { defineConfig } from "tsup";
 
 export default defineConfig({
   // cli-docs: build-time only, the program and sections of osad2-client(8) (service-kit scripts/write-cli-docs.mjs).
-  entry: { index: "src/index.ts", cli: "src/cli.ts", "cli-docs": "src/cli-docs.ts" },
+  entry: {
+    index: "src/index.ts",
+    cli: "src/cli.ts",
+    "cli-docs": "src/cli-docs.ts",
+    // The service's registration helper process (registration-subprocess.ts).
+    "register-child": "src/register-child.ts",
+  },
   format: ["esm"],
   dts: { entry: "src/index.ts" },
   sourcemap: true,

@@ -10,6 +10,7 @@ import {
 } from "./executor.js";
 import { type ClientKeys, loadClientKeys } from "./keyfiles.js";
 import { Registrar } from "./registrar.js";
+import type { RegistrationTransport } from "./registration-subprocess.js";
 import { type RegistrationReply, resolveEndpoints } from "./registration.js";
 import { planClientReload } from "./reload-plan.js";
 import { type ClientState, type ClientStatus, StateWriter, summarizeRun } from "./state.js";
@@ -36,6 +37,11 @@ export interface ClientOptions {
   readonly writeState?: boolean;
   /** Wait this long for the server's challenge before speaking the seed format. Default 10 s. */
   readonly challengeTimeoutMs?: number;
+  /**
+   * How register_osad is called. Default: in this process. osad2-client run passes a
+   * {@link SubprocessRegistration}, so the service never loads the HTTP/TLS stack.
+   */
+  readonly registration?: RegistrationTransport;
 }
 
 /** Events of an {@link OsadClient}; there is no "error" event. */
@@ -165,6 +171,7 @@ class Client extends EventEmitter<ClientEvents> implements OsadClient {
       ...(this.options.systemidPollMs !== undefined
         ? { systemidPollMs: this.options.systemidPollMs }
         : {}),
+      ...(this.options.registration !== undefined ? { transport: this.options.registration } : {}),
       logger: this.log.child({ component: "registration" }),
     });
     registrar.on("registered", (reply) => void this.onRegistered(registrar, reply));

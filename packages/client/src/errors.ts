@@ -31,9 +31,12 @@ export class KeyConfigError extends ClientError {
   }
 }
 
-/** register_osad could not be called or its reply cannot be used (not a server fault). */
+/**
+ * register_osad could not be called or its reply cannot be used (not a server fault);
+ * "subprocess": the helper process that makes the call (SubprocessRegistration) failed.
+ */
 export type RegistrationErrorReason =
-  "network" | "timeout" | "http" | "bad-reply" | "too-large" | "systemid";
+  "network" | "timeout" | "http" | "bad-reply" | "too-large" | "systemid" | "subprocess";
 
 export class RegistrationError extends ClientError {
   override name = "RegistrationError";

@@ -42,6 +42,11 @@ export {
   DEFAULT_SYSTEMID_POLL_MS,
   REGISTRY_JITTER,
 } from "./registrar.js";
+export {
+  SubprocessRegistration,
+  inProcessRegistration,
+  SUBPROCESS_GRACE_MS,
+} from "./registration-subprocess.js";
 export { Subscriber, AUTH_RETRY_JITTER, AUTH_RETRY_MAX_MS } from "./subscriber.js";
 export { loadClientKeys } from "./keyfiles.js";
 export { parseUp2date, readUp2date, DEFAULT_UP2DATE_PATH } from "./up2date.js";
@@ -62,6 +67,10 @@ export type {
   ServerEndpoints,
 } from "./registration.js";
 export type { RegistrarOptions, RegistrarEvents } from "./registrar.js";
+export type {
+  RegistrationTransport,
+  SubprocessRegistrationOptions,
+} from "./registration-subprocess.js";
 export type {
   SubscriberOptions,
   SubscriberEvents,

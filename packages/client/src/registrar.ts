@@ -4,7 +4,8 @@ import { type FSWatcher, type StatsListener, unwatchFile, watch, watchFile } fro
 import { readFile } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 import { type Logger, backoffDelay, describeError, silentLogger } from "@osad2/service-kit";
-import { type RegisterOptions, type RegistrationReply, registerOsad } from "./registration.js";
+import type { RegisterOptions, RegistrationReply } from "./registration.js";
+import { type RegistrationTransport, inProcessRegistration } from "./registration-subprocess.js";
 
 /** Default registry_interval: 20 s between attempts after a failure. */
 export const DEFAULT_REGISTRY_INTERVAL_MS = 20_000;
@@ -25,8 +26,8 @@ export interface RegistrarOptions extends RegisterOptions {
   readonly logger?: Logger;
   /** Default Math.random. */
   readonly random?: () => number;
-  /** The call itself (default {@link registerOsad}). */
-  readonly register?: (options: RegisterOptions) => Promise<RegistrationReply>;
+  /** How the call is made. Default {@link inProcessRegistration}. */
+  readonly transport?: RegistrationTransport;
 }
 
 export type RegistrarEvents = {
@@ -133,7 +134,7 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
       this.log.info({ serverUrl, reason }, "registering as push client");
       // Remember what is being registered, so a watch event for this same content is no change.
       this.seenHash = await this.systemIdHash();
-      const reply = await (this.options.register ?? registerOsad)(this.options);
+      const reply = await (this.options.transport ?? inProcessRegistration).register(this.options);
       if (this.stopped) return;
       this.current = reply;
       this.log.info(

@@ -7,11 +7,15 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { CLI, assertBuilt } from "./cli-process.js";
 import { cleanupTempDirs, tempDir } from "./helpers.js";
+import { disposeWorlds, makeWorld } from "./world.js";
 
 const PRELOAD = fileURLToPath(new URL("./fixtures/report-loaded.mjs", import.meta.url));
 
 beforeAll(assertBuilt);
-afterEach(cleanupTempDirs);
+afterEach(async () => {
+  await disposeWorlds();
+  await cleanupTempDirs();
+});
 
 interface Loaded {
   readonly builtins: string[];
@@ -39,6 +43,33 @@ describe("osad2-client's modules", () => {
     expect(loaded.builtins).not.toContain("http");
     expect(loaded.builtins).not.toContain("https");
     expect(loaded.builtins).not.toContain("tls");
+  });
+
+  it("run registers through its helper process: the service loads no HTTP/TLS stack", async () => {
+    const world = await makeWorld();
+    const report = join(world.dir, "loaded.json");
+    const child = spawn(
+      process.execPath,
+      ["--import", pathToFileURL(PRELOAD).href, CLI, "run", "--config", world.configPath],
+      { env: { ...process.env, LOADED_REPORT: report }, stdio: ["ignore", "pipe", "inherit"] },
+    );
+    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+    let out = "";
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on("data", (chunk: Buffer) => {
+        out += chunk.toString("utf8");
+        if (out.includes("connected to the server")) resolve();
+      });
+      void exited.then(() => reject(new Error(`the service exited early:\n${out}`)));
+    });
+    expect(world.names).toEqual(["client0001"]); // registered, so the call was made
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    const loaded = JSON.parse(await readFile(report, "utf8")) as Loaded;
+    expect(loaded.builtins).toContain("child_process");
+    for (const stack of ["http", "https", "tls", "_http_client"]) {
+      expect(loaded.builtins).not.toContain(stack);
+    }
   });
 
   it("the binary sets V8's flags before it loads the program (no other static import)", async () => {

@@ -1,6 +1,7 @@
-// Builds dist/client-bundle: the @osad2/client program as one ESM file with every JavaScript dependency
-// inlined, plus zeromq (kept as a package because it loads a native addon relative to its own files) with
-// only the linux glibc addons. createclient copies this tree into /usr/lib/osad2-client of each RPM.
+// Builds dist/client-bundle: the @osad2/client program as one ESM file (its registration helper as
+// another) with every JavaScript dependency inlined, plus zeromq (kept as a package because it loads
+// a native addon relative to its own files) with only the linux glibc addons. createclient copies
+// this tree into /usr/lib/osad2-client of each RPM.
 // The tree mirrors the published package (package.json, dist/cli.js) so paths the client resolves
 // relative to itself (its ../package.json for the version) still work; cli.js at the top just imports it.
 // It also copies the client's systemd unit, config template and clientCaps.d file to dist/client-files/.
@@ -43,9 +44,14 @@ await rm(outDir, { recursive: true, force: true });
 await mkdir(outDir, { recursive: true });
 
 const { metafile } = await build({
-  entryPoints: [clientEntry],
+  // register-child.js: the helper process osad2-client run makes its register_osad calls in; the
+  // client finds it beside dist/cli.js. Each entry is one self-contained file.
+  entryPoints: {
+    cli: clientEntry,
+    "register-child": join(clientDir, "dist", "register-child.js"),
+  },
   metafile: true,
-  outfile: join(outDir, "dist", "cli.js"),
+  outdir: join(outDir, "dist"),
   bundle: true,
   platform: "node",
   format: "esm",

@@ -10,6 +10,7 @@ import {
 import type { CliArgs } from "../cli-args.js";
 import { DEFAULT_STOP_GRACE_MS, createClient } from "../client.js";
 import { type ClientConfig, loadConfig } from "../config.js";
+import { SubprocessRegistration } from "../registration-subprocess.js";
 
 /** The program name: the logger's `name`, and what the pidfile check looks for. */
 const PROGRAM = "osad2-client";
@@ -34,7 +35,11 @@ export async function runCommand(args: CliArgs): Promise<number> {
     ? await acquirePidfile(config.pidfile, { program: PROGRAM })
     : async () => undefined;
   try {
-    const client = createClient(config, { logger: log });
+    // register_osad in a helper process: the service stays free of the HTTP/TLS stack.
+    const client = createClient(config, {
+      logger: log,
+      registration: new SubprocessRegistration(),
+    });
     await client.start();
     // Started with -d: the waiting parent may exit 0 now.
     detachedReady();
