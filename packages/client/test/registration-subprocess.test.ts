@@ -17,7 +17,7 @@ import {
   closeXmlRpcServers,
   makeTlsFiles,
   startXmlRpcServer,
-  systemIdXml,
+  systemidFile,
 } from "./xmlrpc-server.js";
 
 const CHILD = fileURLToPath(new URL("../dist/register-child.js", import.meta.url));
@@ -28,12 +28,6 @@ afterEach(async () => {
   await closeXmlRpcServers();
   await cleanupTempDirs();
 });
-
-async function systemidFile(): Promise<string> {
-  const path = join(await tempDir(), "systemid");
-  await writeFile(path, systemIdXml(1000010001));
-  return path;
-}
 
 const reply = (params: unknown[]): { value: unknown } => ({
   value: {

@@ -18,6 +18,7 @@ import {
   makeTlsFiles,
   startXmlRpcServer,
   systemIdXml,
+  systemidFile,
 } from "./xmlrpc-server.js";
 
 const registrars: Registrar[] = [];
@@ -43,12 +44,6 @@ function spacewalkReply(
       ...extra,
     },
   };
-}
-
-async function systemidFile(id = 1000010001): Promise<string> {
-  const path = join(await tempDir(), "systemid");
-  await writeFile(path, systemIdXml(id));
-  return path;
 }
 
 describe("registerOsad", () => {

@@ -3,6 +3,7 @@ import { writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import xmlrpc from "xmlrpc";
+import { tempDir } from "./helpers.js";
 
 /** What the test server answers: a value, a fault, or nothing at all (hang). */
 export type Answer =
@@ -129,4 +130,11 @@ export function systemIdXml(id: number): string {
 <member><name>checksum</name><value><string>0123456789abcdef</string></value></member>
 </struct></value></param></params>
 `;
+}
+
+/** A systemid file for system `id` in a temporary directory of its own. */
+export async function systemidFile(id = 1000010001): Promise<string> {
+  const path = join(await tempDir(), "systemid");
+  await writeFile(path, systemIdXml(id));
+  return path;
 }
