@@ -30,7 +30,10 @@ const code = await runService({
   create: () => {
     let alive;
     return {
-      start: async () => { alive = setInterval(() => undefined, 60_000); console.log("started"); },
+      // runService installs its signal handlers once start() has resolved (a microtask later);
+      // "started" is printed from the next turn of the loop, after them, so the test never
+      // signals a process still without a handler (which the signal's default would kill).
+      start: async () => { alive = setInterval(() => undefined, 60_000); setImmediate(() => console.log("started")); },
       stop: () => {
         console.log("stop");
         ${hangingStop ? "return new Promise(() => undefined);" : "clearInterval(alive); return Promise.resolve();"}
