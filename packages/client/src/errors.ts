@@ -35,8 +35,16 @@ export class KeyConfigError extends ClientError {
  * register_osad could not be called or its reply cannot be used (not a server fault);
  * "subprocess": the helper process that makes the call (SubprocessRegistration) failed.
  */
-export type RegistrationErrorReason =
-  "network" | "timeout" | "http" | "bad-reply" | "too-large" | "systemid" | "subprocess";
+export const REGISTRATION_ERROR_REASONS = [
+  "network",
+  "timeout",
+  "http",
+  "bad-reply",
+  "too-large",
+  "systemid",
+  "subprocess",
+] as const;
+export type RegistrationErrorReason = (typeof REGISTRATION_ERROR_REASONS)[number];
 
 export class RegistrationError extends ClientError {
   override name = "RegistrationError";

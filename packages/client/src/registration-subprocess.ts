@@ -1,7 +1,12 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describeError } from "@osad2/service-kit";
-import { RegistrationError, RegistrationFault } from "./errors.js";
+import {
+  REGISTRATION_ERROR_REASONS,
+  RegistrationError,
+  type RegistrationErrorReason,
+  RegistrationFault,
+} from "./errors.js";
 import {
   DEFAULT_REGISTRATION_TIMEOUT_MS,
   MAX_REPLY_BYTES,
@@ -178,16 +183,9 @@ function reviveError(url: string, report: Extract<ChildReport, { ok: false }>): 
   );
 }
 
-const REASONS = new Set<string>([
-  "network",
-  "timeout",
-  "http",
-  "bad-reply",
-  "too-large",
-  "systemid",
-]);
+const REASONS: ReadonlySet<string> = new Set(REGISTRATION_ERROR_REASONS);
 
-function isReason(reason: string | undefined): reason is RegistrationError["reason"] {
+function isReason(reason: string | undefined): reason is RegistrationErrorReason {
   return reason !== undefined && REASONS.has(reason);
 }
 
